@@ -1,0 +1,3 @@
+export { createRng, deriveSeed } from './rng.ts';
+export type { Rng } from './rng.ts';
+export { dihedral, inverseDihedral, DIHEDRAL_NAMES, DIHEDRAL_INVERSE } from './dihedral.ts';

@@ -1,0 +1,15 @@
+export type {
+  Grid,
+  RawExample,
+  RawPuzzle,
+  AugmentedPuzzle,
+  EncodedExample,
+  DatasetShape,
+  SourceIO,
+  FieldSchema,
+  SectionSchema,
+  ExamplePrediction,
+  AuxArtifacts,
+  DatasetLib,
+  TaskEvaluation,
+} from './contract.ts';
