@@ -13,3 +13,7 @@ export type {
   DatasetLib,
   TaskEvaluation,
 } from './contract.ts';
+export { parseNpy } from './npy.ts';
+export type { NpyArray } from './npy.ts';
+export { parseCsv, column } from './csv.ts';
+export type { CsvTable } from './csv.ts';
