@@ -38,7 +38,11 @@ export interface AugmentedPuzzle {
   group: number;
   /** 0 = the original, kept first */
   augIndex: number;
-  /** identifier name; the encode stage maps names to puzzle identifiers (0 = blank) */
+  /**
+   * identifier name; the encode stage maps each distinct name to a puzzle identifier (1, 2, ... in order of first
+   * appearance, train split first). The empty name `""` maps to the blank identifier 0: Sudoku and Maze use it for
+   * every puzzle, as the reference builder does (num_puzzle_identifiers = 1); ARC names every augmented task.
+   */
   name: string;
   /** serialised transform, enough for `inverse` to undo it (`""` = identity) */
   transform: string;
