@@ -17,6 +17,11 @@ export interface RawExample {
   output: Grid | null;
   /** `train` = demonstration pair, `test` = the pair to solve (ARC); Sudoku/Maze use `test`. */
   role: 'train' | 'test';
+  /**
+   * ARC translation: top-left position of input and output inside the 30x30 canvas, set by `augment` on training
+   * examples and consumed by `encode`; absent = (0, 0). Other datasets leave it out.
+   */
+  offset?: { row: number; col: number };
 }
 
 /** A puzzle as fetched from a source, before augmentation. */
