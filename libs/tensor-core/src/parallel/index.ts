@@ -1,0 +1,3 @@
+export { BARRIER_CELLS, barrierWait, createBarrierState } from './barrier.ts';
+export type { ReduceBuffers } from './all-reduce.ts';
+export { allReduceSum, createReduceBuffers, reduceChunk, reduceSlot, reduceSumChunk } from './all-reduce.ts';
