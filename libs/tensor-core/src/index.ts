@@ -2,3 +2,13 @@ export type { DType, TypedData, HostTensor, TensorDict } from './tensor-dict.ts'
 export { numel } from './tensor-dict.ts';
 export { allReduceSum, barrierWait, createBarrierState, createReduceBuffers, reduceChunk, reduceSlot, reduceSumChunk } from './parallel/index.ts';
 export type { ReduceBuffers } from './parallel/index.ts';
+export { createAdamATan2 } from './optim/adam-atan2.ts';
+export type { AdamATan2, AdamATan2Config } from './optim/adam-atan2.ts';
+export { sparseSignSgdStep, summedGradSigns } from './optim/sign-sgd.ts';
+export { cosineLrWithWarmup } from './optim/schedule.ts';
+export type { LrSchedule } from './optim/schedule.ts';
+export { createEma } from './optim/ema.ts';
+export type { Ema } from './optim/ema.ts';
+export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors.ts';
+export type { DecodedSafetensors } from './checkpoint/safetensors.ts';
+export { toHostTensor, fromHostTensor } from './checkpoint/host.ts';
