@@ -1,0 +1,43 @@
+// Entry of a data-parallel worker thread: its own tfjs backend (one wasm instance per thread) and, once loaded,
+// its own model replica. The main thread drives it through `WorkerPool` requests.
+import * as tf from '@tensorflow/tfjs-core';
+import { threadId } from 'node:worker_threads';
+import { initBackend, type BackendName } from '@trm/tensor-core';
+import { serveRequests } from './rpc.ts';
+
+export interface InitArgs {
+  backend: BackendName;
+}
+
+export interface InitInfo {
+  backend: string;
+  threadId: number;
+}
+
+export interface MatmulArgs {
+  n: number;
+  reps: number;
+}
+
+/** n x n float32 matmul `reps` times (after one warm-up); seconds of the timed part. */
+function matmul({ n, reps }: MatmulArgs): number {
+  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
+  tf.matMul(a, b).dispose(); // warm-up: kernel setup and first allocation
+  const start = performance.now();
+  for (let i = 0; i < reps; i++) tf.matMul(a, b).dataSync();
+  const seconds = (performance.now() - start) / 1000;
+  a.dispose();
+  b.dispose();
+  return seconds;
+}
+
+serveRequests({
+  async init({ backend }: InitArgs) {
+    const info = await initBackend(backend);
+    return { value: { backend: info.name, threadId } satisfies InitInfo };
+  },
+  matmul(args: MatmulArgs) {
+    return { value: matmul(args) };
+  },
+});
