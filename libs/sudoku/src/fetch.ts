@@ -1,0 +1,114 @@
+// fetch: every source -> RawPuzzles of both splits, seeded, with test puzzles equivalent to a train puzzle removed.
+import type { RawPuzzle, SourceIO } from '@trm/dataset';
+import { boardSpec } from './board.ts';
+import type { BoardSpec } from './board.ts';
+import { CanonicalSet } from './canonical.ts';
+import type { FetchConfig } from './config.ts';
+import { generatePuzzles } from './generator.ts';
+import { readSudokuCsv } from './sources/csv.ts';
+import { subsampleIndices, toRawPuzzle } from './sources/records.ts';
+import type { SudokuRecord } from './sources/records.ts';
+import { readReferenceSplit } from './sources/reference-npy.ts';
+import { readTdokuList } from './sources/tdoku.ts';
+
+type Split = 'train' | 'test';
+type Splits = Record<Split, SudokuRecord[]>;
+
+/** URL of a file of a Hugging Face dataset repository. */
+export function huggingfaceUrl(repo: string, file: string): string {
+  return `https://huggingface.co/datasets/${repo}/resolve/main/${file}`;
+}
+
+function fromGenerator(cfg: FetchConfig, spec: BoardSpec): Splits {
+  const wanted = cfg.trainSize + cfg.testSize;
+  const maxAttempts = cfg.maxAttempts ?? 100 * wanted + 1000;
+  const seen = new CanonicalSet(spec);
+  const out: Splits = { train: [], test: [] };
+  let attempts = 0;
+  const stream = generatePuzzles(spec, cfg.seed, 0);
+  while (out.train.length + out.test.length < wanted) {
+    if (attempts >= maxAttempts) {
+      throw new Error(
+        `sudoku generator: found ${out.train.length + out.test.length} of ${wanted} puzzles (train_size ${cfg.trainSize} + test_size ${cfg.testSize}) ` +
+          `with rating >= ${cfg.minRating}${cfg.dedupe ? ', distinct up to symmetry,' : ''} after ${attempts} attempts; ` +
+          `lower the sizes or min_rating, or raise fetch.max_attempts (small boards have few distinct puzzles)`,
+      );
+    }
+    attempts++;
+    const p = stream.next().value!;
+    if (p.rating < cfg.minRating) continue;
+    if (cfg.dedupe && !seen.add(p.puzzle, p.solution)) continue;
+    const split: Split = out.train.length < cfg.trainSize ? 'train' : 'test';
+    out[split].push({ question: p.puzzle, answer: p.solution, rating: p.rating, source: 'generator' });
+  }
+  return out;
+}
+
+async function fromFiles(cfg: FetchConfig, io: SourceIO, spec: BoardSpec, split: Split, paths: string[]): Promise<SudokuRecord[]> {
+  const all: SudokuRecord[] = [];
+  for (const path of paths) {
+    if (cfg.source === 'tdoku') {
+      all.push(...readTdokuList(await io.readText(path), spec, { name: path, onInvalid: cfg.onInvalid, log: (m) => io.log(m) }));
+    } else {
+      all.push(...readSudokuCsv(await io.readBytes(path), spec, { name: path, minRating: cfg.minRating, seed: cfg.seed, split }));
+    }
+  }
+  return all.filter((r) => r.rating === undefined || r.rating >= cfg.minRating);
+}
+
+async function fromSource(cfg: FetchConfig, io: SourceIO, spec: BoardSpec): Promise<Splits> {
+  switch (cfg.source) {
+    case 'generator':
+      return fromGenerator(cfg, spec);
+    case 'huggingface': {
+      if (spec.n !== 9) throw new Error(`fetch.size: ${cfg.repo} holds 9x9 puzzles, got size ${spec.n}`);
+      const out: Splits = { train: [], test: [] };
+      for (const split of ['train', 'test'] as const) {
+        const file = `${split}.csv`;
+        const local = await io.download(huggingfaceUrl(cfg.repo, file), { name: `${cfg.repo.replace('/', '__')}__${file}` });
+        const subsample = split === 'train' ? cfg.subsampleSize : cfg.testSubsampleSize;
+        // the rating filter and subsampling happen inside the reader so that only the chosen rows are decoded
+        out[split] = readSudokuCsv(await io.readBytes(local), spec, { name: `hf:${cfg.repo}/${file}`, minRating: cfg.minRating, subsample, seed: cfg.seed, split });
+      }
+      return out;
+    }
+    case 'csv':
+    case 'tdoku': {
+      if (cfg.trainFiles.length + cfg.testFiles.length === 0) throw new Error(`fetch.train_files/test_files: the ${cfg.source} source needs at least one file`);
+      return { train: await fromFiles(cfg, io, spec, 'train', cfg.trainFiles), test: await fromFiles(cfg, io, spec, 'test', cfg.testFiles) };
+    }
+    case 'reference-npy': {
+      if (!cfg.path) throw new Error('fetch.path: the reference-npy source needs the folder the reference builder wrote');
+      const train = await readReferenceSplit(io, cfg.path, 'train', spec);
+      const test = await readReferenceSplit(io, cfg.path, 'test', spec);
+      if (!train && !test) throw new Error(`fetch.path: ${cfg.path} has neither train/all__inputs.npy nor test/all__inputs.npy`);
+      if (!test) io.log(`${cfg.path}: no test split (test/all__inputs.npy missing): the test split is empty`);
+      return { train: train ?? [], test: test ?? [] };
+    }
+  }
+}
+
+/** Seeded subsample of a split; the generator and huggingface sources subsample while reading. */
+function subsample(records: SudokuRecord[], k: number | undefined, seed: number, split: Split): SudokuRecord[] {
+  return Array.from(subsampleIndices(records.length, k, seed, split), (i) => records[i]);
+}
+
+export async function fetchPuzzles(cfg: FetchConfig, io: SourceIO): Promise<RawPuzzle[]> {
+  const spec = boardSpec(cfg.size);
+  let { train, test } = await fromSource(cfg, io, spec);
+  if (cfg.source === 'csv' || cfg.source === 'tdoku' || cfg.source === 'reference-npy') {
+    train = subsample(train, cfg.subsampleSize, cfg.seed, 'train');
+    test = subsample(test, cfg.testSubsampleSize, cfg.seed, 'test');
+  }
+  if (cfg.dedupe && cfg.source !== 'generator' && train.length > 0 && test.length > 0) {
+    const seen = new CanonicalSet(spec);
+    for (const r of train) seen.add(r.question, r.answer);
+    const before = test.length;
+    test = test.filter((r) => !seen.has(r.question, r.answer));
+    if (test.length < before) io.log(`sudoku fetch: dropped ${before - test.length} of ${before} test puzzles equivalent to a train puzzle`);
+  }
+  return [
+    ...train.map((r, i) => toRawPuzzle(r, 'train', i, spec)),
+    ...test.map((r, i) => toRawPuzzle(r, 'test', i, spec)),
+  ];
+}

@@ -1,0 +1,124 @@
+// The Sudoku augmentation group (spec section 6): digit permutation of 1..n (blank fixed), band and stack
+// permutations with row/column permutations inside them, optional transpose (square boxes only).
+// Output cell (i, j) = digits[X[rows[i]][cols[j]]] where X is the source, transposed first when `transpose`.
+import { invertPermutation, permutationTable, randomPermutationInto } from '@trm/augment';
+import type { Rng } from '@trm/augment';
+import type { BoardSpec } from './board.ts';
+
+export interface SudokuTransform {
+  transpose: boolean;
+  /** source row of each output row (after the optional transpose) */
+  rows: Uint8Array;
+  /** source column of each output column */
+  cols: Uint8Array;
+  /** length n+1: digits[d] = new digit for d; digits[0] = 0 (blank stays blank) */
+  digits: Uint8Array;
+}
+
+export function identityTransform(spec: BoardSpec): SudokuTransform {
+  const ids = Uint8Array.from({ length: spec.n }, (_, i) => i);
+  return { transpose: false, rows: ids, cols: ids.slice(), digits: Uint8Array.from({ length: spec.n + 1 }, (_, i) => i) };
+}
+
+/** True when transposing maps the board onto itself (square boxes). */
+export function canTranspose(spec: BoardSpec): boolean {
+  return spec.boxRows === spec.boxCols;
+}
+
+/** Draw a random transform into `out` (no allocation). Transpose with probability 1/2 when allowed. */
+export function sampleTransform(spec: BoardSpec, rng: Rng, allowTranspose: boolean, out: SudokuTransform): SudokuTransform {
+  const { n, boxRows: br, boxCols: bc } = spec;
+  randomPermutationInto(rng, out.digits, n, 1, 1);
+  out.digits[0] = 0;
+  out.transpose = allowTranspose && canTranspose(spec) ? (rng.nextU32() & 1) === 1 : false;
+  fillBlockPermutation(rng, out.rows, n / br, br);
+  fillBlockPermutation(rng, out.cols, n / bc, bc);
+  return out;
+}
+
+/** A permutation of `groups * size` lines that keeps each group of `size` consecutive lines together. */
+function fillBlockPermutation(rng: Rng, out: Uint8Array, groups: number, size: number): void {
+  const groupPerms = permutationTable(groups);
+  const innerPerms = permutationTable(size);
+  const order = groupPerms[rng.int(groupPerms.length)];
+  for (let q = 0; q < groups; q++) {
+    const inner = innerPerms[rng.int(innerPerms.length)];
+    const base = order[q] * size;
+    for (let x = 0; x < size; x++) out[q * size + x] = base + inner[x];
+  }
+}
+
+/** map[i] = source cell of output cell i. */
+export function transformMap(t: SudokuTransform, spec: BoardSpec, map: Int32Array): Int32Array {
+  const n = spec.n;
+  for (let i = 0; i < n; i++) {
+    const r = t.rows[i];
+    for (let j = 0; j < n; j++) {
+      const c = t.cols[j];
+      map[i * n + j] = t.transpose ? c * n + r : r * n + c;
+    }
+  }
+  return map;
+}
+
+/** Apply `t` to a grid of digits. */
+export function applyTransform(cells: Uint8Array, t: SudokuTransform, spec: BoardSpec): Uint8Array {
+  const map = transformMap(t, spec, new Int32Array(spec.cells));
+  const out = new Uint8Array(spec.cells);
+  for (let i = 0; i < spec.cells; i++) out[i] = t.digits[cells[map[i]]];
+  return out;
+}
+
+/** Undo `t` on a grid of digits (digits outside 0..n, e.g. from a bad prediction, become 0). */
+export function invertTransform(cells: Uint8Array, t: SudokuTransform, spec: BoardSpec): Uint8Array {
+  const map = transformMap(t, spec, new Int32Array(spec.cells));
+  const digitInv = invertPermutation(t.digits);
+  const out = new Uint8Array(spec.cells);
+  for (let i = 0; i < spec.cells; i++) {
+    const d = cells[i];
+    out[map[i]] = d < digitInv.length ? digitInv[d] : 0;
+  }
+  return out;
+}
+
+/** Compact text form, e.g. `t1 r120...8 c... d9314...` (rows/cols 0-based, digits for 1..n). Identity is `""`. */
+export function serializeTransform(t: SudokuTransform): string {
+  let rows = '';
+  let cols = '';
+  let digits = '';
+  for (let i = 0; i < t.rows.length; i++) {
+    rows += t.rows[i];
+    cols += t.cols[i];
+    digits += t.digits[i + 1];
+  }
+  return `t${t.transpose ? 1 : 0} r${rows} c${cols} d${digits}`;
+}
+
+/** Parse `serializeTransform` output (`""` = identity), checking every part. */
+export function parseTransform(text: string, spec: BoardSpec): SudokuTransform {
+  if (text === '') return identityTransform(spec);
+  const m = /^t([01]) r(\d+) c(\d+) d(\d+)$/.exec(text);
+  const bad = (why: string): Error => new Error(`sudoku transform "${text}": ${why}`);
+  if (!m) throw bad(`expected "t<0|1> r<rows> c<cols> d<digits>" with ${spec.n} digits each`);
+  const digitsOf = (s: string): Uint8Array => Uint8Array.from(s, (ch) => ch.charCodeAt(0) - 48);
+  const rows = digitsOf(m[2]);
+  const cols = digitsOf(m[3]);
+  const digitPart = digitsOf(m[4]);
+  if (rows.length !== spec.n || cols.length !== spec.n || digitPart.length !== spec.n) {
+    throw bad(`rows, cols and digits must have ${spec.n} entries each`);
+  }
+  const checkPerm = (p: Uint8Array, offset: number, what: string): void => {
+    const seen = new Set(p);
+    if (seen.size !== spec.n || [...seen].some((v) => v < offset || v >= spec.n + offset)) {
+      throw bad(`${what} is not a permutation of ${offset}..${spec.n - 1 + offset}`);
+    }
+  };
+  checkPerm(rows, 0, 'rows');
+  checkPerm(cols, 0, 'cols');
+  checkPerm(digitPart, 1, 'digits');
+  const transpose = m[1] === '1';
+  if (transpose && !canTranspose(spec)) throw bad(`transpose is not a symmetry of a ${spec.n}x${spec.n} board with ${spec.boxRows}x${spec.boxCols} boxes`);
+  const digits = new Uint8Array(spec.n + 1);
+  digits.set(digitPart, 1);
+  return { transpose, rows, cols, digits };
+}
