@@ -1,0 +1,64 @@
+// Atomic stage output: everything is written to `<stage>.tmp-<pid>` and renamed into place with
+// its manifest; on error the temporary folder is removed and the previous output stays as it was.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openArrowFile } from './arrow-table.ts';
+import { sha256File } from './hash.ts';
+import { SCHEMA_VERSION, manifestText, type FileEntry, type Manifest, type ManifestKey } from './manifest.ts';
+
+async function describeFile(file: string): Promise<FileEntry> {
+  const entry: FileEntry = { sha256: await sha256File(file), bytes: fs.statSync(file).size };
+  if (file.endsWith('.arrow')) {
+    let rows = 0;
+    const { batches } = await openArrowFile(file);
+    for await (const b of batches) rows += b.length;
+    entry.rows = rows;
+  }
+  return entry;
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    const rel = prefix ? `${prefix}/${name}` : name;
+    const p = path.join(dir, name);
+    if (fs.statSync(p).isDirectory()) out.push(...listFiles(p, rel));
+    else if (rel !== 'manifest.json' && rel !== 'run.json') out.push(rel);
+  }
+  return out;
+}
+
+/**
+ * Runs `produce(tmpDir)`, then hashes every file it wrote, writes manifest.json (and run.json
+ * with `run` plus wall time, not hashed) and renames the folder to `dir`. Returns the manifest.
+ */
+export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: string) => Promise<Record<string, unknown> | void>): Promise<Manifest> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const old = `${dir}.old-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const started = Date.now();
+  try {
+    const run = (await produce(tmp)) ?? {};
+    const files: Record<string, FileEntry> = {};
+    for (const rel of listFiles(tmp)) files[rel] = await describeFile(path.join(tmp, rel));
+    const manifest: Manifest = { kind: `trm.${key.stage}`, schemaVersion: SCHEMA_VERSION, ...key, files };
+    fs.writeFileSync(path.join(tmp, 'manifest.json'), manifestText(manifest));
+    fs.writeFileSync(path.join(tmp, 'run.json'), JSON.stringify({ ...run, stage: key.stage, config: key.config, seconds: (Date.now() - started) / 1000, finished: new Date().toISOString(), pid: process.pid }, null, 2) + '\n');
+    if (fs.existsSync(dir)) fs.renameSync(dir, old);
+    fs.renameSync(tmp, dir);
+    fs.rmSync(old, { recursive: true, force: true });
+    return manifest;
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(dir) && fs.existsSync(old)) fs.renameSync(old, dir);
+    throw e;
+  }
+}
+
+/** Writes a file atomically (temp file + rename) — for checkpoints inside a long stage. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}

@@ -1,0 +1,162 @@
+// Loads configs/<name>.json: follows `extends` (deep merge), applies `--set` overrides with typed
+// parsing and train aliases, validates every section and fills defaults.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FieldSchema, SectionSchema } from '@trm/dataset';
+import { archSchema, pipelineEvaluateSchema, reportSchema, runtimeSchema, trainAliases, trainSchema } from './sections.ts';
+import { ConfigError, parseSetValue, validateSection } from './validate.ts';
+import { resolveDataset, type ResolvedDataset } from '../registry.ts';
+
+export type Section = Record<string, unknown>;
+
+export interface ResolvedConfig {
+  name: string;
+  file: string;
+  description: string;
+  dataset: string;
+  seed: number;
+  fetch: Section;
+  augment: Section;
+  encode: Section;
+  arch: Section;
+  train: Section;
+  evaluate: Section;
+  report: Section;
+  runtime: Section;
+}
+
+export const SECTIONS = ['fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime'] as const;
+const TOP_KEYS = ['description', 'extends', 'dataset', 'seed', ...SECTIONS];
+
+export function configFile(name: string, dir: string): string {
+  return name.endsWith('.json') ? path.resolve(name) : path.join(dir, `${name}.json`);
+}
+
+function readJson(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    const dir = path.dirname(file);
+    const known = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
+    throw new ConfigError(`${file}: config not found; known configs: ${known.join(', ') || '(none)'}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: expected a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+/** The config file merged over its `extends` chain (no validation). */
+export function loadRaw(name: string, dir: string, seen: string[] = []): { raw: Record<string, unknown>; file: string } {
+  const file = configFile(name, dir);
+  if (seen.includes(file)) throw new ConfigError(`${file}: "extends" cycle: ${[...seen, file].join(' -> ')}`);
+  const own = readJson(file);
+  for (const k of Object.keys(own)) {
+    if (!TOP_KEYS.includes(k)) throw new ConfigError(`${file}: unknown top-level key "${k}"; allowed: ${TOP_KEYS.join(', ')}`);
+  }
+  if (own.extends === undefined) return { raw: own, file };
+  if (typeof own.extends !== 'string') throw new ConfigError(`${file}: extends = ${JSON.stringify(own.extends)}: expected a config name`);
+  const base = loadRaw(own.extends, path.dirname(file), [...seen, file]).raw;
+  const { extends: _parent, ...rest } = own;
+  const merged = deepMerge(base, rest);
+  delete merged.extends;
+  return { raw: merged, file };
+}
+
+function fieldAt(schemas: Record<string, SectionSchema>, keys: string[]): FieldSchema | undefined {
+  let f: FieldSchema | undefined = schemas[keys[0]] ? { type: 'object', description: keys[0], fields: schemas[keys[0]] } : undefined;
+  for (const k of keys.slice(1)) f = f && f.type === 'object' ? f.fields[k] : undefined;
+  return f;
+}
+
+/** Applies `key=value` overrides; a bare reference name like `lr` means `train.lr`. */
+export function applySets(raw: Record<string, unknown>, sets: readonly string[], schemas: Record<string, SectionSchema>): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set ${s}: expected key=value (e.g. train.lr=3e-4 or lr=3e-4)`);
+    let key = s.slice(0, eq).trim();
+    const value = s.slice(eq + 1);
+    if (!key.includes('.') && trainAliases.includes(key)) key = `train.${key}`;
+    const keys = key.split('.');
+    if (!TOP_KEYS.includes(keys[0]) || keys[0] === 'extends') throw new ConfigError(`--set ${s}: unknown key "${keys[0]}"; use a section key (train.lr, arch.hidden_size, ...) or a train alias (${trainAliases.join(', ')})`);
+    const f = keys[0] === 'seed' ? ({ type: 'integer', description: 'seed' } as FieldSchema) : fieldAt(schemas, keys);
+    let node = out;
+    for (const k of keys.slice(0, -1)) {
+      if (!isObject(node[k])) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = parseSetValue(value, f, key);
+  }
+  return out;
+}
+
+export function sectionSchemas(ds: ResolvedDataset): Record<string, SectionSchema> {
+  return {
+    fetch: ds.lib.schema.fetch,
+    augment: ds.lib.schema.augment,
+    encode: ds.lib.schema.encode,
+    arch: archSchema,
+    train: trainSchema,
+    evaluate: { ...pipelineEvaluateSchema, ...ds.lib.schema.evaluate },
+    report: reportSchema,
+    runtime: runtimeSchema,
+  };
+}
+
+export interface LoadOptions {
+  dir: string;
+  root: string;
+  sets?: readonly string[];
+}
+
+export async function loadConfig(name: string, opts: LoadOptions): Promise<{ config: ResolvedConfig; dataset: ResolvedDataset }> {
+  const { raw: merged, file } = loadRaw(name, opts.dir);
+  const datasetOverride = (opts.sets ?? []).find((s) => s.startsWith('dataset='));
+  const datasetName = datasetOverride ? datasetOverride.slice('dataset='.length) : merged.dataset;
+  if (typeof datasetName !== 'string' || !datasetName) throw new ConfigError(`${file}: dataset = ${JSON.stringify(datasetName)}: expected sudoku, maze, arc or a package/path implementing DatasetLib`);
+  const dataset = await resolveDataset(datasetName, opts.root);
+  const schemas = sectionSchemas(dataset);
+  const raw = applySets(merged, opts.sets ?? [], schemas);
+  const seed = raw.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw new ConfigError(`${file}: seed = ${JSON.stringify(seed)}: expected a non-negative integer`);
+  const sections = Object.fromEntries(SECTIONS.map((s) => [s, validateSection(schemas[s], raw[s], s, file)])) as Record<(typeof SECTIONS)[number], Section>;
+  const config: ResolvedConfig = {
+    name: path.basename(file, '.json'),
+    file,
+    description: typeof raw.description === 'string' ? raw.description : '',
+    dataset: datasetName,
+    seed,
+    ...sections,
+  };
+  return { config, dataset };
+}
+
+/** Names and descriptions of the configs in `dir` (base files, whose names end in `-base`, included). */
+export function listConfigs(dir: string): { name: string; description: string }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
+    const name = f.slice(0, -5);
+    try {
+      const d = loadRaw(name, dir).raw.description;
+      return { name, description: typeof d === 'string' ? d : '' };
+    } catch (e) {
+      return { name, description: `(invalid: ${(e as Error).message.split('\n')[0]})` };
+    }
+  });
+}

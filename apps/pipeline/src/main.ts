@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `trm`: the command line of the pipeline. Every stage reads configs/<name>.json and writes
+// artifacts/<config>/<stage>/; see `trm <command> --help`.
+import { Command } from 'commander';
+import { listConfigs, loadConfig } from './config/load.ts';
+import { ConfigError } from './config/validate.ts';
+import { ArtifactError } from './artifacts/manifest.ts';
+import { artifactsDir, configsDir, workspaceRoot } from './workspace.ts';
+import { STAGE_INFO, chain, stageInfo } from './stages/index.ts';
+import type { StageContext, StageResult } from './stages/context.ts';
+import { inspect } from './cli/inspect.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export async function runStageCommand(stage: string, opts: { config: string; set: string[]; only?: boolean; force?: boolean }): Promise<StageResult[]> {
+  const root = workspaceRoot();
+  const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
+  const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root), force: false };
+  const target = stageInfo(stage);
+  const stages = opts.only ? [target] : chain(target.name);
+  const results: StageResult[] = [];
+  for (const s of stages) results.push(await s.run({ ...ctx, force: !!opts.force && s === target }));
+  return results;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('trm')
+    .description('TRM.ts pipeline: fetch -> augment -> encode -> train -> evaluate -> report.\nConfigs live in configs/<name>.json, artifacts in artifacts/<config>/<stage>/.')
+    .showHelpAfterError();
+
+  for (const s of STAGE_INFO) {
+    program
+      .command(s.name)
+      .description(`run the ${s.name} stage${s.upstream.length ? ` (and the stages before it unless --only)` : ''}; skipped when its manifest already matches its inputs`)
+      .requiredOption('-c, --config <name>', 'config name (configs/<name>.json) or path to a .json file')
+      .option('--set <key=value>', 'override a config key, repeatable (train.lr=3e-4, lr=3e-4, arch.hidden_size=64)', collect, [])
+      .option('--only', 'run only this stage; fail if an upstream stage is missing or stale')
+      .option('--force', 'rerun this stage even when it is up to date')
+      .addHelpText('after', `\nReads:  ${s.reads}\nWrites: ${s.writes}`)
+      .action(async (opts) => { await runStageCommand(s.name, opts); });
+  }
+
+  program
+    .command('configs')
+    .description('list the configs in configs/ with their descriptions')
+    .addHelpText('after', '\nReads:  configs/*.json\nWrites: nothing')
+    .action(() => {
+      const list = listConfigs(configsDir());
+      const w = Math.max(...list.map((c) => c.name.length), 4);
+      for (const c of list) console.log(`${c.name.padEnd(w)}  ${c.description}`);
+    });
+
+  program
+    .command('show-config')
+    .description('print a config resolved: extends followed, --set applied, defaults filled, validated')
+    .argument('<name>', 'config name or path')
+    .option('--set <key=value>', 'override a config key, repeatable', collect, [])
+    .addHelpText('after', '\nReads:  configs/<name>.json and the files it extends\nWrites: nothing (JSON on stdout)')
+    .action(async (name: string, opts: { set: string[] }) => {
+      const root = workspaceRoot();
+      const { config } = await loadConfig(name, { dir: configsDir(root), root, sets: opts.set });
+      console.log(JSON.stringify(config, null, 2));
+    });
+
+  program
+    .command('inspect')
+    .description('show manifest, schema, metadata, row counts and a few decoded rows of an artifact')
+    .argument('<path>', 'a stage folder (artifacts/<config>/<stage>) or one .arrow/.json file')
+    .option('-n, --rows <n>', 'rows to show per table', (v) => Number(v), 3)
+    .addHelpText('after', '\nReads:  the given artifact (and the dataset lib named in its manifest, to render grids)\nWrites: nothing')
+    .action(async (p: string, opts: { rows: number }) => { await inspect(p, { rows: opts.rows, root: workspaceRoot() }); });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    if (err instanceof ConfigError || err instanceof ArtifactError || !process.env.TRM_DEBUG) process.stderr.write(`trm: ${err.message}\n`);
+    else process.stderr.write(`trm: ${err.stack}\n`);
+    return 1;
+  }
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) process.exitCode = await main(process.argv);

@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport } from './build.ts';
+import { fakeDataset } from './testing/fake-dataset.ts';
+import { markdownToHtml } from './testing/markdown-html.ts';
+import { syntheticInput } from './testing/synthetic.ts';
+import { assertWellFormedXml } from './testing/xml.ts';
+
+const SECTIONS = ['Run summary', 'Results', 'Training curves', 'The value of recursion', 'Halting', 'Examples',
+  'Refinement trajectories', 'Comparison', 'Reproduce'];
+
+describe('buildReport on a synthetic run', async () => {
+  const input = syntheticInput();
+  const out = await buildReport(input);
+  const html = markdownToHtml(out.markdown);
+
+  it('has every section, in order, and a contents line whose links resolve', () => {
+    const headings = [...out.markdown.matchAll(/^## \d+\. (.*)$/gm)].map((m) => m[1]);
+    expect(headings).toEqual(SECTIONS);
+    const anchors = html.links.filter((l) => l.startsWith('#'));
+    expect(anchors).toHaveLength(SECTIONS.length);
+    for (const a of anchors) expect(html.ids).toContain(a.slice(1));
+  });
+
+  it('links every image it writes, with relative paths only, and writes every image it links', () => {
+    expect(html.images.length).toBeGreaterThan(10);
+    for (const src of html.images) {
+      expect(src).toMatch(/^img\/[\w.-]+\.svg$/);
+      expect(out.files).toHaveProperty([src]);
+    }
+    expect(new Set(html.images)).toEqual(new Set(Object.keys(out.files)));
+  });
+
+  it('writes well-formed SVG documents', () => {
+    for (const [name, svg] of Object.entries(out.files)) {
+      expect(svg.startsWith('<svg')).toBe(true);
+      assertWellFormedXml(svg, name);
+    }
+  });
+
+  it('draws the charts with vega (training curves, per-step accuracy, halting)', () => {
+    for (const f of ['loss', 'accuracy', 'lr', 'accuracy_per_step', 'halting_histogram', 'halt_steps_train']) {
+      expect(out.files[`img/${f}.svg`]).toContain('class="marks"');
+    }
+    expect(out.files['img/loss.svg']).toContain('q_halt_loss');
+  });
+
+  it('shows the run summary: config, dataset, backend, commit, parameters, stage hashes and times', () => {
+    expect(out.markdown).toContain('`fake-tiny`');
+    expect(out.markdown).toContain('cpu 4.22.0');
+    expect(out.markdown).toContain('`0123456789abcdef0123456789abcdef01234567`');
+    expect(out.markdown).toContain('123.5k (model) + 0 (puzzle embeddings)');
+    expect(out.markdown).toMatch(/\| train \| 6\.0 s \| `333333333333` \|/);
+    // 50 training steps in 6 s
+    expect(out.markdown).toContain('8.33 steps/s');
+    expect(out.markdown).toContain('<summary>Resolved config</summary>');
+    expect(out.markdown).toContain(JSON.stringify(input.config, null, 2));
+  });
+
+  it('reports the metrics, the task metrics and the per-step accuracy', () => {
+    expect(out.markdown).toMatch(/\| exact accuracy \| 33\.3% \|/);
+    expect(out.markdown).toMatch(/\| `path_valid` \| 50\.0% \|/);
+    expect(out.markdown).toMatch(/\| `num_valid_paths` \| 2 \|/);
+    expect(out.markdown).toContain('goes from 0.0% after step 1 to 33.3% after step 6');
+    expect(out.markdown).toContain('There is no published TRM result for dataset `fake`');
+  });
+
+  it('draws the examples with wrong cells marked and the refinement steps of those with trajectories', () => {
+    expect(out.markdown).toContain('### Test example 0 (group 0): solved');
+    // example 1 reaches 5/6 of the cells: 16 - round(16*5/6) = 3 wrong
+    expect(out.markdown).toContain('### Test example 1 (group 1): 3 wrong cells');
+    expect(out.files['img/example-1-pred.svg'].match(/#f4a6a6/g)).toHaveLength(3);
+    expect(out.files['img/example-0-pred.svg']).not.toContain('#f4a6a6');
+    expect(out.markdown).toContain('### Test example 0: prediction after each supervision step');
+    expect(out.markdown).toContain('First fully correct after step 6.');
+    expect(out.markdown).toContain('step 1: 13 wrong');
+    expect(out.markdown).not.toContain('### Test example 2: prediction after each');
+  });
+
+  it('gives the exact reproduce commands with quoted overrides', () => {
+    expect(out.markdown).toContain(
+      "git checkout 0123456789abcdef0123456789abcdef01234567\nnpm ci\nnpx nx run pipeline:report --config fake-tiny --set train.lr=1e-4 --set 'report.title=it'\\''s synthetic'",
+    );
+  });
+
+  it('is deterministic', async () => {
+    const again = await buildReport(syntheticInput());
+    expect(again.markdown).toBe(out.markdown);
+    expect(again.files).toEqual(out.files);
+  });
+});
+
+describe('buildReport against the published numbers', () => {
+  it('puts the Sudoku-Extreme result and the scale gap beside a sudoku run', async () => {
+    const base = syntheticInput();
+    const out = await buildReport({
+      ...base, dataset: { ...fakeDataset, name: 'sudoku' },
+      config: { ...base.config, arch: { ...(base.config.arch as object), mlp_t: true } },
+    });
+    expect(out.markdown).toContain('**A home-scale run, not a reproduction.**');
+    expect(out.markdown).toMatch(/\| exact accuracy \| 33\.3% \| 87\.4% \(Sudoku-Extreme, mlp_t, no positional encoding\) \|/);
+    expect(out.markdown).toContain('Also published: Sudoku-Extreme (attention) 74.7% exact_accuracy.');
+    expect(out.markdown).toContain('| epochs | 5 | 50,000 | 1/10,000 |');
+    expect(out.markdown).toContain('| global batch size | 8 | 768 | 1/96 |');
+    // published: 50000 epochs x 1000 puzzles / 768
+    expect(out.markdown).toContain('| optimizer steps | 50 | 65,104 | 1/1,302 |');
+    expect(out.markdown).toContain('| training examples (with augmentations) | 80 | 1,001,000 | 1/12,513 |');
+    expect(out.markdown).toContain('| H_cycles | 2 | 3 | 0.67× |');
+    expect(out.markdown).toMatch(/\| mixer \| mlp_t \| mlp_t \| same \|/);
+    expect(out.markdown).toContain('arXiv 2510.04871');
+  });
+
+  it('matches ARC pass@2 whatever the spelling of the task metric', async () => {
+    const base = syntheticInput();
+    const out = await buildReport({
+      ...base, dataset: { ...fakeDataset, name: 'arc' },
+      evalMetrics: { ...base.evalMetrics, task: { pass_at_1: 0.1, pass_at_2: 0.125 } },
+    });
+    expect(out.markdown).toMatch(/\| `pass_at_2` \| 12\.5% \| 44\.6% \(ARC-AGI-1, attention, rope\) \|/);
+    expect(out.markdown).toMatch(/\| `pass_at_1` \| 10\.0% \| — \|/);
+  });
+});
+
+describe('buildReport comparison', () => {
+  it('shows only the params that differ and every metric with its change', async () => {
+    const base = syntheticInput();
+    const other = structuredClone(base.config) as Record<string, any>;
+    other.train.lr = 3e-4;
+    other.arch.hidden_size = 128;
+    delete other.description;
+    const out = await buildReport({
+      ...base,
+      comparison: { label: 'fake-base', config: other, metrics: { exact_accuracy: 0.5, token_accuracy: 0.8, mean_steps: 6, old_only: 3 } },
+    });
+    const section = out.markdown.slice(out.markdown.indexOf('## 8. Comparison'), out.markdown.indexOf('## 9.'));
+    expect(section).toContain('Against **fake-base** (old)');
+    const paramRows = section.slice(section.indexOf('#### Params diff'), section.indexOf('#### Metrics diff')).split('\n').filter((l) => l.startsWith('| `'));
+    expect(paramRows).toEqual([
+      '| `arch.hidden_size` | `128` | `64` |',
+      '| `description` | — | `"synthetic run for report tests"` |',
+      '| `train.lr` | `0.0003` | `0.0001` |',
+    ]);
+    expect(section).toContain('| `exact_accuracy` | 50.0% | 33.3% | −16.7% |');
+    expect(section).toContain('| `token_accuracy` | 80.0% | 80.0% | 0 |');
+    expect(section).toContain('| `q_halt_accuracy` | n/a | 66.7% | — |');
+    expect(section).toContain('| `old_only` | 3 | n/a | — |');
+    expect(() => markdownToHtml(out.markdown)).not.toThrow();
+  });
+
+  it('says how to get a comparison when there is none', async () => {
+    const out = await buildReport(syntheticInput());
+    expect(out.markdown).toContain('No comparison run. Pass `--compare OTHER_CONFIG`');
+  });
+});
+
+describe('buildReport with little data', () => {
+  it('explains missing training rows, per-step accuracy and trajectories instead of drawing empty charts', async () => {
+    const base = syntheticInput({ trainSteps: 0, examples: 0 });
+    const out = await buildReport({
+      ...base, haltingSteps: [], evalMetrics: { ...base.evalMetrics, accuracy_per_step: [], exact_accuracy_per_step: [] },
+    });
+    expect(out.markdown).toContain('The train stage recorded no metrics rows.');
+    expect(out.markdown).toContain('The evaluate stage recorded no per-step accuracy.');
+    expect(out.markdown).toContain('No examples were evaluated.');
+    expect(Object.keys(out.files)).toEqual([]);
+    expect(() => markdownToHtml(out.markdown)).not.toThrow();
+  });
+});

@@ -1,0 +1,137 @@
+// Charts as vega-lite 5 specs rendered headless to SVG by vega 5.
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { EvalMetrics, TrainMetricRow } from './types.ts';
+
+type Row = Record<string, number | string>;
+type Spec = vl.TopLevelSpec;
+
+const WIDTH = 560;
+const HEIGHT = 220;
+/** training curves are reduced to at most this many points (bucket means) so the SVG stays small */
+export const MAX_POINTS = 400;
+
+const baseConfig = {
+  background: 'white',
+  font: 'Helvetica, Arial, sans-serif',
+  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e5e5e5' },
+  legend: { orient: 'bottom', labelFontSize: 11, titleFontSize: 11 },
+  title: { fontSize: 14, anchor: 'start' },
+} as const;
+
+/** Render one vega-lite spec to an SVG document. */
+export async function renderChart(spec: Spec): Promise<string> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Mean of consecutive buckets of rows (by order) so that at most `max` remain; numeric fields only. */
+export function downsample<T extends Record<string, number>>(rows: T[], max: number): T[] {
+  if (rows.length <= max) return rows;
+  const out: T[] = [];
+  const keys = Object.keys(rows[0]);
+  for (let b = 0; b < max; b++) {
+    const lo = Math.floor((b * rows.length) / max);
+    const hi = Math.floor(((b + 1) * rows.length) / max);
+    const mean: Record<string, number> = {};
+    for (const k of keys) {
+      let s = 0;
+      for (let i = lo; i < hi; i++) s += rows[i][k];
+      mean[k] = s / (hi - lo);
+    }
+    out.push(mean as T);
+  }
+  return out;
+}
+
+/** Long-format rows {x, series, value} for a multi-series line chart. */
+function longRows<T extends Record<string, number>>(rows: T[], x: keyof T, series: [keyof T, string][]): Row[] {
+  const out: Row[] = [];
+  for (const r of rows) for (const [field, label] of series) out.push({ x: r[x], series: label, value: r[field] });
+  return out;
+}
+
+function lineSpec(opts: {
+  title: string; values: Row[]; xTitle: string; yTitle: string; yDomain?: [number, number]; logY?: boolean;
+  points?: boolean; xInteger?: boolean;
+}): Spec {
+  const y: Record<string, unknown> = { field: 'value', type: 'quantitative', title: opts.yTitle };
+  if (opts.logY) y.scale = { type: 'log' };
+  else if (opts.yDomain) y.scale = { domain: opts.yDomain };
+  const x: Record<string, unknown> = { field: 'x', type: 'quantitative', title: opts.xTitle };
+  if (opts.xInteger) x.axis = { tickMinStep: 1, format: 'd' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title, width: WIDTH, height: HEIGHT, config: baseConfig,
+    data: { values: opts.values },
+    mark: { type: 'line', point: opts.points ?? false, strokeWidth: 1.5 },
+    encoding: {
+      x, y,
+      color: { field: 'series', type: 'nominal', title: null, legend: new Set(opts.values.map((v) => v.series)).size > 1 ? { labelLimit: 0 } : null },
+    },
+  } as Spec;
+}
+
+/** Rows used for the accuracy curves: only steps where at least one example halted. */
+function halted(rows: TrainMetricRow[]): TrainMetricRow[] {
+  return rows.filter((r) => r.count > 0);
+}
+
+type NumRow = TrainMetricRow & Record<string, number>;
+
+export function lossSpec(rows: TrainMetricRow[]): Spec {
+  const ds = downsample(rows as NumRow[], MAX_POINTS);
+  const values = longRows(ds, 'step', [['loss', 'loss'], ['lm_loss', 'lm_loss'], ['q_halt_loss', 'q_halt_loss']]);
+  const positive = values.every((v) => (v.value as number) > 0);
+  return lineSpec({ title: 'Training loss', values, xTitle: 'training step', yTitle: 'loss (per example)', logY: positive });
+}
+
+export function accuracySpec(rows: TrainMetricRow[]): Spec {
+  const ds = downsample(halted(rows) as NumRow[], MAX_POINTS);
+  const values = longRows(ds, 'step', [
+    ['accuracy', 'token accuracy'], ['exact_accuracy', 'exact accuracy'], ['q_halt_accuracy', 'q_halt accuracy'],
+  ]);
+  return lineSpec({ title: 'Training accuracy (examples halted at each step)', values, xTitle: 'training step', yTitle: 'accuracy', yDomain: [0, 1] });
+}
+
+export function haltStepsSpec(rows: TrainMetricRow[]): Spec {
+  const ds = downsample(halted(rows) as NumRow[], MAX_POINTS);
+  const values = longRows(ds, 'step', [['steps', 'mean supervision steps at halt']]);
+  return lineSpec({ title: 'Training: supervision steps used before halting', values, xTitle: 'training step', yTitle: 'steps' });
+}
+
+export function lrSpec(rows: TrainMetricRow[]): Spec {
+  const ds = downsample(rows as NumRow[], MAX_POINTS);
+  const values = longRows(ds, 'step', [['lr', 'learning rate']]);
+  return lineSpec({ title: 'Learning-rate schedule', values, xTitle: 'training step', yTitle: 'learning rate' });
+}
+
+export function perStepSpec(m: EvalMetrics): Spec {
+  const values: Row[] = [];
+  m.accuracy_per_step.forEach((v, i) => values.push({ x: i + 1, series: 'token accuracy', value: v }));
+  m.exact_accuracy_per_step.forEach((v, i) => values.push({ x: i + 1, series: 'exact accuracy', value: v }));
+  return lineSpec({
+    title: 'Test accuracy after each supervision step', values, xTitle: 'supervision step', yTitle: 'accuracy',
+    yDomain: [0, 1], points: true, xInteger: true,
+  });
+}
+
+export function haltHistogramSpec(steps: number[]): Spec {
+  const counts = new Map<number, number>();
+  for (const s of steps) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const values = [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => ({ steps: s, examples: n }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Test examples by halting step', width: { step: 40 }, height: HEIGHT, config: baseConfig,
+    data: { values },
+    mark: { type: 'bar', color: '#4c78a8' },
+    encoding: {
+      x: { field: 'steps', type: 'ordinal', title: 'supervision steps at halt' },
+      y: { field: 'examples', type: 'quantitative', title: 'examples' },
+    },
+  } as Spec;
+}

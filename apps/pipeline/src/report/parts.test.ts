@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { downsample, MAX_POINTS } from './charts.ts';
+import { flatten, paramsDiff } from './diff.ts';
+import { countWrong, wrongCells } from './examples.ts';
+import { code, esc, num } from './markdown.ts';
+import { assertWellFormedXml } from './testing/xml.ts';
+
+const grid = (rows: number, cols: number, cells: number[]) => ({ rows, cols, cells: Uint8Array.from(cells) });
+
+describe('report parts', () => {
+  it('downsample keeps short series and averages long ones into at most MAX_POINTS buckets', () => {
+    const short = [{ step: 1, v: 2 }];
+    expect(downsample(short, MAX_POINTS)).toBe(short);
+    const rows = Array.from({ length: 10 }, (_, i) => ({ step: i + 1, v: i }));
+    expect(downsample(rows, 4)).toEqual([{ step: 1.5, v: 0.5 }, { step: 4, v: 3 }, { step: 6.5, v: 5.5 }, { step: 9, v: 8 }]);
+  });
+
+  it('wrongCells marks differing cells and cells outside the target', () => {
+    expect(Array.from(wrongCells(grid(2, 2, [1, 2, 3, 4]), grid(2, 2, [1, 0, 3, 0])))).toEqual([0, 1, 0, 1]);
+    expect(Array.from(wrongCells(grid(1, 3, [1, 2, 3]), grid(1, 2, [1, 2])))).toEqual([0, 0, 1]);
+    expect(countWrong(grid(1, 3, [1, 2, 3]), grid(1, 2, [1, 2]))).toBe(3);
+    expect(countWrong(grid(2, 2, [1, 2, 3, 4]), grid(2, 2, [1, 0, 3, 0]))).toBe(2);
+  });
+
+  it('flatten and paramsDiff compare nested configs by dotted key', () => {
+    expect([...flatten({ b: { c: 1, d: [1, 2] }, a: null })]).toEqual([['a', null], ['b.c', 1], ['b.d', [1, 2]]]);
+    expect(paramsDiff({ x: { y: 1, z: [1] } }, { x: { y: 1, z: [2] } })).toEqual([{ key: 'x.z', old: [1], new: [2] }]);
+  });
+
+  it('markdown helpers escape what would break a table or a code span', () => {
+    expect(esc('a|b_c*')).toBe('a\\|b\\_c\\*');
+    expect(code('a`b')).toBe('``a`b``');
+    expect(code('x|y')).toBe('`x\\|y`');
+    expect(num(1234567)).toBe('1.23M');
+    expect(num(0.0001234)).toBe('1.23e-4');
+  });
+
+  it('the XML check rejects malformed SVG', () => {
+    expect(() => assertWellFormedXml('<svg><g></svg>')).toThrow(/unexpected <\/svg>/);
+    expect(() => assertWellFormedXml('<svg a="1" a="2"/>')).toThrow(/duplicate attribute/);
+    expect(() => assertWellFormedXml('<svg>&nbsp;</svg>')).toThrow(/unescaped &/);
+    expect(() => assertWellFormedXml('<svg/><svg/>')).toThrow(/more than one root/);
+    expect(() => assertWellFormedXml('<?xml version="1.0"?><svg x="a&amp;b"><t>1 &lt; 2</t></svg>')).not.toThrow();
+  });
+});

@@ -1,0 +1,97 @@
+// ReportInput: everything the report shows, as plain data. The report stage (stages/report.ts) fills it from
+// artifacts; buildReport turns it into markdown + SVG files without touching the file system.
+import type { DatasetLib } from '@trm/dataset';
+
+/** One stage of the run as its artifact folder describes it. */
+export interface StageRecord {
+  stage: string;
+  /** sha256 of the stage's manifest.json */
+  manifestHash: string;
+  configHash: string;
+  /** code hash from the manifest */
+  code: string;
+  /** backend named by the manifest (train/evaluate), null elsewhere */
+  backend: string | null;
+  files: Record<string, { sha256: string; rows?: number }>;
+  /** wall time from run.json, null when the stage left none */
+  wallSeconds: number | null;
+}
+
+/** One row of train/metrics.arrow (means over the examples that halted that step). */
+export interface TrainMetricRow {
+  step: number;
+  epoch: number;
+  lr: number;
+  lm_loss: number;
+  q_halt_loss: number;
+  loss: number;
+  accuracy: number;
+  exact_accuracy: number;
+  q_halt_accuracy: number;
+  steps: number;
+  count: number;
+}
+
+/** evaluate/metrics.json */
+export interface EvalMetrics {
+  exact_accuracy: number;
+  token_accuracy: number;
+  q_halt_accuracy: number;
+  mean_steps: number;
+  accuracy_per_step: number[];
+  exact_accuracy_per_step: number[];
+  /** the dataset's task metrics (Maze path validity, ARC pass@K, ...) */
+  task: Record<string, number>;
+}
+
+/** One evaluated test example, with its per-step predictions when evaluate kept them. */
+export interface ExampleView {
+  index: number;
+  group: number;
+  puzzleIdentifier: number;
+  inputs: Uint8Array;
+  labels: Uint8Array;
+  preds: Uint8Array;
+  qHalt: number;
+  steps: number;
+  correct: boolean;
+  /** preds after supervision step 1, 2, ... (empty when not recorded) */
+  trajectory: Uint8Array[];
+}
+
+/** Summary of another run to compare with (`--compare OTHER`, or the previous run of the same config). */
+export interface ComparisonRun {
+  /** e.g. `sudoku-base` or `sudoku-tiny @ 3f2a9c1` */
+  label: string;
+  config: Record<string, unknown>;
+  metrics: Record<string, number>;
+}
+
+export interface ReportInput {
+  configName: string;
+  /** the fully resolved config (extends merged, overrides applied) */
+  config: Record<string, unknown>;
+  /** `--set` overrides given on the command line, as typed (`train.lr=3e-4`) */
+  overrides: string[];
+  dataset: DatasetLib;
+  /** git commit recorded by the run (or HEAD when the run recorded none), null outside git */
+  gitCommit: string | null;
+  backend: { name: string; version: string | null } | null;
+  params: { model: number; puzzleEmb: number } | null;
+  /** encoded data sizes: examples per split and groups (original puzzles) in the train split */
+  data: { trainExamples: number | null; testExamples: number | null; trainGroups: number | null };
+  stages: StageRecord[];
+  trainMetrics: TrainMetricRow[];
+  evalMetrics: EvalMetrics;
+  /** halting step of every evaluated example (predictions.steps) */
+  haltingSteps: number[];
+  /** the examples to draw (a few; those with trajectories first) */
+  examples: ExampleView[];
+  comparison: ComparisonRun | null;
+}
+
+export interface ReportOutput {
+  markdown: string;
+  /** relative path (`img/loss.svg`) -> content */
+  files: Record<string, string>;
+}

@@ -1,0 +1,31 @@
+// fetch: the dataset lib parses/generates/downloads raw puzzles through SourceIO -> puzzles.arrow.
+import * as path from 'node:path';
+import { writeArrowFile } from '../artifacts/arrow-table.ts';
+import { createSourceIO } from '../catalog/source-io.ts';
+import { DATA_CODE, runStage, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { puzzleColumns, puzzleRows } from './tables.ts';
+
+export const fetchSpec: StageSpec = {
+  stage: 'fetch',
+  sections: ['dataset', 'seed', 'fetch'],
+  inputs: [],
+  code: [...DATA_CODE, 'apps/pipeline/src/stages/fetch.ts'],
+  usesDataset: true,
+};
+
+export function runFetch(ctx: StageContext): Promise<StageResult> {
+  return runStage(ctx, fetchSpec, async (tmp) => {
+    const io = createSourceIO(ctx.root, path.join(ctx.artifacts, '_downloads'));
+    const puzzles = await ctx.dataset.lib.fetch({ ...ctx.config.fetch, seed: ctx.config.seed }, io);
+    const seen = new Set<string>();
+    for (const p of puzzles) {
+      const k = `${p.split}/${p.id}`;
+      if (seen.has(k)) throw new Error(`dataset ${ctx.config.dataset}: fetch returned puzzle id ${p.id} twice in split ${p.split}`);
+      seen.add(k);
+    }
+    // train split first, each split in the lib's order
+    const ordered = [...puzzles.filter((p) => p.split === 'train'), ...puzzles.filter((p) => p.split !== 'train')];
+    const rows = await writeArrowFile(path.join(tmp, 'puzzles.arrow'), puzzleColumns, (function* () { for (const p of ordered) yield* puzzleRows(p); })());
+    return { puzzles: puzzles.length, examples: rows };
+  });
+}

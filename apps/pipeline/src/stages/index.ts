@@ -1,0 +1,41 @@
+// The stages in order, with what each reads. `report` is provided by src/stages/report.ts.
+import type { StageName } from '../artifacts/manifest.ts';
+import type { StageContext, StageResult } from './context.ts';
+import { runFetch } from './fetch.ts';
+import { runAugment } from './augment.ts';
+import { runEncode } from './encode.ts';
+
+export interface StageInfo {
+  name: StageName;
+  upstream: StageName[];
+  reads: string;
+  writes: string;
+  run(ctx: StageContext): Promise<StageResult>;
+}
+
+async function lazy(stage: string, fn: string, ctx: StageContext): Promise<StageResult> {
+  const mod = (await import(`./${stage}.ts`)) as Record<string, (ctx: StageContext) => Promise<StageResult>>;
+  if (typeof mod[fn] !== 'function') throw new Error(`apps/pipeline/src/stages/${stage}.ts does not export ${fn}(ctx)`);
+  return mod[fn](ctx);
+}
+
+export const STAGE_INFO: StageInfo[] = [
+  { name: 'fetch', upstream: [], reads: 'the config\'s fetch section; the dataset source (generator, local files under the repo, or HTTPS downloads cached in artifacts/_downloads)', writes: 'artifacts/<config>/fetch/puzzles.arrow + manifest.json', run: runFetch },
+  { name: 'augment', upstream: ['fetch'], reads: 'artifacts/<config>/fetch; the augment section and seed', writes: 'artifacts/<config>/augment/{train,test}.arrow + manifest.json', run: runAugment },
+  { name: 'encode', upstream: ['augment'], reads: 'artifacts/<config>/{fetch,augment}; the encode section', writes: 'artifacts/<config>/encode/{train,test}.arrow, identifiers.json, aux.json + manifest.json', run: runEncode },
+  { name: 'train', upstream: ['encode'], reads: 'artifacts/<config>/encode; the arch, train, seed and runtime sections', writes: 'artifacts/<config>/train/{model,state}.safetensors, state.json, metrics.arrow + manifest.json (checkpoints in artifacts/<config>/train.partial while running)', run: (ctx) => lazy('train', 'runTrain', ctx) },
+  { name: 'evaluate', upstream: ['train'], reads: 'artifacts/<config>/{encode,train}; the evaluate section', writes: 'artifacts/<config>/evaluate/{predictions,trajectories}.arrow, metrics.json + dataset task files + manifest.json', run: (ctx) => lazy('evaluate', 'runEvaluate', ctx) },
+  { name: 'report', upstream: ['evaluate'], reads: 'artifacts/<config>/{encode,train,evaluate}; the report section', writes: 'artifacts/<config>/report/report.md, img/*.svg + manifest.json', run: (ctx) => lazy('report', 'runReport', ctx) },
+];
+
+export function stageInfo(name: string): StageInfo {
+  const s = STAGE_INFO.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown stage ${name}; stages: ${STAGE_INFO.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+/** The stage and all stages before it, in order. */
+export function chain(name: StageName): StageInfo[] {
+  const i = STAGE_INFO.findIndex((x) => x.name === name);
+  return STAGE_INFO.slice(0, i + 1);
+}
