@@ -1,1 +1,13 @@
 export type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from './model/types.ts';
+export type { EncodedSplit, SplitIndex } from './data/split.ts';
+export { indexSplit } from './data/split.ts';
+export { gatherBatch, planEpoch, testBatches, IGNORE_LABEL } from './data/batches.ts';
+export type { TestBatch } from './data/batches.ts';
+export { createTrainLoader } from './data/loader.ts';
+export type { LoaderPosition, TrainLoader } from './data/loader.ts';
+export type { TrainConfig } from './train/config.ts';
+export { totalTrainSteps, validateTrainConfig } from './train/config.ts';
+export { createTrainer } from './train/trainer.ts';
+export type { Trainer, TrainerOptions, TrainStepMetrics } from './train/trainer.ts';
+export type { TrainerState, TrainerMeta } from './train/state.ts';
+export { toyArch, toyCopySplit, toyTrainConfig } from './train/toy.ts';

@@ -1,0 +1,179 @@
+// The training loop of pretrain.py: one ACT call per batch with the carry kept across batches, gradient of
+// loss/global_batch_size, sparse sign-SGD on the puzzle embeddings and AdamATan2 on the rest (both on the same
+// warm-up + cosine schedule), then the EMA update. Pure: the caller persists `state()` and the eval weights.
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, deriveSeed, type Rng } from '@trm/augment';
+import { cosineLrWithWarmup, createAdamATan2, createEma, sparseSignSgdStep, type Ema, type TensorDict } from '@trm/tensor-core';
+import { createTrainLoader, type TrainLoader } from '../data/loader.ts';
+import type { EncodedSplit } from '../data/split.ts';
+import { dims as archDims } from '../model/params.ts';
+import { createModel, disposeCarry } from '../model/trm.ts';
+import type { ArchConfig, Carry, StepMetrics, TrmModel } from '../model/types.ts';
+import { totalTrainSteps, validateTrainConfig, type TrainConfig } from './config.ts';
+import { carryFromDict, carryToDict, EMA_PREFIX, modelPart, OPTIM_PREFIX, STATE_KIND, withPrefix, type TrainerState } from './state.ts';
+
+/** One training step, as pretrain.py logs it: losses / global_batch_size, the rest / max(count, 1). */
+export interface TrainStepMetrics {
+  /** optimizer updates taken, this one included (1-based) */
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  lm_loss: number;
+  q_halt_loss: number;
+  accuracy: number;
+  exact_accuracy: number;
+  q_halt_accuracy: number;
+  steps: number;
+  /** rows that halted this step (with at least one label) */
+  count: number;
+  /** the model's raw sums over halted rows */
+  sums: StepMetrics;
+}
+
+export interface Trainer {
+  readonly model: TrmModel;
+  readonly totalSteps: number;
+  /** updates taken so far */
+  readonly stepCount: number;
+  readonly done: boolean;
+  step(): TrainStepMetrics;
+  state(): TrainerState;
+  /** the model state dict to evaluate and publish: EMA shadow for the trained params when `ema` is on */
+  weightsForEval(): TensorDict;
+  dispose(): void;
+}
+
+export interface TrainerOptions {
+  arch: ArchConfig;
+  train: TrainConfig;
+  data: EncodedSplit;
+  seed: number;
+  resume?: TrainerState;
+}
+
+function checkArchAgainstData(arch: ArchConfig, data: EncodedSplit): void {
+  const pairs: [keyof ArchConfig, number][] = [
+    ['seq_len', data.seqLen],
+    ['vocab_size', data.vocabSize],
+    ['num_puzzle_identifiers', data.numPuzzleIdentifiers],
+  ];
+  for (const [key, value] of pairs) {
+    if (arch[key] !== value) throw new Error(`arch.${key} is ${arch[key]} but the encoded train split has ${value}`);
+  }
+}
+
+export function createTrainer(opts: TrainerOptions): Trainer {
+  const { arch, train, data, seed, resume } = opts;
+  validateTrainConfig(train);
+  checkArchAgainstData(arch, data);
+  const B = train.global_batch_size;
+  if (resume && (resume.meta?.kind !== STATE_KIND || resume.meta.version !== 1)) {
+    throw new Error(`trainer state: kind ${JSON.stringify(resume.meta?.kind)} version ${resume.meta?.version}, expected ${STATE_KIND} version 1`);
+  }
+  if (resume && resume.meta.seed !== seed) throw new Error(`trainer state: saved with seed ${resume.meta.seed}, resuming with seed ${seed}`);
+
+  const loader: TrainLoader = createTrainLoader(data, B, seed, resume?.meta.loader);
+  const totalSteps = totalTrainSteps(train, loader.index.numGroups, loader.index.meanPuzzleExamples);
+  const model = createModel(arch, seed);
+  const adam = createAdamATan2(model.params, { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay });
+  const ema: Ema | null = train.ema ? createEma(model.params, train.ema_rate) : null;
+  let rng: Rng = createRng(deriveSeed(seed, 'act-exploration'));
+  let step = 0;
+  let epoch = 0;
+  let carry: Carry | null = null;
+
+  if (resume) {
+    const t = resume.tensors;
+    model.loadStateDict(modelPart(t));
+    adam.loadStateDict(withPrefix(t, OPTIM_PREFIX), resume.meta.step);
+    ema?.loadStateDict(withPrefix(t, EMA_PREFIX));
+    rng = createRng(0, resume.meta.rng);
+    step = resume.meta.step;
+    epoch = resume.meta.epoch;
+    if (resume.meta.hasCarry) {
+      const d = archDims(arch);
+      carry = carryFromDict(t, { batchSize: B, totalLen: d.totalLen, hidden: arch.hidden_size, seqLen: arch.seq_len });
+    }
+  }
+
+  const lrAt = (baseLr: number, s: number) =>
+    cosineLrWithWarmup(s, { baseLr, warmupSteps: Math.round(train.lr_warmup_steps), totalSteps, minRatio: train.lr_min_ratio });
+
+  return {
+    model,
+    totalSteps,
+    get stepCount() {
+      return step;
+    },
+    get done() {
+      return step >= totalSteps;
+    },
+    step() {
+      if (step >= totalSteps) throw new Error(`trainer: all ${totalSteps} steps are done`);
+      const next = loader.next();
+      const current = carry ?? model.initialCarry(B);
+      const out = model.forwardBackward(current, next.batch, { rng, lossScale: 1 / B });
+      if (!Number.isFinite(out.lossTotal)) {
+        tf.dispose([...out.grads.values(), ...(out.puzzleEmbGrad ? [out.puzzleEmbGrad.grad] : [])]);
+        disposeCarry(out.carry);
+        if (!carry) disposeCarry(current);
+        throw new Error(
+          `training diverged at step ${step + 1} (epoch ${next.epoch}): loss is ${out.lossTotal}; the weights of step ${step} are kept`,
+        );
+      }
+      disposeCarry(current);
+      carry = out.carry;
+      step += 1;
+      epoch = next.epoch;
+      const lr = lrAt(train.lr, step);
+      if (out.puzzleEmbGrad && model.puzzleEmb) {
+        sparseSignSgdStep(model.puzzleEmb, out.puzzleEmbGrad.ids, out.puzzleEmbGrad.grad, lrAt(train.puzzle_emb_lr, step), train.puzzle_emb_weight_decay);
+        out.puzzleEmbGrad.grad.dispose();
+      }
+      adam.step(out.grads, lr);
+      tf.dispose([...out.grads.values()]);
+      ema?.update();
+
+      const m = out.metrics;
+      const count = Math.max(m.count, 1);
+      return {
+        step,
+        epoch,
+        lr,
+        loss: out.lossTotal / B,
+        lm_loss: m.lm_loss / B,
+        q_halt_loss: m.q_halt_loss / B,
+        accuracy: m.accuracy / count,
+        exact_accuracy: m.exact_accuracy / count,
+        q_halt_accuracy: m.q_halt_accuracy / count,
+        steps: m.steps / count,
+        count: m.count,
+        sums: { ...m },
+      };
+    },
+    state() {
+      const tensors: TensorDict = { ...model.stateDict() };
+      for (const [k, v] of Object.entries(adam.stateDict())) tensors[OPTIM_PREFIX + k] = v;
+      if (ema) for (const [k, v] of Object.entries(ema.stateDict())) tensors[EMA_PREFIX + k] = v;
+      if (carry) Object.assign(tensors, carryToDict(carry));
+      return {
+        tensors,
+        meta: { kind: STATE_KIND, version: 1, step, totalSteps, epoch, loader: loader.position(), rng: [...rng.state()], seed, hasCarry: carry !== null },
+      };
+    },
+    weightsForEval() {
+      const weights = model.stateDict();
+      if (ema) Object.assign(weights, ema.stateDict());
+      return weights;
+    },
+    dispose() {
+      if (carry) disposeCarry(carry);
+      carry = null;
+      adam.dispose();
+      ema?.dispose();
+      model.dispose();
+    },
+  };
+}
+
