@@ -1,5 +1,18 @@
 export type { DType, TypedData, HostTensor, TensorDict } from './tensor-dict.ts';
 export { numel } from './tensor-dict.ts';
+export { initBackend, backendInfo } from './backend/init.ts';
+export type { BackendName, BackendInfo } from './backend/init.ts';
+export { linear } from './ops/linear.ts';
+export { rmsNorm } from './ops/norm.ts';
+export { ropeTables, ropeTablesHost, rotateHalf, applyRope } from './ops/rope.ts';
+export type { RopeTables } from './ops/rope.ts';
+export { attention } from './ops/attention.ts';
+export { swiglu, swigluInner, silu } from './ops/swiglu.ts';
+export { stablemaxCrossEntropyHost, bceWithLogitsHost, hostLoss, IGNORE_INDEX } from './ops/losses.ts';
+export type { HostLossResult } from './ops/losses.ts';
+export { embedding } from './ops/embedding.ts';
+export { truncatedNormal, truncatedNormalHost } from './ops/init.ts';
+export type { UniformSource } from './ops/init.ts';
 export { allReduceSum, barrierWait, createBarrierState, createReduceBuffers, reduceChunk, reduceSlot, reduceSumChunk } from './parallel/index.ts';
 export type { ReduceBuffers } from './parallel/index.ts';
 export { createAdamATan2 } from './optim/adam-atan2.ts';

@@ -1,4 +1,7 @@
 export type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from './model/types.ts';
+export { createModel, disposeCarry } from './model/trm.ts';
+export { dims as archDims, paramSpecs } from './model/params.ts';
+export type { Dims } from './model/params.ts';
 export type { EncodedSplit, SplitIndex } from './data/split.ts';
 export { indexSplit } from './data/split.ts';
 export { gatherBatch, planEpoch, testBatches, IGNORE_LABEL } from './data/batches.ts';

@@ -1,0 +1,100 @@
+// Backend selection. `auto` prefers native TensorFlow bindings when they are installed (optional packages,
+// loaded dynamically so their absence is not an error), then the WebAssembly backend, then plain JS.
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  /** the tfjs backend actually in use: `tensorflow`, `wasm` or `cpu` */
+  name: string;
+  /** version of the package providing it */
+  version: string;
+  /** package it came from, e.g. `@tensorflow/tfjs-backend-wasm` */
+  package: string;
+}
+
+const require = createRequire(import.meta.url);
+let current: BackendInfo | null = null;
+let gradientsRegistered = false;
+
+/**
+ * tfjs-core registers no gradient functions; its gradient modules ship only as extensionless ESM that Node cannot
+ * load, so they come from the @tensorflow/tfjs node bundle (registries are global, shared with tfjs-core).
+ * This also loads tfjs-layers/converter/data (about 1 s), once per process.
+ */
+export function registerGradients(): void {
+  if (gradientsRegistered) return;
+  require('@tensorflow/tfjs');
+  gradientsRegistered = true;
+}
+
+function packageVersion(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function tryTensorflow(): Promise<BackendInfo | null> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(/* @vite-ignore */ pkg);
+    } catch {
+      continue; // not installed (optional): fall through to the next candidate
+    }
+    if (await tf.setBackend('tensorflow')) return { name: 'tensorflow', version: packageVersion(pkg), package: pkg };
+  }
+  return null;
+}
+
+async function tryWasm(): Promise<BackendInfo | null> {
+  const pkg = '@tensorflow/tfjs-backend-wasm';
+  const wasm = (await import(pkg)) as typeof import('@tensorflow/tfjs-backend-wasm');
+  // In Node the .wasm binaries are read from the package's dist folder.
+  const dist = dirname(require.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`));
+  wasm.setWasmPaths(join(dist, '/'));
+  if (!(await tf.setBackend('wasm'))) return null;
+  return { name: 'wasm', version: packageVersion(pkg), package: pkg };
+}
+
+async function tryCpu(): Promise<BackendInfo> {
+  const pkg = '@tensorflow/tfjs-backend-cpu';
+  await import(pkg);
+  if (!(await tf.setBackend('cpu'))) throw new Error('initBackend: the cpu backend failed to initialise');
+  return { name: 'cpu', version: packageVersion(pkg), package: pkg };
+}
+
+/**
+ * Select and initialise the tfjs backend. `name` defaults to $TRM_BACKEND, then `auto`.
+ * Calling it again with the backend already active is a no-op.
+ */
+export async function initBackend(name: BackendName = (process.env.TRM_BACKEND as BackendName | undefined) ?? 'auto'): Promise<BackendInfo> {
+  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(name)) {
+    throw new Error(`initBackend: unknown backend "${name}" (expected auto, tensorflow, wasm or cpu; from TRM_BACKEND or runtime.backend)`);
+  }
+  if (current && (name === 'auto' || name === current.name) && tf.getBackend() === current.name) return current;
+  let info: BackendInfo | null = null;
+  if (name === 'tensorflow') {
+    info = await tryTensorflow();
+    if (!info) throw new Error('initBackend: backend "tensorflow" needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which is not installed');
+  } else if (name === 'wasm') {
+    info = await tryWasm();
+    if (!info) throw new Error('initBackend: the wasm backend failed to initialise');
+  } else if (name === 'cpu') {
+    info = await tryCpu();
+  } else {
+    info = (await tryTensorflow()) ?? (await tryWasm().catch(() => null)) ?? (await tryCpu());
+  }
+  await tf.ready();
+  registerGradients();
+  current = info;
+  return info;
+}
+
+/** The backend selected by `initBackend`, or null before it ran. */
+export function backendInfo(): BackendInfo | null {
+  return current;
+}

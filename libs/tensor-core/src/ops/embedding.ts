@@ -1,0 +1,25 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Embedding lookup: weight [V, D], ids [N] -> [N, D]. Forward is a gather; the gradient is a one-hot matmul
+ * (oneHot(ids)^T @ dy), because gather's own gradient needs UnsortedSegmentSum, which the wasm backend lacks.
+ */
+export function embedding(weight: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
+  const [vocab] = weight.shape;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= vocab) throw new Error(`embedding: id ${ids[i]} at position ${i} outside [0, ${vocab})`);
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const w = args[0] as tf.Tensor;
+    return {
+      value: tf.gather(w, tf.tensor1d(ids, 'int32')),
+      gradFunc: (dy: tf.Tensor) => {
+        // one-hot built on the host (the wasm OneHot kernel writes int bits into float32 outputs)
+        const hot = new Float32Array(ids.length * vocab);
+        for (let i = 0; i < ids.length; i++) hot[i * vocab + ids[i]] = 1;
+        return tf.matMul(tf.tensor2d(hot, [ids.length, vocab]), dy as tf.Tensor2D, true, false); // [V, D]
+      },
+    };
+  });
+  return op(weight) as tf.Tensor2D;
+}

@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** y = x W^T (+ b), W in torch layout [out, in]. x: [..., in] -> [..., out]. */
+export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
+  const [out, inF] = weight.shape;
+  const lead = x.shape.slice(0, -1);
+  if (x.shape[x.shape.length - 1] !== inF) {
+    throw new Error(`linear: input last dim ${x.shape[x.shape.length - 1]} does not match weight [${out}, ${inF}]`);
+  }
+  const flat = tf.reshape(x, [-1, inF]); // [N, in]
+  let y: tf.Tensor = tf.matMul(flat, weight, false, true); // [N, out]
+  if (bias) y = tf.add(y, bias);
+  return tf.reshape(y, [...lead, out]);
+}
