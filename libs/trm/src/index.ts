@@ -14,3 +14,5 @@ export { createTrainer } from './train/trainer.ts';
 export type { Trainer, TrainerOptions, TrainStepMetrics } from './train/trainer.ts';
 export type { TrainerState, TrainerMeta } from './train/state.ts';
 export { toyArch, toyCopySplit, toyTrainConfig } from './train/toy.ts';
+export { evaluateModel } from './eval/evaluate.ts';
+export type { EvalMetrics, EvalOptions, EvalResult } from './eval/evaluate.ts';
