@@ -13,7 +13,8 @@ export interface FetchConfig {
   test_set_name2: string;
   /** keep at most this many tasks per subset (seeded subsample); 0 = all */
   max_tasks: number;
-  sample_seed: number;
+  /** the config's top-level seed (the pipeline adds it to the fetch section) */
+  seed: number;
 }
 
 export interface AugmentConfig {
@@ -37,8 +38,7 @@ export const schema: { fetch: SectionSchema; augment: SectionSchema; encode: Sec
     subsets: { type: 'array', items: { type: 'string', description: 'subset name' }, default: ['training', 'evaluation', 'concept'], description: 'subsets to load (kaggle set names or per-task folder names)' },
     test_set_name: { type: 'string', default: 'evaluation', description: 'subset whose test inputs form the test split (its demonstration pairs go to training)' },
     test_set_name2: { type: 'string', default: 'evaluation2', description: 'a second test subset, as the reference' },
-    max_tasks: { type: 'integer', default: 0, min: 0, description: 'keep at most this many tasks per subset (seeded subsample); 0 = all' },
-    sample_seed: { type: 'integer', default: 0, description: 'seed of the max_tasks subsample' },
+    max_tasks: { type: 'integer', default: 0, min: 0, description: 'keep at most this many tasks per subset (subsample seeded by the config seed); 0 = all' },
   },
   augment: {
     num_aug: { type: 'integer', default: 1000, min: 0, description: 'augmented copies per task (dihedral + colour permutation), deduplicated' },
@@ -89,7 +89,7 @@ export function readFetchConfig(cfg: Record<string, unknown>): FetchConfig {
     test_set_name: str(cfg, 'test_set_name', 'evaluation'),
     test_set_name2: str(cfg, 'test_set_name2', 'evaluation2'),
     max_tasks: int(cfg, 'max_tasks', 0, 0),
-    sample_seed: int(cfg, 'sample_seed', 0, -0x80000000),
+    seed: int(cfg, 'seed', 0, -0x80000000),
   };
 }
 

@@ -24,7 +24,7 @@ describe('arc fetch: real files', () => {
     const cfg = { path: `${ARC_DATA}/kaggle-combined`, subsets: ['concept'], test_set_name: 'none', max_tasks: 4 };
     const a = (await arc.fetch(cfg, nodeIO())).map((p) => p.id);
     const b = (await arc.fetch(cfg, nodeIO())).map((p) => p.id);
-    const c = (await arc.fetch({ ...cfg, sample_seed: 1 }, nodeIO())).map((p) => p.id);
+    const c = (await arc.fetch({ ...cfg, seed: 1 }, nodeIO())).map((p) => p.id);
     expect(a).toEqual(b);
     expect(a).toHaveLength(4);
     expect(c).not.toEqual(a);

@@ -92,7 +92,7 @@ async function loadPerTask(fc: FetchConfig, subset: string, io: SourceIO): Promi
 /** At most `max_tasks` tasks per subset, a seeded sample kept in id order. */
 function subsample(tasks: LoadedTask[], fc: FetchConfig, subset: string): LoadedTask[] {
   if (fc.max_tasks === 0 || tasks.length <= fc.max_tasks) return tasks;
-  const order = createRng(deriveSeed(fc.sample_seed, 'arc-subsample', subset)).permutation(tasks.length);
+  const order = createRng(deriveSeed(fc.seed, 'arc-subsample', subset)).permutation(tasks.length);
   const keep = Array.from(order.subarray(0, fc.max_tasks)).sort((a, b) => a - b);
   return keep.map((i) => tasks[i]);
 }

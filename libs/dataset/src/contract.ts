@@ -129,6 +129,8 @@ export interface DatasetLib {
   /**
    * Augment one split, yielding groups (original first). `seed` makes it deterministic.
    * Must stream: yield each group as soon as it is built.
+   * `puzzles` are ALL fetched puzzles (both splits); the lib yields the groups of `split` only. (ARC needs the
+   * train-split half of a test task to give both halves the same augmented copies and names.)
    */
   augment(puzzles: RawPuzzle[], cfg: Record<string, unknown>, seed: number, split: 'train' | 'test'): Iterable<AugmentedPuzzle[]>;
   /** undo `transform` on an output grid (ARC voting); identity for datasets that do not need it */
