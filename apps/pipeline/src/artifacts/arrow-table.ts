@@ -3,11 +3,11 @@
 import * as fs from 'node:fs';
 import {
   type AsyncRecordBatchFileReader,
-  Bool, Field, FixedSizeList, Float32, Int32, List, RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema, Struct, Uint8, Utf8,
+  Bool, Field, FixedSizeList, Float32, Float64, Int32, List, RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema, Struct, Uint8, Utf8,
   makeData, type Data, type DataType,
 } from 'apache-arrow';
 
-export type ColumnKind = 'utf8' | 'int32' | 'uint8' | 'float32' | 'bool' | 'list-u8' | { fixedU8: number };
+export type ColumnKind = 'utf8' | 'int32' | 'uint8' | 'float32' | 'float64' | 'bool' | 'list-u8' | { fixedU8: number };
 export interface ColumnSpec {
   name: string;
   kind: ColumnKind;
@@ -23,6 +23,7 @@ function arrowType(kind: ColumnKind): DataType {
     case 'int32': return new Int32();
     case 'uint8': return new Uint8();
     case 'float32': return new Float32();
+    case 'float64': return new Float64();
     case 'bool': return new Bool();
     case 'list-u8': return new List(new Field('item', new Uint8(), false));
   }
@@ -74,6 +75,7 @@ function columnData(c: ColumnSpec, values: Cell[]): Data {
     case 'int32': return makeData({ ...base, type: type as Int32, data: Int32Array.from(values, (v) => (v === null ? 0 : Number(v))) });
     case 'uint8': return makeData({ ...base, type: type as Uint8, data: Uint8Array.from(values, (v) => (v === null ? 0 : Number(v))) });
     case 'float32': return makeData({ ...base, type: type as Float32, data: Float32Array.from(values, (v) => (v === null ? 0 : Number(v))) });
+    case 'float64': return makeData({ ...base, type: type as Float64, data: Float64Array.from(values, (v) => (v === null ? 0 : Number(v))) });
     case 'bool': {
       const data = new Uint8Array(Math.ceil(n / 8));
       values.forEach((v, i) => { if (v) data[i >> 3] |= 1 << (i & 7); });

@@ -10,13 +10,13 @@ function fmtCell(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function gridsOf(r: Row, meta: Record<string, unknown> | null, lib: DatasetLib | null): [string, Grid][] {
+function gridsOf(r: Row, encodeCfg: Record<string, unknown> | null, lib: DatasetLib | null): [string, Grid][] {
   const out: [string, Grid][] = [];
   if (r.input instanceof Uint8Array) {
     out.push(['input', { rows: r.in_rows as number, cols: r.in_cols as number, cells: r.input }]);
     if (r.output instanceof Uint8Array) out.push(['output', { rows: r.out_rows as number, cols: r.out_cols as number, cells: r.output }]);
-  } else if (lib && meta) {
-    for (const k of ['inputs', 'labels', 'preds']) if (r[k] instanceof Uint8Array) out.push([k, lib.decode(r[k] as Uint8Array, {})]);
+  } else if (lib && encodeCfg) {
+    for (const k of ['inputs', 'labels', 'preds']) if (r[k] instanceof Uint8Array) out.push([k, lib.decode(r[k] as Uint8Array, encodeCfg)]);
   }
   return out;
 }
@@ -28,7 +28,7 @@ async function inspectTable(file: string, rowsToShow: number, lib: DatasetLib | 
   let meta: Record<string, unknown> | null = null;
   for (const [k, v] of Object.entries(info.metadata)) {
     out(`  metadata ${k}: ${v.length > 400 ? v.slice(0, 400) + '…' : v}`);
-    if (k === 'trm.dataset') meta = JSON.parse(v) as Record<string, unknown>;
+    if (k === 'trm.encode') meta = JSON.parse(v) as Record<string, unknown>;
   }
   let rows = 0;
   const shown: Row[] = [];

@@ -135,6 +135,8 @@ export async function loadConfig(name: string, opts: LoadOptions): Promise<{ con
   const raw = applySets(merged, opts.sets ?? [], schemas);
   const seed = raw.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw new ConfigError(`${file}: seed = ${JSON.stringify(seed)}: expected a non-negative integer`);
+  // a dataset's own fetch.seed (if it has one) defaults to the top-level seed
+  if ('seed' in schemas.fetch && !(isObject(raw.fetch) && 'seed' in raw.fetch)) raw.fetch = { ...(isObject(raw.fetch) ? raw.fetch : {}), seed };
   const sections = Object.fromEntries(SECTIONS.map((s) => [s, validateSection(schemas[s], raw[s], s, file)])) as Record<(typeof SECTIONS)[number], Section>;
   const config: ResolvedConfig = {
     name: path.basename(file, '.json'),

@@ -48,7 +48,7 @@ export const reportSchema: SectionSchema = {
 };
 
 export const runtimeSchema: SectionSchema = {
-  backend: { type: 'enum', description: 'tfjs backend', values: ['auto', 'cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu'], default: 'auto' },
+  backend: { type: 'enum', description: 'tfjs backend (auto: tensorflow bindings if installed, then wasm, then cpu); TRM_BACKEND overrides', values: ['auto', 'cpu', 'wasm', 'tensorflow'], default: 'auto' },
   workers: { type: 'integer', description: 'worker threads for data work (0 = none)', default: 0, min: 0 },
 };
 

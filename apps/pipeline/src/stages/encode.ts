@@ -94,7 +94,7 @@ export function runEncode(ctx: StageContext): Promise<StageResult> {
           yield { inputs: enc.inputs, labels: enc.labels, puzzle_identifier: ids.get(r.name as string)!, puzzle_index: puzzleIndex, group_index: r.group as number };
         }
       })();
-      await writeArrowFile(path.join(tmp, `${split}.arrow`), encodedColumns(shape.seqLen), rows, { metadata: { 'trm.dataset': JSON.stringify(meta) } });
+      await writeArrowFile(path.join(tmp, `${split}.arrow`), encodedColumns(shape.seqLen), rows, { metadata: { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) } });
       bar.done();
     }
 

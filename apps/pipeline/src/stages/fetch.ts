@@ -16,7 +16,9 @@ export const fetchSpec: StageSpec = {
 export function runFetch(ctx: StageContext): Promise<StageResult> {
   return runStage(ctx, fetchSpec, async (tmp) => {
     const io = createSourceIO(ctx.root, path.join(ctx.artifacts, '_downloads'));
-    const puzzles = await ctx.dataset.lib.fetch({ ...ctx.config.fetch, seed: ctx.config.seed }, io);
+    const lib = ctx.dataset.lib;
+    const cfg = 'seed' in lib.schema.fetch ? ctx.config.fetch : { ...ctx.config.fetch, seed: ctx.config.seed };
+    const puzzles = await lib.fetch(cfg, io);
     const seen = new Set<string>();
     for (const p of puzzles) {
       const k = `${p.split}/${p.id}`;

@@ -1,0 +1,206 @@
+// Reads a run's artifacts (encode, train, evaluate and the manifests of every stage) into a ReportInput.
+// The only file-reading part of the report; buildReport itself stays pure.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openArrowFile } from '../artifacts/arrow-table.ts';
+import { ArtifactError, STAGES, readManifest, stageDir, type StageName } from '../artifacts/manifest.ts';
+import { openStage, type OpenedStage } from '../artifacts/open-stage.ts';
+import type { EvalMetrics, ExampleView, StageRecord, TrainMetricRow } from './types.ts';
+
+const UPSTREAM: StageName[] = STAGES.filter((s) => s !== 'report');
+
+function runSeconds(dir: string): number | null {
+  const f = path.join(dir, 'run.json');
+  if (!fs.existsSync(f)) return null;
+  try {
+    const run = JSON.parse(fs.readFileSync(f, 'utf8')) as { seconds?: unknown };
+    return typeof run.seconds === 'number' ? run.seconds : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Manifest summary and wall time of every upstream stage (fails naming the stage to run when one is missing). */
+export function readStageRecords(artifacts: string, config: string): StageRecord[] {
+  return UPSTREAM.map((stage) => {
+    const dir = stageDir(artifacts, config, stage);
+    const { manifest, hash } = readManifest(dir, stage, config);
+    const files = Object.fromEntries(Object.entries(manifest.files).map(([k, v]) => [k, { sha256: v.sha256, rows: v.rows }]));
+    return {
+      stage, manifestHash: hash, configHash: manifest.configHash, code: manifest.code,
+      backend: manifest.backend ? manifest.backend.name : null, files, wallSeconds: runSeconds(dir),
+    };
+  });
+}
+
+function num(v: unknown, where: string): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new ArtifactError(`${where}: expected a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function numArray(v: unknown, where: string): number[] {
+  if (!Array.isArray(v)) throw new ArtifactError(`${where}: expected an array of numbers, got ${JSON.stringify(v)}`);
+  return v.map((x, i) => num(x, `${where}[${i}]`));
+}
+
+const HEADLINE = ['exact_accuracy', 'token_accuracy', 'q_halt_accuracy', 'mean_steps'] as const;
+
+/** evaluate/metrics.json: the headline metrics, per-step arrays and the dataset's task metrics (flat or under `task`). */
+export function parseEvalMetrics(raw: unknown, file: string): EvalMetrics {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ArtifactError(`${file}: expected a JSON object of metrics`);
+  const m = raw as Record<string, unknown>;
+  const task: Record<string, number> = {};
+  const nested = m.task && typeof m.task === 'object' ? (m.task as Record<string, unknown>) : {};
+  for (const [k, v] of [...Object.entries(m), ...Object.entries(nested)]) {
+    if (typeof v === 'number' && !(HEADLINE as readonly string[]).includes(k)) task[k] = v;
+  }
+  return {
+    exact_accuracy: num(m.exact_accuracy, `${file}: exact_accuracy`),
+    token_accuracy: num(m.token_accuracy, `${file}: token_accuracy`),
+    q_halt_accuracy: num(m.q_halt_accuracy, `${file}: q_halt_accuracy`),
+    mean_steps: num(m.mean_steps, `${file}: mean_steps`),
+    accuracy_per_step: numArray(m.accuracy_per_step ?? [], `${file}: accuracy_per_step`),
+    exact_accuracy_per_step: numArray(m.exact_accuracy_per_step ?? [], `${file}: exact_accuracy_per_step`),
+    task,
+  };
+}
+
+const METRIC_COLUMNS = ['step', 'epoch', 'lr', 'lm_loss', 'q_halt_loss', 'loss', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps', 'count'] as const;
+
+export async function readTrainMetrics(train: OpenedStage): Promise<TrainMetricRow[]> {
+  const file = train.file('metrics.arrow');
+  const rows = await train.rows('metrics.arrow');
+  return rows.map((r, i) => {
+    const out = {} as Record<string, number>;
+    for (const c of METRIC_COLUMNS) out[c] = num(r[c], `${file} row ${i} column ${c}`);
+    return out as unknown as TrainMetricRow;
+  });
+}
+
+/** Parameter counts from the safetensors header: puzzle embeddings apart, fixed H_init/L_init left out. */
+export function countParams(file: string): { model: number; puzzleEmb: number } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    fs.readSync(fd, len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE(0));
+    if (n <= 0 || n > 100_000_000) throw new ArtifactError(`${file}: bad safetensors header length ${n}`);
+    const head = Buffer.alloc(n);
+    fs.readSync(fd, head, 0, n, 8);
+    const header = JSON.parse(head.toString('utf8')) as Record<string, { shape?: number[] }>;
+    let model = 0;
+    let puzzleEmb = 0;
+    for (const [name, t] of Object.entries(header)) {
+      if (name === '__metadata__' || !Array.isArray(t.shape)) continue;
+      const size = t.shape.reduce((a, b) => a * b, 1);
+      if (name.includes('puzzle_emb')) puzzleEmb += size;
+      else if (!/(^|\.)[HL]_init$/.test(name)) model += size;
+    }
+    return { model, puzzleEmb };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function gitHead(root: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** The commit the train stage recorded in run.json (`git`/`commit`), else the repository's HEAD. */
+export function gitCommit(trainDir: string, root: string): string | null {
+  try {
+    const run = JSON.parse(fs.readFileSync(path.join(trainDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    for (const k of ['git', 'commit', 'gitCommit']) if (typeof run[k] === 'string' && run[k]) return run[k] as string;
+  } catch { /* no run.json: fall back to HEAD */ }
+  return gitHead(root);
+}
+
+export interface EvaluatedExamples {
+  haltingSteps: number[];
+  examples: ExampleView[];
+}
+
+/**
+ * Streams predictions.arrow: every halting step, and `count` examples to draw: those with trajectories first, then
+ * alternately the first wrong and the first right ones (row order), so a report shows both failures and successes.
+ */
+export async function readExamples(evaluate: OpenedStage, count: number): Promise<EvaluatedExamples> {
+  const trajectories = new Map<number, { step: number; preds: Uint8Array }[]>();
+  if (evaluate.manifest.files['trajectories.arrow']) {
+    for (const r of await evaluate.rows('trajectories.arrow')) {
+      const list = trajectories.get(r.index as number) ?? [];
+      list.push({ step: r.step as number, preds: r.preds as Uint8Array });
+      trajectories.set(r.index as number, list);
+    }
+  }
+  const file = evaluate.file('predictions.arrow');
+  const withTraj: ExampleView[] = [];
+  const wrong: ExampleView[] = [];
+  const right: ExampleView[] = [];
+  const haltingSteps: number[] = [];
+  const { batches } = await openArrowFile(file);
+  let row = 0;
+  for await (const batch of batches) {
+    for (const r of batch) {
+      const steps = num(r.steps, `${file} row ${row} column steps`);
+      haltingSteps.push(steps);
+      const index = num(r.index, `${file} row ${row} column index`);
+      const traj = trajectories.get(index);
+      const bucket = traj ? withTraj : r.correct ? right : wrong;
+      if (bucket.length < count) {
+        for (const c of ['inputs', 'labels', 'preds']) {
+          if (!(r[c] instanceof Uint8Array)) throw new ArtifactError(`${file} row ${row} column ${c}: expected a list of uint8 tokens`);
+        }
+        bucket.push({
+          index, group: r.group_index as number, puzzleIdentifier: r.puzzle_identifier as number,
+          inputs: r.inputs as Uint8Array, labels: r.labels as Uint8Array, preds: r.preds as Uint8Array,
+          qHalt: r.q_halt as number, steps, correct: !!r.correct,
+          trajectory: (traj ?? []).sort((a, b) => a.step - b.step).map((t) => t.preds),
+        });
+      }
+      row++;
+    }
+  }
+  const examples = withTraj.slice(0, count);
+  for (let i = 0; examples.length < count && (i < wrong.length || i < right.length); i++) {
+    if (i < wrong.length) examples.push(wrong[i]);
+    if (i < right.length && examples.length < count) examples.push(right[i]);
+  }
+  return { haltingSteps, examples };
+}
+
+export interface RunArtifacts {
+  stages: StageRecord[];
+  encode: OpenedStage;
+  train: OpenedStage;
+  evaluate: OpenedStage;
+}
+
+/** Opens the encode, train and evaluate folders of a config (hashes were checked when the stage started). */
+export async function openRun(artifacts: string, config: string): Promise<RunArtifacts> {
+  const stages = readStageRecords(artifacts, config);
+  const [encode, train, evaluate] = await Promise.all((['encode', 'train', 'evaluate'] as const).map((s) => openStage(artifacts, config, s, { verify: false })));
+  return { stages, encode, train, evaluate };
+}
+
+/** Sizes from the encode stage: examples per split (manifest rows) and groups of the train split (`trm.dataset`). */
+export async function dataSizes(encode: OpenedStage): Promise<{ trainExamples: number | null; testExamples: number | null; trainGroups: number | null }> {
+  const rows = (f: string) => encode.manifest.files[f]?.rows ?? null;
+  let trainGroups: number | null = null;
+  const meta = (await encode.metadata('train.arrow'))['trm.dataset'];
+  if (meta) {
+    const g = (JSON.parse(meta) as { total_groups?: unknown }).total_groups;
+    if (typeof g === 'number') trainGroups = g;
+  }
+  return { trainExamples: rows('train.arrow'), testExamples: rows('test.arrow'), trainGroups };
+}
+
+export function evalMetricsOf(evaluate: OpenedStage): EvalMetrics {
+  return parseEvalMetrics(evaluate.json('metrics.json'), evaluate.file('metrics.json'));
+}
+

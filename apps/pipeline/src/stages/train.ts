@@ -1,0 +1,163 @@
+// train: runs the engine's Trainer over the encoded train split. Checkpoints (atomic) go to
+// artifacts/<config>/train.partial/ every `train.checkpoint_every` steps, on Ctrl-C/SIGTERM and at the end;
+// a rerun resumes from the last one. The finished stage folder holds model.safetensors (EMA weights when
+// `ema`), state.safetensors + state.json (to continue training) and metrics.arrow (one row per step).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
+import { decodeSafetensors, encodeSafetensors, initBackend, type BackendName } from '@trm/tensor-core';
+import { writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
+import { canonicalJson } from '../artifacts/hash.ts';
+import { writeFileAtomic } from '../artifacts/stage-writer.ts';
+import { createProgress, log } from '../catalog/progress.ts';
+import type { ResolvedConfig } from '../config/load.ts';
+import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { loadEncodedSplit } from './encoded-split.ts';
+import type { DatasetMetadata } from './encode.ts';
+import { flopsPerStep, formatFlops } from './flops.ts';
+
+export const ENGINE_CODE = ['libs/trm/src', 'libs/tensor-core/src', 'libs/augment/src'];
+
+export const metricColumns: ColumnSpec[] = [
+  { name: 'step', kind: 'int32' },
+  { name: 'epoch', kind: 'int32' },
+  ...['lr', 'lm_loss', 'q_halt_loss', 'loss', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps'].map((name): ColumnSpec => ({ name, kind: 'float64' })),
+  { name: 'count', kind: 'int32' },
+];
+
+type MetricRow = Omit<TrainStepMetrics, 'sums'>;
+
+export function archConfig(config: ResolvedConfig, meta: DatasetMetadata): ArchConfig {
+  return { ...(config.arch as Omit<ArchConfig, 'seq_len' | 'vocab_size' | 'num_puzzle_identifiers'>), seq_len: meta.seq_len, vocab_size: meta.vocab_size, num_puzzle_identifiers: meta.num_puzzle_identifiers };
+}
+
+export function trainConfig(config: ResolvedConfig): TrainConfig {
+  const { max_steps: _m, checkpoint_every: _c, ...rest } = config.train;
+  return rest as unknown as TrainConfig;
+}
+
+/** The backend named by TRM_BACKEND or runtime.backend, initialised. */
+export async function selectBackend(config: ResolvedConfig): Promise<{ name: string; version: string }> {
+  const info = await initBackend(((process.env.TRM_BACKEND as BackendName | undefined) ?? config.runtime.backend) as BackendName);
+  return { name: info.name, version: info.version };
+}
+
+export async function trainSpec(ctx: StageContext): Promise<StageSpec> {
+  return {
+    stage: 'train',
+    sections: ['seed', 'arch', 'train'],
+    inputs: ['encode'],
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/encoded-split.ts'],
+    usesDataset: false,
+    backend: await selectBackend(ctx.config),
+  };
+}
+
+interface Checkpoint { step: number; state: TrainerState; metrics: MetricRow[] }
+
+function readCheckpoint(dir: string, keyText: string): Checkpoint | null {
+  const latest = path.join(dir, 'latest.json');
+  if (!fs.existsSync(latest) || !fs.existsSync(path.join(dir, 'key.json'))) return null;
+  if (fs.readFileSync(path.join(dir, 'key.json'), 'utf8') !== keyText) {
+    log(`train: ${dir} was made from other inputs (config, data, code or backend changed); starting over`);
+    return null;
+  }
+  const { step } = JSON.parse(fs.readFileSync(latest, 'utf8')) as { step: number };
+  const bytes = new Uint8Array(fs.readFileSync(path.join(dir, `state-${step}.safetensors`)));
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, `state-${step}.json`), 'utf8'));
+  const metrics = JSON.parse(fs.readFileSync(path.join(dir, `metrics-${step}.json`), 'utf8')) as MetricRow[];
+  return { step, state: { tensors: decodeSafetensors(bytes, `state-${step}.safetensors`).tensors, meta }, metrics };
+}
+
+function writeCheckpoint(dir: string, step: number, state: TrainerState, metrics: MetricRow[]): void {
+  writeFileAtomic(path.join(dir, `state-${step}.safetensors`), encodeSafetensors(state.tensors));
+  writeFileAtomic(path.join(dir, `state-${step}.json`), JSON.stringify(state.meta) + '\n');
+  writeFileAtomic(path.join(dir, `metrics-${step}.json`), JSON.stringify(metrics) + '\n');
+  const prev = fs.existsSync(path.join(dir, 'latest.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as { step: number }).step : null;
+  writeFileAtomic(path.join(dir, 'latest.json'), JSON.stringify({ step }) + '\n');
+  if (prev !== null && prev !== step) for (const f of [`state-${prev}.safetensors`, `state-${prev}.json`, `metrics-${prev}.json`]) fs.rmSync(path.join(dir, f), { force: true });
+}
+
+/** Warn when a GPU-sized run is about to start on a CPU backend. */
+function warnIfTooBig(ctx: StageContext, backend: string, totalFlops: number): void {
+  if (backend === 'tensorflow' || totalFlops < 1e15) return;
+  const smaller = `${ctx.config.dataset}-quick`;
+  const hint = fs.existsSync(path.join(ctx.root, 'configs', `${smaller}.json`)) ? `try --config ${smaller}` : 'try a smaller config (see `trm configs`)';
+  log(`train: WARNING: ${ctx.config.name} needs ~${formatFlops(totalFlops)}, a GPU-sized run, but the backend is ${backend} (CPU); ${hint}`);
+}
+
+export async function runTrain(ctx: StageContext): Promise<StageResult> {
+  const spec = await trainSpec(ctx);
+  return runStage(ctx, spec, async (tmp, key) => {
+    const enc = await upstream(ctx, 'encode');
+    const { split, meta } = await loadEncodedSplit(path.join(enc.dir, 'train.arrow'));
+    const arch = archConfig(ctx.config, meta);
+    const train = trainConfig(ctx.config);
+    const partial = path.join(path.dirname(enc.dir), 'train.partial');
+    fs.mkdirSync(partial, { recursive: true });
+    const keyText = canonicalJson(key);
+    const resume = readCheckpoint(partial, keyText);
+    writeFileAtomic(path.join(partial, 'key.json'), keyText);
+
+    const trainer = createTrainer({ arch, train, data: split, seed: ctx.config.seed, resume: resume?.state });
+    const metrics: MetricRow[] = resume ? resume.metrics.slice(0, resume.step) : [];
+    const maxSteps = ctx.config.train.max_steps as number;
+    const total = maxSteps > 0 ? Math.min(maxSteps, trainer.totalSteps) : trainer.totalSteps;
+    const every = ctx.config.train.checkpoint_every as number;
+    const flops = flopsPerStep(arch, train.global_batch_size);
+    const params = trainer.model.parameterCount();
+    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
+    warnIfTooBig(ctx, spec.backend!.name, flops * total);
+    if (resume) log(`train: resuming from the checkpoint at step ${resume.step} in ${partial}`);
+
+    let stop: string | null = null;
+    const onSignal = (sig: string) => { stop = sig; };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const bar = createProgress('train', total);
+    bar.tick(trainer.stepCount);
+    const started = Date.now();
+    const startStep = trainer.stepCount;
+    try {
+      while (trainer.stepCount < total) {
+        let m: TrainStepMetrics;
+        try {
+          m = trainer.step();
+        } catch (e) {
+          const last = fs.existsSync(path.join(partial, 'latest.json')) ? `; the last good checkpoint is kept in ${partial}` : '';
+          throw new Error(`${(e as Error).message}${last}; try a lower lr (train.lr) or a smaller model`);
+        }
+        const { sums: _s, ...row } = m;
+        metrics.push(row);
+        bar.tick(1, `loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(3)} exact ${m.exact_accuracy.toFixed(3)}`);
+        const done = trainer.stepCount - startStep;
+        if (done === 3 && total - trainer.stepCount > 100) {
+          const per = (Date.now() - started) / 1000 / done;
+          log(`\ntrain: ${per.toFixed(2)} s/step measured, ~${((per * (total - trainer.stepCount)) / 3600).toFixed(2)} h to go`);
+        }
+        if (every > 0 && trainer.stepCount % every === 0 && trainer.stepCount < total) writeCheckpoint(partial, trainer.stepCount, trainer.state(), metrics);
+        await new Promise((r) => setImmediate(r)); // let signals in
+        if (stop) {
+          writeCheckpoint(partial, trainer.stepCount, trainer.state(), metrics);
+          bar.done();
+          throw new Error(`train: stopped by ${stop} at step ${trainer.stepCount}/${total}; checkpoint saved in ${partial}; rerun the same command to resume`);
+        }
+      }
+      bar.done();
+      const state = trainer.state();
+      writeCheckpoint(partial, trainer.stepCount, state, metrics);
+      fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch) }));
+      fs.writeFileSync(path.join(tmp, 'state.safetensors'), encodeSafetensors(state.tensors));
+      fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ ...state.meta, arch, train }, null, 2) + '\n');
+      await writeArrowFile(path.join(tmp, 'metrics.arrow'), metricColumns, metrics as unknown as Record<string, number>[]);
+      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, secondsTraining: (Date.now() - started) / 1000 };
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      trainer.dispose();
+    }
+  }).then((r) => {
+    if (!r.skipped) fs.rmSync(path.join(path.dirname(r.dir), 'train.partial'), { recursive: true, force: true });
+    return r;
+  });
+}
