@@ -40,23 +40,27 @@ export function deriveSeed(seed: number, ...keys: (number | string)[]): number {
 
 export function createRng(seed: number, restore?: readonly number[]): Rng {
   const init = splitmix32(seed);
-  let a = restore ? restore[0] >>> 0 : init();
-  let b = restore ? restore[1] >>> 0 : init();
-  let c = restore ? restore[2] >>> 0 : init();
-  let d = restore ? restore[3] >>> 0 : init();
-  if ((a | b | c | d) === 0) a = 1;
+  // State kept as int32 in a typed array: uint32 values in closure variables would be boxed heap numbers
+  // and make every draw allocate (10x slower in hot augmentation loops). Same stream as plain uint32 math.
+  const s = new Int32Array(4);
+  s[0] = restore ? restore[0] : init();
+  s[1] = restore ? restore[1] : init();
+  s[2] = restore ? restore[2] : init();
+  s[3] = restore ? restore[3] : init();
+  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
 
   const nextU32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
-    const t = (b << 9) >>> 0;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c = (c ^ t) >>> 0;
-    d = rotl(d >>> 0, 11);
-    a >>>= 0;
-    b >>>= 0;
+    const b = s[1];
+    const x = Math.imul(b, 5);
+    const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+    const t = b << 9;
+    s[2] ^= s[0];
+    s[3] ^= b;
+    s[1] = b ^ s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    const d = s[3];
+    s[3] = (d << 11) | (d >>> 21);
     return result;
   };
   const int = (n: number): number => {
@@ -86,11 +90,7 @@ export function createRng(seed: number, restore?: readonly number[]): Rng {
       rng.shuffle(p);
       return p;
     },
-    state: () => [a >>> 0, b >>> 0, c >>> 0, d >>> 0],
+    state: () => [s[0] >>> 0, s[1] >>> 0, s[2] >>> 0, s[3] >>> 0],
   };
   return rng;
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
