@@ -1,0 +1,10 @@
+export { maze } from './maze.ts';
+export { generatorOptions } from './maze.ts';
+export { CELL_CHARS, WALL, OPEN, START, GOAL, PATH, parseMaze, mazeToString } from './cells.ts';
+export { bfs, shortestPath, markPath, clearPath } from './bfs.ts';
+export type { BfsResult } from './bfs.ts';
+export { generateMaze } from './generator.ts';
+export type { GeneratorOptions, GeneratedMaze } from './generator.ts';
+export { checkPath } from './evaluate.ts';
+export type { PathCheck } from './evaluate.ts';
+export { parseMazeCsv, hfUrl } from './sources.ts';
