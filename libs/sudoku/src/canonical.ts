@@ -117,8 +117,7 @@ export function canonicalKey(puzzle: Uint8Array, solution: Uint8Array, spec: Boa
           sortRows(start, k);
         }
         for (let i = 0; i < n; i++) cand[i] = value[rows[i]];
-        if (best) {
-          cmp = 0;
+        if (best && cmp === 0) { // the first band tied: the remaining rows decide
           for (let i = br; i < n && cmp === 0; i++) cmp = Math.sign(cand[i] - best[i]);
           if (cmp > 0) continue;
         }
