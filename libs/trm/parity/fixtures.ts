@@ -39,6 +39,8 @@ export interface Fixture {
   loss_scale_for_grads: number;
   grads_step1: Record<string, JsonTensor | null>;
   steps: FixtureStep[];
+  /** RoPE tables [S', head_dim] when pos_encodings = rope */
+  rope?: { cos: JsonTensor; sin: JsonTensor };
 }
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../../../shared/fixtures/parity/', import.meta.url));

@@ -41,7 +41,7 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
         throw new Error(`puzzleIdentifiers[${b}] = ${ids[b]} outside [0, ${arch.num_puzzle_identifiers}) (arch.num_puzzle_identifiers)`);
       }
     }
-    return tf.gather(puzzleEmb, tf.tensor1d(ids, 'int32'));
+    return tf.tidy(() => tf.gather(puzzleEmb, tf.tensor1d(ids, 'int32')));
   };
 
   /** The H_cycles-1 rounds without gradient. Returns new zH, zL; disposes nothing it was given. */
