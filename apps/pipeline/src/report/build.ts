@@ -45,9 +45,10 @@ function trainSummary(input: ReportInput) {
   const wall = trainStage?.wallSeconds ?? null;
   const steps = rows.length ? rows[rows.length - 1].step : 0;
   const epochs = rows.length ? rows[rows.length - 1].epoch : null;
+  const { seconds, steps: timed } = input.training;
   return {
     steps, epochs, wall,
-    stepsPerSecond: wall && wall > 0 && rows.length ? rows.length / wall : null,
+    stepsPerSecond: seconds && seconds > 0 && timed ? timed / seconds : null,
     epochsConfigured: typeof train.epochs === 'number' ? train.epochs : null,
     batch: typeof train.global_batch_size === 'number' ? train.global_batch_size : null,
   };
@@ -76,8 +77,9 @@ function runSummary(input: ReportInput): string {
     ['Git commit', input.gitCommit ? code(input.gitCommit) : 'n/a'],
     ['Parameters', input.params ? `${num(input.params.model)} (model) + ${num(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],
     ['Data', `${num(input.data.trainExamples)} train examples in ${num(input.data.trainGroups)} groups; ${num(input.data.testExamples)} test examples`],
-    ['Training', `${num(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); ${duration(t.wall)}; ` +
-      `${t.stepsPerSecond === null ? 'n/a' : t.stepsPerSecond.toFixed(2)} steps/s`],
+    ['Training', `${num(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); stage wall time ${duration(t.wall)}; ` +
+      `${t.stepsPerSecond === null ? 'n/a' : t.stepsPerSecond.toFixed(2)} steps/s` +
+      (input.training.seconds === null ? '' : ` (${num(input.training.steps)} steps in ${duration(input.training.seconds)} of training)`)],
   ];
   const stageRows = input.stages.map((s) => [
     s.stage, duration(s.wallSeconds), short(s.manifestHash), short(s.configHash), short(s.code),

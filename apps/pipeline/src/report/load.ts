@@ -45,6 +45,8 @@ function numArray(v: unknown, where: string): number[] {
 }
 
 const HEADLINE = ['exact_accuracy', 'token_accuracy', 'q_halt_accuracy', 'mean_steps'] as const;
+/** numbers of metrics.json that are not task metrics */
+const NOT_TASK = [...HEADLINE, 'count', 'numExamples', 'num_examples'];
 
 /** evaluate/metrics.json: the headline metrics, per-step arrays and the dataset's task metrics (flat or under `task`). */
 export function parseEvalMetrics(raw: unknown, file: string): EvalMetrics {
@@ -53,7 +55,7 @@ export function parseEvalMetrics(raw: unknown, file: string): EvalMetrics {
   const task: Record<string, number> = {};
   const nested = m.task && typeof m.task === 'object' ? (m.task as Record<string, unknown>) : {};
   for (const [k, v] of [...Object.entries(m), ...Object.entries(nested)]) {
-    if (typeof v === 'number' && !(HEADLINE as readonly string[]).includes(k)) task[k] = v;
+    if (typeof v === 'number' && !NOT_TASK.includes(k)) task[k] = v;
   }
   return {
     exact_accuracy: num(m.exact_accuracy, `${file}: exact_accuracy`),
@@ -76,6 +78,19 @@ export async function readTrainMetrics(train: OpenedStage): Promise<TrainMetricR
     for (const c of METRIC_COLUMNS) out[c] = num(r[c], `${file} row ${i} column ${c}`);
     return out as unknown as TrainMetricRow;
   });
+}
+
+/** Seconds spent training and the steps run in them, from train/run.json (`secondsTraining`, `steps`, `resumedFrom`). */
+export function trainingTime(trainDir: string, metricsRows: number): { seconds: number | null; steps: number | null } {
+  try {
+    const run = JSON.parse(fs.readFileSync(path.join(trainDir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    const seconds = typeof run.secondsTraining === 'number' ? run.secondsTraining : typeof run.seconds === 'number' ? run.seconds : null;
+    const steps = typeof run.steps === 'number' ? run.steps : metricsRows;
+    const resumed = typeof run.resumedFrom === 'number' ? run.resumedFrom : 0;
+    return { seconds, steps: seconds === null ? null : steps - resumed };
+  } catch {
+    return { seconds: null, steps: null };
+  }
 }
 
 /** Parameter counts from the safetensors header: puzzle embeddings apart, fixed H_init/L_init left out. */

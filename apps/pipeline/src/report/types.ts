@@ -81,6 +81,8 @@ export interface ReportInput {
   /** encoded data sizes: examples per split and groups (original puzzles) in the train split */
   data: { trainExamples: number | null; testExamples: number | null; trainGroups: number | null };
   stages: StageRecord[];
+  /** time spent in optimizer steps and how many steps ran in it (excluding setup and steps resumed from a checkpoint) */
+  training: { seconds: number | null; steps: number | null };
   trainMetrics: TrainMetricRow[];
   evalMetrics: EvalMetrics;
   /** halting step of every evaluated example (predictions.steps) */

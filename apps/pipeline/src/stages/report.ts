@@ -8,7 +8,7 @@ import { ArtifactError, stageDir } from '../artifacts/manifest.ts';
 import { openStage } from '../artifacts/open-stage.ts';
 import { buildReport } from '../report/build.ts';
 import { paramsDiff, scalarMetrics } from '../report/diff.ts';
-import { countParams, dataSizes, evalMetricsOf, gitCommit, openRun, readExamples, readTrainMetrics } from '../report/load.ts';
+import { countParams, dataSizes, evalMetricsOf, gitCommit, openRun, readExamples, readTrainMetrics, trainingTime } from '../report/load.ts';
 import type { ComparisonRun, ReportInput } from '../report/types.ts';
 import { configsDir } from '../workspace.ts';
 import { runStage, type StageContext, type StageResult, type StageSpec } from './context.ts';
@@ -59,7 +59,8 @@ export function readHistory(reportDir: string): HistoryEntry[] {
 }
 
 async function compareWith(ctx: StageContext, other: string): Promise<ComparisonRun> {
-  const { config } = await loadConfig(other, { dir: configsDir(ctx.root), root: ctx.root });
+  // a name is looked up beside this run's config file (configs/ normally)
+  const { config } = await loadConfig(other, { dir: path.dirname(ctx.config.file), root: ctx.root });
   let evaluate;
   try {
     evaluate = await openStage(ctx.artifacts, config.name, 'evaluate', { verify: false });
@@ -78,6 +79,7 @@ export function runReport(ctx: StageContext & { compare?: string }): Promise<Sta
     const { haltingSteps, examples } = await readExamples(run.evaluate, Number(ctx.config.report.examples ?? 6));
     const config = shownConfig(ctx.config);
     const gitSha = gitCommit(run.train.dir, ctx.root);
+    const trainMetrics = await readTrainMetrics(run.train);
 
     const evaluateHash = run.evaluate.hash;
     const history = readHistory(stageDir(ctx.artifacts, name, 'report')).filter((h) => h.evaluate !== evaluateHash);
@@ -97,7 +99,8 @@ export function runReport(ctx: StageContext & { compare?: string }): Promise<Sta
       params: run.train.manifest.files['model.safetensors'] ? countParams(run.train.file('model.safetensors')) : null,
       data: await dataSizes(run.encode),
       stages: run.stages,
-      trainMetrics: await readTrainMetrics(run.train),
+      training: trainingTime(run.train.dir, trainMetrics.length),
+      trainMetrics,
       evalMetrics,
       haltingSteps,
       examples,

@@ -52,6 +52,7 @@ export function syntheticInput(opts: { trainSteps?: number; examples?: number } 
       backend: stage === 'train' ? 'cpu' : null, files: { [`${stage}.arrow`]: { sha256: 'e'.repeat(64), rows: 10 * (i + 1) } },
       wallSeconds: 1.5 * (i + 1),
     })),
+    training: { seconds: trainSteps ? 6 : null, steps: trainSteps || null },
     trainMetrics,
     evalMetrics: {
       exact_accuracy: 1 / 3, token_accuracy: 0.8, q_halt_accuracy: 2 / 3, mean_steps: STEPS,
