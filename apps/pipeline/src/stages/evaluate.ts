@@ -1,0 +1,92 @@
+// evaluate: runs the trained model (EMA weights when `ema`) over the encoded test split for halt_max_steps
+// supervision steps; writes predictions.arrow, trajectories.arrow, metrics.json and the dataset's task files.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ExamplePrediction } from '@trm/dataset';
+import { createModel, evaluateModel, type ArchConfig } from '@trm/trm';
+import { decodeSafetensors } from '@trm/tensor-core';
+import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-table.ts';
+import { createProgress } from '../catalog/progress.ts';
+import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { loadEncodedSplit } from './encoded-split.ts';
+import { ENGINE_CODE, selectBackend } from './train.ts';
+
+export function predictionColumns(seqLen: number): ColumnSpec[] {
+  return [
+    { name: 'index', kind: 'int32' },
+    { name: 'group_index', kind: 'int32' },
+    { name: 'puzzle_identifier', kind: 'int32' },
+    { name: 'inputs', kind: { fixedU8: seqLen } },
+    { name: 'labels', kind: { fixedU8: seqLen } },
+    { name: 'preds', kind: { fixedU8: seqLen } },
+    { name: 'q_halt', kind: 'float32' },
+    { name: 'steps', kind: 'int32' },
+    { name: 'correct', kind: 'bool' },
+  ];
+}
+
+export function trajectoryColumns(seqLen: number): ColumnSpec[] {
+  return [
+    { name: 'index', kind: 'int32' },
+    { name: 'step', kind: 'int32' },
+    { name: 'preds', kind: { fixedU8: seqLen } },
+  ];
+}
+
+export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
+  const spec: StageSpec = {
+    stage: 'evaluate',
+    sections: ['evaluate'],
+    inputs: ['encode', 'train'],
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/stages/encoded-split.ts'],
+    usesDataset: true,
+    backend: await selectBackend(ctx.config),
+  };
+  return runStage(ctx, spec, async (tmp) => {
+    const lib = ctx.dataset.lib;
+    const enc = await upstream(ctx, 'encode');
+    const trained = await upstream(ctx, 'train');
+    const testFile = path.join(enc.dir, 'test.arrow');
+    const { split, meta } = await loadEncodedSplit(testFile);
+    const { arch, seed } = JSON.parse(fs.readFileSync(path.join(trained.dir, 'state.json'), 'utf8')) as { arch: ArchConfig; seed: number };
+    const model = createModel(arch, seed);
+    try {
+      model.loadStateDict(decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(trained.dir, 'model.safetensors'))), 'model.safetensors').tensors);
+      const N = split.puzzleIdentifiers.length;
+      const S = split.seqLen;
+      const bar = createProgress('evaluate', N);
+      let seen = 0;
+      const res = evaluateModel(model, split, {
+        batchSize: ctx.config.evaluate.batch_size as number,
+        trajectoryExamples: ctx.config.evaluate.trajectory_examples as number,
+        onProgress: (done) => { bar.tick(done - seen); seen = done; },
+      });
+      bar.done(`exact ${res.metrics.exact_accuracy.toFixed(4)}`);
+
+      const at = (a: Uint8Array, i: number) => a.slice(i * S, (i + 1) * S);
+      const preds: ExamplePrediction[] = [];
+      const rows: Row[] = [];
+      for (let i = 0; i < N; i++) {
+        const p: ExamplePrediction = { index: i, group: split.groupIndex[i], puzzleIdentifier: split.puzzleIdentifiers[i], inputs: at(split.inputs, i), labels: at(split.labels, i), preds: at(res.preds, i), qHalt: res.qHalt[i] };
+        preds.push(p);
+        rows.push({ index: i, group_index: p.group, puzzle_identifier: p.puzzleIdentifier, inputs: p.inputs, labels: p.labels, preds: p.preds, q_halt: p.qHalt, steps: res.steps[i], correct: res.correct[i] === 1 });
+      }
+      const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
+      await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(S), rows, { metadata });
+      const traj: Row[] = res.trajectory.flatMap((steps, k) => steps.map((p, j) => ({ index: k, step: j + 1, preds: p })));
+      await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(S), traj, { metadata });
+
+      const aux = enc.manifest.files['aux.json'] ? JSON.parse(fs.readFileSync(path.join(enc.dir, 'aux.json'), 'utf8')) : null;
+      const task = lib.evaluate(preds, ctx.config.evaluate, aux);
+      for (const [name, content] of Object.entries(task.files ?? {})) {
+        if (name.includes('/') || name.startsWith('.') || ['metrics.json', 'predictions.arrow', 'trajectories.arrow'].includes(name)) throw new Error(`dataset ${lib.name}: evaluate returned a file named ${JSON.stringify(name)}`);
+        fs.writeFileSync(path.join(tmp, name), typeof content === 'string' ? content : JSON.stringify(content, null, 1) + '\n');
+      }
+      const metrics = { ...res.metrics, ...task.metrics };
+      fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+      return { exact_accuracy: res.metrics.exact_accuracy, examples: N };
+    } finally {
+      model.dispose();
+    }
+  });
+}
