@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FieldSchema, SectionSchema } from '@trm/dataset';
 import { archSchema, pipelineEvaluateSchema, reportSchema, runtimeSchema, trainAliases, trainSchema } from './sections.ts';
-import { ConfigError, parseSetValue, validateSection } from './validate.ts';
+import { ConfigError, checkSection, invalidConfig, parseSetValue } from './validate.ts';
 import { resolveDataset, type ResolvedDataset } from '../registry.ts';
 
 export type Section = Record<string, unknown>;
@@ -137,7 +137,9 @@ export async function loadConfig(name: string, opts: LoadOptions): Promise<{ con
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw new ConfigError(`${file}: seed = ${JSON.stringify(seed)}: expected a non-negative integer`);
   // a dataset's own fetch.seed (if it has one) defaults to the top-level seed
   if ('seed' in schemas.fetch && !(isObject(raw.fetch) && 'seed' in raw.fetch)) raw.fetch = { ...(isObject(raw.fetch) ? raw.fetch : {}), seed };
-  const sections = Object.fromEntries(SECTIONS.map((s) => [s, validateSection(schemas[s], raw[s], s, file)])) as Record<(typeof SECTIONS)[number], Section>;
+  const errors: string[] = [];
+  const sections = Object.fromEntries(SECTIONS.map((s) => [s, checkSection(schemas[s], raw[s], s, errors)])) as Record<(typeof SECTIONS)[number], Section>;
+  if (errors.length) throw invalidConfig(file, errors);
   const config: ResolvedConfig = {
     name: path.basename(file, '.json'),
     file,

@@ -63,14 +63,25 @@ function checkFields(schema: SectionSchema, value: Record<string, unknown>, path
   return out;
 }
 
+/** Returns the section with defaults filled in; problems are appended to `errors`. */
+export function checkSection(schema: SectionSchema, value: unknown, section: string, errors: string[]): Record<string, unknown> {
+  if (value === undefined) value = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(`${section} = ${JSON.stringify(value)}: expected an object`);
+    return {};
+  }
+  return checkFields(schema, value as Record<string, unknown>, section, errors);
+}
+
+export function invalidConfig(file: string, errors: string[]): ConfigError {
+  return new ConfigError(`${file}: invalid config\n  ${errors.join('\n  ')}`);
+}
+
 /** Returns the section with defaults filled in, or throws one ConfigError listing every problem. */
 export function validateSection(schema: SectionSchema, value: unknown, section: string, file: string): Record<string, unknown> {
   const errors: string[] = [];
-  let out: Record<string, unknown> = {};
-  if (value === undefined) value = {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) errors.push(`${section} = ${JSON.stringify(value)}: expected an object`);
-  else out = checkFields(schema, value as Record<string, unknown>, section, errors);
-  if (errors.length) throw new ConfigError(`${file}: invalid config\n  ${errors.join('\n  ')}`);
+  const out = checkSection(schema, value, section, errors);
+  if (errors.length) throw invalidConfig(file, errors);
   return out;
 }
 

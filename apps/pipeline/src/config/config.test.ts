@@ -1,0 +1,76 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listConfigs, loadConfig } from './load.ts';
+import { workspaceRoot } from '../workspace.ts';
+
+const root = workspaceRoot();
+const toy = './apps/pipeline/src/testing/toy-dataset.ts';
+
+function tmpConfigs(files: Record<string, unknown>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-cfg-'));
+  for (const [name, v] of Object.entries(files)) fs.writeFileSync(path.join(dir, `${name}.json`), typeof v === 'string' ? v : JSON.stringify(v));
+  return dir;
+}
+
+describe('config loading', () => {
+  it('validates every shipped config', async () => {
+    const names = listConfigs(path.join(root, 'configs')).map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['sudoku-tiny', 'sudoku-quick', 'sudoku-home', 'sudoku-extreme-paper']));
+    for (const name of names.filter((n) => n.startsWith('sudoku'))) {
+      const { config } = await loadConfig(name, { dir: path.join(root, 'configs'), root });
+      expect(config.name).toBe(name);
+      expect(config.description.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('follows extends with a deep merge and fills defaults', async () => {
+    const dir = tmpConfigs({
+      base: { dataset: toy, seed: 1, arch: { hidden_size: 32, H_cycles: 2 }, train: { lr: 0.5 } },
+      child: { extends: 'base', description: 'child', arch: { H_cycles: 4 } },
+    });
+    const { config } = await loadConfig('child', { dir, root });
+    expect(config.arch.hidden_size).toBe(32);
+    expect(config.arch.H_cycles).toBe(4);
+    expect(config.arch.L_cycles).toBe(6); // default
+    expect(config.train.lr).toBe(0.5);
+    expect(config.fetch.length).toBe(6); // dataset-owned default
+    expect(config.seed).toBe(1);
+  });
+
+  it('applies --set with typed parsing and train aliases', async () => {
+    const dir = tmpConfigs({ c: { dataset: toy } });
+    const { config } = await loadConfig('c', { dir, root, sets: ['lr=3e-4', 'arch.mlp_t=true', 'global_batch_size=12', 'fetch.length=4', 'seed=7', 'report.title=hello'] });
+    expect(config.train.lr).toBe(3e-4);
+    expect(config.arch.mlp_t).toBe(true);
+    expect(config.train.global_batch_size).toBe(12);
+    expect(config.fetch.length).toBe(4);
+    expect(config.seed).toBe(7);
+    expect(config.report.title).toBe('hello');
+  });
+
+  it('reports file, key path, bad value and what is allowed', async () => {
+    const dir = tmpConfigs({ bad: { dataset: toy, arch: { hidden_size: 'big', pos_encodings: 'sinus', widht: 3 }, train: { epochs: -1 } } });
+    const err = await loadConfig('bad', { dir, root }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const msg = (err as Error).message;
+    expect(msg).toContain(path.join(dir, 'bad.json'));
+    expect(msg).toContain('arch.hidden_size = "big": expected an integer >= 1');
+    expect(msg).toContain('arch.pos_encodings = "sinus": expected one of "rope", "learned", "none"');
+    expect(msg).toContain('arch.widht: unknown key');
+    expect(msg).toContain('train.epochs = -1');
+  });
+
+  it('rejects bad --set values, unknown keys, extends cycles, bad JSON and unknown datasets', async () => {
+    const dir = tmpConfigs({ c: { dataset: toy }, a: { extends: 'b' }, b: { extends: 'a' }, broken: '{ "dataset": ', d: { dataset: 'no-such-dataset' } });
+    await expect(loadConfig('c', { dir, root, sets: ['lr=fast'] })).rejects.toThrow('--set train.lr=fast: expected a number >= 0');
+    await expect(loadConfig('c', { dir, root, sets: ['arch.mlp_t=maybe'] })).rejects.toThrow('expected true or false');
+    await expect(loadConfig('c', { dir, root, sets: ['bogus=1'] })).rejects.toThrow('unknown key "bogus"');
+    await expect(loadConfig('c', { dir, root, sets: ['train.lr'] })).rejects.toThrow('expected key=value');
+    await expect(loadConfig('a', { dir, root })).rejects.toThrow('"extends" cycle');
+    await expect(loadConfig('broken', { dir, root })).rejects.toThrow(`${path.join(dir, 'broken.json')}: not valid JSON`);
+    await expect(loadConfig('missing', { dir, root })).rejects.toThrow('config not found; known configs:');
+    await expect(loadConfig('d', { dir, root })).rejects.toThrow('dataset "no-such-dataset": cannot load');
+  });
+});
