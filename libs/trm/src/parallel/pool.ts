@@ -1,7 +1,7 @@
 // A fixed set of worker threads running the same TypeScript entry, addressed by rank 0..size-1.
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
-import type { Reply } from './rpc.ts';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Transferable, type Worker } from 'node:worker_threads';
+import type { PoolWorkerData, Reply } from './rpc.ts';
 import { spawnTsWorker } from './spawn.ts';
 
 interface Pending {
@@ -16,9 +16,18 @@ export function resolveWorkerCount(workers: number | undefined): number {
   return workers;
 }
 
+function replyValue<T>(rank: number, reply: Reply): T {
+  if (reply.ok) return reply.value as T;
+  const err = new Error(`worker ${rank}: ${reply.error.message}`);
+  if (reply.error.stack) err.stack = `${err.message}\n(worker stack) ${reply.error.stack}`;
+  throw err;
+}
+
 export class WorkerPool {
   private readonly workers: Worker[];
   private readonly pending: Map<number, Pending>[];
+  private readonly syncPorts: MessagePort[] = [];
+  private readonly signal: Int32Array;
   private nextId = 1;
   private failure: Error | null = null;
   private closed = false;
@@ -26,8 +35,12 @@ export class WorkerPool {
   constructor(entry: URL, size: number, workerData: (rank: number) => unknown) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     this.pending = Array.from({ length: size }, () => new Map<number, Pending>());
+    this.signal = new Int32Array(new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT));
     this.workers = Array.from({ length: size }, (_, rank) => {
-      const worker = spawnTsWorker(entry, workerData(rank));
+      const channel = new MessageChannel();
+      this.syncPorts.push(channel.port1);
+      const data: PoolWorkerData = { rank, port: channel.port2, signal: this.signal, data: workerData(rank) };
+      const worker = spawnTsWorker(entry, data, [channel.port2]);
       worker.on('message', (reply: Reply) => this.settle(rank, reply));
       worker.on('error', (err) => this.fail(rank, err));
       worker.on('exit', (code) => {
@@ -57,9 +70,43 @@ export class WorkerPool {
     return Promise.all(this.workers.map((_, rank) => this.call<T>(rank, op, args(rank))));
   }
 
+  /**
+   * Send `op` to every worker and block this thread until all have answered (answers in rank order). The
+   * workers run concurrently; `transfer(rank)` lists buffers to move rather than copy.
+   */
+  allSync<T>(op: string, args: (rank: number) => unknown, transfer: (rank: number) => Transferable[] = () => [], timeoutMs = 3_600_000): T[] {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error(`WorkerPool: "${op}" after close()`);
+    const ids = this.workers.map((_, rank) => {
+      const id = this.nextId++;
+      Atomics.store(this.signal, rank, 0);
+      this.syncPorts[rank].postMessage({ id, op, args: args(rank) }, transfer(rank));
+      return id;
+    });
+    const replies = ids.map((id, rank) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const got = receiveMessageOnPort(this.syncPorts[rank]);
+        if (got) {
+          const reply = got.message as Reply;
+          if (reply.id !== id) throw new Error(`WorkerPool: worker ${rank} answered request ${reply.id}, expected ${id}`);
+          return reply;
+        }
+        // Wake up now and then to notice a worker that died without answering.
+        if (Atomics.wait(this.signal, rank, 0, 1000) === 'timed-out') {
+          if (this.failure) throw this.failure;
+          if (Date.now() > deadline) throw new Error(`WorkerPool: worker ${rank} did not answer "${op}" within ${timeoutMs} ms`);
+        }
+        Atomics.store(this.signal, rank, 0);
+      }
+    });
+    return replies.map((reply, rank) => replyValue<T>(rank, reply));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const port of this.syncPorts) port.close();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
@@ -67,11 +114,10 @@ export class WorkerPool {
     const p = this.pending[rank].get(reply.id);
     if (!p) return;
     this.pending[rank].delete(reply.id);
-    if (reply.ok) p.resolve(reply.value);
-    else {
-      const err = new Error(`worker ${rank}: ${reply.error.message}`);
-      if (reply.error.stack) err.stack = `${err.message}\n(worker stack) ${reply.error.stack}`;
-      p.reject(err);
+    try {
+      p.resolve(replyValue(rank, reply));
+    } catch (err) {
+      p.reject(err as Error);
     }
   }
 

@@ -1,7 +1,7 @@
 // Start a worker thread whose entry is a TypeScript module. Node 20 does not apply `--import tsx` from a worker's
 // execArgv before loading its entry, so the worker boots from a two-line script that registers tsx's ESM hooks
 // (resolved from this package, so the current directory does not matter) and then imports the entry.
-import { Worker } from 'node:worker_threads';
+import { Worker, type Transferable } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,10 +16,10 @@ function tsxApiUrl(): string {
   return pathToFileURL(join(dirname(pkgPath), entry)).href;
 }
 
-export function spawnTsWorker(entry: URL, workerData: unknown): Worker {
+export function spawnTsWorker(entry: URL, workerData: unknown, transferList: Transferable[] = []): Worker {
   const boot = [
     `import(${JSON.stringify(tsxApiUrl())})`,
     `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`,
   ].join('');
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, transferList: transferList as never });
 }

@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { threadId } from 'node:worker_threads';
 import { initBackend, type BackendName } from '@trm/tensor-core';
-import { serveRequests } from './rpc.ts';
+import type { ReplicaArgs, StepArgs } from './protocol.ts';
+import { createReplica, type Replica } from './replica.ts';
+import { serveRequests, workerContext } from './rpc.ts';
 
 export interface InitArgs {
   backend: BackendName;
@@ -32,6 +34,9 @@ function matmul({ n, reps }: MatmulArgs): number {
   return seconds;
 }
 
+const { rank } = workerContext<null>();
+let replica: Replica | null = null;
+
 serveRequests({
   async init({ backend }: InitArgs) {
     const info = await initBackend(backend);
@@ -39,5 +44,19 @@ serveRequests({
   },
   matmul(args: MatmulArgs) {
     return { value: matmul(args) };
+  },
+  replica(args: ReplicaArgs) {
+    replica?.dispose();
+    replica = createReplica(args);
+    return { value: null };
+  },
+  step(args: StepArgs) {
+    if (!replica) throw new Error('step before replica');
+    return { value: replica.step(args, rank) };
+  },
+  disposeReplica() {
+    replica?.dispose();
+    replica = null;
+    return { value: tf.memory().numTensors };
   },
 });

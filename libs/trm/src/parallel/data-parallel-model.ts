@@ -1,0 +1,224 @@
+// A TrmModel that runs forwardBackward/forward data-parallel on worker threads. The main thread keeps the
+// authoritative weights (the trainer's optimizers update `params` and `puzzleEmb` as usual); every call
+//   1. copies the params into shared memory, which each worker loads into its replica,
+//   2. cuts the global batch into contiguous row ranges, one per worker, and sends each worker its rows (with
+//      the puzzle-embedding rows they use, remapped to a small local table) and its slice of the ACT exploration
+//      stream,
+//   3. each worker runs the model on its rows, keeps its slice of the carry, writes its gradients into its slot
+//      and the workers all-reduce them in shared memory (fixed slot order: deterministic for a given count),
+//   4. the main thread returns the summed gradients, the concatenated per-row outputs and the summed metrics.
+// Results equal a single model's up to the order of floating-point sums.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '@trm/augment';
+import { createBarrierState, createReduceBuffers, type BackendName, type ReduceBuffers, type TensorDict } from '@trm/tensor-core';
+import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
+import { createModel } from '../model/trm.ts';
+import type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import { paramLayout, rowRanges, type ParamLayout } from './layout.ts';
+import { resolveWorkerCount, WorkerPool } from './pool.ts';
+import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
+import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
+import { advanceRng, splitRngStarts } from './rng-split.ts';
+
+export interface DataParallelOptions {
+  /** `runtime.workers`: 0 or undefined = one per core */
+  workers?: number;
+  /** backend of every worker (default: $TRM_BACKEND, then auto) */
+  backend?: BackendName;
+}
+
+export interface DataParallelModel extends TrmModel {
+  readonly workers: number;
+  /** dispose() and wait for the worker threads to exit */
+  close(): Promise<void>;
+}
+
+const METRIC_KEYS: (keyof StepMetrics)[] = ['count', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps', 'lm_loss', 'q_halt_loss'];
+
+function concat<T extends Int32Array | Float32Array | Uint8Array>(parts: T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p as never, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function rowsOf(batch: Batch, [a, b]: [number, number], S: number, ids: Int32Array): Batch {
+  return { inputs: batch.inputs.slice(a * S, b * S), labels: batch.labels.slice(a * S, b * S), puzzleIdentifiers: ids };
+}
+
+export async function createDataParallelModel(arch: ArchConfig, seed: number, opts: DataParallelOptions = {}): Promise<DataParallelModel> {
+  const world = resolveWorkerCount(opts.workers);
+  const main = createModel(arch, seed);
+  const layout: ParamLayout = paramLayout(main.params);
+  const shared = new Float32Array(new SharedArrayBuffer(layout.length * Float32Array.BYTES_PER_ELEMENT));
+  const reduce: ReduceBuffers = createReduceBuffers(layout.length, world, createBarrierState());
+  const pool = new WorkerPool(new URL('./worker.ts', import.meta.url), world, () => null);
+  const S = arch.seq_len;
+  const D = arch.hidden_size;
+  const L = archDims(arch).totalLen;
+  const ndim = arch.puzzle_emb_ndim;
+
+  const buffersOf = (dict: TensorDict) => ({ hInit: dict[H_INIT].data as Float32Array, lInit: dict[L_INIT].data as Float32Array });
+  const startReplicas = async (init: { hInit: Float32Array; lInit: Float32Array }) => {
+    const args: ReplicaArgs = { arch, seed, layout, weights: shared, reduce, ...init };
+    await pool.all('replica', () => args);
+  };
+  try {
+    await pool.all('init', () => ({ backend: opts.backend ?? process.env.TRM_BACKEND ?? 'auto' }));
+    await startReplicas(buffersOf(main.stateDict()));
+  } catch (err) {
+    await pool.close();
+    main.dispose();
+    throw err;
+  }
+
+  /** the carry the workers hold (the last one this model returned) */
+  let workerCarry: Carry | null = null;
+  let z: { zH: Float32Array; zL: Float32Array } | null = null;
+  let pendingBuffers: { hInit: Float32Array; lInit: Float32Array } | null = null;
+
+  const sharedZ = (B: number) => {
+    if (!z || z.zH.length !== B * L * D) {
+      const make = () => new Float32Array(new SharedArrayBuffer(B * L * D * Float32Array.BYTES_PER_ELEMENT));
+      z = { zH: make(), zL: make() };
+    }
+    return z;
+  };
+
+  const publishWeights = () => {
+    for (const slot of layout.slots) shared.set(main.params.get(slot.name)!.dataSync() as Float32Array, slot.offset);
+  };
+
+  /** [U, ndim] current rows of the main table for the given global ids */
+  const puzzleRows = (unique: Int32Array): Float32Array => {
+    if (!main.puzzleEmb || unique.length === 0) return new Float32Array(0);
+    return tf.tidy(() => tf.gather(main.puzzleEmb!, tf.tensor1d(unique, 'int32')).dataSync() as Float32Array).slice();
+  };
+
+  const checkIds = (ids: Int32Array, what: string) => {
+    for (let b = 0; b < ids.length; b++) {
+      if (!(ids[b] >= 0 && ids[b] < arch.num_puzzle_identifiers)) {
+        throw new Error(`${what}[${b}] = ${ids[b]} outside [0, ${arch.num_puzzle_identifiers}) (arch.num_puzzle_identifiers)`);
+      }
+    }
+  };
+
+  const run = (mode: 'train' | 'eval', carry: Carry, batch: Batch, rng: Rng, lossScale: number, training: boolean) => {
+    const B = carry.halted.length;
+    if (batch.inputs.length !== B * S || batch.labels.length !== B * S || batch.puzzleIdentifiers.length !== B) {
+      throw new Error(`batch: expected ${B} rows of ${S} tokens (the carry's batch size), got ${batch.inputs.length} tokens, ${batch.labels.length} labels, ${batch.puzzleIdentifiers.length} ids`);
+    }
+    if (pendingBuffers) {
+      const init = pendingBuffers;
+      pendingBuffers = null;
+      pool.allSync('replica', () => ({ arch, seed, layout, weights: shared, reduce, ...init }) satisfies ReplicaArgs);
+      workerCarry = null;
+    }
+    const ranges = rowRanges(B, world);
+    const zs = sharedZ(B);
+    const loadCarry = carry !== workerCarry;
+    if (loadCarry) {
+      zs.zH.set(carry.zH.dataSync() as Float32Array);
+      zs.zL.set(carry.zL.dataSync() as Float32Array);
+    }
+    publishWeights();
+    const effective = effectiveIds(carry.halted, carry.data.puzzleIdentifiers, batch.puzzleIdentifiers);
+    checkIds(effective, 'puzzleIdentifiers');
+    const locals: LocalIds[] = ranges.map(([a, b]) => localIds(effective.subarray(a, b)));
+    const starts = splitRngStarts(rng, ranges);
+    const args = (k: number): StepArgs => {
+      const [a, b] = ranges[k];
+      const ids = locals[k].local;
+      return {
+        mode,
+        training,
+        lossScale,
+        rng: starts[k],
+        range: ranges[k],
+        zH: zs.zH,
+        zL: zs.zL,
+        loadCarry,
+        steps: carry.steps.slice(a, b),
+        halted: carry.halted.slice(a, b),
+        carried: rowsOf(carry.data, ranges[k], S, ids),
+        batch: rowsOf(batch, ranges[k], S, ids),
+        puzzleRows: puzzleRows(locals[k].unique),
+      };
+    };
+    const replies = pool.allSync<StepReply>('step', args);
+    advanceRng(rng, starts, replies.map((r) => r.rng), ranges);
+    const toGlobal = (ids: Int32Array, k: number) => Int32Array.from(ids, (i) => locals[k].unique[i]);
+    const metrics = Object.fromEntries(METRIC_KEYS.map((key) => [key, replies.reduce((acc, r) => acc + r.metrics[key], 0)])) as unknown as StepMetrics;
+    const halted = concat(replies.map((r) => r.halted), (n) => new Uint8Array(n));
+    const next: Carry = {
+      zH: tf.tensor3d(zs.zH, [B, L, D]),
+      zL: tf.tensor3d(zs.zL, [B, L, D]),
+      steps: concat(replies.map((r) => r.steps), (n) => new Int32Array(n)),
+      halted,
+      data: {
+        inputs: concat(replies.map((r) => r.data.inputs), (n) => new Int32Array(n)),
+        labels: concat(replies.map((r) => r.data.labels), (n) => new Int32Array(n)),
+        puzzleIdentifiers: concat(replies.map((r, k) => toGlobal(r.data.puzzleIdentifiers, k)), (n) => new Int32Array(n)),
+      },
+    };
+    workerCarry = next;
+    const out: StepOutput = {
+      carry: next,
+      lossTotal: replies.reduce((acc, r) => acc + r.lossTotal, 0),
+      metrics,
+      preds: concat(replies.map((r) => r.preds), (n) => new Int32Array(n)),
+      qHalt: concat(replies.map((r) => r.qHalt), (n) => new Float32Array(n)),
+      qContinue: concat(replies.map((r) => r.qContinue), (n) => new Float32Array(n)),
+      allHalted: halted.every((h) => h === 1),
+      logits: concat(replies.map((r) => r.logits), (n) => new Float32Array(n)),
+    };
+    return { out, replies, toGlobal };
+  };
+
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    workerCarry = null;
+    main.dispose();
+    void pool.close();
+  };
+
+  return {
+    arch,
+    params: main.params,
+    puzzleEmb: main.puzzleEmb,
+    workers: world,
+    initialCarry: (batchSize) => main.initialCarry(batchSize),
+    forward(carry, batch, o) {
+      return run('eval', carry, batch, o.rng, 1, o.training).out;
+    },
+    forwardBackward(carry, batch, o): TrainOutput {
+      const { out, replies, toGlobal } = run('train', carry, batch, o.rng, o.lossScale, true);
+      const grads = new Map<string, tf.Tensor>();
+      for (const slot of layout.slots) grads.set(slot.name, tf.tensor(reduce.sum.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+      let puzzleEmbGrad: TrainOutput['puzzleEmbGrad'] = null;
+      if (main.puzzleEmb) {
+        const parts = replies.map((r, k) => (r.puzzleGrad ? { ids: toGlobal(r.puzzleGrad.ids, k), grad: r.puzzleGrad.grad } : null));
+        const ids = concat(parts.map((p) => p?.ids ?? new Int32Array(0)), (n) => new Int32Array(n));
+        const rows = concat(parts.map((p) => p?.grad ?? new Float32Array(0)), (n) => new Float32Array(n));
+        if (ids.length > 0) puzzleEmbGrad = { ids, grad: tf.tensor2d(rows, [ids.length, ndim]) };
+      }
+      return { ...out, grads, puzzleEmbGrad };
+    },
+    stateDict: () => main.stateDict(),
+    loadStateDict(dict) {
+      main.loadStateDict(dict);
+      pendingBuffers = buffersOf(main.stateDict());
+    },
+    parameterCount: () => main.parameterCount(),
+    dispose,
+    async close() {
+      dispose();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// Worker side of data parallelism: one model replica whose weights follow the main thread's (through shared
+// memory), which runs its rows of every global batch and keeps its slice of the ACT carry between steps.
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '@trm/augment';
+import { allReduceSum, reduceSlot, type TensorDict } from '@trm/tensor-core';
+import { createModel, disposeCarry } from '../model/trm.ts';
+import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
+import type { Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
+
+export interface Replica {
+  step(args: StepArgs, rank: number): StepReply;
+  dispose(): void;
+}
+
+export function createReplica(cfg: ReplicaArgs): Replica {
+  const { arch, layout, weights, reduce } = cfg;
+  const D = arch.hidden_size;
+  const ndim = arch.puzzle_emb_ndim;
+  let model: TrmModel | null = null;
+  let capacity = 0;
+  let carry: Carry | null = null;
+
+  /** A replica whose local puzzle table holds at least `rows` rows (grown on demand). */
+  const ensureModel = (rows: number): TrmModel => {
+    if (model && rows <= capacity) return model;
+    model?.dispose();
+    capacity = Math.max(1, rows, capacity * 2);
+    const m = createModel({ ...arch, num_puzzle_identifiers: capacity }, cfg.seed);
+    const dict: TensorDict = m.stateDict();
+    dict[H_INIT] = { dtype: 'float32', shape: [D], data: cfg.hInit };
+    dict[L_INIT] = { dtype: 'float32', shape: [D], data: cfg.lInit };
+    m.loadStateDict(dict);
+    model = m;
+    return m;
+  };
+
+  const loadWeights = (m: TrmModel) => {
+    tf.tidy(() => {
+      for (const slot of layout.slots) {
+        m.params.get(slot.name)!.assign(tf.tensor(weights.subarray(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+      }
+    });
+  };
+
+  const loadPuzzleRows = (m: TrmModel, rows: Float32Array) => {
+    if (!m.puzzleEmb) return;
+    const table = new Float32Array(capacity * ndim);
+    table.set(rows);
+    tf.tidy(() => m.puzzleEmb!.assign(tf.tensor2d(table, [capacity, ndim])));
+  };
+
+  const L = archDims(arch).totalLen;
+  const zSlice = (z: Float32Array, [a, b]: [number, number]) => z.subarray(a * L * D, b * L * D);
+
+  /** The carry for this call: the worker's own from the previous step, or this worker's rows of zH/zL. */
+  const carryFor = (args: StepArgs, rows: number): Carry => {
+    if (carry && !args.loadCarry && carry.halted.length === rows) {
+      return { zH: carry.zH, zL: carry.zL, steps: args.steps, halted: args.halted, data: args.carried };
+    }
+    if (carry) disposeCarry(carry);
+    carry = {
+      zH: tf.tensor3d(zSlice(args.zH, args.range), [rows, L, D]),
+      zL: tf.tensor3d(zSlice(args.zL, args.range), [rows, L, D]),
+      steps: args.steps,
+      halted: args.halted,
+      data: args.carried,
+    };
+    return carry;
+  };
+
+  const keepCarry = (next: Carry, args: StepArgs) => {
+    if (carry) disposeCarry(carry);
+    carry = next;
+    zSlice(args.zH, args.range).set(next.zH.dataSync() as Float32Array);
+    zSlice(args.zL, args.range).set(next.zL.dataSync() as Float32Array);
+  };
+
+  const writeGrads = (grads: Map<string, tf.Tensor>, rank: number) => {
+    const slot = reduceSlot(reduce, rank);
+    for (const s of layout.slots) {
+      const g = grads.get(s.name);
+      if (!g) throw new Error(`replica: the model returned no gradient for "${s.name}"`);
+      slot.set(g.dataSync() as Float32Array, s.offset);
+    }
+    tf.dispose([...grads.values()]);
+  };
+
+  return {
+    step(args, rank) {
+      const [a, b] = args.range;
+      const rows = b - a;
+      if (rows === 0) {
+        // More workers than rows: contribute zeros to the gradient sum and nothing else.
+        if (args.mode === 'train') {
+          reduceSlot(reduce, rank).fill(0);
+          allReduceSum(reduce, rank);
+        }
+        return emptyReply(args);
+      }
+      const m = ensureModel(args.puzzleRows.length / Math.max(1, ndim));
+      loadWeights(m);
+      loadPuzzleRows(m, args.puzzleRows);
+      const rng = createRng(0, args.rng);
+      const current = carryFor(args, rows);
+      let out: StepOutput | TrainOutput;
+      let puzzleGrad: StepReply['puzzleGrad'] = null;
+      if (args.mode === 'train') {
+        const train = m.forwardBackward(current, args.batch, { rng, lossScale: args.lossScale });
+        writeGrads(train.grads, rank);
+        if (train.puzzleEmbGrad) {
+          puzzleGrad = { ids: train.puzzleEmbGrad.ids, grad: (train.puzzleEmbGrad.grad.dataSync() as Float32Array).slice() };
+          train.puzzleEmbGrad.grad.dispose();
+        }
+        out = train;
+        keepCarry(out.carry, args);
+        allReduceSum(reduce, rank);
+      } else {
+        out = m.forward(current, args.batch, { training: args.training, rng });
+        keepCarry(out.carry, args);
+      }
+      return {
+        lossTotal: out.lossTotal,
+        metrics: out.metrics,
+        preds: out.preds,
+        qHalt: out.qHalt,
+        qContinue: out.qContinue,
+        logits: out.logits,
+        steps: out.carry.steps,
+        halted: out.carry.halted,
+        data: out.carry.data,
+        puzzleGrad,
+        rng: rng.state(),
+      };
+    },
+    dispose() {
+      if (carry) disposeCarry(carry);
+      carry = null;
+      model?.dispose();
+      model = null;
+    },
+  };
+}
+
+function emptyReply(args: StepArgs): StepReply {
+  const none = { inputs: new Int32Array(0), labels: new Int32Array(0), puzzleIdentifiers: new Int32Array(0) };
+  const metrics = { count: 0, accuracy: 0, exact_accuracy: 0, q_halt_accuracy: 0, steps: 0, lm_loss: 0, q_halt_loss: 0 };
+  return {
+    lossTotal: 0,
+    metrics,
+    preds: new Int32Array(0),
+    qHalt: new Float32Array(0),
+    qContinue: new Float32Array(0),
+    logits: new Float32Array(0),
+    steps: new Int32Array(0),
+    halted: new Uint8Array(0),
+    data: none,
+    puzzleGrad: null,
+    rng: args.rng,
+  };
+}
