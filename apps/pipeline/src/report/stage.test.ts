@@ -60,8 +60,10 @@ function safetensorsHeader(shapes: Record<string, number[]>): Uint8Array {
   return Buffer.concat([len, json, Buffer.alloc(offset)]);
 }
 
-const metricColumns: ColumnSpec[] = ['step', 'epoch', 'count'].map((name) => ({ name, kind: 'int32' as const }))
-  .concat(['lr', 'lm_loss', 'q_halt_loss', 'loss', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps'].map((name) => ({ name, kind: 'float32' as const })));
+const metricColumns: ColumnSpec[] = [
+  ...['step', 'epoch', 'count'].map((name): ColumnSpec => ({ name, kind: 'int32' })),
+  ...['lr', 'lm_loss', 'q_halt_loss', 'loss', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps'].map((name): ColumnSpec => ({ name, kind: 'float32' })),
+];
 
 async function fakeTrain(ctx: StageContext): Promise<void> {
   await writeStage(stageDir(artifacts, ctx.config.name, 'train'), key(ctx, 'train', 'encode'), async (dir) => {
