@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AugmentedPuzzle, Grid, RawPuzzle } from '@trm/dataset';
+import { dihedral } from '@trm/augment';
 import { arc } from './index.ts';
 import { taskHash } from './hash.ts';
 import { ARC_DATA, nodeIO } from './node-io.test-support.ts';
@@ -100,6 +101,15 @@ describe('arc augment', () => {
     expect(moved).toBeGreaterThan(50);
     const flat = all(arc.augment(puzzles, { num_aug: 4, translate: false }, 5, 'train'));
     expect(flat.every((g) => g.every((p) => p.examples.every((e) => e.offset === undefined)))).toBe(true);
+  });
+
+  it('applies each of the 8 dihedral transforms exactly as @trm/augment, after recolouring', () => {
+    const g = grid([[1, 2, 3], [4, 5, 6]]);
+    const mapping = Uint8Array.from([0, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    for (let k = 0; k < 8; k++) {
+      const want = dihedral({ rows: 2, cols: 3, cells: g.cells.map((x) => mapping[x]) }, k);
+      expect(applyTransform(g, { dihedral: k, mapping })).toEqual(want);
+    }
   });
 
   it('names parse back into task id and transform', () => {

@@ -74,7 +74,7 @@ function planCopies(whole: RawExample[], ac: AugmentConfig, seed: number, taskId
   const copies = [{ transform: '', examples: whole }];
   if (ac.num_aug === 0) return copies;
   const rng = createRng(deriveSeed(seed, 'arc-aug', taskId));
-  const seen = new Set([taskHash(whole)]);
+  const seen = new Set<number>([taskHash(whole)]);
   for (let trial = 0; trial < ac.retries_factor * ac.num_aug && copies.length < ac.num_aug + 1; trial++) {
     const t = randomTransform(rng);
     const examples = whole.map((ex) => transformExample(ex, t));

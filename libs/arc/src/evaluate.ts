@@ -17,10 +17,10 @@ interface Candidate {
 }
 
 interface TestInput {
-  inputHash: string;
-  labelHash: string | null;
+  inputHash: number;
+  labelHash: number | null;
   /** prediction hash -> candidate, in order of first vote */
-  candidates: Map<string, Candidate>;
+  candidates: Map<number, Candidate>;
 }
 
 export function evaluateArc(preds: ExamplePrediction[], cfg: Record<string, unknown>, aux: AuxArtifacts | null): TaskEvaluation {
@@ -78,7 +78,7 @@ export function evaluateArc(preds: ExamplePrediction[], cfg: Record<string, unkn
 }
 
 /** Candidates by (votes, mean sigmoid(q_halt)) descending; a stable sort keeps first-seen order on ties. */
-function rank(candidates: Map<string, Candidate>): [string, Candidate][] {
+function rank(candidates: Map<number, Candidate>): [number, Candidate][] {
   const mean = (c: Candidate) => c.qSum / c.votes;
   return [...candidates].sort(([, a], [, b]) => b.votes - a.votes || mean(b) - mean(a));
 }

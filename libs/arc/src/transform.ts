@@ -1,5 +1,5 @@
 import type { Grid } from '@trm/dataset';
-import { dihedral, inverseDihedral, type Rng } from '@trm/augment';
+import { inverseDihedral, type Rng } from '@trm/augment';
 
 // An ARC augmentation: a colour permutation that keeps 0 (black) and permutes 1..9, then one of the 8
 // dihedral transforms. Serialised as the reference names it: `t<k>|||<mapping digits>`; an augmented task's
@@ -55,11 +55,30 @@ export function splitName(name: string): { task: string; transform: string } {
   return { task: parts.slice(0, -2).join(NAME_SEPARATOR), transform: parts.slice(-2).join(NAME_SEPARATOR) };
 }
 
-/** Apply: recolour then dihedral (they commute). */
+/**
+ * Apply: recolour and dihedral in one pass (they commute). Output cell (r, c) reads source index
+ * `start + r * stepRow + c * stepCol`, the same maps as @trm/augment's `dihedral` (checked by the tests).
+ */
 export function applyTransform(grid: Grid, t: ArcTransform): Grid {
-  const cells = new Uint8Array(grid.cells.length);
-  for (let i = 0; i < cells.length; i++) cells[i] = t.mapping[grid.cells[i]];
-  return t.dihedral === 0 ? { rows: grid.rows, cols: grid.cols, cells } : dihedral({ rows: grid.rows, cols: grid.cols, cells }, t.dihedral);
+  const { rows, cols, cells } = grid;
+  const last = (rows - 1) * cols;
+  // [start, stepRow, stepCol] for transforms 0..7
+  const plans = [
+    [0, cols, 1], [cols - 1, -1, cols], [last + cols - 1, -cols, -1], [last, 1, -cols],
+    [cols - 1, cols, -1], [last, -cols, 1], [0, 1, cols], [last + cols - 1, -1, -cols],
+  ];
+  const [start, stepRow, stepCol] = plans[t.dihedral];
+  const swap = t.dihedral === 1 || t.dihedral === 3 || t.dihedral === 6 || t.dihedral === 7;
+  const outRows = swap ? cols : rows;
+  const outCols = swap ? rows : cols;
+  const out = new Uint8Array(cells.length);
+  const map = t.mapping;
+  let o = 0;
+  for (let r = 0; r < outRows; r++) {
+    let src = start + r * stepRow;
+    for (let c = 0; c < outCols; c++, src += stepCol) out[o++] = map[cells[src]];
+  }
+  return { rows: outRows, cols: outCols, cells: out };
 }
 
 /** Undo: inverse dihedral, then the inverse colour mapping. */
