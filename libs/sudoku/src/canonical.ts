@@ -157,7 +157,18 @@ export function puzzleInvariant(puzzle: Uint8Array, spec: BoardSpec): string {
   const rowsPart = `${sorted(rowCount)}/${grouped(rowCount, br)}`;
   const colsPart = `${sorted(colCount)}/${grouped(colCount, bc)}`;
   const lines = br === bc ? [rowsPart, colsPart].sort().join('|') : `${rowsPart}|${colsPart}`;
-  return `${lines}#${sorted(digitCount.slice(1))}`;
+  // per given: givens in its row, column and box and of its digit (row/column unordered when transposable)
+  const boxCount = new Array<number>(n).fill(0);
+  for (let i = 0; i < spec.cells; i++) if (puzzle[i] !== 0) boxCount[spec.boxOf[i]]++;
+  const perGiven: number[] = [];
+  for (let i = 0; i < spec.cells; i++) {
+    if (puzzle[i] === 0) continue;
+    let a = rowCount[spec.rowOf[i]];
+    let b = colCount[spec.colOf[i]];
+    if (br === bc && a > b) [a, b] = [b, a];
+    perGiven.push(((a * 16 + b) * 16 + boxCount[spec.boxOf[i]]) * 16 + digitCount[puzzle[i]]);
+  }
+  return `${lines}#${sorted(digitCount.slice(1))}#${sorted(perGiven)}`;
 }
 
 interface Member {

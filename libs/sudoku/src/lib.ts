@@ -38,7 +38,7 @@ export const sudoku: DatasetLib = {
   description: 'Sudoku (4x4, 6x6, 8x8, 9x9): generated, Sudoku-Extreme (Hugging Face), CSV, tdoku lists or reference .npy; digit/band/stack/transpose augmentation',
   schema,
   shape: (encode) => sudokuShape(readSize(encode, 'encode')),
-  fetch: (cfg, io) => fetchPuzzles(readFetchConfig(cfg), io),
+  fetch: async (cfg, io) => fetchPuzzles(readFetchConfig(cfg), io),
   augment(puzzles, cfg, seed, split) {
     const size = puzzles[0]?.examples[0]?.input.rows ?? 9;
     return augmentGroups(puzzles, boardSpec(size), readAugmentConfig(cfg), seed, split);

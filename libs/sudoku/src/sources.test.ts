@@ -1,0 +1,179 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { RawPuzzle, SourceIO } from '@trm/dataset';
+import { createRng } from '@trm/augment';
+import { boardSpec } from './board.ts';
+import { huggingfaceUrl } from './fetch.ts';
+import { sudoku } from './lib.ts';
+import { isValidSolution, respectsGivens } from './solver.ts';
+import { applyTransform, identityTransform, sampleTransform } from './transform.ts';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const dataDir = join(repoRoot, '..', 'shared', 'data', 'sudoku');
+
+/** A SourceIO over real files plus in-memory ones (`virtual`), recording downloads and log lines. */
+function fakeIO(virtual: Record<string, string> = {}) {
+  const logs: string[] = [];
+  const downloads: string[] = [];
+  const io: SourceIO = {
+    async download(url) { downloads.push(url); return `virtual:${url.split('/').pop()}`; },
+    async readText(path) { return path in virtual ? virtual[path] : readFileSync(path, 'utf8'); },
+    async readBytes(path) { return path in virtual ? new TextEncoder().encode(virtual[path]) : new Uint8Array(readFileSync(path)); },
+    async listDir(path) { return readdirSync(path).sort(); },
+    async exists(path) { return path in virtual || existsSync(path); },
+    join: (...parts) => join(...parts),
+    progress: () => ({ tick() {}, done() {} }),
+    log: (m) => { logs.push(m); },
+  };
+  return { io, logs, downloads };
+}
+
+const digits = (p: RawPuzzle): string => Array.from(p.examples[0].input.cells).join('');
+const checkPuzzles = (puzzles: RawPuzzle[], n = 9): void => {
+  for (const p of puzzles) {
+    const { input, output } = p.examples[0];
+    expect(isValidSolution(output!.cells, boardSpec(n))).toBe(true);
+    expect(respectsGivens(input.cells, output!.cells)).toBe(true);
+  }
+};
+const csvPath = join(dataDir, 'sudoku-extreme-train-1k.csv');
+const csvLines = readFileSync(csvPath, 'utf8').trim().split('\n');
+
+describe('csv source', () => {
+  it('reads the Sudoku-Extreme 1k sample and subsamples deterministically', async () => {
+    const { io } = fakeIO();
+    const all = await sudoku.fetch({ source: 'csv', train_files: [csvPath], dedupe: false }, io);
+    expect(all).toHaveLength(1000);
+    expect(all.every((p) => p.split === 'train' && p.source === csvPath)).toBe(true);
+    expect(digits(all[0]).replace(/0/g, '.')).toBe(csvLines[1].split(',')[0]);
+    checkPuzzles(all);
+    const a = await sudoku.fetch({ source: 'csv', train_files: [csvPath], subsample_size: 50, seed: 1 }, io);
+    const b = await sudoku.fetch({ source: 'csv', train_files: [csvPath], subsample_size: 50, seed: 1 }, io);
+    const c = await sudoku.fetch({ source: 'csv', train_files: [csvPath], subsample_size: 50, seed: 2 }, io);
+    expect(a).toHaveLength(50);
+    expect(a.map(digits)).toEqual(b.map(digits));
+    expect(a.map(digits)).not.toEqual(c.map(digits));
+  });
+
+  it('keeps the source column and filters by rating when the file has one', async () => {
+    const solved = join(dataDir, 'magictour-top1465-solved.csv');
+    const { io } = fakeIO();
+    const test = await sudoku.fetch({ source: 'csv', test_files: [solved], test_subsample_size: 20 }, io);
+    expect(test).toHaveLength(20);
+    expect(test[0].source).toBe('puzzles3_magictour_top1465');
+    checkPuzzles(test);
+    const rated = 'question,answer,rating\n' + csvLines.slice(1, 6).map((l, i) => `${l},${i * 10}`).join('\n');
+    const fake = fakeIO({ 'rated.csv': rated });
+    const kept = await sudoku.fetch({ source: 'csv', train_files: ['rated.csv'], min_rating: 20 }, fake.io);
+    expect(kept.map((p) => p.rating)).toEqual([20, 30, 40]);
+  });
+
+  it('drops test puzzles equivalent to a train puzzle', async () => {
+    const spec = boardSpec(9);
+    const [q, a] = csvLines[1].split(',');
+    const t = sampleTransform(spec, createRng(3), true, identityTransform(spec));
+    const enc = (cells: Uint8Array): string => Array.from(cells).join('');
+    const cellsOf = (s: string): Uint8Array => Uint8Array.from(s, (ch) => (ch === '.' ? 0 : Number(ch)));
+    const copy = `${enc(applyTransform(cellsOf(q), t, spec))},${enc(applyTransform(cellsOf(a), t, spec))}`;
+    const fake = fakeIO({ 'train.csv': csvLines.slice(0, 4).join('\n'), 'test.csv': ['question,answer', copy, csvLines[9]].join('\n') });
+    const puzzles = await sudoku.fetch({ source: 'csv', train_files: ['train.csv'], test_files: ['test.csv'] }, fake.io);
+    const test = puzzles.filter((p) => p.split === 'test');
+    expect(test).toHaveLength(1);
+    expect(digits(test[0]).replace(/0/g, '.')).toBe(csvLines[9].split(',')[0]);
+    expect(fake.logs.join('\n')).toMatch(/dropped 1 of 2 test puzzles/);
+    const kept = await sudoku.fetch({ source: 'csv', train_files: ['train.csv'], test_files: ['test.csv'], dedupe: false }, fake.io);
+    expect(kept.filter((p) => p.split === 'test')).toHaveLength(2);
+  });
+
+  it('names the file, row and field of bad input', async () => {
+    const [q, a] = csvLines[1].split(',');
+    const bad = async (body: string, extra: Record<string, unknown> = {}): Promise<unknown> =>
+      sudoku.fetch({ source: 'csv', train_files: ['bad.csv'], ...extra }, fakeIO({ 'bad.csv': body }).io);
+    await expect(bad(`question,answer\n${q},${a}\n${q.slice(1)},${a}`)).rejects.toThrow(/bad\.csv row 3 field "question": expected 81 characters .* found 80/);
+    await expect(bad(`question,answer\n${q.replace('.', 'x')},${a}`)).rejects.toThrow(/bad\.csv row 2 field "question": position \d+: bad character 'x'/);
+    await expect(bad(`question,answer\n${q},${a.slice(0, 80)}1`)).rejects.toThrow(/bad\.csv row 2 field "answer": answer is not a completed 9x9 Sudoku/);
+    await expect(bad(`question,answer\n${q},${a},extra`)).rejects.toThrow(/bad\.csv row 2: expected 2 fields/);
+    await expect(bad(`puzzle,solution\n${q},${a}`)).rejects.toThrow(/bad\.csv: missing column "question"/);
+    await expect(bad(`question,answer\n${q},${a}`, { min_rating: 3 })).rejects.toThrow(/min_rating is 3 but the file has no "rating" column/);
+    await expect(bad(`question,answer,rating\n${q},${a},hard`)).rejects.toThrow(/row 2 field "rating": expected a non-negative integer, found "hard"/);
+  });
+});
+
+describe('tdoku source', () => {
+  it('reads a magictour subset (comments skipped) and labels it with the solver', async () => {
+    const text = readFileSync(join(dataDir, 'magictour-top1465.txt'), 'utf8').split('\n').slice(0, 12).join('\n');
+    const solved = readFileSync(join(dataDir, 'magictour-top1465-solved.csv'), 'utf8').split('\n');
+    const { io } = fakeIO({ 'magic.txt': text });
+    const puzzles = await sudoku.fetch({ source: 'tdoku', train_files: ['magic.txt'] }, io);
+    expect(puzzles).toHaveLength(10); // 12 lines minus 2 comment lines
+    puzzles.forEach((p, i) => {
+      expect(Array.from(p.examples[0].output!.cells).join('')).toBe(solved[i + 1].split(',')[2]);
+      expect(p.rating).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it('rejects puzzles with 0 or several solutions with a count of each, or skips them', async () => {
+    const fixture = join(dataDir, 'tdoku-test-puzzles.txt');
+    const lines = readFileSync(fixture, 'utf8').trim().split('\n');
+    const zero = lines.filter((l) => l.split(':')[1] === '0').length;
+    const many = lines.filter((l) => Number(l.split(':')[1]) > 1).length;
+    const { io, logs } = fakeIO();
+    await expect(sudoku.fetch({ source: 'tdoku', train_files: [fixture] }, io)).rejects.toThrow(
+      new RegExp(`${zero} puzzles with no solution \\(rows .*\\), ${many} with several solutions \\(rows .*\\); ${lines.length - zero - many} with a unique solution`),
+    );
+    const kept = await sudoku.fetch({ source: 'tdoku', train_files: [fixture], on_invalid: 'skip' }, io);
+    expect(kept).toHaveLength(lines.length - zero - many);
+    expect(logs.join('\n')).toMatch(/skipped the invalid ones/);
+  });
+
+  it('names the row of a malformed line', async () => {
+    const { io } = fakeIO({ 'short.txt': '# header\n' + '.'.repeat(80) + '\n' });
+    await expect(sudoku.fetch({ source: 'tdoku', train_files: ['short.txt'] }, io)).rejects.toThrow(/short\.txt row 2: expected 81 characters/);
+  });
+});
+
+describe('reference-npy source', () => {
+  it('reads the reference builder folder: the same puzzles as the decoded CSV', async () => {
+    const { io, logs } = fakeIO();
+    const puzzles = await sudoku.fetch({ source: 'reference-npy', path: join(dataDir, 'reference-npy'), dedupe: false }, io);
+    expect(puzzles).toHaveLength(1000);
+    expect(logs.join('\n')).toMatch(/no test split/);
+    puzzles.slice(0, 50).forEach((p, i) => {
+      const [q, a] = csvLines[i + 1].split(',');
+      expect(digits(p).replace(/0/g, '.')).toBe(q);
+      expect(Array.from(p.examples[0].output!.cells).join('')).toBe(a);
+    });
+  });
+
+  it('rejects a folder without splits and a board size that does not match', async () => {
+    const { io } = fakeIO();
+    await expect(sudoku.fetch({ source: 'reference-npy', path: dataDir }, io)).rejects.toThrow(/neither train\/all__inputs\.npy nor test/);
+    await expect(sudoku.fetch({ source: 'reference-npy', path: join(dataDir, 'reference-npy'), size: 4 }, io)).rejects.toThrow(/all__inputs\.npy: expected shape \[examples, 16\]/);
+  });
+});
+
+describe('huggingface source', () => {
+  it('builds the dataset URLs, downloads through SourceIO and filters by rating', async () => {
+    const body = 'source,question,answer,rating\n' + csvLines.slice(1, 5).map((l, i) => `hf_sample,${l},${i}`).join('\n');
+    const { io, downloads } = fakeIO({ 'virtual:train.csv': body, 'virtual:test.csv': 'source,question,answer,rating\n' + `x,${csvLines[20]},9` });
+    const puzzles = await sudoku.fetch({ source: 'huggingface', min_rating: 2 }, io);
+    expect(downloads).toEqual([huggingfaceUrl('sapientinc/sudoku-extreme', 'train.csv'), huggingfaceUrl('sapientinc/sudoku-extreme', 'test.csv')]);
+    expect(downloads[0]).toBe('https://huggingface.co/datasets/sapientinc/sudoku-extreme/resolve/main/train.csv');
+    expect(puzzles.filter((p) => p.split === 'train').map((p) => p.rating)).toEqual([2, 3]);
+    expect(puzzles.filter((p) => p.split === 'test')).toHaveLength(1);
+    expect(puzzles[0].source).toBe('hf_sample');
+  });
+});
+
+describe('fetch config errors', () => {
+  it('names the key and what was expected', async () => {
+    const { io } = fakeIO();
+    await expect(sudoku.fetch({ source: 'kaggle' }, io)).rejects.toThrow(/fetch\.source: expected one of generator, huggingface/);
+    await expect(sudoku.fetch({ size: 5 }, io)).rejects.toThrow(/fetch\.size: expected 4, 6, 8 or 9/);
+    await expect(sudoku.fetch({ train_size: -1 }, io)).rejects.toThrow(/fetch\.train_size: expected an integer >= 0/);
+    await expect(sudoku.fetch({ source: 'csv' }, io)).rejects.toThrow(/needs at least one file/);
+    await expect(sudoku.fetch({ source: 'reference-npy' }, io)).rejects.toThrow(/fetch\.path/);
+  });
+});
