@@ -178,7 +178,8 @@ export interface ArrowFileInfo {
 }
 
 /** Opens an IPC file through a FileHandle (the async file reader reads batch by batch). */
-export async function openArrowFile(file: string): Promise<{ info: ArrowFileInfo; batches: AsyncGenerator<Row[]> }> {
+/** Reading every batch (or `close()`) releases the file handle. */
+export async function openArrowFile(file: string): Promise<{ info: ArrowFileInfo; batches: AsyncGenerator<Row[]>; close(): Promise<void> }> {
   const fh = await fs.promises.open(file);
   let reader: AsyncRecordBatchFileReader;
   try {
@@ -210,7 +211,7 @@ export async function openArrowFile(file: string): Promise<{ info: ArrowFileInfo
       await fh.close();
     }
   }
-  return { info, batches: gen() };
+  return { info, batches: gen(), close: () => fh.close() };
 }
 
 /** Rows of an Arrow file, batch by batch. */

@@ -34,8 +34,8 @@ export async function openStage(artifacts: string, config: string, stage: StageN
     file,
     rows: (name) => readTable(file(name)),
     metadata: async (name) => {
-      const { info, batches } = await openArrowFile(file(name));
-      await batches.return(undefined);
+      const { info, close } = await openArrowFile(file(name));
+      await close();
       return info.metadata;
     },
     json: <T>(name: string) => readJsonFile<T>(file(name)),
