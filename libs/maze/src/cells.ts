@@ -13,6 +13,10 @@ export const PATH = 4;
 export const CELL_CHARS = ['#', ' ', 'S', 'G', 'o'] as const;
 export const NUM_CELL_KINDS = CELL_CHARS.length;
 
+/** ASCII code -> cell value, 255 = not a maze character */
+const CELL_OF_CHAR = new Uint8Array(128).fill(255);
+CELL_CHARS.forEach((ch, cell) => (CELL_OF_CHAR[ch.charCodeAt(0)] = cell));
+
 /** Parse one maze string (row-major, length rows*cols); `where` names the file/row/field in errors. */
 export function parseMaze(text: string, rows: number, cols: number, where: string): Grid {
   if (text.length !== rows * cols) {
@@ -20,8 +24,9 @@ export function parseMaze(text: string, rows: number, cols: number, where: strin
   }
   const cells = new Uint8Array(rows * cols);
   for (let i = 0; i < text.length; i++) {
-    const cell = CELL_CHARS.indexOf(text[i] as (typeof CELL_CHARS)[number]);
-    if (cell < 0) {
+    const code = text.charCodeAt(i);
+    const cell = code < 128 ? CELL_OF_CHAR[code] : 255;
+    if (cell === 255) {
       const r = Math.floor(i / cols);
       const c = i % cols;
       throw new Error(
