@@ -3,12 +3,13 @@ import type { AugmentedPuzzle, Grid, RawPuzzle } from '@trm/dataset';
 import { dihedral } from '@trm/augment';
 import { arc } from './index.ts';
 import { taskHash } from './hash.ts';
-import { ARC_DATA, nodeIO } from './node-io.test-support.ts';
+import * as fs from 'node:fs';
+import { ARC_DATA, fsIO } from './test-support.ts';
 import { CANVAS } from './tokens.ts';
 import { applyTransform, parseTransform, splitName } from './transform.ts';
 
 const grid = (rows: number[][]): Grid => ({ rows: rows.length, cols: rows[0].length, cells: Uint8Array.from(rows.flat()) });
-const samples = () => arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/arc-agi-1-per-task-samples`, subsets: ['training', 'evaluation'], test_set_name: 'evaluation' }, nodeIO());
+const samples = () => arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/arc-agi-1-per-task-samples`, subsets: ['training', 'evaluation'], test_set_name: 'evaluation' }, fsIO(fs));
 const all = (groups: Iterable<AugmentedPuzzle[]>) => [...groups];
 
 describe('arc augment', () => {

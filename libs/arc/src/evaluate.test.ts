@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AugmentedPuzzle, ExamplePrediction, Grid, RawPuzzle } from '@trm/dataset';
 import { arc } from './index.ts';
 import type { ArcAux } from './aux.ts';
-import { ARC_DATA, nodeIO } from './node-io.test-support.ts';
+import * as fs from 'node:fs';
+import { ARC_DATA, fsIO } from './test-support.ts';
 import { gridToCanvas } from './tokens.ts';
 import { applyTransform, parseTransform } from './transform.ts';
 
@@ -12,7 +13,7 @@ const grid = (rows: number[][]): Grid => ({ rows: rows.length, cols: rows[0].len
 const WRONG = grid([[5, 5], [5, 5]]);
 
 async function setup(numAug = 3) {
-  const puzzles = await arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/arc-agi-1-per-task-samples`, subsets: ['training', 'evaluation'], test_set_name: 'evaluation' }, nodeIO());
+  const puzzles = await arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/arc-agi-1-per-task-samples`, subsets: ['training', 'evaluation'], test_set_name: 'evaluation' }, fsIO(fs));
   const train = [...arc.augment(puzzles, { num_aug: numAug }, 0, 'train')].flat();
   const test = [...arc.augment(puzzles, { num_aug: numAug }, 0, 'test')].flat();
   const aux = arc.auxArtifacts!(puzzles, [...train, ...test].map(({ name, transform, split }) => ({ name, transform, split }))) as unknown as ArcAux;

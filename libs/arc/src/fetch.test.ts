@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { arc, checkSplits } from './index.ts';
-import { ARC_DATA, memoryIO, nodeIO } from './node-io.test-support.ts';
+import * as fs from 'node:fs';
+import { ARC_DATA, memoryIO, fsIO } from './test-support.ts';
 
 describe('arc fetch: real files', () => {
   it('reads the kaggle layout: demonstrations of evaluation tasks train, their test inputs form the test split', async () => {
-    const puzzles = await arc.fetch({ layout: 'kaggle', path: `${ARC_DATA}/kaggle-combined`, subsets: ['training', 'evaluation', 'concept'], max_tasks: 3 }, nodeIO());
+    const puzzles = await arc.fetch({ layout: 'kaggle', path: `${ARC_DATA}/kaggle-combined`, subsets: ['training', 'evaluation', 'concept'], max_tasks: 3 }, fsIO(fs));
     const train = puzzles.filter((p) => p.split === 'train');
     const test = puzzles.filter((p) => p.split === 'test');
     expect(train).toHaveLength(9);
@@ -22,16 +23,16 @@ describe('arc fetch: real files', () => {
 
   it('subsamples max_tasks deterministically (seeded)', async () => {
     const cfg = { path: `${ARC_DATA}/kaggle-combined`, subsets: ['concept'], test_set_name: 'none', max_tasks: 4 };
-    const a = (await arc.fetch(cfg, nodeIO())).map((p) => p.id);
-    const b = (await arc.fetch(cfg, nodeIO())).map((p) => p.id);
-    const c = (await arc.fetch({ ...cfg, seed: 1 }, nodeIO())).map((p) => p.id);
+    const a = (await arc.fetch(cfg, fsIO(fs))).map((p) => p.id);
+    const b = (await arc.fetch(cfg, fsIO(fs))).map((p) => p.id);
+    const c = (await arc.fetch({ ...cfg, seed: 1 }, fsIO(fs))).map((p) => p.id);
     expect(a).toEqual(b);
     expect(a).toHaveLength(4);
     expect(c).not.toEqual(a);
   });
 
   it('reads the one-file-per-task layout, including a task with two test inputs', async () => {
-    const puzzles = await arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/arc-agi-1-per-task-samples`, subsets: ['training', 'evaluation'], test_set_name: 'evaluation' }, nodeIO());
+    const puzzles = await arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/arc-agi-1-per-task-samples`, subsets: ['training', 'evaluation'], test_set_name: 'evaluation' }, fsIO(fs));
     expect(puzzles.filter((p) => p.split === 'train').map((p) => p.id)).toEqual(['007bbfb7', '25ff71a9', '6150a2bd', 'd631b094', 'e9afcf9a', '00576224', '66e6c45b', '6ea4a07e', 'be03b35f']);
     const test = puzzles.filter((p) => p.split === 'test');
     expect(test.map((p) => p.id)).toEqual(['00576224', '66e6c45b', '6ea4a07e', 'be03b35f']);
@@ -44,7 +45,7 @@ describe('arc fetch: real files', () => {
   });
 
   it('reads ConceptARC minimal tasks', async () => {
-    const puzzles = await arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/conceptarc-minimal`, subsets: ['MinimalTasks'], test_set_name: 'MinimalTasks' }, nodeIO());
+    const puzzles = await arc.fetch({ layout: 'per-task', path: `${ARC_DATA}/conceptarc-minimal`, subsets: ['MinimalTasks'], test_set_name: 'MinimalTasks' }, fsIO(fs));
     expect(puzzles.filter((p) => p.split === 'test')).toHaveLength(16);
     expect(puzzles.find((p) => p.id === 'CopyMinimal' && p.split === 'train')!.examples.length).toBeGreaterThan(0);
   });
@@ -86,7 +87,7 @@ describe('arc split check', () => {
   it('refuses ARC-AGI-2 training with ARC-AGI-1 evaluation, statically and inside fetch', async () => {
     const bad = { subsets: ['training2', 'evaluation', 'concept'], test_set_name: 'evaluation' };
     expect(() => checkSplits(bad)).toThrow(/refusing to train on ARC-AGI-2 training .* ARC-AGI-1 evaluation/);
-    await expect(arc.fetch({ ...bad, path: `${ARC_DATA}/kaggle-combined` }, nodeIO())).rejects.toThrow(/refusing to train on ARC-AGI-2 training/);
+    await expect(arc.fetch({ ...bad, path: `${ARC_DATA}/kaggle-combined` }, fsIO(fs))).rejects.toThrow(/refusing to train on ARC-AGI-2 training/);
     expect(() => checkSplits({ subsets: ['training', 'evaluation', 'concept'], test_set_name: 'evaluation' })).not.toThrow();
     expect(() => checkSplits({ subsets: ['training2', 'evaluation2', 'concept'], test_set_name: 'evaluation2' })).not.toThrow();
   });

@@ -1,20 +1,24 @@
-// Test support only (not exported by index.ts): a SourceIO over the local file system, and the shared data folder.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Test support only (not exported by index.ts, imports nothing of Node): SourceIO over a file system the test
+// passes in, an in-memory SourceIO, and the shared data folder.
 import type { SourceIO } from '@trm/dataset';
 
 /** ../shared/data/arc relative to the repository root (libs/arc/src -> repo root is three levels up). */
-export const ARC_DATA = fileURLToPath(new URL('../../../../shared/data/arc', import.meta.url));
+export const ARC_DATA = decodeURIComponent(new URL('../../../../shared/data/arc', import.meta.url).pathname);
 
-export function nodeIO(): SourceIO {
+export interface FsLike {
+  readFileSync(path: string, encoding: 'utf8'): string;
+  readdirSync(path: string): string[];
+  existsSync(path: string): boolean;
+}
+
+export function fsIO(fs: FsLike): SourceIO {
   return {
     download: () => Promise.reject(new Error('no downloads in tests')),
-    readText: async (p) => readFileSync(p, 'utf8'),
-    readBytes: async (p) => new Uint8Array(readFileSync(p)),
-    listDir: async (p) => readdirSync(p).sort(),
-    exists: async (p) => existsSync(p),
-    join: (...parts) => join(...parts),
+    readText: async (p) => fs.readFileSync(p, 'utf8'),
+    readBytes: async (p) => new TextEncoder().encode(fs.readFileSync(p, 'utf8')),
+    listDir: async (p) => fs.readdirSync(p).sort(),
+    exists: async (p) => fs.existsSync(p),
+    join: (...parts) => parts.join('/'),
     progress: () => ({ tick() {}, done() {} }),
     log: () => {},
   };
