@@ -28,6 +28,13 @@ export function generatorOptions(cfg: Record<string, unknown>): GeneratorOptions
   };
 }
 
+/** The run's top-level `seed`, which the pipeline adds to the fetch section (no fetch.seed of our own). */
+function runSeed(cfg: Record<string, unknown>): number {
+  const seed = cfg.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`maze: seed must be an integer, got ${JSON.stringify(seed)}`);
+  return seed;
+}
+
 async function fetchMazes(cfg: Record<string, unknown>, io: SourceIO): Promise<RawPuzzle[]> {
   const get = <T extends number | string | boolean>(key: string) => option<T>(cfg, fetchSchema, 'fetch', key);
   const limits = {
@@ -38,7 +45,7 @@ async function fetchMazes(cfg: Record<string, unknown>, io: SourceIO): Promise<R
   const source = get<string>('source');
   switch (source) {
     case 'generator':
-      return generatePuzzles(generatorOptions(cfg), get('seed'), { train: get('train_count'), test: get('test_count') }, io);
+      return generatePuzzles(generatorOptions(cfg), runSeed(cfg), { train: get('train_count'), test: get('test_count') }, io);
     case 'huggingface':
       return fetchHuggingface(io, limits);
     case 'csv':

@@ -9,7 +9,6 @@ export const fetchSchema: SectionSchema = {
     default: 'generator',
     description: 'where the mazes come from',
   },
-  seed: { type: 'integer', default: 0, description: 'generator: seed of the mazes (the run seed is not used here)' },
   rows: { type: 'integer', default: 30, min: 3, max: 255, description: 'generator/csv: maze height' },
   cols: { type: 'integer', default: 30, min: 3, max: 255, description: 'generator/csv: maze width' },
   train_count: { type: 'integer', default: 1000, min: 0, description: 'generator: number of training mazes' },
