@@ -116,7 +116,7 @@ describe('EMA', () => {
     const saved = ema.stateDict();
     ema.update();
     ema.loadStateDict(saved);
-    expect(Array.from(ema.stateDict().w.data)).toEqual(Array.from(saved.w.data));
+    expect(ema.stateDict().w.data).toEqual(saved.w.data);
     ema.dispose();
     p.dispose();
   });
