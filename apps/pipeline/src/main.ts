@@ -12,10 +12,10 @@ import { inspect } from './cli/inspect.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-export async function runStageCommand(stage: string, opts: { config: string; set: string[]; only?: boolean; force?: boolean }): Promise<StageResult[]> {
+export async function runStageCommand(stage: string, opts: { config: string; set: string[]; only?: boolean; force?: boolean; compare?: string }): Promise<StageResult[]> {
   const root = workspaceRoot();
   const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
-  const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root), force: false };
+  const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root), force: false, compare: opts.compare };
   const target = stageInfo(stage);
   const stages = opts.only ? [target] : chain(target.name);
   const results: StageResult[] = [];
@@ -29,7 +29,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
 
   for (const s of STAGE_INFO) {
-    program
+    const cmd = program
       .command(s.name)
       .description(`run the ${s.name} stage${s.upstream.length ? ` (and the stages before it unless --only)` : ''}; skipped when its manifest already matches its inputs`)
       .requiredOption('-c, --config <name>', 'config name (configs/<name>.json) or path to a .json file')
@@ -38,6 +38,7 @@ export function buildProgram(): Command {
       .option('--force', 'rerun this stage even when it is up to date')
       .addHelpText('after', `\nReads:  ${s.reads}\nWrites: ${s.writes}`)
       .action(async (opts) => { await runStageCommand(s.name, opts); });
+    if (s.name === 'report') cmd.option('--compare <config>', 'add a params diff and a metrics diff against the run of another config');
   }
 
   program

@@ -15,6 +15,8 @@ export interface StageContext {
   artifacts: string;
   /** rerun even when the manifest matches */
   force?: boolean;
+  /** report only: another config whose run the report compares with (`trm report --compare OTHER`) */
+  compare?: string;
 }
 
 export interface StageResult {

@@ -70,7 +70,7 @@ async function compareWith(ctx: StageContext, other: string): Promise<Comparison
   return { label: config.name, config: shownConfig(config), metrics: scalarMetrics(evalMetricsOf(evaluate)) };
 }
 
-export function runReport(ctx: StageContext & { compare?: string }): Promise<StageResult> {
+export function runReport(ctx: StageContext): Promise<StageResult> {
   // a comparison is not part of the manifest key: always rebuild when one is asked for
   return runStage(ctx.compare ? { ...ctx, force: true } : ctx, reportSpec, async (tmp) => {
     const name = ctx.config.name;
