@@ -13,19 +13,21 @@ export interface StageInfo {
   run(ctx: StageContext): Promise<StageResult>;
 }
 
-async function lazy(stage: string, fn: string, ctx: StageContext): Promise<StageResult> {
-  const mod = (await import(`./${stage}.ts`)) as Record<string, (ctx: StageContext) => Promise<StageResult>>;
-  if (typeof mod[fn] !== 'function') throw new Error(`apps/pipeline/src/stages/${stage}.ts does not export ${fn}(ctx)`);
-  return mod[fn](ctx);
+// train/evaluate/report load tfjs or vega: imported only when they run
+type Loader = () => Promise<Record<string, unknown>>;
+async function lazy(load: Loader, file: string, fn: string, ctx: StageContext): Promise<StageResult> {
+  const run = (await load())[fn];
+  if (typeof run !== 'function') throw new Error(`apps/pipeline/src/stages/${file} does not export ${fn}(ctx)`);
+  return (run as (ctx: StageContext) => Promise<StageResult>)(ctx);
 }
 
 export const STAGE_INFO: StageInfo[] = [
   { name: 'fetch', upstream: [], reads: 'the config\'s fetch section; the dataset source (generator, local files under the repo, or HTTPS downloads cached in artifacts/_downloads)', writes: 'artifacts/<config>/fetch/puzzles.arrow + manifest.json', run: runFetch },
   { name: 'augment', upstream: ['fetch'], reads: 'artifacts/<config>/fetch; the augment section and seed', writes: 'artifacts/<config>/augment/{train,test}.arrow + manifest.json', run: runAugment },
   { name: 'encode', upstream: ['augment'], reads: 'artifacts/<config>/{fetch,augment}; the encode section', writes: 'artifacts/<config>/encode/{train,test}.arrow, identifiers.json, aux.json + manifest.json', run: runEncode },
-  { name: 'train', upstream: ['encode'], reads: 'artifacts/<config>/encode; the arch, train, seed and runtime sections', writes: 'artifacts/<config>/train/{model,state}.safetensors, state.json, metrics.arrow + manifest.json (checkpoints in artifacts/<config>/train.partial while running)', run: (ctx) => lazy('train', 'runTrain', ctx) },
-  { name: 'evaluate', upstream: ['train'], reads: 'artifacts/<config>/{encode,train}; the evaluate section', writes: 'artifacts/<config>/evaluate/{predictions,trajectories}.arrow, metrics.json + dataset task files + manifest.json', run: (ctx) => lazy('evaluate', 'runEvaluate', ctx) },
-  { name: 'report', upstream: ['evaluate'], reads: 'artifacts/<config>/{encode,train,evaluate}; the report section', writes: 'artifacts/<config>/report/report.md, img/*.svg + manifest.json', run: (ctx) => lazy('report', 'runReport', ctx) },
+  { name: 'train', upstream: ['encode'], reads: 'artifacts/<config>/encode; the arch, train, seed and runtime sections', writes: 'artifacts/<config>/train/{model,state}.safetensors, state.json, metrics.arrow + manifest.json (checkpoints in artifacts/<config>/train.partial while running)', run: (ctx) => lazy(() => import('./train.ts'), 'train.ts', 'runTrain', ctx) },
+  { name: 'evaluate', upstream: ['train'], reads: 'artifacts/<config>/{encode,train}; the evaluate section', writes: 'artifacts/<config>/evaluate/{predictions,trajectories}.arrow, metrics.json + dataset task files + manifest.json', run: (ctx) => lazy(() => import('./evaluate.ts'), 'evaluate.ts', 'runEvaluate', ctx) },
+  { name: 'report', upstream: ['evaluate'], reads: 'artifacts/<config>/{encode,train,evaluate}; the report section', writes: 'artifacts/<config>/report/report.md, img/*.svg + manifest.json', run: (ctx) => lazy(() => import('./report.ts'), 'report.ts', 'runReport', ctx) },
 ];
 
 export function stageInfo(name: string): StageInfo {
