@@ -21,7 +21,7 @@ import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
 import { advanceRng, splitRngStarts } from './rng-split.ts';
 
 export interface DataParallelOptions {
-  /** `runtime.workers`: 0 or undefined = one per core */
+  /** worker threads (>= 1); default one per core */
   workers?: number;
   /** backend of every worker (default: $TRM_BACKEND, then auto) */
   backend?: BackendName;

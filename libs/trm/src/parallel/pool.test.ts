@@ -50,9 +50,10 @@ describe('WorkerPool', () => {
     }
   });
 
-  it('resolves runtime.workers (0 = cores) and rejects nonsense', () => {
-    expect(resolveWorkerCount(0)).toBeGreaterThanOrEqual(1);
+  it('resolves the worker count (default: one per core) and rejects nonsense', () => {
+    expect(resolveWorkerCount(undefined)).toBeGreaterThanOrEqual(1);
     expect(resolveWorkerCount(3)).toBe(3);
-    expect(() => resolveWorkerCount(-1)).toThrow(/runtime.workers must be a non-negative integer/);
+    expect(() => resolveWorkerCount(0)).toThrow(/workers must be an integer >= 1/);
+    expect(() => resolveWorkerCount(1.5)).toThrow(/got 1.5/);
   });
 });

@@ -9,10 +9,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-/** `runtime.workers`: 0 (or undefined) means one worker per core. */
+/** Worker threads to use: `workers` if given (an integer >= 1), else one per core. */
 export function resolveWorkerCount(workers: number | undefined): number {
-  if (workers === undefined || workers === 0) return availableParallelism();
-  if (!Number.isInteger(workers) || workers < 0) throw new Error(`runtime.workers must be a non-negative integer (0 = one per core), got ${workers}`);
+  if (workers === undefined) return availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new Error(`workers must be an integer >= 1 (or left out for one per core), got ${workers}; train in-process with createTrainer instead of 0 workers`);
+  }
   return workers;
 }
 

