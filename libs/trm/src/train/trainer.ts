@@ -95,7 +95,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
     rng = createRng(0, resume.meta.rng);
     step = resume.meta.step;
     epoch = resume.meta.epoch;
-    if (false && resume.meta.hasCarry) {
+    if (resume.meta.hasCarry) {
       const d = archDims(arch);
       carry = carryFromDict(t, { batchSize: B, totalLen: d.totalLen, hidden: arch.hidden_size, seqLen: arch.seq_len });
     }
