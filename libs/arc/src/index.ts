@@ -1,3 +1,12 @@
+// @trm/arc: the ARC dataset lib (DatasetLib `arc`), built and scored as the reference TinyRecursiveModels does.
+// fetch    { layout: kaggle | per-task, path, prefix, subsets, test_set_name, test_set_name2, max_tasks }:
+//          every pair of a training-subset task -> train split; a test-subset task's demonstrations -> train,
+//          its test pairs -> test. Refuses ARC-AGI-2 training with ARC-AGI-1 evaluation (`checkSplits`).
+// augment  { num_aug, retries_factor, translate }: per task up to num_aug distinct (dihedral + colours 1..9)
+//          copies named `<id>|||t<k>|||<mapping>`; training examples translated in the canvas except one.
+//          `puzzles` must hold both splits (the two halves of a test task get the same copies).
+// encode   30x30 canvas, PAD 0, EOS 1, colour c -> c + 2 (vocab 12, seq_len 900).
+// evaluate { pass_ks, submission_k }: votes over augmented copies -> ARC/pass@K and submission.json.
 import type { DatasetLib, Grid } from '@trm/dataset';
 import { augmentArc } from './augment.ts';
 import { arcAuxArtifacts } from './aux.ts';
