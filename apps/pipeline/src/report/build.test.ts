@@ -47,8 +47,8 @@ describe('buildReport on a synthetic run', async () => {
   it('shows the run summary: config, dataset, backend, commit, parameters, stage hashes and times', () => {
     expect(out.markdown).toContain('`fake-tiny`');
     expect(out.markdown).toContain('cpu 4.22.0');
-    expect(out.markdown).toContain('`0123456789abcdef0123456789abcdef01234567`');
-    expect(out.markdown).toContain('123.5k (model) + 0 (puzzle embeddings)');
+    expect(out.markdown).toContain('`0123456789abcdef0123456789abcdef01234567` (recorded by the train stage; clean)');
+    expect(out.markdown).toContain('123,456 (model) + 0 (puzzle embeddings)');
     expect(out.markdown).toMatch(/\| train \| 6\.0 s \| `333333333333` \|/);
     // 50 training steps in 6 s
     expect(out.markdown).toContain('8.33 steps/s');
@@ -60,7 +60,7 @@ describe('buildReport on a synthetic run', async () => {
     expect(out.markdown).toMatch(/\| exact accuracy \| 33\.3% \|/);
     expect(out.markdown).toMatch(/\| `path_valid` \| 50\.0% \|/);
     expect(out.markdown).toMatch(/\| `num_valid_paths` \| 2 \|/);
-    expect(out.markdown).toContain('goes from 0.0% after step 1 to 33.3% after step 6');
+    expect(out.markdown).toContain('exact accuracy goes from 0.0% after step 1 to 33.3% after step 6; token accuracy from 30.0% after step 1 to 80.0% after step 6.');
     expect(out.markdown).toContain('There is no published TRM result for dataset `fake`');
   });
 

@@ -1,5 +1,5 @@
 // buildReport: ReportInput (plain data) -> report.md + img/*.svg. Pure apart from chart rendering (vega, in memory).
-import { accuracySpec, haltHistogramSpec, haltStepsSpec, lossSpec, lrSpec, perStepSpec, renderChart } from './charts.ts';
+import { accuracySpec, haltHistogramSpec, haltStepsSpec, lossSpec, lrSpec, MAX_POINTS, perStepSpec, renderChart } from './charts.ts';
 import { metricsDiff, paramsDiff, scalarMetrics } from './diff.ts';
 import { drawExamples, type DrawnExample } from './examples.ts';
 import { anchor, code, codeBlock, details, duration, esc, image, num, pct, table } from './markdown.ts';
@@ -15,7 +15,19 @@ type Section = (typeof SECTIONS)[number];
 const TRAJECTORY_COLUMNS = 8;
 
 function section(name: Section): string {
-  return `## ${name}`;
+  return `## ${name}\n`;
+}
+
+/** Integers with thousands separators (50,000), other numbers compact. */
+function count(v: number | null): string {
+  return v !== null && Number.isInteger(v) ? v.toLocaleString('en-US') : num(v);
+}
+
+function gitCell(g: ReportInput['git']): string {
+  if (!g) return 'n/a (not a git checkout)';
+  const origin = g.recorded ? 'recorded by the train stage' : 'HEAD when this report was written (the train stage recorded none)';
+  const dirty = g.dirty ? '; tracked files had uncommitted changes' : g.dirty === null ? '' : '; clean';
+  return `${code(g.commit)} (${origin}${dirty})`;
 }
 
 function obj(v: unknown): Record<string, unknown> {
@@ -56,14 +68,14 @@ function trainSummary(input: ReportInput) {
 
 function headline(input: ReportInput, recipes: PublishedRecipe[]): string {
   const t = trainSummary(input);
-  const ours = `${num(t.epochsConfigured)} epochs at batch ${num(t.batch)} on ${num(input.data.trainExamples)} training examples` +
-    (input.params ? ` with a ${num(input.params.model)}-parameter model` : '');
+  const ours = `${count(t.epochsConfigured)} epochs at batch ${count(t.batch)} on ${count(input.data.trainExamples)} training examples` +
+    (input.params ? ` with a ${count(input.params.model)}-parameter model` : '');
   if (!recipes.length) {
     return `> **A home-scale run.** It trained for ${ours}. There is no published TRM result for dataset ${code(input.dataset.name)}.`;
   }
   const p = recipes[0];
   return `> **A home-scale run, not a reproduction.** This run trained for ${ours}. The published ${p.task} recipe ` +
-    `(${PAPER}) trains ${num(p.train.epochs)} epochs at batch ${p.train.global_batch_size} on ${p.data} with ` +
+    `(${PAPER}) trains ${count(p.train.epochs)} epochs at batch ${p.train.global_batch_size} on ${p.data} with ` +
     `hidden size ${p.arch.hidden_size}, and reports ${pct(p.value)} (${p.metric}). Read the numbers below with that in mind.`;
 }
 
@@ -74,10 +86,10 @@ function runSummary(input: ReportInput): string {
     ['Config', `${code(input.configName)}${cfgDescription}`],
     ['Dataset', `${code(input.dataset.name)} — ${esc(input.dataset.description)}`],
     ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}` : 'n/a'],
-    ['Git commit', input.gitCommit ? code(input.gitCommit) : 'n/a'],
-    ['Parameters', input.params ? `${num(input.params.model)} (model) + ${num(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],
-    ['Data', `${num(input.data.trainExamples)} train examples in ${num(input.data.trainGroups)} groups; ${num(input.data.testExamples)} test examples`],
-    ['Training', `${num(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); stage wall time ${duration(t.wall)}; ` +
+    ['Git commit', gitCell(input.git)],
+    ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],
+    ['Data', `${count(input.data.trainExamples)} train examples in ${count(input.data.trainGroups)} groups; ${count(input.data.testExamples)} test examples`],
+    ['Training', `${count(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); stage wall time ${duration(t.wall)}; ` +
       `${t.stepsPerSecond === null ? 'n/a' : t.stepsPerSecond.toFixed(2)} steps/s` +
       (input.training.seconds === null ? '' : ` (${num(input.training.steps)} steps in ${duration(input.training.seconds)} of training)`)],
   ];
@@ -87,7 +99,7 @@ function runSummary(input: ReportInput): string {
   ]);
   return [
     section('1. Run summary'),
-    table(['', ''], rows),
+    table(['run', ''], rows),
     '',
     `Artifacts (${code(`artifacts/${input.configName}/<stage>/manifest.json`)}; hashes are sha256, shortened):`,
     '',
@@ -124,7 +136,6 @@ function scaleTable(input: ReportInput, p: PublishedRecipe): string {
     const r = ours / theirs;
     return r >= 0.1 ? `${Number(r.toPrecision(2))}×` : `1/${Math.round(1 / r).toLocaleString('en-US')}`;
   };
-  const count = (v: number | null) => (v !== null && Number.isInteger(v) ? v.toLocaleString('en-US') : num(v));
   const pubExamples = p.trainPuzzles !== null ? p.trainPuzzles * ((p.augmentations ?? 0) + 1) : null;
   const pubSteps = p.trainPuzzles !== null ? Math.floor((p.train.epochs * p.trainPuzzles) / p.train.global_batch_size) : null;
   const n = (v: unknown) => (typeof v === 'number' ? v : null);
@@ -159,7 +170,7 @@ async function charts(input: ReportInput, files: Record<string, string>): Promis
     files[`img/${name}.svg`] = await renderChart(spec);
     out.push('', image(alt, `img/${name}.svg`));
   };
-  out.push(`${num(rows.length)} training steps` + (rows.length > 400 ? ' (drawn as means of consecutive buckets of steps).' : '.'));
+  out.push(`${count(rows.length)} training steps` + (rows.length > MAX_POINTS ? ` (drawn as the means of ${MAX_POINTS} buckets of consecutive steps).` : '.'));
   await add('loss', 'training loss', lossSpec(rows));
   await add('accuracy', 'training accuracy', accuracySpec(rows));
   await add('lr', 'learning-rate schedule', lrSpec(rows));
@@ -175,9 +186,10 @@ async function recursion(input: ReportInput, files: Record<string, string>): Pro
   }
   files['img/accuracy_per_step.svg'] = await renderChart(perStepSpec(m));
   const last = m.exact_accuracy_per_step.length - 1;
+  const from = (a: number[]) => `${pct(a[0])} after step 1 to ${pct(a[last])} after step ${last + 1}`;
   out.push(
-    `Each supervision step refines the previous answer. Exact accuracy on the test split goes from ` +
-      `${pct(m.exact_accuracy_per_step[0])} after step 1 to ${pct(m.exact_accuracy_per_step[last])} after step ${last + 1}.`,
+    'TRM answers after every supervision step and the next step starts from that answer. On the test split, exact accuracy ' +
+      `goes from ${from(m.exact_accuracy_per_step)}; token accuracy from ${from(m.accuracy_per_step)}.`,
     '',
     image('test accuracy after each supervision step', 'img/accuracy_per_step.svg'),
     '',
@@ -248,7 +260,7 @@ function comparison(input: ReportInput): string {
   const c = input.comparison;
   if (!c) {
     out.push('No comparison run. Pass `--compare OTHER_CONFIG`, or run this report again after changing the config: ' +
-      'each report keeps a summary of its run in `history/` and compares with the previous one.');
+      'each report keeps a summary of its run in `history.json` and compares with the previous one.');
     return out.join('\n');
   }
   out.push(`Against **${esc(c.label)}** (old) → this run (new).`, '', '#### Params diff', '');
@@ -275,13 +287,14 @@ function sh(arg: string): string {
 function reproduce(input: ReportInput): string {
   const sets = input.overrides.map((o) => ` --set ${sh(o)}`).join('');
   const lines = [
-    ...(input.gitCommit ? [`git checkout ${input.gitCommit}`] : []),
+    ...(input.git ? [`git checkout ${input.git.commit}`] : []),
     'npm ci',
     `npx nx run pipeline:report --config ${sh(input.configName)}${sets}`,
   ];
+  const caveat = input.git?.dirty ? ' The working tree had uncommitted changes when this report was written, so the commit alone may not reproduce it.' : '';
   return [
     section('9. Reproduce'),
-    'The report target runs the stages it depends on (fetch → augment → encode → train → evaluate) for the same config:',
+    `The report target runs the stages it depends on (fetch → augment → encode → train → evaluate) for the same config.${caveat}`,
     '',
     codeBlock('sh', lines.join('\n')),
   ].join('\n');

@@ -87,7 +87,7 @@ export function lossSpec(rows: TrainMetricRow[]): Spec {
   const ds = downsample(rows as NumRow[], MAX_POINTS);
   const values = longRows(ds, 'step', [['loss', 'loss'], ['lm_loss', 'lm_loss'], ['q_halt_loss', 'q_halt_loss']]);
   const positive = values.every((v) => (v.value as number) > 0);
-  return lineSpec({ title: 'Training loss', values, xTitle: 'training step', yTitle: 'loss (per example)', logY: positive });
+  return lineSpec({ title: 'Training loss', values, xTitle: 'training step', yTitle: 'loss (per example)', logY: positive, xInteger: true });
 }
 
 export function accuracySpec(rows: TrainMetricRow[]): Spec {
@@ -95,19 +95,19 @@ export function accuracySpec(rows: TrainMetricRow[]): Spec {
   const values = longRows(ds, 'step', [
     ['accuracy', 'token accuracy'], ['exact_accuracy', 'exact accuracy'], ['q_halt_accuracy', 'q_halt accuracy'],
   ]);
-  return lineSpec({ title: 'Training accuracy (examples halted at each step)', values, xTitle: 'training step', yTitle: 'accuracy', yDomain: [0, 1] });
+  return lineSpec({ title: 'Training accuracy (examples halted at each step)', values, xTitle: 'training step', yTitle: 'accuracy', yDomain: [0, 1], xInteger: true });
 }
 
 export function haltStepsSpec(rows: TrainMetricRow[]): Spec {
   const ds = downsample(halted(rows) as NumRow[], MAX_POINTS);
   const values = longRows(ds, 'step', [['steps', 'mean supervision steps at halt']]);
-  return lineSpec({ title: 'Training: supervision steps used before halting', values, xTitle: 'training step', yTitle: 'steps' });
+  return lineSpec({ title: 'Training: supervision steps used before halting', values, xTitle: 'training step', yTitle: 'steps', xInteger: true });
 }
 
 export function lrSpec(rows: TrainMetricRow[]): Spec {
   const ds = downsample(rows as NumRow[], MAX_POINTS);
   const values = longRows(ds, 'step', [['lr', 'learning rate']]);
-  return lineSpec({ title: 'Learning-rate schedule', values, xTitle: 'training step', yTitle: 'learning rate' });
+  return lineSpec({ title: 'Learning-rate schedule', values, xTitle: 'training step', yTitle: 'learning rate', xInteger: true });
 }
 
 export function perStepSpec(m: EvalMetrics): Spec {
@@ -130,7 +130,7 @@ export function haltHistogramSpec(steps: number[]): Spec {
     data: { values },
     mark: { type: 'bar', color: '#4c78a8' },
     encoding: {
-      x: { field: 'steps', type: 'ordinal', title: 'supervision steps at halt' },
+      x: { field: 'steps', type: 'ordinal', title: 'supervision steps at halt', axis: { labelAngle: 0 } },
       y: { field: 'examples', type: 'quantitative', title: 'examples' },
     },
   } as Spec;

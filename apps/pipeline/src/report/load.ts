@@ -118,21 +118,26 @@ export function countParams(file: string): { model: number; puzzleEmb: number } 
   }
 }
 
-function gitHead(root: string): string | null {
+function git(root: string, args: string[]): string | null {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
 }
 
-/** The commit the train stage recorded in run.json (`git`/`commit`), else the repository's HEAD. */
-export function gitCommit(trainDir: string, root: string): string | null {
+/** The commit the train stage recorded in run.json (`git`/`commit`), else the repository's HEAD now. */
+export function gitInfo(trainDir: string, root: string): { commit: string; recorded: boolean; dirty: boolean | null } | null {
   try {
     const run = JSON.parse(fs.readFileSync(path.join(trainDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-    for (const k of ['git', 'commit', 'gitCommit']) if (typeof run[k] === 'string' && run[k]) return run[k] as string;
+    for (const k of ['git', 'commit', 'gitCommit']) {
+      if (typeof run[k] === 'string' && run[k]) return { commit: run[k] as string, recorded: true, dirty: typeof run.gitDirty === 'boolean' ? run.gitDirty : null };
+    }
   } catch { /* no run.json: fall back to HEAD */ }
-  return gitHead(root);
+  const head = git(root, ['rev-parse', 'HEAD']);
+  if (!head) return null;
+  const status = git(root, ['status', '--porcelain', '--untracked-files=no']);
+  return { commit: head, recorded: false, dirty: status === null ? null : status.length > 0 };
 }
 
 export interface EvaluatedExamples {

@@ -147,6 +147,8 @@ describe('report stage', () => {
     expect(res.manifest.inputs).toHaveProperty('evaluate');
     // the run summary reads the train artifacts: header parameter counts, backend, time
     expect(md).toContain('352 (model) + 16 (puzzle embeddings)');
+    // train/run.json records no commit here: the report says it shows HEAD
+    expect(md).toMatch(/`[0-9a-f]{40}` \(HEAD when this report was written \(the train stage recorded none\)/);
     expect(md).toContain('cpu 4.22.0');
     expect(md).toContain('2.00 steps/s');
     expect(md).toMatch(/\| exact accuracy \| 50\.0% \|/);

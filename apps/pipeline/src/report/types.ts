@@ -74,8 +74,11 @@ export interface ReportInput {
   /** `--set` overrides given on the command line, as typed (`train.lr=3e-4`) */
   overrides: string[];
   dataset: DatasetLib;
-  /** git commit recorded by the run (or HEAD when the run recorded none), null outside git */
-  gitCommit: string | null;
+  /**
+   * the commit of the run: recorded by the train stage, or HEAD when the report was written (`recorded` false);
+   * `dirty` = tracked files had uncommitted changes at report time (null = unknown). null outside git.
+   */
+  git: { commit: string; recorded: boolean; dirty: boolean | null } | null;
   backend: { name: string; version: string | null } | null;
   params: { model: number; puzzleEmb: number } | null;
   /** encoded data sizes: examples per split and groups (original puzzles) in the train split */

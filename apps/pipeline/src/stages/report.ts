@@ -8,7 +8,7 @@ import { ArtifactError, stageDir } from '../artifacts/manifest.ts';
 import { openStage } from '../artifacts/open-stage.ts';
 import { buildReport } from '../report/build.ts';
 import { paramsDiff, scalarMetrics } from '../report/diff.ts';
-import { countParams, dataSizes, evalMetricsOf, gitCommit, openRun, readExamples, readTrainMetrics, trainingTime } from '../report/load.ts';
+import { countParams, dataSizes, evalMetricsOf, gitInfo, openRun, readExamples, readTrainMetrics, trainingTime } from '../report/load.ts';
 import type { ComparisonRun, ReportInput } from '../report/types.ts';
 import { configsDir } from '../workspace.ts';
 import { runStage, type StageContext, type StageResult, type StageSpec } from './context.ts';
@@ -78,7 +78,8 @@ export function runReport(ctx: StageContext): Promise<StageResult> {
     const evalMetrics = evalMetricsOf(run.evaluate);
     const { haltingSteps, examples } = await readExamples(run.evaluate, Number(ctx.config.report.examples ?? 6));
     const config = shownConfig(ctx.config);
-    const gitSha = gitCommit(run.train.dir, ctx.root);
+    const gitRun = gitInfo(run.train.dir, ctx.root);
+    const gitSha = gitRun?.commit ?? null;
     const trainMetrics = await readTrainMetrics(run.train);
 
     const evaluateHash = run.evaluate.hash;
@@ -94,7 +95,7 @@ export function runReport(ctx: StageContext): Promise<StageResult> {
       config,
       overrides: await overridesOf(ctx),
       dataset: ctx.dataset.lib,
-      gitCommit: gitSha,
+      git: gitRun,
       backend: backend ? { name: backend.name, version: backend.version ?? null } : null,
       params: run.train.manifest.files['model.safetensors'] ? countParams(run.train.file('model.safetensors')) : null,
       data: await dataSizes(run.encode),

@@ -43,7 +43,7 @@ export function syntheticInput(opts: { trainSteps?: number; examples?: number } 
     },
     overrides: ['train.lr=1e-4', "report.title=it's synthetic"],
     dataset: fakeDataset,
-    gitCommit: '0123456789abcdef0123456789abcdef01234567',
+    git: { commit: '0123456789abcdef0123456789abcdef01234567', recorded: true, dirty: false },
     backend: { name: 'cpu', version: '4.22.0' },
     params: { model: 123456, puzzleEmb: 0 },
     data: { trainExamples: 80, testExamples: 3, trainGroups: 8 },
