@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@trm/tensor-core';
+import { decodeSafetensors, encodeSafetensors, initBackend } from '@trm/tensor-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type TrainStepMetrics } from './trainer.ts';
 import { toyArch, toyCopySplit, toyTrainConfig } from './toy.ts';
@@ -29,11 +29,13 @@ describe('trainer', () => {
     const first = createTrainer({ arch: toyArch(), train, data, seed: 3 });
     const metrics: TrainStepMetrics[] = [];
     for (let i = 0; i < 2; i++) metrics.push(first.step());
-    // round-trip through plain JSON for the meta, as the pipeline does
+    // round-trip through the files the pipeline writes: state.safetensors and state.json
     const saved = first.state();
+    const bytes = encodeSafetensors(saved.tensors);
     const meta = JSON.parse(JSON.stringify(saved.meta));
     first.dispose();
-    const second = createTrainer({ arch: toyArch(), train, data, seed: 3, resume: { tensors: saved.tensors, meta } });
+    const tensors = decodeSafetensors(bytes, 'state.safetensors').tensors;
+    const second = createTrainer({ arch: toyArch(), train, data, seed: 3, resume: { tensors, meta } });
     expect(second.stepCount).toBe(2);
     while (!second.done) metrics.push(second.step());
     const resumed = second.state();
