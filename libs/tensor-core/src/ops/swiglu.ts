@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { linear } from './linear.ts';
 
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(x: number): number {
@@ -17,10 +16,46 @@ export function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
 
-/** down(silu(gate) * up) with [gate | up] = gateUp(x). x: [..., w] -> [..., w]. */
+/**
+ * down(silu(gate) * up) with [gate | up] = gateUp(x) (gate = first half of gateUp's rows). x: [..., w] -> [..., w].
+ * Fused with a hand-written gradient: gate and up come from row slices of the weight (no activation split), and
+ * only x, gate and up are kept for the backward pass (recomputing silu), instead of every intermediate.
+ */
 export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf.Tensor {
-  const inner = down.shape[1];
-  const gu = linear(x, gateUp); // [..., 2*inner]
-  const [gate, up] = tf.split(gu, [inner, inner], -1);
-  return linear(tf.mul(silu(gate), up), down); // [..., w]
+  const [w, inner] = down.shape;
+  if (gateUp.shape[0] !== 2 * inner || gateUp.shape[1] !== w || x.shape[x.shape.length - 1] !== w) {
+    throw new Error(`swiglu: shapes x [${x.shape}], gate_up [${gateUp.shape}], down [${down.shape}] do not fit`);
+  }
+  const lead = x.shape.slice(0, -1);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x2, gu, dn] = args.slice(0, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const save = args[3] as tf.GradSaveFunc;
+    const [g, u, y] = tf.tidy(() => {
+      const g = tf.matMul(x2, tf.slice(gu, [0, 0], [inner, w]), false, true); // [N, inner]
+      const u = tf.matMul(x2, tf.slice(gu, [inner, 0], [inner, w]), false, true); // [N, inner]
+      const y = tf.matMul(tf.mul(silu(g), u), dn, false, true); // [N, w]
+      return [g, u, y];
+    });
+    save([x2, g, u]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [xs, gs, us] = saved as tf.Tensor2D[];
+          const sg = tf.sigmoid(gs);
+          const s = tf.mul(gs, sg); // silu(g)
+          const da = tf.matMul(dy as tf.Tensor2D, dn); // [N, inner]
+          const dDown = tf.matMul(dy as tf.Tensor2D, tf.mul(s, us), true, false); // [w, inner]
+          const du = tf.mul(da, s);
+          const dsilu = tf.mul(sg, tf.add(1, tf.mul(gs, tf.sub(1, sg))));
+          const dg = tf.mul(tf.mul(da, us), dsilu);
+          const dgu = tf.concat([dg, du], 1); // [N, 2*inner]
+          const dx = tf.matMul(dgu, gu); // [N, w]
+          const dGateUp = tf.matMul(dgu, xs, true, false); // [2*inner, w]
+          return [dx, dGateUp, dDown];
+        }),
+    };
+  });
+  const y = op(tf.reshape(x, [-1, w]), gateUp, down);
+  return tf.reshape(y, [...lead, w]);
 }
