@@ -3,7 +3,7 @@ import { buildReport } from './build.ts';
 import { fakeDataset } from './testing/fake-dataset.ts';
 import { markdownToHtml } from './testing/markdown-html.ts';
 import { syntheticInput } from './testing/synthetic.ts';
-import { assertWellFormedXml } from './testing/xml.ts';
+import { assertSvgFile } from './testing/xml.ts';
 
 const SECTIONS = ['Run summary', 'Results', 'Training curves', 'The value of recursion', 'Halting', 'Examples',
   'Refinement trajectories', 'Comparison', 'Reproduce'];
@@ -32,8 +32,7 @@ describe('buildReport on a synthetic run', async () => {
 
   it('writes well-formed SVG documents', () => {
     for (const [name, svg] of Object.entries(out.files)) {
-      expect(svg.startsWith('<svg')).toBe(true);
-      assertWellFormedXml(svg, name);
+      assertSvgFile(svg, name);
     }
   });
 

@@ -3,7 +3,7 @@ import { downsample, MAX_POINTS } from './charts.ts';
 import { flatten, paramsDiff } from './diff.ts';
 import { countWrong, wrongCells } from './examples.ts';
 import { code, esc, num } from './markdown.ts';
-import { assertWellFormedXml } from './testing/xml.ts';
+import { assertSvgFile, assertWellFormedXml } from './testing/xml.ts';
 
 const grid = (rows: number, cols: number, cells: number[]) => ({ rows, cols, cells: Uint8Array.from(cells) });
 
@@ -41,5 +41,8 @@ describe('report parts', () => {
     expect(() => assertWellFormedXml('<svg>&nbsp;</svg>')).toThrow(/unescaped &/);
     expect(() => assertWellFormedXml('<svg/><svg/>')).toThrow(/more than one root/);
     expect(() => assertWellFormedXml('<?xml version="1.0"?><svg x="a&amp;b"><t>1 &lt; 2</t></svg>')).not.toThrow();
+    expect(() => assertSvgFile('<svg width="2"/>')).toThrow(/lacks xmlns/);
+    expect(() => assertSvgFile('<g xmlns="http://www.w3.org/2000/svg"/>')).toThrow(/root element is not <svg>/);
+    expect(() => assertSvgFile('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>')).not.toThrow();
   });
 });

@@ -47,3 +47,12 @@ export function assertWellFormedXml(text: string, name = 'document'): void {
   if (stack.length) fail(`unclosed <${stack[stack.length - 1]}>`);
   if (roots !== 1) fail('no root element');
 }
+
+/** A standalone SVG file: well-formed, root <svg> in the SVG namespace (needed to show as an <img>) with a size. */
+export function assertSvgFile(text: string, name = 'svg'): void {
+  assertWellFormedXml(text, name);
+  const root = /<svg\b[^>]*>/.exec(text)?.[0] ?? '';
+  if (!root || !/^\s*(<\?xml[^>]*\?>\s*)?<svg\b/.test(text)) throw new Error(`${name}: the root element is not <svg>`);
+  if (!root.includes('xmlns="http://www.w3.org/2000/svg"')) throw new Error(`${name}: <svg> lacks xmlns="http://www.w3.org/2000/svg" (browsers will not draw it as an image)`);
+  if (!/\b(width|viewBox)=/.test(root)) throw new Error(`${name}: <svg> has neither width nor viewBox`);
+}
