@@ -249,7 +249,7 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
     child.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
       stderrTail = (stderrTail + text).slice(-2000);
-      for (const line of text.split('\n')) if (line.startsWith('train bench') || line.startsWith('  ')) log(line);
+      for (const line of text.split('\n')) if (/^(train bench|  (warm-up )?step)/.test(line)) log(line);
     });
     const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
     const marker = stdout.lastIndexOf('\n@@RESULTS ');
