@@ -3,6 +3,7 @@ import { createRng, deriveSeed } from '@trm/augment';
 import { initBackend } from '@trm/tensor-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTrainLoader } from '../data/loader.ts';
+import { evaluateModel } from '../eval/evaluate.ts';
 import { createModel, disposeCarry } from '../model/trm.ts';
 import type { Carry, TrainOutput, TrmModel } from '../model/types.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';
@@ -100,4 +101,44 @@ describe('createDataParallelModel', () => {
     expect(maxRelDiff(ref.zH, par.zH)).toBeLessThan(1e-4);
     for (const [name, w] of ref.weights) expect(maxRelDiff(w, par.weights.get(name)!), name).toBeLessThan(1e-6);
   });
+
+  it('shards evaluation: evaluateModel on 2 workers predicts what one model predicts (uneven split, padded batch)', () => {
+    const single = createModel(arch, 4);
+    const dict = single.stateDict();
+    dict['model.inner.puzzle_emb.weights'].data = Float32Array.from(dict['model.inner.puzzle_emb.weights'].data, (_, i) => Math.sin(i));
+    single.loadStateDict(dict);
+    parallel.loadStateDict(dict);
+    const test = toyCopySplit({ groups: 11, perGroup: 1, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 9 });
+    const opts = { batchSize: 5, trajectoryExamples: 3 };
+    const ref = evaluateModel(single, test, opts);
+    const got = evaluateModel(parallel, test, opts);
+    single.dispose();
+    expect(Array.from(got.preds)).toEqual(Array.from(ref.preds));
+    expect(Array.from(got.steps)).toEqual(Array.from(ref.steps));
+    expect(maxRelDiff(ref.qHalt, got.qHalt)).toBeLessThan(1e-5);
+    expect(got.metrics).toEqual(ref.metrics);
+  });
+
+  it('works with more workers than rows (idle workers add zeros to the gradient sum)', async () => {
+    const three = await createDataParallelModel(arch, 11, { workers: 3, backend: 'wasm' });
+    const single = createModel(arch, 11);
+    try {
+      const batch = createTrainLoader(toyCopySplit({ groups: 4, perGroup: 1, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 2 }), 2, 0).next().batch;
+      const results = [single, three].map((m) => {
+        const carry = m.initialCarry(2);
+        const r = m.forwardBackward(carry, batch, { rng: createRng(1), lossScale: 0.5 });
+        disposeCarry(carry);
+        disposeCarry(r.carry);
+        const grads = new Map([...r.grads].map(([k, g]) => [k, g.dataSync() as Float32Array]));
+        tf.dispose([...r.grads.values(), ...(r.puzzleEmbGrad ? [r.puzzleEmbGrad.grad] : [])]);
+        return { loss: r.lossTotal, grads, ids: [...r.puzzleEmbGrad!.ids] };
+      });
+      expect(results[1].loss).toBeCloseTo(results[0].loss, 6);
+      expect(results[1].ids).toEqual(results[0].ids);
+      for (const [name, g] of results[0].grads) expect(maxRelDiff(g, results[1].grads.get(name)!), name).toBeLessThan(1e-5);
+    } finally {
+      single.dispose();
+      await three.close();
+    }
+  }, 120_000);
 });
