@@ -105,7 +105,8 @@ describe('createDataParallelModel', () => {
   it('shards evaluation: evaluateModel on 2 workers predicts what one model predicts (uneven split, padded batch)', () => {
     const single = createModel(arch, 4);
     const dict = single.stateDict();
-    dict['model.inner.puzzle_emb.weights'].data = Float32Array.from(dict['model.inner.puzzle_emb.weights'].data, (_, i) => Math.sin(i));
+    const table = dict['model.inner.puzzle_emb.weights'];
+    table.data = Float32Array.from({ length: table.data.length }, (_, i) => Math.sin(i)); // distinct rows per puzzle id
     single.loadStateDict(dict);
     parallel.loadStateDict(dict);
     const test = toyCopySplit({ groups: 11, perGroup: 1, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 9 });
