@@ -43,6 +43,15 @@ describe('trainer', () => {
     second.dispose();
 
     expect(straightMetrics.length).toBe(6);
+    // schedule: warm-up of 2 steps from 0, the first update uses step 1
+    expect(straightMetrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(straightMetrics[0].lr).toBeCloseTo(train.lr / 2, 15);
+    expect(straightMetrics[1].lr).toBeCloseTo(train.lr, 15);
+    // sign-SGD moved the rows of the identifiers in use (1 and 2) and left the blank row 0 at its zero init
+    const emb = end.tensors['model.inner.puzzle_emb.weights'].data as Float32Array;
+    expect(Array.from(emb.subarray(0, 16)).every((x) => x === 0)).toBe(true);
+    expect(Array.from(emb.subarray(16, 32)).some((x) => x !== 0)).toBe(true);
+    expect(Array.from(emb.subarray(32, 48)).some((x) => x !== 0)).toBe(true);
     expect(metrics).toEqual(straightMetrics);
     expect(resumed.meta).toEqual(end.meta);
     expect(Object.keys(resumed.tensors).sort()).toEqual(Object.keys(end.tensors).sort());
