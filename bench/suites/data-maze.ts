@@ -1,7 +1,7 @@
 // Benchmark suite `data-maze`: the Maze build. Three cases, each in a child process of its own so that its
 // peak RSS (getrusage maxRSS) is the case's own:
 //  - generator: N 30x30 "hard" mazes (shortest path >= 110 cells) from the default carve generator, with
-//    its acceptance rate (mazes / attempts) and mean path length;
+//    its acceptance rate (mazes / attempts) and mean path length; the same with unique_path;
 //  - build generated: fetch (generator, N train mazes) -> augment x 8 dihedral -> encode every example;
 //  - build real: fetch the real Maze-Hard CSVs (1000 train + 1000 test) -> augment (train x 8) -> encode.
 // Arrow writing is the pipeline's and is not included.
@@ -26,7 +26,7 @@ export interface MazeBenchOptions {
   log?: (message: string) => void;
 }
 
-type Case = 'generator' | 'build-generated' | 'build-real';
+type Case = 'generator' | 'generator-unique' | 'build-generated' | 'build-real';
 
 interface ChildParams {
   case: Case;
@@ -67,6 +67,12 @@ export async function run(opts: MazeBenchOptions = {}): Promise<BenchResult[]> {
     { name: 'data-maze/generator per CPU second', unit: 'mazes/cpu-s', value: g.mazes / g.cpu_s, peak_rss_mb: g.max_rss_kb / 1024 },
     { name: 'data-maze/generator acceptance', unit: 'mazes/attempt', value: g.mazes / g.attempts, extra: { attempts: g.attempts, mazes: g.mazes } },
   );
+  opts.log?.(`data-maze: generating ${mazes} 30x30 mazes with a unique shortest path >= 110 cells`);
+  const u = runChild({ case: 'generator-unique', mazes });
+  results.push(
+    { name: 'data-maze/generator unique_path', unit: 'mazes/s', value: u.mazes / u.total_s, peak_rss_mb: u.max_rss_kb / 1024, extra: { ...u, ...HARD, unique_path: true } },
+    { name: 'data-maze/generator unique_path acceptance', unit: 'mazes/attempt', value: u.mazes / u.attempts },
+  );
   opts.log?.(`data-maze: build of ${mazes} generated mazes x 8 dihedral`);
   const b = runChild({ case: 'build-generated', mazes });
   results.push(
@@ -101,8 +107,8 @@ async function child(params: ChildParams): Promise<ChildReport> {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const report = { mazes: 0, examples: 0, attempts: 0, mean_path_length: 0, fetch_s: 0, augment_s: 0, encode_s: 0 };
-  if (params.case === 'generator') {
-    const opts = generatorOptions(HARD);
+  if (params.case === 'generator' || params.case === 'generator-unique') {
+    const opts = generatorOptions({ ...HARD, unique_path: params.case === 'generator-unique' });
     let length = 0;
     for (let i = 0; i < params.mazes; i++) {
       const m = generateMaze(opts, deriveSeed(0, 'maze', 'train', i));
