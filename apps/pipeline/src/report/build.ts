@@ -38,11 +38,11 @@ function short(hash: string | null | undefined, n = 12): string {
   return hash ? code(hash.slice(0, n)) : 'n/a';
 }
 
-/** Format a metric value: fractions as percentages, counts and step numbers as numbers. */
+/** Format a metric value: rates (accuracy, pass@K, *_rate, valid/optimal shares) as percentages, the rest as numbers. */
 export function formatMetric(key: string, v: number | null): string {
   if (v === null || !Number.isFinite(v)) return 'n/a';
-  if (/steps|count|num_|loss/.test(key) || v < 0 || v > 1) return num(v);
-  return pct(v);
+  const rate = /acc|rate|pass|valid|optimal|fraction|share/i.test(key) && !/steps|count|excess|loss/i.test(key);
+  return rate && v >= 0 && v <= 1 ? pct(v) : num(v);
 }
 
 /** `pass_at_2`, `pass@2`, `Pass@2` compare equal. */

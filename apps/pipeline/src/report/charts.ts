@@ -63,7 +63,12 @@ function lineSpec(opts: {
   if (opts.logY) y.scale = { type: 'log' };
   else if (opts.yDomain) y.scale = { domain: opts.yDomain };
   const x: Record<string, unknown> = { field: 'x', type: 'quantitative', title: opts.xTitle };
-  if (opts.xInteger) x.axis = { tickMinStep: 1, format: 'd' };
+  if (opts.xInteger) {
+    // few integer steps: at most one tick per step (vega's own ticks would fall between them)
+    const xs = opts.values.map((v) => v.x as number);
+    const span = xs.length ? Math.max(...xs) - Math.min(...xs) : 0;
+    x.axis = { tickMinStep: 1, format: 'd', tickCount: Math.max(1, Math.min(8, Math.round(span))) };
+  }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: opts.title, width: WIDTH, height: HEIGHT, config: baseConfig,

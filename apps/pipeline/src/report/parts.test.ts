@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatMetric } from './build.ts';
 import { downsample, MAX_POINTS } from './charts.ts';
 import { flatten, paramsDiff } from './diff.ts';
 import { countWrong, wrongCells } from './examples.ts';
@@ -20,6 +21,15 @@ describe('report parts', () => {
     expect(Array.from(wrongCells(grid(1, 3, [1, 2, 3]), grid(1, 2, [1, 2])))).toEqual([0, 0, 1]);
     expect(countWrong(grid(1, 3, [1, 2, 3]), grid(1, 2, [1, 2]))).toBe(3);
     expect(countWrong(grid(2, 2, [1, 2, 3, 4]), grid(2, 2, [1, 0, 3, 0]))).toBe(2);
+  });
+
+  it('formats rates as percentages and other metrics as numbers', () => {
+    expect(formatMetric('valid_path_rate', 0.25)).toBe('25.0%');
+    expect(formatMetric('pass@2', 0.125)).toBe('12.5%');
+    expect(formatMetric('mean_path_excess', 0.5)).toBe('0.5');
+    expect(formatMetric('mean_steps', 1)).toBe('1');
+    expect(formatMetric('maze_examples', 1)).toBe('1');
+    expect(formatMetric('exact_accuracy', null)).toBe('n/a');
   });
 
   it('flatten and paramsDiff compare nested configs by dotted key', () => {
