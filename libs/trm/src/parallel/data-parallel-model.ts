@@ -29,6 +29,8 @@ export interface DataParallelOptions {
 
 export interface DataParallelModel extends TrmModel {
   readonly workers: number;
+  /** live tfjs tensors in each worker (a leak check) */
+  workerTensorCounts(): number[];
   /** dispose() and wait for the worker threads to exit */
   close(): Promise<void>;
 }
@@ -192,6 +194,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     params: main.params,
     puzzleEmb: main.puzzleEmb,
     workers: world,
+    workerTensorCounts: () => pool.allSync<number>('numTensors', () => null),
     initialCarry: (batchSize) => main.initialCarry(batchSize),
     forward(carry, batch, o) {
       return run('eval', carry, batch, o.rng, 1, o.training).out;

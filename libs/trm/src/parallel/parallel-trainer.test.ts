@@ -3,6 +3,7 @@ import { initBackend } from '@trm/tensor-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type TrainStepMetrics } from '../train/trainer.ts';
 import { toyArch, toyCopySplit, toyTrainConfig } from '../train/toy.ts';
+import type { DataParallelModel } from './data-parallel-model.ts';
 import { createParallelTrainer } from './parallel-trainer.ts';
 
 const arch = toyArch({ num_puzzle_identifiers: 5 });
@@ -28,7 +29,11 @@ describe('createParallelTrainer', () => {
     single.dispose();
 
     const parallel = await createParallelTrainer({ arch, train, data, seed: 2, workers: 2, backend: 'wasm' });
-    const got = run(parallel);
+    const model = parallel.model as DataParallelModel;
+    const got = [parallel.step(), parallel.step()];
+    const counts = [tf.memory().numTensors, ...model.workerTensorCounts()];
+    got.push(...run(parallel));
+    expect([tf.memory().numTensors, ...model.workerTensorCounts()]).toEqual(counts); // no tensor leaks, here or in the workers
     const state = parallel.state();
     const evalWeights = parallel.weightsForEval();
     const liveTensors = tf.memory().numTensors;

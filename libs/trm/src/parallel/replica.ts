@@ -106,15 +106,23 @@ export function createReplica(cfg: ReplicaArgs): Replica {
       let out: StepOutput | TrainOutput;
       let puzzleGrad: StepReply['puzzleGrad'] = null;
       if (args.mode === 'train') {
-        const train = m.forwardBackward(current, args.batch, { rng, lossScale: args.lossScale });
-        writeGrads(train.grads, rank);
-        if (train.puzzleEmbGrad) {
-          puzzleGrad = { ids: train.puzzleEmbGrad.ids, grad: (train.puzzleEmbGrad.grad.dataSync() as Float32Array).slice() };
-          train.puzzleEmbGrad.grad.dispose();
+        // A worker that fails still joins the all-reduce, so that its peers do not wait on the barrier forever.
+        let failure: unknown = null;
+        let train: TrainOutput | null = null;
+        try {
+          train = m.forwardBackward(current, args.batch, { rng, lossScale: args.lossScale });
+          writeGrads(train.grads, rank);
+          if (train.puzzleEmbGrad) {
+            puzzleGrad = { ids: train.puzzleEmbGrad.ids, grad: (train.puzzleEmbGrad.grad.dataSync() as Float32Array).slice() };
+            train.puzzleEmbGrad.grad.dispose();
+          }
+          keepCarry(train.carry, args);
+        } catch (err) {
+          failure = err;
         }
-        out = train;
-        keepCarry(out.carry, args);
         allReduceSum(reduce, rank);
+        if (failure || !train) throw failure;
+        out = train;
       } else {
         out = m.forward(current, args.batch, { training: args.training, rng });
         keepCarry(out.carry, args);

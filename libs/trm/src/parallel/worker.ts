@@ -54,9 +54,7 @@ serveRequests({
     if (!replica) throw new Error('step before replica');
     return { value: replica.step(args, rank) };
   },
-  disposeReplica() {
-    replica?.dispose();
-    replica = null;
+  numTensors() {
     return { value: tf.memory().numTensors };
   },
 });
