@@ -28,7 +28,9 @@ export function generatePuzzle(spec: BoardSpec, rng: Rng): GeneratedPuzzle {
     const i = order[k];
     const digit = puzzle[i];
     puzzle[i] = 0;
-    if (solve(puzzle, spec, 2).count !== 1) puzzle[i] = digit;
+    // the puzzle had one solution; without this given, any other solution differs exactly at cell i,
+    // so one search with `digit` forbidden at i decides uniqueness (cheaper than counting to 2)
+    if (solve(puzzle, spec, 1, undefined, { cell: i, digit }).count !== 0) puzzle[i] = digit;
   }
   return { puzzle, solution, rating: solve(puzzle, spec, 1).backtracks };
 }

@@ -20,17 +20,18 @@ export function sudokuShape(size: number): DatasetShape {
   };
 }
 
-function encodeGrid(grid: Grid, n: number, what: string, allowBlank: boolean): Uint8Array {
+/** Tokens of a grid (digit + 1) written into `out` at `offset`, checking the size and the digits. */
+function encodeGrid(grid: Grid, n: number, what: string, allowBlank: boolean, out: Uint8Array, offset: number): void {
   if (grid.rows !== n || grid.cols !== n || grid.cells.length !== n * n) {
     throw new Error(`sudoku encode: ${what} is ${grid.rows}x${grid.cols}, encode.size is ${n}`);
   }
-  const out = new Uint8Array(n * n);
-  for (let i = 0; i < out.length; i++) {
-    const d = grid.cells[i];
-    if (d > n || (!allowBlank && d === 0)) throw new Error(`sudoku encode: ${what} cell ${i} holds ${d}, expected ${allowBlank ? '0' : '1'}..${n}`);
-    out[i] = d + 1;
+  const cells = grid.cells;
+  const min = allowBlank ? 0 : 1;
+  for (let i = 0; i < cells.length; i++) {
+    const d = cells[i];
+    if (d > n || d < min) throw new Error(`sudoku encode: ${what} cell ${i} holds ${d}, expected ${min}..${n}`);
+    out[offset + i] = d + 1;
   }
-  return out;
 }
 
 export const sudoku: DatasetLib = {
@@ -50,7 +51,12 @@ export const sudoku: DatasetLib = {
   encode(example: RawExample, cfg): EncodedExample {
     const n = readSize(cfg, 'encode');
     if (!example.output) throw new Error('sudoku encode: the example has no answer (every Sudoku example needs one)');
-    return { inputs: encodeGrid(example.input, n, 'input', true), labels: encodeGrid(example.output, n, 'output', false) };
+    // one buffer for both: typed arrays over 64 bytes get an off-heap store each, the views share one
+    const cells = n * n;
+    const buf = new Uint8Array(2 * cells);
+    encodeGrid(example.input, n, 'input', true, buf, 0);
+    encodeGrid(example.output, n, 'output', false, buf, cells);
+    return { inputs: buf.subarray(0, cells), labels: buf.subarray(cells) };
   },
   decode(tokens, cfg) {
     const n = readSize(cfg, 'encode');

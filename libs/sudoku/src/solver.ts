@@ -20,8 +20,9 @@ for (let d = 1; d <= 9; d++) BIT_DIGIT[1 << (d - 1)] = d;
  * Count the solutions of `cells` (0 = blank) up to `limit` (default 2: enough to tell 0, 1 and "several").
  * Givens that already clash give count 0. With `rng`, candidates are tried in random order (used to fill
  * random complete grids); without it the search order is fixed, so `backtracks` is a deterministic rating.
+ * `exclude` forbids one digit in one (blank) cell: "is there a solution other than the one with that digit?".
  */
-export function solve(cells: Uint8Array, spec: BoardSpec, limit = 2, rng?: Rng): SolveResult {
+export function solve(cells: Uint8Array, spec: BoardSpec, limit = 2, rng?: Rng, exclude?: { cell: number; digit: number }): SolveResult {
   const { n, rowOf, colOf, boxOf, full } = spec;
   const grid = Uint8Array.from(cells);
   const rowUsed = new Int32Array(n);
@@ -40,6 +41,8 @@ export function solve(cells: Uint8Array, spec: BoardSpec, limit = 2, rng?: Rng):
     boxUsed[boxOf[i]] |= bit;
   }
 
+  const exCell = exclude ? exclude.cell : -1;
+  const exMask = exclude ? ~(1 << (exclude.digit - 1)) : -1;
   let count = 0;
   let solution: Uint8Array | null = null;
   let backtracks = 0;
@@ -56,7 +59,8 @@ export function solve(cells: Uint8Array, spec: BoardSpec, limit = 2, rng?: Rng):
     let bestCount = 99;
     for (let k = depth; k < numEmpty; k++) {
       const i = empties[k];
-      const mask = full & ~(rowUsed[rowOf[i]] | colUsed[colOf[i]] | boxUsed[boxOf[i]]);
+      let mask = full & ~(rowUsed[rowOf[i]] | colUsed[colOf[i]] | boxUsed[boxOf[i]]);
+      if (i === exCell) mask &= exMask;
       const c = POPCOUNT[mask];
       if (c < bestCount) {
         best = k;
