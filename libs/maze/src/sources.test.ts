@@ -66,8 +66,10 @@ describe('csv source on the real Maze-Hard files', () => {
     const text = readFileSync(join(shared, 'maze-hard-test.csv'), 'utf8');
     const firstQuestion = text.split('\n')[1].split(',')[0];
     expect(firstQuestion.startsWith(' ')).toBe(true);
-    const [p] = await maze.fetch({ source: 'csv', test_limit: 1, train_limit: 0 }, nodeIo());
-    expect(mazeToString(p.examples[0].input)).toBe(firstQuestion);
+    const test = bySplit(await realCsv(), 'test');
+    expect(mazeToString(test[0].examples[0].input)).toBe(firstQuestion);
+    const limited = await maze.fetch({ source: 'csv', train_path: 'libs/maze/no-such.csv', test_limit: 1 }, nodeIo()).catch((e: Error) => e);
+    expect(String(limited)).toMatch(/train file not found: libs\/maze\/no-such\.csv/);
   });
 });
 
