@@ -47,6 +47,26 @@ async function inspectTable(file: string, rowsToShow: number, lib: DatasetLib | 
   }
 }
 
+/** Tensor names, dtypes and shapes from a safetensors header (reads only the header). */
+function inspectSafetensors(file: string, out: (s: string) => void): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    fs.readSync(fd, len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE(0));
+    if (n > 100_000_000 || n + 8 > fs.fstatSync(fd).size) throw new Error(`${file}: not a safetensors file (header length ${n})`);
+    const header = Buffer.alloc(n);
+    fs.readSync(fd, header, 0, n, 8);
+    const h = JSON.parse(header.toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+    const names = Object.keys(h).filter((k) => k !== '__metadata__');
+    const count = names.reduce((a, k) => a + h[k].shape.reduce((x, y) => x * y, 1), 0);
+    out(`${file}: ${names.length} tensors, ${count.toLocaleString()} values`);
+    for (const k of names) out(`  ${k}: ${h[k].dtype} [${h[k].shape.join(', ')}]`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Prints what an artifact folder or file holds. `root` resolves the manifest's dataset for decoding. */
 export async function inspect(target: string, opts: { rows: number; root: string }, out: (s: string) => void = console.log): Promise<void> {
   if (!fs.existsSync(target)) throw new Error(`${target}: no such file or folder`);
@@ -67,13 +87,17 @@ export async function inspect(target: string, opts: { rows: number; root: string
     } catch {
       lib = null;
     }
-    files = isDir ? Object.keys(m.files ?? {}).filter((f) => f.endsWith('.arrow')).map((f) => path.join(dir, f)) : [target];
+    files = isDir ? Object.keys(m.files ?? {}).map((f) => path.join(dir, f)) : [target];
   } else {
     files = isDir ? fs.readdirSync(dir).filter((f) => f.endsWith('.arrow')).map((f) => path.join(dir, f)) : [target];
   }
   for (const f of files) {
     if (f.endsWith('.arrow')) await inspectTable(f, opts.rows, lib, out);
-    else if (f.endsWith('.json')) out(`${f}\n${fs.readFileSync(f, 'utf8').slice(0, 2000)}`);
+    else if (f.endsWith('.safetensors')) inspectSafetensors(f, out);
+    else if (f.endsWith('.json')) {
+      const text = fs.readFileSync(f, 'utf8');
+      out(`${f}\n${text.length > 1500 ? text.slice(0, 1500) + '\n…' : text}`);
+    }
     else out(`${f}: ${fs.statSync(f).size} bytes`);
   }
 }
