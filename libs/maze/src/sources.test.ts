@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawPuzzle, SourceIO } from '@trm/dataset';
+import { parseNpy } from '@trm/dataset';
 import { maze } from './maze.ts';
 import { PATH, START, GOAL, findUnique, mazeToString } from './cells.ts';
 import { bfs } from './bfs.ts';
@@ -84,6 +85,24 @@ describe('reference-npy source', () => {
       expect(mazeToString(fromNpy[i].examples[0].input)).toBe(mazeToString(fromCsv[i].examples[0].input));
       expect(mazeToString(fromNpy[i].examples[0].output!)).toBe(mazeToString(fromCsv[i].examples[0].output!));
     }
+  });
+
+  it('maze.encode gives the reference builder\'s tokens (inputs and labels of every test maze)', async () => {
+    const test = bySplit(await realCsv(), 'test');
+    const read = (name: string) => parseNpy(new Uint8Array(readFileSync(join(shared, 'reference-npy/test', `all__${name}.npy`))), name);
+    const inputs = read('inputs');
+    const labels = read('labels');
+    expect(inputs.shape).toEqual([1000, 900]);
+    let mismatches = 0;
+    test.forEach((p, i) => {
+      const enc = maze.encode(p.examples[0], {});
+      for (let j = 0; j < 900; j++) {
+        if (enc.inputs[j] !== inputs.data[i * 900 + j] || enc.labels[j] !== labels.data[i * 900 + j]) mismatches++;
+      }
+    });
+    expect(mismatches).toBe(0);
+    expect(test).toHaveLength(1000);
+    expect(maze.shape({})).toMatchObject({ vocabSize: 6, seqLen: 900, ignoreLabelId: 0 }); // as dataset.json
   });
 
   it('names the missing file', async () => {
