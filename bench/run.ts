@@ -47,6 +47,8 @@ export function machineInfo(): Record<string, unknown> {
     cores: cpus.length,
     total_mem_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
+    // 1/5/15-minute load averages when the run started: with more runnable work than cores, wall-clock rates drop
+    load_avg: os.loadavg().map((x) => Math.round(x * 100) / 100),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     git,
   };
