@@ -8,33 +8,43 @@ export interface CsvTable {
 /** Parse CSV text with a header row. `name` is used in error messages (`file.csv row 12: ...`). */
 export function parseCsv(text: string, name = 'input.csv'): CsvTable {
   const records: string[][] = [];
-  let field = '';
   let record: string[] = [];
-  let quoted = false;
   let i = 0;
-  const endRecord = (): void => {
+  const n = text.length;
+  // Fields are taken as slices of the text (no per-character string building).
+  while (i <= n) {
+    let field: string;
+    if (text[i] === '"') {
+      const parts: string[] = [];
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q < 0) throw new Error(`${name} row ${records.length + 1}: unterminated quoted field`);
+        parts.push(text.slice(from, q));
+        if (text[q + 1] === '"') { parts.push('"'); from = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      field = parts.join('');
+    } else {
+      let j = i;
+      while (j < n) {
+        const c = text.charCodeAt(j);
+        if (c === 44 /* , */ || c === 10 /* \n */ || c === 13 /* \r */) break;
+        j++;
+      }
+      field = text.slice(i, j);
+      i = j;
+    }
     record.push(field);
-    field = '';
+    if (i >= n) { i = n + 1; }
+    else if (text[i] === ',') { i++; continue; }
+    else if (text[i] === '\r' && text[i + 1] === '\n') i += 2;
+    else if (text[i] === '\n' || text[i] === '\r') i++;
+    else throw new Error(`${name} row ${records.length + 1}: unexpected character after a quoted field`);
     if (!(record.length === 1 && record[0] === '')) records.push(record);
     record = [];
-  };
-  while (i < text.length) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
-        quoted = false; i++; continue;
-      }
-      field += ch; i++; continue;
-    }
-    if (ch === '"' && field === '') { quoted = true; i++; continue; }
-    if (ch === ',') { record.push(field); field = ''; i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { endRecord(); i += 2; continue; }
-    if (ch === '\n') { endRecord(); i++; continue; }
-    field += ch; i++;
   }
-  if (quoted) throw new Error(`${name}: unterminated quoted field at the end of the file`);
-  if (field !== '' || record.length > 0) endRecord();
   if (records.length === 0) throw new Error(`${name}: empty file (expected a header row)`);
   const [header, ...rows] = records;
   rows.forEach((row, r) => {
