@@ -2,7 +2,7 @@
 // the reference recipe's size). Every measured case runs in a child process of its own, so its peak RSS
 // (getrusage maxRSS) is the case's own and not the runner's. Cases:
 //   generator      puzzles/s of the built-in generator (min_rating 0, unique solution, distinct up to symmetry)
-//   bulk           augmentEncodeArrays: augment + encode straight into Uint8Arrays, with the transform strings
+//   bulk           augmentEncodeArrays: augment + encode straight into Uint8Arrays, with the transform texts
 //   bulk-bare      the same without transform strings
 //   contract       the DatasetLib path the pipeline drives: sudoku.augment() groups + sudoku.encode() per example,
 //                  copied into preallocated Uint8Arrays
@@ -85,7 +85,7 @@ export async function run(opts: DataBenchOptions = {}): Promise<BenchResult[]> {
         results.push({ name: `sudoku/generator ${size} (min_rating 0, distinct up to symmetry)`, unit: 'puzzles/s', value: r.count / r.seconds, peak_rss_mb: mb(r.max_rss_kb), extra: { puzzles: r.count, ...common } });
       } else {
         const labels: Record<string, string> = {
-          bulk: 'augment+encode, bulk typed arrays + transform strings',
+          bulk: 'augment+encode, bulk typed arrays + transform text (Arrow Utf8 layout)',
           'bulk-bare': 'augment+encode, bulk typed arrays only',
           contract: 'augment+encode, DatasetLib path (augment groups + encode per example)',
           arrow: 'augment+encode+write Arrow, DatasetLib path + pipeline ArrowFileWriter',

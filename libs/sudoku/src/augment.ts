@@ -5,7 +5,7 @@ import { createRng, deriveSeed } from '@trm/augment';
 import type { Rng } from '@trm/augment';
 import type { AugmentedPuzzle, RawExample, RawPuzzle } from '@trm/dataset';
 import type { BoardSpec } from './board.ts';
-import { identityTransform, sampleTransform, serializeTransform } from './transform.ts';
+import { identityTransform, sampleTransform, serializeTransform, transformTextLength, writeTransformAscii } from './transform.ts';
 import type { SudokuTransform } from './transform.ts';
 
 export interface AugmentOptions {
@@ -89,13 +89,23 @@ export interface EncodedArrays {
   labels: Uint8Array;
   /** group of each example */
   groupIndex: Int32Array;
-  /** serialised transform of each example (only with `withTransforms`) */
-  transforms: string[] | null;
+  /**
+   * serialised transform of each example (only with `withTransforms`), in Arrow Utf8 layout: example i's text is
+   * bytes[offsets[i] .. offsets[i+1]) (ASCII; empty for the originals). `transformAt` decodes one.
+   */
+  transforms: { offsets: Int32Array; bytes: Uint8Array } | null;
+}
+
+/** The transform text of example `row` of `augmentEncodeArrays` output. */
+export function transformAt(arrays: EncodedArrays, row: number): string {
+  if (!arrays.transforms) throw new Error('transformAt: augmentEncodeArrays was called without withTransforms');
+  const { offsets, bytes } = arrays.transforms;
+  return String.fromCharCode.apply(null, bytes.subarray(offsets[row], offsets[row + 1]) as unknown as number[]);
 }
 
 /**
  * Bulk path: augment and encode a whole split straight into typed arrays (tokens = digit + 1), drawing the same
- * transforms as `augmentGroups`. Memory: 2 * seqLen bytes + 4 per example.
+ * transforms as `augmentGroups`. Memory: 2 * seqLen bytes + 4 per example (+ 3n + 12 with transforms).
  */
 export function augmentEncodeArrays(
   puzzles: RawPuzzle[], spec: BoardSpec, opts: AugmentOptions, seed: number, split: 'train' | 'test', withTransforms = false,
@@ -107,7 +117,9 @@ export function augmentEncodeArrays(
   const inputs = new Uint8Array(total * cells);
   const labels = new Uint8Array(total * cells);
   const groupIndex = new Int32Array(total);
-  const transforms = withTransforms ? new Array<string>(total) : null;
+  const offsets = withTransforms ? new Int32Array(total + 1) : null;
+  const bytes = withTransforms ? new Uint8Array(mine.length * (copies - 1) * transformTextLength(n)) : null;
+  let textEnd = 0;
   const identity = identityTransform(spec);
   const t = identityTransform(spec);
   let row = 0;
@@ -119,8 +131,11 @@ export function augmentEncodeArrays(
       writeMapped(input, tr, n, inputs, row * cells, 1);
       writeMapped(output, tr, n, labels, row * cells, 1);
       groupIndex[row] = group;
-      if (transforms) transforms[row] = a === 0 ? '' : serializeTransform(tr);
+      if (offsets && bytes) {
+        if (a > 0) textEnd = writeTransformAscii(tr, bytes, textEnd);
+        offsets[row + 1] = textEnd;
+      }
     }
   }
-  return { inputs, labels, groupIndex, transforms };
+  return { inputs, labels, groupIndex, transforms: offsets && bytes ? { offsets, bytes } : null };
 }

@@ -15,9 +15,10 @@ export type { GeneratedPuzzle } from './generator.ts';
 export { canonicalKey, puzzleInvariant, CanonicalSet } from './canonical.ts';
 export {
   sampleTransform, applyTransform, invertTransform, serializeTransform, parseTransform, identityTransform, canTranspose,
+  writeTransformAscii, transformTextLength,
 } from './transform.ts';
 export type { SudokuTransform } from './transform.ts';
-export { augmentGroups, augmentEncodeArrays } from './augment.ts';
+export { augmentGroups, augmentEncodeArrays, transformAt } from './augment.ts';
 export type { AugmentOptions, EncodedArrays } from './augment.ts';
 export { huggingfaceUrl } from './fetch.ts';
 export { renderText, renderSvg } from './render.ts';

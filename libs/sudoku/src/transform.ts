@@ -97,25 +97,37 @@ export function invertTransform(cells: Uint8Array, t: SudokuTransform, spec: Boa
   return out;
 }
 
+/** Length of the text form of a transform on an n x n board (identity excluded: that is `""`). */
+export function transformTextLength(n: number): number {
+  return 3 * n + 8;
+}
+
+/** Write the ASCII bytes of `serializeTransform(t)` into `out` at `offset`; returns the offset after them. */
+export function writeTransformAscii(t: SudokuTransform, out: Uint8Array | Uint16Array, offset: number): number {
+  const n = t.rows.length;
+  let k = offset;
+  out[k++] = 116; // t
+  out[k++] = t.transpose ? 49 : 48;
+  out[k++] = 32;
+  out[k++] = 114; // r
+  for (let i = 0; i < n; i++) out[k++] = 48 + t.rows[i];
+  out[k++] = 32;
+  out[k++] = 99; // c
+  for (let i = 0; i < n; i++) out[k++] = 48 + t.cols[i];
+  out[k++] = 32;
+  out[k++] = 100; // d
+  for (let i = 1; i <= n; i++) out[k++] = 48 + t.digits[i];
+  return k;
+}
+
 const textScratch = new Uint16Array(3 * 9 + 8);
 
 /** Compact text form, e.g. `t1 r120...8 c... d9314...` (rows/cols 0-based, digits for 1..n). Identity is `""`. */
 export function serializeTransform(t: SudokuTransform): string {
   // one flat string from char codes: concatenating 30 one-character strings is 5x slower and leaves ropes
   const n = t.rows.length;
-  const codes = n === 9 ? textScratch : new Uint16Array(3 * n + 8);
-  let k = 0;
-  codes[k++] = 116; // t
-  codes[k++] = t.transpose ? 49 : 48;
-  codes[k++] = 32;
-  codes[k++] = 114; // r
-  for (let i = 0; i < n; i++) codes[k++] = 48 + t.rows[i];
-  codes[k++] = 32;
-  codes[k++] = 99; // c
-  for (let i = 0; i < n; i++) codes[k++] = 48 + t.cols[i];
-  codes[k++] = 32;
-  codes[k++] = 100; // d
-  for (let i = 1; i <= n; i++) codes[k++] = 48 + t.digits[i];
+  const codes = n === 9 ? textScratch : new Uint16Array(transformTextLength(n));
+  writeTransformAscii(t, codes, 0);
   return String.fromCharCode.apply(null, codes as unknown as number[]);
 }
 
