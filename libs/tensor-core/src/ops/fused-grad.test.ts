@@ -1,0 +1,44 @@
+// The fused ops' hand-written gradients against tfjs autodiff of the plain compositions.
+import { beforeAll, describe, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend/init.ts';
+import { rmsNorm } from './norm.ts';
+import { swiglu } from './swiglu.ts';
+import { expectClose, randomArray } from './test-util.ts';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+function plainSwiglu(x: tf.Tensor, gu: tf.Tensor2D, dn: tf.Tensor2D): tf.Tensor {
+  const h = tf.matMul(x as tf.Tensor2D, gu, false, true);
+  const [g, u] = tf.split(h, 2, -1);
+  return tf.matMul(tf.mul(tf.mul(g, tf.sigmoid(g)), u) as tf.Tensor2D, dn, false, true);
+}
+
+function plainRms(x: tf.Tensor, axis: number): tf.Tensor {
+  return tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), 1e-5)));
+}
+
+describe('fused gradients', () => {
+  it('swiglu matches autodiff of the plain composition for x, gate_up and down', () => {
+    const x = tf.tensor2d(randomArray(5 * 4, 21), [5, 4]);
+    const gu = tf.tensor2d(randomArray(2 * 6 * 4, 22), [12, 4]);
+    const dn = tf.tensor2d(randomArray(4 * 6, 23), [4, 6]);
+    const w = tf.tensor2d(randomArray(5 * 4, 24), [5, 4]);
+    const loss = (fn: typeof plainSwiglu) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(fn(a, b as tf.Tensor2D, c as tf.Tensor2D), w));
+    const ours = tf.grads(loss(swiglu))([x, gu, dn]);
+    const ref = tf.grads(loss(plainSwiglu))([x, gu, dn]);
+    ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+  });
+
+  it('rmsNorm matches autodiff over the last and a middle axis', () => {
+    const x = tf.tensor3d(randomArray(2 * 3 * 4, 25, 2), [2, 3, 4]);
+    const w = tf.tensor3d(randomArray(2 * 3 * 4, 26), [2, 3, 4]);
+    for (const axis of [-1, 1]) {
+      const ours = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, 1e-5, axis), w)))(x);
+      const ref = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(plainRms(a, axis), w)))(x);
+      expectClose(ours.dataSync(), ref.dataSync(), 1e-5);
+    }
+  });
+});
