@@ -29,6 +29,8 @@ export interface DataParallelOptions {
 
 export interface DataParallelModel extends TrmModel {
   readonly workers: number;
+  /** timing of the last forward/forwardBackward: the whole call and each worker's model time (ms) */
+  readonly lastTimings: { totalMs: number; computeMs: number[] } | null;
   /** live tfjs tensors in each worker (a leak check) */
   workerTensorCounts(): number[];
   /** dispose() and wait for the worker threads to exit */
@@ -108,7 +110,9 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     }
   };
 
+  let lastTimings: DataParallelModel['lastTimings'] = null;
   const run = (mode: 'train' | 'eval', carry: Carry, batch: Batch, rng: Rng, lossScale: number, training: boolean) => {
+    const started = performance.now();
     const B = carry.halted.length;
     if (batch.inputs.length !== B * S || batch.labels.length !== B * S || batch.puzzleIdentifiers.length !== B) {
       throw new Error(`batch: expected ${B} rows of ${S} tokens (the carry's batch size), got ${batch.inputs.length} tokens, ${batch.labels.length} labels, ${batch.puzzleIdentifiers.length} ids`);
@@ -177,6 +181,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       allHalted: halted.every((h) => h === 1),
       logits: concat(replies.map((r) => r.logits), (n) => new Float32Array(n)),
     };
+    lastTimings = { totalMs: performance.now() - started, computeMs: replies.map((r) => r.computeMs) };
     return { out, replies, toGlobal };
   };
 
@@ -194,12 +199,16 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     params: main.params,
     puzzleEmb: main.puzzleEmb,
     workers: world,
+    get lastTimings() {
+      return lastTimings;
+    },
     workerTensorCounts: () => pool.allSync<number>('numTensors', () => null),
     initialCarry: (batchSize) => main.initialCarry(batchSize),
     forward(carry, batch, o) {
       return run('eval', carry, batch, o.rng, 1, o.training).out;
     },
     forwardBackward(carry, batch, o): TrainOutput {
+      const started = performance.now();
       const { out, replies, toGlobal } = run('train', carry, batch, o.rng, o.lossScale, true);
       const grads = new Map<string, tf.Tensor>();
       for (const slot of layout.slots) grads.set(slot.name, tf.tensor(reduce.sum.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
@@ -210,6 +219,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
         const rows = concat(parts.map((p) => p?.grad ?? new Float32Array(0)), (n) => new Float32Array(n));
         if (ids.length > 0) puzzleEmbGrad = { ids, grad: tf.tensor2d(rows, [ids.length, ndim]) };
       }
+      lastTimings!.totalMs = performance.now() - started; // including the gradient tensors
       return { ...out, grads, puzzleEmbGrad };
     },
     stateDict: () => main.stateDict(),

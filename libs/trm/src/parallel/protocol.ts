@@ -54,4 +54,6 @@ export interface StepReply {
   /** train mode: local ids and [rows, puzzle_emb_ndim] gradient rows */
   puzzleGrad: { ids: Int32Array; grad: Float32Array } | null;
   rng: RngState;
+  /** time this worker spent in the model call and its gradient export (ms) */
+  computeMs: number;
 }

@@ -103,6 +103,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
       loadPuzzleRows(m, args.puzzleRows);
       const rng = createRng(0, args.rng);
       const current = carryFor(args, rows);
+      const t0 = performance.now();
       let out: StepOutput | TrainOutput;
       let puzzleGrad: StepReply['puzzleGrad'] = null;
       if (args.mode === 'train') {
@@ -127,6 +128,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         out = m.forward(current, args.batch, { training: args.training, rng });
         keepCarry(out.carry, args);
       }
+      const computeMs = performance.now() - t0;
       return {
         lossTotal: out.lossTotal,
         metrics: out.metrics,
@@ -139,6 +141,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         data: out.carry.data,
         puzzleGrad,
         rng: rng.state(),
+        computeMs,
       };
     },
     dispose() {
@@ -165,5 +168,6 @@ function emptyReply(args: StepArgs): StepReply {
     data: none,
     puzzleGrad: null,
     rng: args.rng,
+    computeMs: 0,
   };
 }
