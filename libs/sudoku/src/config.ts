@@ -10,7 +10,7 @@ export const schema: { fetch: SectionSchema; augment: SectionSchema; encode: Sec
   fetch: {
     source: { type: 'enum', values: SOURCES, default: 'generator', description: 'generator: built-in unique-solution puzzles; huggingface: sapientinc/sudoku-extreme train.csv/test.csv; csv: local question,answer[,rating,source] files; tdoku: text lists (# comments, one puzzle per line, solved for labels); reference-npy: the reference builder output folder' },
     size,
-    seed: { type: 'integer', description: 'seed of generation and subsampling (the pipeline may pass the top-level seed)', default: 0, min: 0 },
+    seed: { type: 'integer', description: 'seed of generation and subsampling; a key of its own so that runs with different training seeds share one dataset', default: 0, min: 0 },
     train_size: { type: 'integer', description: 'generator: train puzzles', default: 1000, min: 0 },
     test_size: { type: 'integer', description: 'generator: test puzzles', default: 100, min: 0 },
     min_rating: { type: 'integer', description: 'keep puzzles whose rating (solver backtracks; for Sudoku-Extreme the tdoku rating) is at least this; generator and CSV files with a rating column', default: 0, min: 0 },
