@@ -37,7 +37,7 @@ describe('buildReport on a synthetic run', async () => {
   });
 
   it('draws the charts with vega (training curves, per-step accuracy, halting)', () => {
-    for (const f of ['loss', 'accuracy', 'lr', 'accuracy_per_step', 'halting_histogram', 'halt_steps_train']) {
+    for (const f of ['loss', 'accuracy', 'lr', 'accuracy_per_step', 'halting_histogram', 'halt_steps_train', 'q_halt']) {
       expect(out.files[`img/${f}.svg`]).toContain('class="marks"');
     }
     expect(out.files['img/loss.svg']).toContain('q_halt_loss');
@@ -61,6 +61,8 @@ describe('buildReport on a synthetic run', async () => {
     expect(out.markdown).toMatch(/\| `num_valid_paths` \| 2 \|/);
     expect(out.markdown).toContain('exact accuracy goes from 0.0% after step 1 to 33.3% after step 6; token accuracy from 30.0% after step 1 to 80.0% after step 6.');
     expect(out.markdown).toContain('There is no published TRM result for dataset `fake`');
+    // q_halt 2.5 on the solved example, -1.25 on the two unsolved: all three agree
+    expect(out.markdown).toContain('it agrees with the outcome for 3 of 3 examples');
   });
 
   it('draws the examples with wrong cells marked and the refinement steps of those with trajectories', () => {
@@ -155,7 +157,7 @@ describe('buildReport with little data', () => {
   it('explains missing training rows, per-step accuracy and trajectories instead of drawing empty charts', async () => {
     const base = syntheticInput({ trainSteps: 0, examples: 0 });
     const out = await buildReport({
-      ...base, haltingSteps: [], evalMetrics: { ...base.evalMetrics, accuracy_per_step: [], exact_accuracy_per_step: [] },
+      ...base, testRows: { steps: new Int32Array(0), qHalt: new Float32Array(0), correct: new Uint8Array(0) }, evalMetrics: { ...base.evalMetrics, accuracy_per_step: [], exact_accuracy_per_step: [] },
     });
     expect(out.markdown).toContain('The train stage recorded no metrics rows.');
     expect(out.markdown).toContain('The evaluate stage recorded no per-step accuracy.');

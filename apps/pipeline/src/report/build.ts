@@ -1,5 +1,5 @@
 // buildReport: ReportInput (plain data) -> report.md + img/*.svg. Pure apart from chart rendering (vega, in memory).
-import { accuracySpec, haltHistogramSpec, haltStepsSpec, lossSpec, lrSpec, MAX_POINTS, perStepSpec, renderChart } from './charts.ts';
+import { accuracySpec, haltHistogramSpec, haltStepsSpec, lossSpec, lrSpec, MAX_POINTS, perStepSpec, qHaltSpec, renderChart } from './charts.ts';
 import { metricsDiff, paramsDiff, scalarMetrics } from './diff.ts';
 import { drawExamples, type DrawnExample } from './examples.ts';
 import { anchor, code, codeBlock, details, duration, esc, image, num, pct, table } from './markdown.ts';
@@ -201,17 +201,27 @@ async function recursion(input: ReportInput, files: Record<string, string>): Pro
 
 async function halting(input: ReportInput, files: Record<string, string>): Promise<string> {
   const out = [section('5. Halting')];
-  const steps = input.haltingSteps;
+  const { steps, qHalt, correct } = input.testRows;
   if (steps.length) {
     files['img/halting_histogram.svg'] = await renderChart(haltHistogramSpec(steps));
     const distinct = new Set(steps);
     out.push(
       distinct.size === 1
-        ? `All ${num(steps.length)} test examples ran ${steps[0]} supervision steps: evaluation runs every example for ` +
+        ? `All ${count(steps.length)} test examples ran ${steps[0]} supervision steps: evaluation runs every example for ` +
             '`halt_max_steps` steps (ACT halting applies in training only).'
-        : `Supervision steps at which the ${num(steps.length)} test examples halted.`,
+        : `Supervision steps at which the ${count(steps.length)} test examples halted.`,
       '',
       image('test examples by halting step', 'img/halting_histogram.svg'),
+    );
+    files['img/q_halt.svg'] = await renderChart(qHaltSpec(qHalt, correct));
+    let agree = 0;
+    for (let i = 0; i < qHalt.length; i++) if ((qHalt[i] >= 0) === (correct[i] === 1)) agree++;
+    out.push(
+      '',
+      `The q_halt head predicts whether the answer is already right; training halts an example when q_halt > 0 ` +
+        `(sigmoid > 0.5). On the test split it agrees with the outcome for ${count(agree)} of ${count(qHalt.length)} examples.`,
+      '',
+      image('test examples by halting confidence', 'img/q_halt.svg'),
     );
   } else {
     out.push('The evaluate stage recorded no halting steps.');

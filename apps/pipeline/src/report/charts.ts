@@ -125,9 +125,39 @@ export function perStepSpec(m: EvalMetrics): Spec {
   });
 }
 
-export function haltHistogramSpec(steps: number[]): Spec {
+/** Test examples by sigmoid(q_halt) in 10 bins, stacked by outcome: is the halting head's confidence right? */
+export function qHaltSpec(qHalt: Float32Array, correct: Uint8Array): Spec {
+  const BINS = 10;
+  const counts = [new Array(BINS).fill(0), new Array(BINS).fill(0)];
+  for (let i = 0; i < qHalt.length; i++) {
+    const p = 1 / (1 + Math.exp(-qHalt[i]));
+    counts[correct[i] ? 1 : 0][Math.min(BINS - 1, Math.floor(p * BINS))]++;
+  }
+  // stacked by hand (solved below): a bar ranged in x and y draws in any vega-lite version
+  const values: Row[] = [];
+  for (let b = 0; b < BINS; b++) {
+    const [wrong, right] = [counts[0][b], counts[1][b]];
+    if (right) values.push({ from: b / BINS, to: (b + 1) / BINS, outcome: 'solved', y0: 0, y1: right });
+    if (wrong) values.push({ from: b / BINS, to: (b + 1) / BINS, outcome: 'not solved', y0: right, y1: right + wrong });
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Test examples by halting confidence sigmoid(q_halt)', width: WIDTH, height: HEIGHT, config: baseConfig,
+    data: { values },
+    mark: { type: 'bar', stroke: 'white', strokeWidth: 0.5 },
+    encoding: {
+      x: { field: 'from', type: 'quantitative', title: 'sigmoid(q_halt) after the last step', scale: { domain: [0, 1] }, axis: { format: '.1f', tickCount: 10 } },
+      x2: { field: 'to' },
+      y: { field: 'y0', type: 'quantitative', title: 'examples' },
+      y2: { field: 'y1' },
+      color: { field: 'outcome', type: 'nominal', title: null, scale: { domain: ['solved', 'not solved'], range: ['#54a24b', '#e45756'] }, legend: { labelLimit: 0 } },
+    },
+  } as Spec;
+}
+
+export function haltHistogramSpec(steps: ArrayLike<number>): Spec {
   const counts = new Map<number, number>();
-  for (const s of steps) counts.set(s, (counts.get(s) ?? 0) + 1);
+  for (let i = 0; i < steps.length; i++) counts.set(steps[i], (counts.get(steps[i]) ?? 0) + 1);
   const values = [...counts].sort((a, b) => a[0] - b[0]).map(([s, n]) => ({ steps: s, examples: n }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

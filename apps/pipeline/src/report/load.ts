@@ -141,7 +141,7 @@ export function gitInfo(trainDir: string, root: string): { commit: string; recor
 }
 
 export interface EvaluatedExamples {
-  haltingSteps: number[];
+  testRows: { steps: Int32Array; qHalt: Float32Array; correct: Uint8Array };
   examples: ExampleView[];
 }
 
@@ -162,13 +162,16 @@ export async function readExamples(evaluate: OpenedStage, count: number): Promis
   const withTraj: ExampleView[] = [];
   const wrong: ExampleView[] = [];
   const right: ExampleView[] = [];
-  const haltingSteps: number[] = [];
+  const steps: number[] = [];
+  const qHalt: number[] = [];
+  const correct: number[] = [];
   const { batches } = await openArrowFile(file);
   let row = 0;
   for await (const batch of batches) {
     for (const r of batch) {
-      const steps = num(r.steps, `${file} row ${row} column steps`);
-      haltingSteps.push(steps);
+      steps.push(num(r.steps, `${file} row ${row} column steps`));
+      qHalt.push(num(r.q_halt, `${file} row ${row} column q_halt`));
+      correct.push(r.correct ? 1 : 0);
       const index = num(r.index, `${file} row ${row} column index`);
       const traj = trajectories.get(index);
       const bucket = traj ? withTraj : r.correct ? right : wrong;
@@ -179,7 +182,7 @@ export async function readExamples(evaluate: OpenedStage, count: number): Promis
         bucket.push({
           index, group: r.group_index as number, puzzleIdentifier: r.puzzle_identifier as number,
           inputs: r.inputs as Uint8Array, labels: r.labels as Uint8Array, preds: r.preds as Uint8Array,
-          qHalt: r.q_halt as number, steps, correct: !!r.correct,
+          qHalt: r.q_halt as number, steps: steps[row], correct: !!r.correct,
           trajectory: (traj ?? []).sort((a, b) => a.step - b.step).map((t) => t.preds),
         });
       }
@@ -191,7 +194,7 @@ export async function readExamples(evaluate: OpenedStage, count: number): Promis
     if (i < wrong.length) examples.push(wrong[i]);
     if (i < right.length && examples.length < count) examples.push(right[i]);
   }
-  return { haltingSteps, examples };
+  return { testRows: { steps: Int32Array.from(steps), qHalt: Float32Array.from(qHalt), correct: Uint8Array.from(correct) }, examples };
 }
 
 export interface RunArtifacts {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMetric } from './build.ts';
-import { downsample, MAX_POINTS } from './charts.ts';
+import { downsample, MAX_POINTS, qHaltSpec } from './charts.ts';
 import { flatten, paramsDiff } from './diff.ts';
 import { countWrong, wrongCells } from './examples.ts';
 import { code, esc, num } from './markdown.ts';
@@ -14,6 +14,17 @@ describe('report parts', () => {
     expect(downsample(short, MAX_POINTS)).toBe(short);
     const rows = Array.from({ length: 10 }, (_, i) => ({ step: i + 1, v: i }));
     expect(downsample(rows, 4)).toEqual([{ step: 1.5, v: 0.5 }, { step: 4, v: 3 }, { step: 6.5, v: 5.5 }, { step: 9, v: 8 }]);
+  });
+
+  it('qHaltSpec bins sigmoid(q_halt) in tenths and stacks solved below unsolved', () => {
+    // sigmoid: 0 -> 0.5 (bin 5), 5 -> 0.993 (bin 9), -5 -> 0.007 (bin 0)
+    const spec = qHaltSpec(Float32Array.of(0, 0, 5, -5), Uint8Array.of(1, 0, 1, 0)) as { data: { values: unknown[] } };
+    expect(spec.data.values).toEqual([
+      { from: 0, to: 0.1, outcome: 'not solved', y0: 0, y1: 1 },
+      { from: 0.5, to: 0.6, outcome: 'solved', y0: 0, y1: 1 },
+      { from: 0.5, to: 0.6, outcome: 'not solved', y0: 1, y1: 2 },
+      { from: 0.9, to: 1, outcome: 'solved', y0: 0, y1: 1 },
+    ]);
   });
 
   it('wrongCells marks differing cells and cells outside the target', () => {

@@ -88,8 +88,8 @@ export interface ReportInput {
   training: { seconds: number | null; steps: number | null };
   trainMetrics: TrainMetricRow[];
   evalMetrics: EvalMetrics;
-  /** halting step of every evaluated example (predictions.steps) */
-  haltingSteps: number[];
+  /** per evaluated test example (predictions.arrow): supervision steps, final q_halt logit, solved */
+  testRows: { steps: Int32Array; qHalt: Float32Array; correct: Uint8Array };
   /** the examples to draw (a few; those with trajectories first) */
   examples: ExampleView[];
   comparison: ComparisonRun | null;

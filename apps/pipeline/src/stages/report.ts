@@ -76,7 +76,7 @@ export function runReport(ctx: StageContext): Promise<StageResult> {
     const name = ctx.config.name;
     const run = await openRun(ctx.artifacts, name);
     const evalMetrics = evalMetricsOf(run.evaluate);
-    const { haltingSteps, examples } = await readExamples(run.evaluate, Number(ctx.config.report.examples ?? 6));
+    const { testRows, examples } = await readExamples(run.evaluate, Number(ctx.config.report.examples ?? 6));
     const config = shownConfig(ctx.config);
     const gitRun = gitInfo(run.train.dir, ctx.root);
     const gitSha = gitRun?.commit ?? null;
@@ -103,7 +103,7 @@ export function runReport(ctx: StageContext): Promise<StageResult> {
       training: trainingTime(run.train.dir, trainMetrics.length),
       trainMetrics,
       evalMetrics,
-      haltingSteps,
+      testRows,
       examples,
       comparison,
     };

@@ -60,7 +60,7 @@ export function syntheticInput(opts: { trainSteps?: number; examples?: number } 
       exact_accuracy_per_step: Array.from({ length: STEPS }, (_, s) => (s >= 4 ? 1 / 3 : 0)),
       task: { path_valid: 0.5, num_valid_paths: 2 },
     },
-    haltingSteps: [STEPS, STEPS, STEPS],
+    testRows: { steps: Int32Array.of(STEPS, STEPS, STEPS), qHalt: Float32Array.of(2.5, -1.25, -1.25), correct: Uint8Array.of(1, 0, 0) },
     examples,
     comparison: null,
   };
