@@ -26,7 +26,7 @@ export function runAugment(ctx: StageContext): Promise<StageResult> {
       const lib = ctx.dataset.lib;
       let expected = 0;
       const rows = (function* (): Generator<Row> {
-        for (const group of lib.augment(own, ctx.config.augment, ctx.config.seed, split)) {
+        for (const group of lib.augment(puzzles, ctx.config.augment, ctx.config.seed, split)) {
           for (const p of group) {
             if (p.group !== expected) throw new Error(`dataset ${lib.name}: augment(${split}) yielded group ${p.group}, expected ${expected} (groups must be dense and in order)`);
             if (p.split !== split) throw new Error(`dataset ${lib.name}: augment(${split}) yielded a puzzle of split ${p.split}`);
