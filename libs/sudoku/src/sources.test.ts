@@ -30,6 +30,18 @@ function fakeIO(virtual: Record<string, string> = {}) {
   return { io, logs, downloads };
 }
 
+/** .npy bytes (format 1.0) for a small integer array. */
+function npy(descr: '|u1' | '<i4', shape: number[], values: number[]): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+  const body = descr === '|u1' ? Uint8Array.from(values) : new Uint8Array(Int32Array.from(values).buffer);
+  const out = new Uint8Array(10 + header.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(body, 10 + header.length);
+  return out;
+}
+
 const digits = (p: RawPuzzle): string => Array.from(p.examples[0].input.cells).join('');
 const checkPuzzles = (puzzles: RawPuzzle[], n = 9): void => {
   for (const p of puzzles) {
@@ -145,6 +157,31 @@ describe('reference-npy source', () => {
       expect(digits(p).replace(/0/g, '.')).toBe(q);
       expect(Array.from(p.examples[0].output!.cells).join('')).toBe(a);
     });
+  });
+
+  it('keeps only the original (first puzzle) of each group of an augmented reference folder', async () => {
+    // a synthetic folder as the reference writes it with num_aug 1: 2 groups x 2 puzzles, test split with 1 puzzle
+    const [q0, a0] = csvLines[1].split(',');
+    const [q1, a1] = csvLines[2].split(',');
+    const tokens = (s: string): number[] => Array.from(s, (ch) => (ch === '.' ? 1 : Number(ch) + 1));
+    const rows = [[q0, a0], [q0, a0], [q1, a1], [q1, a1]]; // taking puzzles 0 and 1 would give [q0, q0]
+    const files: Record<string, Uint8Array> = {
+      'ref/train/all__inputs.npy': npy('|u1', [4, 81], rows.flatMap(([q]) => tokens(q))),
+      'ref/train/all__labels.npy': npy('|u1', [4, 81], rows.flatMap(([, a]) => tokens(a))),
+      'ref/train/all__puzzle_indices.npy': npy('<i4', [5], [0, 1, 2, 3, 4]),
+      'ref/train/all__group_indices.npy': npy('<i4', [3], [0, 2, 4]),
+      'ref/test/all__inputs.npy': npy('|u1', [1, 81], tokens(q1)),
+      'ref/test/all__labels.npy': npy('|u1', [1, 81], tokens(a1)),
+    };
+    const { io, logs } = fakeIO();
+    const bytesIO: SourceIO = { ...io, exists: async (p) => p in files, readBytes: async (p) => files[p] };
+    const puzzles = await sudoku.fetch({ source: 'reference-npy', path: 'ref' }, bytesIO);
+    expect(puzzles.filter((p) => p.split === 'train').map((p) => digits(p).replace(/0/g, '.'))).toEqual([q0, q1]);
+    // the test puzzle is the second train puzzle: dropped as a duplicate
+    expect(puzzles.filter((p) => p.split === 'test')).toHaveLength(0);
+    expect(logs.join('\n')).toMatch(/dropped 1 of 1 test puzzles/);
+    files['ref/train/all__labels.npy'] = npy('|u1', [4, 81], rows.flatMap(([q]) => tokens(q)));
+    await expect(sudoku.fetch({ source: 'reference-npy', path: 'ref' }, bytesIO)).rejects.toThrow(/ref\/train\/all__labels\.npy row 0: token 1 at position \d+ \(expected 2\.\.10/);
   });
 
   it('rejects a folder without splits and a board size that does not match', async () => {
