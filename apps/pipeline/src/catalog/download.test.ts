@@ -9,6 +9,7 @@ import { download } from './download.ts';
 
 // A fixture served on 127.0.0.1 that honours Range and drops the connection halfway through the
 // first full-body response it sends for /flaky.bin.
+process.env.TRM_QUIET = '1';
 const fixture = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31 + 7) % 251);
 const fixtureSha = createHash('sha256').update(fixture).digest('hex');
 const requests: { url: string; range: string | undefined }[] = [];

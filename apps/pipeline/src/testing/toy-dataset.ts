@@ -30,7 +30,7 @@ const toy: DatasetLib = {
   },
   *augment(puzzles, cfg, seed, split) {
     const rng = createRng(seed + (split === 'train' ? 1 : 2));
-    for (const [g, p] of puzzles.entries()) {
+    for (const [g, p] of puzzles.filter((q) => q.split === split).entries()) {
       const group: AugmentedPuzzle[] = [{ split, group: g, augIndex: 0, name: '', transform: '', examples: p.examples }];
       for (let a = 1; split === 'train' && a <= (cfg.num_aug as number); a++) {
         const perm = [0, ...Array.from(rng.permutation(9), (x) => x + 1)];
