@@ -296,15 +296,19 @@ function sh(arg: string): string {
 
 function reproduce(input: ReportInput): string {
   const sets = input.overrides.map((o) => ` --set ${sh(o)}`).join('');
+  const name = sh(input.configName);
   const lines = [
     ...(input.git ? [`git checkout ${input.git.commit}`] : []),
     'npm ci',
-    `npx nx run pipeline:report --config ${sh(input.configName)}${sets}`,
+    // Nx targets take only --config: overrides go through the trm CLI, which also runs the whole chain
+    sets ? `npm run trm -- report --config ${name}${sets}` : `npx nx run pipeline:report --config ${name}`,
   ];
   const caveat = input.git?.dirty ? ' The working tree had uncommitted changes when this report was written, so the commit alone may not reproduce it.' : '';
   return [
     section('9. Reproduce'),
-    `The report target runs the stages it depends on (fetch → augment → encode → train → evaluate) for the same config.${caveat}`,
+    (sets
+      ? 'This run had `--set` overrides, which the Nx targets do not pass on; the `trm` CLI applies them and runs the stages before the report (fetch → augment → encode → train → evaluate).'
+      : 'The report target runs the stages it depends on (fetch → augment → encode → train → evaluate) for the same config.') + caveat,
     '',
     codeBlock('sh', lines.join('\n')),
   ].join('\n');

@@ -45,7 +45,7 @@ describe('report of a sudoku-tiny run', () => {
     model.dispose();
     expect(md).toContain(`${n.model.toLocaleString('en-US')} (model) + ${n.puzzleEmb.toLocaleString('en-US')} (puzzle embeddings)`);
     expect(md).toContain('Sudoku-Extreme');
-    expect(md).toContain('npx nx run pipeline:report --config sudoku-tiny --set train.lr=0.002');
+    expect(md).toContain('npm run trm -- report --config sudoku-tiny --set train.lr=0.002');
   });
 
   it('draws sudoku grids through the dataset lib and the per-step predictions', () => {
