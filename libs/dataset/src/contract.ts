@@ -142,8 +142,11 @@ export interface DatasetLib {
   auxArtifacts?(puzzles: RawPuzzle[], augmented: { name: string; transform: string; split: string }[]): AuxArtifacts;
 
   renderText(grid: Grid): string;
-  /** an SVG document; `wrong` marks cells (same length as cells) in red */
-  renderSvg(grid: Grid, opts?: { wrong?: Uint8Array; title?: string; cellSize?: number }): string;
+  /**
+   * an SVG document; `wrong` marks cells (same length as cells) in red; `givens` (same length, non-zero = given)
+   * lets a lib draw the cells of the puzzle differently from the ones the model filled in
+   */
+  renderSvg(grid: Grid, opts?: { wrong?: Uint8Array; givens?: Uint8Array; title?: string; cellSize?: number }): string;
 
   /** task-specific metrics on top of exact/token accuracy (Maze: path validity; ARC: pass@K) */
   evaluate(preds: ExamplePrediction[], cfg: Record<string, unknown>, aux: AuxArtifacts | null): TaskEvaluation;
