@@ -64,5 +64,11 @@ describe('nx run pipeline:<stage>', () => {
     expect(fourth.cached).toEqual(['fetch']);
     expect(fourth.ran).toEqual(['augment', 'encode']);
     expect(fs.readFileSync(manifest, 'utf8')).not.toEqual(encodeManifest);
+
+    // --set reaches the CLI (and is part of the task hash)
+    const fifth = nx('run', 'pipeline:fetch', '--config', 'sudoku-tiny', '--set', 'fetch.test_size=4');
+    expect(fifth.ran).toEqual(['fetch']);
+    const fetched = JSON.parse(fs.readFileSync(path.join(ws, 'artifacts/sudoku-tiny/fetch/manifest.json'), 'utf8'));
+    expect(fetched.files['puzzles.arrow'].rows).toBe(24 + 4);
   });
 });
