@@ -204,10 +204,25 @@ export interface RunArtifacts {
   evaluate: OpenedStage;
 }
 
+/** Files the report cannot do without, per stage. */
+const REQUIRED: Record<'encode' | 'train' | 'evaluate', string[]> = {
+  encode: ['train.arrow', 'test.arrow'],
+  train: ['metrics.arrow'],
+  evaluate: ['metrics.json', 'predictions.arrow'],
+};
+
 /** Opens the encode, train and evaluate folders of a config (hashes were checked when the stage started). */
 export async function openRun(artifacts: string, config: string): Promise<RunArtifacts> {
   const stages = readStageRecords(artifacts, config);
-  const [encode, train, evaluate] = await Promise.all((['encode', 'train', 'evaluate'] as const).map((s) => openStage(artifacts, config, s, { verify: false })));
+  const [encode, train, evaluate] = await Promise.all((['encode', 'train', 'evaluate'] as const).map(async (s) => {
+    const opened = await openStage(artifacts, config, s, { verify: false });
+    const missing = REQUIRED[s].filter((f) => !opened.manifest.files[f]);
+    if (missing.length) {
+      throw new ArtifactError(`${opened.dir}: this ${s} artifact has no ${missing.join(', ')} (made by an older pipeline?); ` +
+        `rerun it: \`trm ${s} --config ${config} --force\``);
+    }
+    return opened;
+  }));
   return { stages, encode, train, evaluate };
 }
 

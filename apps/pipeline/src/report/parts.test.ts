@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMetric } from './build.ts';
+import { parseEvalMetrics } from './load.ts';
 import { downsample, MAX_POINTS, qHaltSpec } from './charts.ts';
 import { flatten, paramsDiff } from './diff.ts';
 import { countWrong, wrongCells } from './examples.ts';
@@ -25,6 +26,15 @@ describe('report parts', () => {
       { from: 0.5, to: 0.6, outcome: 'not solved', y0: 1, y1: 2 },
       { from: 0.9, to: 1, outcome: 'solved', y0: 0, y1: 1 },
     ]);
+  });
+
+  it('parseEvalMetrics names the field that is wrong and splits off the task metrics', () => {
+    const ok = { count: 4, exact_accuracy: 0.5, token_accuracy: 0.9, q_halt_accuracy: 1, mean_steps: 2, accuracy_per_step: [0.8, 0.9],
+      exact_accuracy_per_step: [0.25, 0.5], valid_path_rate: 0.5, task: { 'pass@2': 0.25 } };
+    expect(parseEvalMetrics(ok, 'm.json').task).toEqual({ valid_path_rate: 0.5, 'pass@2': 0.25 });
+    expect(() => parseEvalMetrics({ ...ok, token_accuracy: 'high' }, 'm.json')).toThrow('m.json: token_accuracy: expected a number, got "high"');
+    expect(() => parseEvalMetrics({ ...ok, accuracy_per_step: [0.1, null] }, 'm.json')).toThrow('m.json: accuracy_per_step[1]: expected a number, got null');
+    expect(() => parseEvalMetrics([], 'm.json')).toThrow('m.json: expected a JSON object of metrics');
   });
 
   it('wrongCells marks differing cells and cells outside the target', () => {

@@ -178,6 +178,23 @@ describe('report stage', () => {
     expect(JSON.parse(fs.readFileSync(path.join(res.dir, 'history.json'), 'utf8'))).toHaveLength(2);
   });
 
+  it('names the stage to rerun when an artifact lacks a file the report needs or was modified', async () => {
+    writeConfig('toy-broken', 1e-4);
+    fs.cpSync(path.join(artifacts, 'toy-report'), path.join(artifacts, 'toy-broken'), { recursive: true });
+    const ctx = await context('toy-broken');
+    const evalDir = stageDir(artifacts, 'toy-broken', 'evaluate');
+    await writeStage(evalDir, { ...key(ctx, 'evaluate', 'train') }, async (dir) => {
+      fs.writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ exact_accuracy: 1 }));
+    });
+    await expect(runReport(ctx)).rejects.toThrow(/has no predictions\.arrow .*trm evaluate --config toy-broken --force/);
+    await fakeEvaluate(ctx, 0.5);
+    const metrics = path.join(evalDir, 'metrics.json');
+    const good = JSON.parse(fs.readFileSync(metrics, 'utf8'));
+    fs.writeFileSync(metrics, JSON.stringify({ ...good, token_accuracy: 'high' }));
+    // the file no longer matches its manifest: the upstream check names it and the stage to rerun
+    await expect(runReport(ctx)).rejects.toThrow(/evaluate\/metrics\.json: .*manifest.*trm evaluate --config toy-broken/);
+  });
+
   it('--compare OTHER diffs params and metrics against another config, and names the stage it lacks', async () => {
     writeConfig('toy-other', 1e-3);
     fs.cpSync(path.join(artifacts, 'toy-report'), path.join(artifacts, 'toy-other'), { recursive: true });
