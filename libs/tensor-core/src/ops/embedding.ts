@@ -15,9 +15,10 @@ export function embedding(weight: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
       value: tf.gather(w, tf.tensor1d(ids, 'int32')),
       gradFunc: (dy: tf.Tensor) => {
         // one-hot built on the host (the wasm OneHot kernel writes int bits into float32 outputs)
-        const hot = new Float32Array(ids.length * vocab);
-        for (let i = 0; i < ids.length; i++) hot[i * vocab + ids[i]] = 1;
-        return tf.matMul(tf.tensor2d(hot, [ids.length, vocab]), dy as tf.Tensor2D, true, false); // [V, D]
+        // built transposed ([V, N]): a transposed matmul operand is slow on wasm
+        const hotT = new Float32Array(vocab * ids.length);
+        for (let i = 0; i < ids.length; i++) hotT[ids[i] * ids.length + i] = 1;
+        return tf.matMul(tf.tensor2d(hotT, [vocab, ids.length]), dy as tf.Tensor2D); // [V, D]
       },
     };
   });

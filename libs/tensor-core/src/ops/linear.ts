@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { matmulWeightT } from './matmul.ts';
 
 /** y = x W^T (+ b), W in torch layout [out, in]. x: [..., in] -> [..., out]. */
 export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
@@ -8,7 +9,7 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): t
     throw new Error(`linear: input last dim ${x.shape[x.shape.length - 1]} does not match weight [${out}, ${inF}]`);
   }
   const flat = tf.reshape(x, [-1, inF]); // [N, in]
-  let y: tf.Tensor = tf.matMul(flat, weight, false, true); // [N, out]
+  let y: tf.Tensor = matmulWeightT(flat as tf.Tensor2D, weight); // [N, out]
   if (bias) y = tf.add(y, bias);
   return tf.reshape(y, [...lead, out]);
 }

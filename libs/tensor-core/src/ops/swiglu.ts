@@ -30,10 +30,11 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x2, gu, dn] = args.slice(0, 3) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const save = args[3] as tf.GradSaveFunc;
+    // Weights are transposed explicitly (small); activations never are in the forward pass.
     const [g, u, y] = tf.tidy(() => {
-      const g = tf.matMul(x2, tf.slice(gu, [0, 0], [inner, w]), false, true); // [N, inner]
-      const u = tf.matMul(x2, tf.slice(gu, [inner, 0], [inner, w]), false, true); // [N, inner]
-      const y = tf.matMul(tf.mul(silu(g), u), dn, false, true); // [N, w]
+      const g = tf.matMul(x2, tf.transpose(tf.slice(gu, [0, 0], [inner, w]))); // [N, inner]
+      const u = tf.matMul(x2, tf.transpose(tf.slice(gu, [inner, 0], [inner, w]))); // [N, inner]
+      const y = tf.matMul(tf.mul(silu(g), u), tf.transpose(dn)); // [N, w]
       return [g, u, y];
     });
     save([x2, g, u]);
@@ -45,13 +46,15 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
           const sg = tf.sigmoid(gs);
           const s = tf.mul(gs, sg); // silu(g)
           const da = tf.matMul(dy as tf.Tensor2D, dn); // [N, inner]
-          const dDown = tf.matMul(dy as tf.Tensor2D, tf.mul(s, us), true, false); // [w, inner]
-          const du = tf.mul(da, s);
+          const dDown = tf.matMul(tf.transpose(dy) as tf.Tensor2D, tf.mul(s, us) as tf.Tensor2D); // [w, inner]
+          const du = tf.mul(da, s) as tf.Tensor2D;
           const dsilu = tf.mul(sg, tf.add(1, tf.mul(gs, tf.sub(1, sg))));
-          const dg = tf.mul(tf.mul(da, us), dsilu);
-          const dgu = tf.concat([dg, du], 1); // [N, 2*inner]
-          const dx = tf.matMul(dgu, gu); // [N, w]
-          const dGateUp = tf.matMul(dgu, xs, true, false); // [2*inner, w]
+          const dg = tf.mul(tf.mul(da, us), dsilu) as tf.Tensor2D;
+          const wg = tf.slice(gu, [0, 0], [inner, w]);
+          const wu = tf.slice(gu, [inner, 0], [inner, w]);
+          const dx = tf.add(tf.matMul(dg, wg), tf.matMul(du, wu)); // [N, w]
+          const xT = tf.transpose(xs) as tf.Tensor2D; // [w, N]
+          const dGateUp = tf.transpose(tf.concat([tf.matMul(xT, dg), tf.matMul(xT, du)], 1)); // [2*inner, w]
           return [dx, dGateUp, dDown];
         }),
     };
