@@ -45,6 +45,7 @@ describe('WorkerPool', () => {
     try {
       await expect(pool.call(0, 'crash')).rejects.toThrow('worker 0: asked to fail');
       await expect(pool.call(0, 'nope')).rejects.toThrow(/unknown worker request "nope"/);
+      expect(() => pool.allSync('crash', () => null)).toThrow(/worker 0: asked to fail/);
     } finally {
       await pool.close();
     }
@@ -55,5 +56,17 @@ describe('WorkerPool', () => {
     expect(resolveWorkerCount(3)).toBe(3);
     expect(() => resolveWorkerCount(0)).toThrow(/workers must be an integer >= 1/);
     expect(() => resolveWorkerCount(1.5)).toThrow(/got 1.5/);
+  });
+
+  it('a synchronous call fails at once when a worker exits instead of answering', async () => {
+    const pool = new WorkerPool(new URL('./testing/reduce-worker.ts', import.meta.url), 2, () => null);
+    try {
+      await pool.all('crash').catch(() => null); // both started
+      const t0 = Date.now();
+      expect(() => pool.allSync('exit', () => null)).toThrow(/worker 0 exited while running "exit"/);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -94,12 +94,13 @@ export class WorkerPool {
           if (reply.id !== id) throw new Error(`WorkerPool: worker ${rank} answered request ${reply.id}, expected ${id}`);
           return reply;
         }
-        // Wake up now and then to notice a worker that died without answering.
+        if (Atomics.load(this.signal, rank) === 2) throw new Error(`WorkerPool: worker ${rank} exited while running "${op}"`);
+        // Wake up now and then: a failure reported through events, or the overall deadline.
         if (Atomics.wait(this.signal, rank, 0, 1000) === 'timed-out') {
           if (this.failure) throw this.failure;
           if (Date.now() > deadline) throw new Error(`WorkerPool: worker ${rank} did not answer "${op}" within ${timeoutMs} ms`);
         }
-        Atomics.store(this.signal, rank, 0);
+        Atomics.compareExchange(this.signal, rank, 1, 0);
       }
     });
     return replies.map((reply, rank) => replyValue<T>(rank, reply));

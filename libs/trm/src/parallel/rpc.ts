@@ -18,7 +18,7 @@ export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok:
 /** What every pool worker receives as workerData. */
 export interface PoolWorkerData {
   rank: number;
-  /** the synchronous channel: replies go to `port`, then `signal[rank]` is set to 1 and notified */
+  /** the synchronous channel: replies go to `port`, then `signal[rank]` is set to 1 (2 = the worker exited) */
   port: MessagePort;
   signal: Int32Array;
   /** the pool user's data */
@@ -57,6 +57,12 @@ export function serveRequests(handlers: Handlers): void {
   const wd = workerData as PoolWorkerData | undefined;
   const port = parentPort;
   if (!port || !wd) throw new Error('serveRequests: must run inside a WorkerPool worker');
+  // A worker that dies (uncaught error, process.exit) marks its cell 2, so that a main thread blocked in a
+  // synchronous call notices at once instead of waiting for an answer that will never come.
+  process.on('exit', () => {
+    Atomics.store(wd.signal, wd.rank, 2);
+    Atomics.notify(wd.signal, wd.rank);
+  });
   let queue: Promise<void> = Promise.resolve();
   port.on('message', (request: Request) => {
     queue = queue.then(async () => {

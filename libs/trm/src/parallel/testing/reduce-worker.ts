@@ -16,4 +16,7 @@ serveRequests({
   crash() {
     throw new Error('asked to fail');
   },
+  exit() {
+    process.exit(3);
+  },
 });
