@@ -78,12 +78,15 @@ function writeCheckpoint(dir: string, step: number, state: TrainerState, metrics
   if (prev !== null && prev !== step) for (const f of [`state-${prev}.safetensors`, `state-${prev}.json`, `metrics-${prev}.json`]) fs.rmSync(path.join(dir, f), { force: true });
 }
 
-/** Warn when a GPU-sized run is about to start on a CPU backend. */
-function warnIfTooBig(ctx: StageContext, backend: string, totalFlops: number): void {
-  if (backend === 'tensorflow' || totalFlops < 1e15) return;
-  const smaller = `${ctx.config.dataset}-quick`;
-  const hint = fs.existsSync(path.join(ctx.root, 'configs', `${smaller}.json`)) ? `try --config ${smaller}` : 'try a smaller config (see `trm configs`)';
-  log(`train: WARNING: ${ctx.config.name} needs ~${formatFlops(totalFlops)}, a GPU-sized run, but the backend is ${backend} (CPU); ${hint}`);
+/** Above this many FLOPs a run is GPU-sized: days on 2 CPU cores at a few GFLOP/s. */
+export const GPU_SIZED_FLOPS = 1e15;
+
+/** The warning printed when a GPU-sized run is about to start on a CPU backend (cpu, wasm), or null. */
+export function gpuWarning(config: ResolvedConfig, root: string, backend: string, totalFlops: number): string | null {
+  if (backend === 'tensorflow' || totalFlops < GPU_SIZED_FLOPS) return null;
+  const smaller = [`${config.dataset}-quick`, `${config.dataset}-home`, `${config.dataset}-tiny`].find((c) => c !== config.name && fs.existsSync(path.join(root, 'configs', `${c}.json`)));
+  const hint = smaller ? `try --config ${smaller}` : 'try a smaller config (see `trm configs`)';
+  return `train: WARNING: ${config.name} needs ~${formatFlops(totalFlops)}, a GPU-sized run, but the backend is ${backend} (CPU); ${hint}`;
 }
 
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
@@ -107,7 +110,8 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const flops = flopsPerStep(arch, train.global_batch_size);
     const params = trainer.model.parameterCount();
     log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
-    warnIfTooBig(ctx, spec.backend!.name, flops * total);
+    const warning = gpuWarning(ctx.config, ctx.root, spec.backend!.name, flops * total);
+    if (warning) log(warning);
     if (resume) log(`train: resuming from the checkpoint at step ${resume.step} in ${partial}`);
 
     let stop: string | null = null;
