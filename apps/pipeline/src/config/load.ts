@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { FieldSchema, SectionSchema } from '@trm/dataset';
 import { archSchema, pipelineEvaluateSchema, reportSchema, runtimeSchema, trainAliases, trainSchema } from './sections.ts';
 import { ConfigError, checkSection, invalidConfig, parseSetValue } from './validate.ts';
-import { resolveDataset, type ResolvedDataset } from '../registry.ts';
+import { builtinDatasets, resolveDataset, type ResolvedDataset } from '../registry.ts';
 
 export type Section = Record<string, unknown>;
 
@@ -129,7 +129,7 @@ export async function loadConfig(name: string, opts: LoadOptions): Promise<{ con
   const { raw: merged, file } = loadRaw(name, opts.dir);
   const datasetOverride = (opts.sets ?? []).find((s) => s.startsWith('dataset='));
   const datasetName = datasetOverride ? datasetOverride.slice('dataset='.length) : merged.dataset;
-  if (typeof datasetName !== 'string' || !datasetName) throw new ConfigError(`${file}: dataset = ${JSON.stringify(datasetName)}: expected sudoku, maze, arc or a package/path implementing DatasetLib`);
+  if (typeof datasetName !== 'string' || !datasetName) throw new ConfigError(`${file}: dataset = ${JSON.stringify(datasetName)}: expected ${builtinDatasets().join(', ')} or a package/path implementing DatasetLib`);
   const dataset = await resolveDataset(datasetName, opts.root);
   const schemas = sectionSchemas(dataset);
   const raw = applySets(merged, opts.sets ?? [], schemas);
