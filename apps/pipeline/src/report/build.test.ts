@@ -111,6 +111,7 @@ describe('buildReport against the published numbers', () => {
     expect(out.markdown).toContain('| optimizer steps | 50 | 65,104 | 1/1,302 |');
     expect(out.markdown).toContain('| training examples (with augmentations) | 80 | 1,001,000 | 1/12,513 |');
     expect(out.markdown).toContain('| H_cycles | 2 | 3 | 0.67× |');
+    expect(out.markdown).toContain('| tokens per example (seq_len) | 16 | 81 | 0.2× |');
     expect(out.markdown).toMatch(/\| mixer \| mlp_t \| mlp_t \| same \|/);
     expect(out.markdown).toContain('arXiv 2510.04871');
   });

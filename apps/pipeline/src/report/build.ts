@@ -145,6 +145,7 @@ function scaleTable(input: ReportInput, p: PublishedRecipe): string {
     ['optimizer steps', t.steps || null, pubSteps],
     ['training puzzles (groups)', input.data.trainGroups, p.trainPuzzles],
     ['training examples (with augmentations)', input.data.trainExamples, pubExamples],
+    ['tokens per example (seq_len)', input.data.seqLen, p.seqLen],
     ['hidden_size', n(arch.hidden_size), p.arch.hidden_size],
     ['H_cycles', n(arch.H_cycles), p.arch.H_cycles],
     ['L_cycles', n(arch.L_cycles), p.arch.L_cycles],

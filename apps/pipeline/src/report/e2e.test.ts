@@ -45,6 +45,8 @@ describe('report of a sudoku-tiny run', () => {
     model.dispose();
     expect(md).toContain(`${n.model.toLocaleString('en-US')} (model) + ${n.puzzleEmb.toLocaleString('en-US')} (puzzle embeddings)`);
     expect(md).toContain('Sudoku-Extreme');
+    // 4x4 grids against the paper's 9x9
+    expect(md).toContain('| tokens per example (seq_len) | 16 | 81 | 0.2× |');
     expect(md).toContain('npm run trm -- report --config sudoku-tiny --set train.lr=0.002');
   });
 

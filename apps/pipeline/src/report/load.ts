@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { openArrowFile } from '../artifacts/arrow-table.ts';
 import { ArtifactError, STAGES, readManifest, stageDir, type StageName } from '../artifacts/manifest.ts';
 import { openStage, type OpenedStage } from '../artifacts/open-stage.ts';
-import type { EvalMetrics, ExampleView, StageRecord, TrainMetricRow } from './types.ts';
+import type { EvalMetrics, ExampleView, ReportInput, StageRecord, TrainMetricRow } from './types.ts';
 
 const UPSTREAM: StageName[] = STAGES.filter((s) => s !== 'report');
 
@@ -227,15 +227,12 @@ export async function openRun(artifacts: string, config: string): Promise<RunArt
 }
 
 /** Sizes from the encode stage: examples per split (manifest rows) and groups of the train split (`trm.dataset`). */
-export async function dataSizes(encode: OpenedStage): Promise<{ trainExamples: number | null; testExamples: number | null; trainGroups: number | null }> {
+export async function dataSizes(encode: OpenedStage): Promise<ReportInput['data']> {
   const rows = (f: string) => encode.manifest.files[f]?.rows ?? null;
-  let trainGroups: number | null = null;
-  const meta = (await encode.metadata('train.arrow'))['trm.dataset'];
-  if (meta) {
-    const g = (JSON.parse(meta) as { total_groups?: unknown }).total_groups;
-    if (typeof g === 'number') trainGroups = g;
-  }
-  return { trainExamples: rows('train.arrow'), testExamples: rows('test.arrow'), trainGroups };
+  const raw = (await encode.metadata('train.arrow'))['trm.dataset'];
+  const meta = raw ? (JSON.parse(raw) as { total_groups?: unknown; seq_len?: unknown }) : {};
+  const n = (v: unknown) => (typeof v === 'number' ? v : null);
+  return { trainExamples: rows('train.arrow'), testExamples: rows('test.arrow'), trainGroups: n(meta.total_groups), seqLen: n(meta.seq_len) };
 }
 
 export function evalMetricsOf(evaluate: OpenedStage): EvalMetrics {

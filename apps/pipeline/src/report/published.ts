@@ -16,6 +16,8 @@ export interface PublishedRecipe {
   /** original training puzzles, when the paper gives a count */
   trainPuzzles: number | null;
   augmentations: number | null;
+  /** tokens per example (spec section 1) */
+  seqLen: number;
 }
 
 const common = { L_layers: 2, hidden_size: 512 };
@@ -24,7 +26,7 @@ const trainSM = { epochs: 50000, global_batch_size: 768, lr: 1e-4, weight_decay:
 const SUDOKU_MLP: PublishedRecipe = {
   task: 'Sudoku-Extreme', variant: 'mlp_t, no positional encoding', metric: 'exact_accuracy', value: 0.874,
   arch: { mlp_t: true, pos_encodings: 'none', H_cycles: 3, L_cycles: 6, ...common }, train: trainSM,
-  data: '1k puzzles x 1000 augmentations', trainPuzzles: 1000, augmentations: 1000,
+  data: '1k puzzles x 1000 augmentations', trainPuzzles: 1000, augmentations: 1000, seqLen: 81,
 };
 const SUDOKU_ATT: PublishedRecipe = {
   ...SUDOKU_MLP, variant: 'attention', value: 0.747,
@@ -33,13 +35,13 @@ const SUDOKU_ATT: PublishedRecipe = {
 const MAZE: PublishedRecipe = {
   task: 'Maze-Hard 30x30', variant: 'attention, rope', metric: 'exact_accuracy', value: 0.853,
   arch: { mlp_t: false, pos_encodings: 'rope', H_cycles: 3, L_cycles: 4, ...common }, train: trainSM,
-  data: '1k mazes', trainPuzzles: 1000, augmentations: null,
+  data: '1k mazes', trainPuzzles: 1000, augmentations: null, seqLen: 900,
 };
 const ARC_TRAIN = { epochs: 100000, global_batch_size: 768, lr: 1e-4, weight_decay: 0.1, ema: true };
 const ARC1: PublishedRecipe = {
   task: 'ARC-AGI-1', variant: 'attention, rope', metric: 'pass@2', value: 0.446,
   arch: { mlp_t: false, pos_encodings: 'rope', H_cycles: 3, L_cycles: 4, ...common }, train: ARC_TRAIN,
-  data: 'ARC-AGI-1/2 + ConceptARC, up to 1000 augmentations per task', trainPuzzles: null, augmentations: 1000,
+  data: 'ARC-AGI-1/2 + ConceptARC, up to 1000 augmentations per task', trainPuzzles: null, augmentations: 1000, seqLen: 900,
 };
 const ARC2: PublishedRecipe = { ...ARC1, task: 'ARC-AGI-2', value: 0.078 };
 

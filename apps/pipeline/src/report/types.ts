@@ -82,7 +82,7 @@ export interface ReportInput {
   backend: { name: string; version: string | null } | null;
   params: { model: number; puzzleEmb: number } | null;
   /** encoded data sizes: examples per split and groups (original puzzles) in the train split */
-  data: { trainExamples: number | null; testExamples: number | null; trainGroups: number | null };
+  data: { trainExamples: number | null; testExamples: number | null; trainGroups: number | null; seqLen: number | null };
   stages: StageRecord[];
   /** time spent in optimizer steps and how many steps ran in it (excluding setup and steps resumed from a checkpoint) */
   training: { seconds: number | null; steps: number | null };

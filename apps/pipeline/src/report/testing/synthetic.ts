@@ -46,7 +46,7 @@ export function syntheticInput(opts: { trainSteps?: number; examples?: number } 
     git: { commit: '0123456789abcdef0123456789abcdef01234567', recorded: true, dirty: false },
     backend: { name: 'cpu', version: '4.22.0' },
     params: { model: 123456, puzzleEmb: 0 },
-    data: { trainExamples: 80, testExamples: 3, trainGroups: 8 },
+    data: { trainExamples: 80, testExamples: 3, trainGroups: 8, seqLen: 16 },
     stages: ['fetch', 'augment', 'encode', 'train', 'evaluate'].map((stage, i) => ({
       stage, manifestHash: `${i}`.repeat(64), configHash: 'c'.repeat(64), code: 'd'.repeat(64),
       backend: stage === 'train' ? 'cpu' : null, files: { [`${stage}.arrow`]: { sha256: 'e'.repeat(64), rows: 10 * (i + 1) } },
