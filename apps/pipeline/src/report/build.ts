@@ -25,7 +25,7 @@ function count(v: number | null): string {
 
 function gitCell(g: ReportInput['git']): string {
   if (!g) return 'n/a (not a git checkout)';
-  const origin = g.recorded ? 'recorded by the train stage' : 'HEAD when this report was written (the train stage recorded none)';
+  const origin = g.recorded ? 'recorded by the train stage' : 'HEAD when this report was written; the train stage recorded no commit';
   const dirty = g.dirty ? '; tracked files had uncommitted changes' : g.dirty === null ? '' : '; clean';
   return `${code(g.commit)} (${origin}${dirty})`;
 }
@@ -99,7 +99,7 @@ function runSummary(input: ReportInput): string {
   ]);
   return [
     section('1. Run summary'),
-    table(['run', ''], rows),
+    table(['field', 'value'], rows),
     '',
     `Artifacts (${code(`artifacts/${input.configName}/<stage>/manifest.json`)}; hashes are sha256, shortened):`,
     '',

@@ -149,7 +149,7 @@ describe('report stage', () => {
     // the run summary reads the train artifacts: header parameter counts, backend, time
     expect(md).toContain('352 (model) + 16 (puzzle embeddings)');
     // train/run.json records no commit here: the report says it shows HEAD
-    expect(md).toMatch(/`[0-9a-f]{40}` \(HEAD when this report was written \(the train stage recorded none\)/);
+    expect(md).toMatch(/`[0-9a-f]{40}` \(HEAD when this report was written; the train stage recorded no commit/);
     expect(md).toContain('cpu 4.22.0');
     expect(md).toContain('2.00 steps/s');
     expect(md).toMatch(/\| exact accuracy \| 50\.0% \|/);
