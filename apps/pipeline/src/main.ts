@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `trm`: the command line of the pipeline. Every stage reads configs/<name>.json and writes
 // artifacts/<config>/<stage>/; see `trm <command> --help`.
+import * as fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { listConfigs, loadConfig } from './config/load.ts';
 import { ConfigError } from './config/validate.ts';
@@ -86,5 +88,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) process.exitCode = await main(process.argv);
+const isMain = !!process.argv[1] && fs.existsSync(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
+if (isMain) {
+  // `trm inspect ... | head` closes stdout early: not an error
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  process.exitCode = await main(process.argv);
+}
