@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { countParams, gitInfo, trainingTime } from './load.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-report-load-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function dir(name: string, run?: Record<string, unknown>): string {
+  const d = path.join(tmp, name);
+  fs.mkdirSync(d);
+  if (run) fs.writeFileSync(path.join(d, 'run.json'), JSON.stringify(run));
+  return d;
+}
+
+describe('report loaders', () => {
+  it('gitInfo prefers the commit the train stage recorded', () => {
+    const d = dir('recorded', { git: 'abc123', gitDirty: true });
+    expect(gitInfo(d, tmp)).toEqual({ commit: 'abc123', recorded: true, dirty: true });
+  });
+
+  it('gitInfo falls back to HEAD of the repository, and to null outside git', () => {
+    const d = dir('none', { seconds: 1 });
+    const head = gitInfo(d, process.cwd());
+    expect(head?.recorded).toBe(false);
+    expect(head?.commit).toMatch(/^[0-9a-f]{40}$/);
+    // tmp is outside any repository
+    expect(gitInfo(d, tmp)).toBeNull();
+  });
+
+  it('trainingTime counts only the steps run after a resume', () => {
+    expect(trainingTime(dir('resumed', { steps: 100, resumedFrom: 40, secondsTraining: 30 }), 100)).toEqual({ seconds: 30, steps: 60 });
+    expect(trainingTime(dir('old', { seconds: 12 }), 8)).toEqual({ seconds: 12, steps: 8 });
+    expect(trainingTime(dir('missing'), 8)).toEqual({ seconds: null, steps: null });
+  });
+
+  it('countParams reads shapes from the safetensors header: puzzle embeddings apart, H_init/L_init left out', () => {
+    const header = JSON.stringify({
+      __metadata__: { format: 'pt' },
+      'model.inner.lm_head.weight': { dtype: 'F32', shape: [11, 16], data_offsets: [0, 704] },
+      '_orig_mod.model.inner.H_init': { dtype: 'F32', shape: [16], data_offsets: [704, 768] },
+      'model.inner.L_init': { dtype: 'F32', shape: [16], data_offsets: [768, 832] },
+      'model.inner.puzzle_emb.weights': { dtype: 'F32', shape: [3, 16], data_offsets: [832, 1024] },
+    });
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    const f = path.join(tmp, 'model.safetensors');
+    fs.writeFileSync(f, Buffer.concat([len, Buffer.from(header), Buffer.alloc(1024)]));
+    expect(countParams(f)).toEqual({ model: 176, puzzleEmb: 48 });
+    fs.writeFileSync(f, Buffer.alloc(8, 0xff));
+    expect(() => countParams(f)).toThrow(/bad safetensors header length/);
+  });
+});
