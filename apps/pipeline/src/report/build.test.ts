@@ -103,6 +103,7 @@ describe('buildReport against the published numbers', () => {
       config: { ...base.config, arch: { ...(base.config.arch as object), mlp_t: true } },
     });
     expect(out.markdown).toContain('**A home-scale run, not a reproduction.**');
+    expect(out.markdown).toContain('This run trained 50 optimizer steps at batch 8 (configured for 5 epochs) on 80 training examples with a 123,456-parameter model.');
     expect(out.markdown).toMatch(/\| exact accuracy \| 33\.3% \| 87\.4% \(Sudoku-Extreme, mlp_t, no positional encoding\) \|/);
     expect(out.markdown).toContain('Also published: Sudoku-Extreme (attention) 74.7% exact_accuracy.');
     expect(out.markdown).toContain('| epochs | 5 | 50,000 | 1/10,000 |');

@@ -68,13 +68,13 @@ function trainSummary(input: ReportInput) {
 
 function headline(input: ReportInput, recipes: PublishedRecipe[]): string {
   const t = trainSummary(input);
-  const ours = `${count(t.epochsConfigured)} epochs at batch ${count(t.batch)} on ${count(input.data.trainExamples)} training examples` +
-    (input.params ? ` with a ${count(input.params.model)}-parameter model` : '');
+  const ours = `${count(t.steps)} optimizer steps at batch ${count(t.batch)} (configured for ${count(t.epochsConfigured)} epochs) ` +
+    `on ${count(input.data.trainExamples)} training examples` + (input.params ? ` with a ${count(input.params.model)}-parameter model` : '');
   if (!recipes.length) {
-    return `> **A home-scale run.** It trained for ${ours}. There is no published TRM result for dataset ${code(input.dataset.name)}.`;
+    return `> **A home-scale run.** It trained ${ours}. There is no published TRM result for dataset ${code(input.dataset.name)}.`;
   }
   const p = recipes[0];
-  return `> **A home-scale run, not a reproduction.** This run trained for ${ours}. The published ${p.task} recipe ` +
+  return `> **A home-scale run, not a reproduction.** This run trained ${ours}. The published ${p.task} recipe ` +
     `(${PAPER}) trains ${count(p.train.epochs)} epochs at batch ${p.train.global_batch_size} on ${p.data} with ` +
     `hidden size ${p.arch.hidden_size}, and reports ${pct(p.value)} (${p.metric}). Read the numbers below with that in mind.`;
 }
