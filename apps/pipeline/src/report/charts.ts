@@ -60,7 +60,10 @@ function lineSpec(opts: {
   points?: boolean; xInteger?: boolean;
 }): Spec {
   const y: Record<string, unknown> = { field: 'value', type: 'quantitative', title: opts.yTitle };
-  if (opts.logY) y.scale = { type: 'log' };
+  if (opts.logY) {
+    y.scale = { type: 'log' };
+    y.axis = { tickCount: 6, format: '~g' };
+  }
   else if (opts.yDomain) y.scale = { domain: opts.yDomain };
   const x: Record<string, unknown> = { field: 'x', type: 'quantitative', title: opts.xTitle };
   if (opts.xInteger) {
