@@ -4,6 +4,8 @@
 //                             full training steps (createParallelTrainer) for peer.json configs a, b, d, e with
 //                             1 and 2 workers (target: 2 workers >= 1.8x one worker), with peak RSS
 // Every training measurement runs in its own Node process (RSS of a fresh process; worker threads count in it).
+// `extra.cpu_s_step` is the CPU time of the whole process (all threads) per step: on a busy machine, where wall
+// times say little, equal CPU per step for 1 and 2 workers shows that the split adds no work.
 // Options (`--set`): configs=["a","b"], workers=[1,2], steps=2 (timed, median), warmup=1, backend=wasm,
 // matmul_n=512, matmul_reps=20, batch=<override of the peer batch, for smoke runs>. `--quick`: config b only,
 // 1 timed step.
@@ -113,18 +115,23 @@ async function measure(id: string, workers: number, steps: number, warmup: numbe
   let peak = rssMb();
   const times: number[] = [];
   const overheads: number[] = [];
+  const cpuSeconds: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
+    const c0 = process.cpuUsage();
     const s0 = performance.now();
     trainer.step();
     const ms = performance.now() - s0;
+    const cpu = process.cpuUsage(c0);
     peak = Math.max(peak, rssMb());
     // everything but the slowest worker's model time: dispatch, weight and gradient copies, optimizer, EMA
     const overhead = ms - Math.max(...model.lastTimings!.computeMs);
     if (i >= warmup) {
       times.push(ms);
       overheads.push(overhead);
+      cpuSeconds.push((cpu.user + cpu.system) / 1e6);
     }
-    log(`  ${id} w${workers} ${i < warmup ? 'warm-up' : 'step'} ${ms.toFixed(0)} ms (workers ${model.lastTimings!.computeMs.map((t) => t.toFixed(0)).join('/')} ms)`);
+    const workerMs = model.lastTimings!.computeMs.map((t) => t.toFixed(0)).join('/');
+    log(`  ${id} w${workers} ${i < warmup ? 'warm-up' : 'step'} ${ms.toFixed(0)} ms (workers ${workerMs} ms, process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s)`);
   }
   trainer.dispose();
   const ms = median(times);
@@ -133,7 +140,7 @@ async function measure(id: string, workers: number, steps: number, warmup: numbe
     unit: 'samples/s',
     value: batch / (ms / 1000),
     peak_rss_mb: peak,
-    extra: { config: id, workers, backend: info.name, batch, ms_step: ms, step_ms: times, overhead_ms: median(overheads), start_ms: startMs, gflops: trainStepFlops(arch, batch) / 1e9 / (ms / 1000) },
+    extra: { config: id, workers, backend: info.name, batch, ms_step: ms, step_ms: times, overhead_ms: median(overheads), cpu_s_step: median(cpuSeconds), start_ms: startMs, gflops: trainStepFlops(arch, batch) / 1e9 / (ms / 1000) },
   };
 }
 
@@ -194,6 +201,11 @@ export async function run(opts: ScalingOptions = {}): Promise<BenchResult[]> {
     const two = byWorkers.get(2)?.value;
     if (one !== undefined && two !== undefined) {
       results.push({ name: `scaling/${id}/speedup_w2`, unit: 'x', value: two / one, extra: { config: id, target: TARGET_SPEEDUP_2W, peer_speedup_2t: peer1 && peer2 ? peer2 / peer1 : null } });
+      const cpu = (w: number) => byWorkers.get(w)?.extra?.cpu_s_step as number | undefined;
+      if (cpu(1) !== undefined && cpu(2) !== undefined) {
+        const note = 'process CPU seconds per step, 2 workers / 1 worker: 1.0 = the split adds no work (load-independent)';
+        results.push({ name: `scaling/${id}/cpu_per_step_ratio_w2`, unit: 'x', value: cpu(2)! / cpu(1)!, extra: { config: id, note } });
+      }
     }
   }
   return results;
