@@ -14,6 +14,7 @@ export const schema: { fetch: SectionSchema; augment: SectionSchema; encode: Sec
     train_size: { type: 'integer', description: 'generator: train puzzles', default: 1000, min: 0 },
     test_size: { type: 'integer', description: 'generator: test puzzles', default: 100, min: 0 },
     min_rating: { type: 'integer', description: 'keep puzzles whose rating (solver backtracks; for Sudoku-Extreme the tdoku rating) is at least this; generator and CSV files with a rating column', default: 0, min: 0 },
+    max_blanks: { type: 'integer', description: 'generator: stop removing givens once a puzzle has this many blanks (easier, non-minimal puzzles; default: remove until minimal)', min: 1, optional: true },
     max_attempts: { type: 'integer', description: 'generator: give up after this many generated puzzles (default 100 x wanted + 1000)', min: 1, optional: true },
     repo: { type: 'string', description: 'huggingface: dataset repository', default: 'sapientinc/sudoku-extreme' },
     train_files: { type: 'array', items: { type: 'string', description: 'path' }, description: 'csv/tdoku: train files (paths relative to the repo root)', default: [] },
@@ -39,6 +40,7 @@ export interface FetchConfig {
   trainSize: number;
   testSize: number;
   minRating: number;
+  maxBlanks: number | undefined;
   maxAttempts: number | undefined;
   repo: string;
   trainFiles: string[];
@@ -81,6 +83,7 @@ export function readFetchConfig(cfg: Record<string, unknown>): FetchConfig {
     trainSize: int(cfg, 'fetch', 'train_size', 1000, 0)!,
     testSize: int(cfg, 'fetch', 'test_size', 100, 0)!,
     minRating: int(cfg, 'fetch', 'min_rating', 0, 0)!,
+    maxBlanks: int(cfg, 'fetch', 'max_blanks', undefined, 1),
     maxAttempts: int(cfg, 'fetch', 'max_attempts', undefined, 1),
     repo,
     trainFiles: files(cfg, 'train_files'),

@@ -25,7 +25,7 @@ function fromGenerator(cfg: FetchConfig, spec: BoardSpec): Splits {
   const seen = new CanonicalSet(spec);
   const out: Splits = { train: [], test: [] };
   let attempts = 0;
-  const stream = generatePuzzles(spec, cfg.seed, 0);
+  const stream = generatePuzzles(spec, cfg.seed, 0, cfg.maxBlanks);
   while (out.train.length + out.test.length < wanted) {
     if (attempts >= maxAttempts) {
       throw new Error(

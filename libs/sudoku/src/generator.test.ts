@@ -30,6 +30,21 @@ describe('generator', () => {
     }
   });
 
+  it('max_blanks stops the removal early: unique solution, that many blanks, the same solution grids', () => {
+    const spec = boardSpec(6);
+    const capped = generatePuzzles(spec, 3, 0, 12);
+    const minimal = generatePuzzles(spec, 3);
+    for (let k = 0; k < 10; k++) {
+      const p = capped.next().value!;
+      const q = minimal.next().value!;
+      expect(p.puzzle.filter((d) => d === 0).length).toBe(12);
+      expect(q.puzzle.filter((d) => d === 0).length).toBeGreaterThan(12);
+      expect(Array.from(p.solution)).toEqual(Array.from(q.solution));
+      expect(respectsGivens(p.puzzle, p.solution)).toBe(true);
+      expect(solve(p.puzzle, spec, 2).count).toBe(1);
+    }
+  });
+
   it('is deterministic for a seed and differs across seeds', () => {
     const spec = boardSpec(9);
     const take = (seed: number): string[] => {
