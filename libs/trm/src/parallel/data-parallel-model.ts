@@ -149,6 +149,8 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
         loadCarry,
         steps: carry.steps.slice(a, b),
         halted: carry.halted.slice(a, b),
+        // Both get the rows' effective local ids: a carried row keeps its example and ignores the batch row, so
+        // the batch row's id only has to be a valid slot; a halted row takes the batch row and its id.
         carried: rowsOf(carry.data, ranges[k], S, ids),
         batch: rowsOf(batch, ranges[k], S, ids),
         puzzleRows: puzzleRows(locals[k].unique),
@@ -159,9 +161,10 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     const toGlobal = (ids: Int32Array, k: number) => Int32Array.from(ids, (i) => locals[k].unique[i]);
     const metrics = Object.fromEntries(METRIC_KEYS.map((key) => [key, replies.reduce((acc, r) => acc + r.metrics[key], 0)])) as unknown as StepMetrics;
     const halted = concat(replies.map((r) => r.halted), (n) => new Uint8Array(n));
+    // copies: a backend may keep the array it is given (cpu does), and the workers rewrite zH/zL every call
     const next: Carry = {
-      zH: tf.tensor3d(zs.zH, [B, L, D]),
-      zL: tf.tensor3d(zs.zL, [B, L, D]),
+      zH: tf.tensor3d(zs.zH.slice(), [B, L, D]),
+      zL: tf.tensor3d(zs.zL.slice(), [B, L, D]),
       steps: concat(replies.map((r) => r.steps), (n) => new Int32Array(n)),
       halted,
       data: {

@@ -38,7 +38,8 @@ export function createReplica(cfg: ReplicaArgs): Replica {
   const loadWeights = (m: TrmModel) => {
     tf.tidy(() => {
       for (const slot of layout.slots) {
-        m.params.get(slot.name)!.assign(tf.tensor(weights.subarray(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+        // slice(): a backend may keep the array it is given (cpu does); the main thread rewrites `weights`
+        m.params.get(slot.name)!.assign(tf.tensor(weights.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
       }
     });
   };
@@ -60,8 +61,8 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     }
     if (carry) disposeCarry(carry);
     carry = {
-      zH: tf.tensor3d(zSlice(args.zH, args.range), [rows, L, D]),
-      zL: tf.tensor3d(zSlice(args.zL, args.range), [rows, L, D]),
+      zH: tf.tensor3d(zSlice(args.zH, args.range).slice(), [rows, L, D]),
+      zL: tf.tensor3d(zSlice(args.zL, args.range).slice(), [rows, L, D]),
       steps: args.steps,
       halted: args.halted,
       data: args.carried,
