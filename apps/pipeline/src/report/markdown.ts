@@ -62,3 +62,13 @@ export function duration(seconds: number | null): string {
   if (m < 60) return `${m} min ${Math.round(seconds - 60 * m)} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+/** Integers with thousands separators (50,000), other numbers compact. */
+export function count(v: number | null): string {
+  return v !== null && Number.isInteger(v) ? v.toLocaleString('en-US') : num(v);
+}
+
+/** A hash shortened to `n` characters, as code. */
+export function short(hash: string | null | undefined, n = 12): string {
+  return hash ? code(hash.slice(0, n)) : 'n/a';
+}

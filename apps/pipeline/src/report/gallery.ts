@@ -1,0 +1,37 @@
+// Example grids (input, prediction, target) and the prediction after each supervision step.
+import type { DrawnExample } from './examples.ts';
+import { codeBlock, details, image, table } from './markdown.ts';
+import type { ReportInput } from './types.ts';
+
+const TRAJECTORY_COLUMNS = 8;
+
+export function exampleBlock(d: DrawnExample, input: ReportInput): string {
+  const status = d.view.correct ? 'solved' : `${d.wrong} wrong cell${d.wrong === 1 ? '' : 's'}`;
+  return [
+    `### Test example ${d.view.index} (group ${d.view.group}): ${status}`,
+    '',
+    `q_halt logit ${d.view.qHalt.toFixed(2)} (${d.view.qHalt >= 0 ? 'confident' : 'not confident'}), ${d.view.steps} supervision steps. Wrong cells are marked in red.`,
+    '',
+    table(['input', 'prediction', 'target'], [[
+      image(`input ${d.view.index}`, d.images.input), image(`prediction ${d.view.index}`, d.images.pred), image(`target ${d.view.index}`, d.images.target),
+    ]], ['c', 'c', 'c']),
+    '',
+    details('As text', ['input', 'prediction', 'target'].map((k, i) =>
+      `${k}:\n\n${codeBlock('text', input.dataset.renderText([d.input, d.pred, d.target][i]))}`).join('\n\n')),
+  ].join('\n');
+}
+
+export function trajectoryBlock(d: DrawnExample): string {
+  const out = [`### Test example ${d.view.index}: prediction after each supervision step`, ''];
+  const firstRight = d.steps.findIndex((s) => s.wrong === 0);
+  out.push(firstRight >= 0 ? `First fully correct after step ${firstRight + 1}.` : 'Not fully correct at any step.', '');
+  for (let lo = 0; lo < d.steps.length; lo += TRAJECTORY_COLUMNS) {
+    const chunk = d.steps.slice(lo, lo + TRAJECTORY_COLUMNS);
+    out.push(table(
+      chunk.map((s, j) => `step ${lo + j + 1}: ${s.wrong} wrong`),
+      [chunk.map((s, j) => image(`step ${lo + j + 1}`, s.image))],
+      chunk.map(() => 'c'),
+    ), '');
+  }
+  return out.join('\n').trimEnd();
+}

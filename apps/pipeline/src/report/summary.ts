@@ -1,0 +1,135 @@
+// Run summary, results beside the published numbers, and the scale of this run against the paper's recipe.
+import { scalarMetrics } from './diff.ts';
+import { code, codeBlock, count, details, duration, esc, num, pct, short, table } from './markdown.ts';
+import { PAPER, type PublishedRecipe } from './published.ts';
+import { obj, section } from './sections.ts';
+import type { ReportInput } from './types.ts';
+
+export function gitCell(g: ReportInput['git']): string {
+  if (!g) return 'n/a (not a git checkout)';
+  const origin = g.recorded ? 'recorded by the train stage' : 'HEAD when this report was written; the train stage recorded no commit';
+  const dirty = g.dirty ? '; tracked files had uncommitted changes' : g.dirty === null ? '' : '; clean';
+  return `${code(g.commit)} (${origin}${dirty})`;
+}
+
+/** Format a metric value: rates (accuracy, pass@K, *_rate, valid/optimal shares) as percentages, the rest as numbers. */
+export function formatMetric(key: string, v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return 'n/a';
+  const rate = /acc|rate|pass|valid|optimal|fraction|share/i.test(key) && !/steps|count|excess|loss/i.test(key);
+  return rate && v >= 0 && v <= 1 ? pct(v) : num(v);
+}
+
+/** `pass_at_2`, `pass@2`, `Pass@2` compare equal. */
+function metricKey(k: string): string {
+  return k.toLowerCase().replace(/_at_/g, '@');
+}
+
+export function trainSummary(input: ReportInput) {
+  const rows = input.trainMetrics;
+  const train = obj(input.config.train);
+  const trainStage = input.stages.find((s) => s.stage === 'train');
+  const wall = trainStage?.wallSeconds ?? null;
+  const steps = rows.length ? rows[rows.length - 1].step : 0;
+  const epochs = rows.length ? rows[rows.length - 1].epoch : null;
+  const { seconds, steps: timed } = input.training;
+  return {
+    steps, epochs, wall,
+    stepsPerSecond: seconds && seconds > 0 && timed ? timed / seconds : null,
+    epochsConfigured: typeof train.epochs === 'number' ? train.epochs : null,
+    batch: typeof train.global_batch_size === 'number' ? train.global_batch_size : null,
+  };
+}
+
+export function headline(input: ReportInput, recipes: PublishedRecipe[]): string {
+  const t = trainSummary(input);
+  const ours = `${count(t.steps)} optimizer steps at batch ${count(t.batch)} (configured for ${count(t.epochsConfigured)} epochs) ` +
+    `on ${count(input.data.trainExamples)} training examples` + (input.params ? ` with a ${count(input.params.model)}-parameter model` : '');
+  if (!recipes.length) {
+    return `> **A home-scale run.** It trained ${ours}. There is no published TRM result for dataset ${code(input.dataset.name)}.`;
+  }
+  const p = recipes[0];
+  return `> **A home-scale run, not a reproduction.** This run trained ${ours}. The published ${p.task} recipe ` +
+    `(${PAPER}) trains ${count(p.train.epochs)} epochs at batch ${p.train.global_batch_size} on ${p.data} with ` +
+    `hidden size ${p.arch.hidden_size}, and reports ${pct(p.value)} (${p.metric}). Read the numbers below with that in mind.`;
+}
+
+export function runSummary(input: ReportInput): string {
+  const t = trainSummary(input);
+  const cfgDescription = typeof input.config.description === 'string' ? ` — ${esc(input.config.description)}` : '';
+  const rows: string[][] = [
+    ['Config', `${code(input.configName)}${cfgDescription}`],
+    ['Dataset', `${code(input.dataset.name)} — ${esc(input.dataset.description)}`],
+    ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}` : 'n/a'],
+    ['Git commit', gitCell(input.git)],
+    ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],
+    ['Data', `${count(input.data.trainExamples)} train examples in ${count(input.data.trainGroups)} groups; ${count(input.data.testExamples)} test examples`],
+    ['Training', `${count(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); stage wall time ${duration(t.wall)}; ` +
+      `${t.stepsPerSecond === null ? 'n/a' : t.stepsPerSecond.toFixed(2)} steps/s` +
+      (input.training.seconds === null ? '' : ` (${num(input.training.steps)} steps in ${duration(input.training.seconds)} of training)`)],
+  ];
+  const stageRows = input.stages.map((s) => [
+    s.stage, duration(s.wallSeconds), short(s.manifestHash), short(s.configHash), short(s.code),
+    Object.entries(s.files).map(([f, v]) => `${code(f)} ${short(v.sha256, 8)}${v.rows === undefined ? '' : ` (${num(v.rows)} rows)`}`).join('<br>') || '—',
+  ]);
+  return [
+    section('1. Run summary'),
+    table(['field', 'value'], rows),
+    '',
+    `Artifacts (${code(`artifacts/${input.configName}/<stage>/manifest.json`)}; hashes are sha256, shortened):`,
+    '',
+    table(['stage', 'wall time', 'manifest', 'config hash', 'code', 'files'], stageRows, ['l', 'r', 'l', 'l', 'l', 'l']),
+    '',
+    details('Resolved config', codeBlock('json', JSON.stringify(input.config, null, 2))),
+  ].join('\n');
+}
+
+export function results(input: ReportInput, recipes: PublishedRecipe[]): string {
+  const m = input.evalMetrics;
+  const main = recipes[0];
+  const publishedCell = (key: string) => {
+    if (!main || metricKey(main.metric) !== metricKey(key)) return '—';
+    return `${pct(main.value)} (${main.task}, ${main.variant})`;
+  };
+  const labels: Record<string, string> = {
+    exact_accuracy: 'exact accuracy', token_accuracy: 'token accuracy', q_halt_accuracy: 'q_halt accuracy', mean_steps: 'mean steps',
+  };
+  const rows = Object.entries(scalarMetrics(m)).map(([k, v]) => [labels[k] ?? code(k), formatMetric(k, v), publishedCell(k)]);
+  const out = [section('2. Results'), table(['test metric', 'this run', `published (${PAPER})`], rows, ['l', 'r', 'l'])];
+  if (recipes.length > 1) {
+    out.push('', 'Also published: ' + recipes.slice(1).map((r) => `${r.task} (${r.variant}) ${pct(r.value)} ${r.metric}`).join('; ') + '.');
+  }
+  if (main) out.push('', scaleTable(input, main));
+  return out.join('\n');
+}
+
+function scaleTable(input: ReportInput, p: PublishedRecipe): string {
+  const t = trainSummary(input);
+  const arch = obj(input.config.arch);
+  const ratio = (ours: number | null, theirs: number | null) => {
+    if (ours === null || theirs === null || theirs === 0 || ours === 0) return '—';
+    const r = ours / theirs;
+    return r >= 0.1 ? `${Number(r.toPrecision(2))}×` : `1/${Math.round(1 / r).toLocaleString('en-US')}`;
+  };
+  const pubExamples = p.trainPuzzles !== null ? p.trainPuzzles * ((p.augmentations ?? 0) + 1) : null;
+  const pubSteps = p.trainPuzzles !== null ? Math.floor((p.train.epochs * p.trainPuzzles) / p.train.global_batch_size) : null;
+  const n = (v: unknown) => (typeof v === 'number' ? v : null);
+  const rows: [string, number | null, number | null][] = [
+    ['epochs', t.epochsConfigured, p.train.epochs],
+    ['global batch size', t.batch, p.train.global_batch_size],
+    ['optimizer steps', t.steps || null, pubSteps],
+    ['training puzzles (groups)', input.data.trainGroups, p.trainPuzzles],
+    ['training examples (with augmentations)', input.data.trainExamples, pubExamples],
+    ['tokens per example (seq_len)', input.data.seqLen, p.seqLen],
+    ['hidden_size', n(arch.hidden_size), p.arch.hidden_size],
+    ['H_cycles', n(arch.H_cycles), p.arch.H_cycles],
+    ['L_cycles', n(arch.L_cycles), p.arch.L_cycles],
+    ['L_layers', n(arch.L_layers), p.arch.L_layers],
+  ];
+  const body = rows.map(([k, ours, theirs]) => [k, count(ours), count(theirs), ratio(ours, theirs)]);
+  body.push(['mixer', arch.mlp_t === true ? 'mlp_t' : 'attention', p.arch.mlp_t ? 'mlp_t' : 'attention', arch.mlp_t === p.arch.mlp_t ? 'same' : 'differs']);
+  return [
+    `Scale of this run against the published ${p.task} recipe (${PAPER}, recipe table; published optimizer steps = epochs × puzzles / batch):`,
+    '',
+    table(['', 'this run', 'published', 'this / published'], body, ['l', 'r', 'r', 'r']),
+  ].join('\n');
+}
