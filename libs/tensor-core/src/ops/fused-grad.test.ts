@@ -42,3 +42,16 @@ describe('fused gradients', () => {
     }
   });
 });
+
+describe('matmul', () => {
+  it('batched products and their gradients match tf.matMul autodiff', async () => {
+    const { matmul } = await import('./matmul.ts');
+    const a = tf.tensor4d(randomArray(2 * 3 * 4 * 5, 31), [2, 3, 4, 5]);
+    const b = tf.tensor4d(randomArray(2 * 3 * 5 * 6, 32), [2, 3, 5, 6]);
+    const w = tf.tensor4d(randomArray(2 * 3 * 4 * 6, 33), [2, 3, 4, 6]);
+    expectClose(matmul(a, b).dataSync(), tf.matMul(a, b).dataSync());
+    const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matmul(x, y), w)))([a, b]);
+    const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
+    ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+  });
+});

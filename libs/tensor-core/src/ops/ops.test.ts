@@ -73,21 +73,27 @@ describe('rope', () => {
     expect(sin[2 * 4 + 0]).toBeCloseTo(Math.sin(2), 6);
     expect(sin[0]).toBe(0);
   });
-  it('applies x cos + rotate_half(x) sin per head', () => {
-    const [B, S, H, d] = [2, 3, 2, 4];
-    const x = randomArray(B * S * H * d, 5);
+  it('applies x cos + rotate_half(x) sin per head, with gradient -rotate_half(dy) sin + dy cos', () => {
+    const [B, H, S, d] = [2, 2, 3, 4];
+    const x = randomArray(B * H * S * d, 5);
     const tables = ropeTables(d, S, 10000);
-    const y = applyRope(tf.tensor4d(x, [B, S, H, d]), tables).dataSync();
+    const xt = tf.tensor4d(x, [B, H, S, d]);
+    const y = applyRope(xt, tables).dataSync();
     const { cos, sin } = ropeTablesHost(d, S, 10000);
     const ref = new Float64Array(x.length);
-    for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) for (let h = 0; h < H; h++) {
-      const o = ((b * S + s) * H + h) * d;
+    const gref = new Float64Array(x.length);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let s = 0; s < S; s++) {
+      const o = ((b * H + h) * S + s) * d;
       for (let i = 0; i < d; i++) {
         const rot = i < d / 2 ? -x[o + i + d / 2] : x[o + i - d / 2];
         ref[o + i] = x[o + i] * cos[s * d + i] + rot * sin[s * d + i];
+        // d/dx of sum(y): cos[i] + (coefficient of x[i] in rot terms of its partner)
+        const partner = i < d / 2 ? i + d / 2 : i - d / 2;
+        gref[o + i] = cos[s * d + i] + (i < d / 2 ? sin[s * d + partner] : -sin[s * d + partner]);
       }
     }
     expectClose(y, ref);
+    expectClose(tf.grad((t: tf.Tensor) => tf.sum(applyRope(t as tf.Tensor4D, tables)))(xt).dataSync(), gref);
   });
 });
 

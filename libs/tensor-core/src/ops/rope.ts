@@ -38,17 +38,35 @@ export function ropeTables(dim: number, len: number, theta: number): RopeTables 
   return { cos: tf.tensor2d(cos, [len, dim]), sin: tf.tensor2d(sin, [len, dim]) };
 }
 
-/** rotate_half([a, b]) = [-b, a] over the last axis (a = first half). */
-export function rotateHalf(x: tf.Tensor): tf.Tensor {
-  const d = x.shape[x.shape.length - 1];
-  const [a, b] = tf.split(x, [d / 2, d / 2], -1);
-  return tf.concat([tf.neg(b), a], -1);
+/** The [d, d] matrix P with x @ P = rotate_half(x); P^T = -P. */
+function rotateHalfMatrix(d: number): tf.Tensor2D {
+  const p = new Float32Array(d * d);
+  const h = d / 2;
+  for (let i = 0; i < h; i++) {
+    p[(i + h) * d + i] = -1; // out[i] = -x[i + h]
+    p[i * d + i + h] = 1; // out[i + h] = x[i]
+  }
+  return tf.tensor2d(p, [d, d]);
 }
 
-/** x * cos + rotate_half(x) * sin. x: [B, S, H, hd]; tables [S, hd] broadcast over heads. */
+/**
+ * rotate_half([a, b]) = [-b, a] over the last axis (a = first half), as a product with a signed permutation:
+ * a plain 2-D matmul is far faster on wasm than splitting the last axis (SplitV/Slice on an inner axis).
+ * The gradient is -rotate_half(dy).
+ */
+export function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const d = x.shape[x.shape.length - 1];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args[0] as tf.Tensor;
+    const rot = (t: tf.Tensor) => tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(t, [-1, d]), rotateHalfMatrix(d)), t.shape));
+    return { value: rot(xs), gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.neg(rot(dy))) };
+  });
+  return op(x);
+}
+
+/**
+ * x * cos + rotate_half(x) * sin. x: [B, H, S, hd] (heads first, as attention wants them); tables [S, hd].
+ */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
-  const [len, dim] = tables.cos.shape;
-  const cos = tf.reshape(tables.cos, [len, 1, dim]);
-  const sin = tf.reshape(tables.sin, [len, 1, dim]);
-  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
+  return tf.add(tf.mul(x, tables.cos), tf.mul(rotateHalf(x), tables.sin)) as tf.Tensor4D;
 }

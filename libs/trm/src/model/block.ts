@@ -19,12 +19,15 @@ function selfAttention(w: Weights, i: number, ctx: NetContext, h: tf.Tensor3D): 
   const [B, S, D] = h.shape;
   const H = ctx.arch.num_heads;
   const hd = D / H;
-  const qkv = linear(h, w[layerName(i, 'self_attn.qkv_proj.weight')] as tf.Tensor2D); // [B, S', 3D]
-  const [q0, k0, v0] = tf.split(qkv, 3, -1).map((t) => tf.reshape(t, [B, S, H, hd]) as tf.Tensor4D); // [B, S', H, hd]
-  const q = ctx.rope ? applyRope(q0, ctx.rope) : q0;
-  const k = ctx.rope ? applyRope(k0, ctx.rope) : k0;
-  const heads = (t: tf.Tensor4D) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S', hd]
-  const o = attention(heads(q), heads(k), heads(v0)); // [B, H, S', hd]
+  const qkvW = w[layerName(i, 'self_attn.qkv_proj.weight')]; // [3D, D] rows = [q heads | k heads | v heads]
+  // one projection per part from row slices of the weight (splitting the activations is slow on wasm)
+  const heads = (part: number) => {
+    const t = linear(h, tf.slice(qkvW, [part * D, 0], [D, D]) as tf.Tensor2D); // [B, S', D]
+    return tf.transpose(tf.reshape(t, [B, S, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S', hd]
+  };
+  const q = ctx.rope ? applyRope(heads(0), ctx.rope) : heads(0);
+  const k = ctx.rope ? applyRope(heads(1), ctx.rope) : heads(1);
+  const o = attention(q, k, heads(2)); // [B, H, S', hd]
   const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B, S, D]); // [B, S', D]
   return linear(merged, w[layerName(i, 'self_attn.o_proj.weight')] as tf.Tensor2D) as tf.Tensor3D;
 }
