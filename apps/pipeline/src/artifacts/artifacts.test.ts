@@ -97,6 +97,18 @@ describe('stage folders', () => {
     expect(await isUpToDate(dir, key)).toBe(true);
   });
 
+  it('clean up temporary folders of killed processes, not of live ones', async () => {
+    const base = tmp();
+    const dir = path.join(base, 'encode');
+    const dead = 2 ** 22 + 12345; // above the default pid_max: no such process
+    fs.mkdirSync(`${dir}.tmp-${dead}`);
+    fs.mkdirSync(`${dir}.old-${dead}`);
+    fs.mkdirSync(`${dir}.tmp-1`); // pid 1 is alive
+    fs.mkdirSync(path.join(base, 'encoder.tmp-99999999'));
+    await writeStage(dir, { ...key, stage: 'encode' }, async () => {});
+    expect(fs.readdirSync(base).sort()).toEqual(['encode', 'encode.tmp-1', 'encoder.tmp-99999999']);
+  });
+
   it('detect missing stages, wrong kinds, truncation and corruption', async () => {
     const base = tmp();
     expect(() => readManifest(path.join(base, 'augment'), 'augment', 'cfg')).toThrow('the augment stage has not been run for config cfg (no manifest.json); run `trm augment --config cfg`');

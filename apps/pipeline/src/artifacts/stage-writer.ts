@@ -28,6 +28,30 @@ function listFiles(dir: string, prefix = ''): string[] {
   return out;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `<stage>.tmp-<pid>` / `<stage>.old-<pid>` folders left by processes that were killed. */
+export function removeStaleTemporaries(dir: string): string[] {
+  const parent = path.dirname(dir);
+  if (!fs.existsSync(parent)) return [];
+  const re = new RegExp(`^${path.basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(tmp|old)-(\\d+)$`);
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(parent)) {
+    const m = re.exec(name);
+    if (!m || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /**
  * Runs `produce(tmpDir)`, then hashes every file it wrote, writes manifest.json (and run.json
  * with `run` plus wall time, not hashed) and renames the folder to `dir`. Returns the manifest.
@@ -35,6 +59,7 @@ function listFiles(dir: string, prefix = ''): string[] {
 export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: string) => Promise<Record<string, unknown> | void>): Promise<Manifest> {
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old-${process.pid}`;
+  removeStaleTemporaries(dir);
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true });
   const started = Date.now();
