@@ -49,7 +49,7 @@ export const reportSchema: SectionSchema = {
 
 export const runtimeSchema: SectionSchema = {
   backend: { type: 'enum', description: 'tfjs backend (auto: tensorflow bindings if installed, then wasm, then cpu); TRM_BACKEND overrides', values: ['auto', 'cpu', 'wasm', 'tensorflow'], default: 'auto' },
-  workers: { type: 'integer', description: 'worker threads for data work (0 = none)', default: 0, min: 0 },
+  workers: { type: 'integer', description: 'train: data-parallel worker threads, each with its own backend (0 = train in the main thread)', default: 0, min: 0 },
 };
 
 /** Reference top-level names accepted by `--set` as aliases of `train.*`. */

@@ -95,6 +95,19 @@ describe('train and evaluate (sudoku-tiny)', () => {
     expect(metrics).toEqual(refMetrics);
   });
 
+  it('trains data-parallel on worker threads when runtime.workers > 0', async () => {
+    const artifacts = tmp();
+    const ctx = await context(artifacts, [...SETS, 'train.max_steps=2', 'runtime.workers=2']);
+    for (const s of chain('encode')) await s.run(ctx);
+    const r = await runTrain(ctx);
+    expect(r.manifest.files['metrics.arrow'].rows).toBe(2);
+    const metrics = await (await openStage(artifacts, 'sudoku-tiny', 'train')).rows('metrics.arrow');
+    expect(metrics.every((m) => Number.isFinite(m.loss as number))).toBe(true);
+    // the worker count is part of the train key: the in-thread run is a different artifact
+    const single = await context(artifacts, [...SETS, 'train.max_steps=2']);
+    expect((await runTrain(single)).skipped).toBe(false);
+  });
+
   it('stops on a non-finite loss, keeping the last good checkpoint and publishing nothing', async () => {
     const artifacts = tmp();
     const ctx = await context(artifacts, [...SETS, 'lr=1e30']);

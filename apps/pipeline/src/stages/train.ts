@@ -4,7 +4,7 @@
 // `ema`), state.safetensors + state.json (to continue training) and metrics.arrow (one row per step).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
+import { createParallelTrainer, createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
 import { decodeSafetensors, encodeSafetensors, initBackend, type BackendName } from '@trm/tensor-core';
 import { writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
 import { canonicalJson } from '../artifacts/hash.ts';
@@ -45,7 +45,7 @@ export async function selectBackend(config: ResolvedConfig): Promise<{ name: str
 export async function trainSpec(ctx: StageContext): Promise<StageSpec> {
   return {
     stage: 'train',
-    sections: ['seed', 'arch', 'train'],
+    sections: ['seed', 'arch', 'train', 'runtime'],
     inputs: ['encode'],
     code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/encoded-split.ts'],
     usesDataset: false,
@@ -102,14 +102,18 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const resume = readCheckpoint(partial, keyText);
     writeFileAtomic(path.join(partial, 'key.json'), keyText);
 
-    const trainer = createTrainer({ arch, train, data: split, seed: ctx.config.seed, resume: resume?.state });
+    const workers = ctx.config.runtime.workers as number;
+    const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
+    const trainer = workers > 0
+      ? await createParallelTrainer({ ...options, workers, backend: spec.backend!.name as BackendName })
+      : createTrainer(options);
     const metrics: MetricRow[] = resume ? resume.metrics.slice(0, resume.step) : [];
     const maxSteps = ctx.config.train.max_steps as number;
     const total = maxSteps > 0 ? Math.min(maxSteps, trainer.totalSteps) : trainer.totalSteps;
     const every = ctx.config.train.checkpoint_every as number;
     const flops = flopsPerStep(arch, train.global_batch_size);
     const params = trainer.model.parameterCount();
-    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
+    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}${workers > 0 ? ` x ${workers} worker threads` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
     const warning = gpuWarning(ctx.config, ctx.root, spec.backend!.name, flops * total);
     if (warning) log(warning);
     if (resume) log(`train: resuming from the checkpoint at step ${resume.step} in ${partial}`);
