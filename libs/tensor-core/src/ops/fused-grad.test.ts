@@ -55,3 +55,15 @@ describe('matmul', () => {
     ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
   });
 });
+
+describe('attention', () => {
+  it('gradients of q, k, v match autodiff of softmax(q k^T / sqrt(d)) v', async () => {
+    const { attention } = await import('./attention.ts');
+    const shape: [number, number, number, number] = [2, 2, 3, 4];
+    const [q, k, v, w] = [41, 42, 43, 44].map((seed) => tf.tensor4d(randomArray(48, seed), shape));
+    const plain = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.matMul(tf.softmax(tf.mul(tf.matMul(a, b, false, true), 0.5), -1), c);
+    const ours = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D), w)))([q, k, v]);
+    const ref = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(plain(a, b, c), w)))([q, k, v]);
+    ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+  });
+});

@@ -18,7 +18,7 @@ export function transposeLast2(x: tf.Tensor): tf.Tensor {
  * 0.4-0.6 GFLOP/s for [128,97,64]x[128,64,97] against 5-10 GFLOP/s for 2-D products), the batch is run as
  * separate 2-D products on host-copied slices (copies through the wasm heap are cheap; Slice on inner axes is not).
  */
-function plainMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function plainMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (a.shape.length === 2 || tf.getBackend() !== 'wasm') return tf.matMul(a, b);
   const lead = a.shape.slice(0, -2);
   const [M, K] = a.shape.slice(-2);
