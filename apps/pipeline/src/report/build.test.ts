@@ -117,14 +117,18 @@ describe('buildReport against the published numbers', () => {
     expect(out.markdown).toContain('arXiv 2510.04871');
   });
 
-  it('matches ARC pass@2 whatever the spelling of the task metric', async () => {
+  it('matches ARC pass@2 whatever the spelling of the task metric, and picks ARC-AGI-2 from the test set name', async () => {
     const base = syntheticInput();
-    const out = await buildReport({
-      ...base, dataset: { ...fakeDataset, name: 'arc' },
-      evalMetrics: { ...base.evalMetrics, task: { pass_at_1: 0.1, pass_at_2: 0.125 } },
-    });
+    const arc = { ...base, dataset: { ...fakeDataset, name: 'arc' } };
+    const out = await buildReport({ ...arc, evalMetrics: { ...base.evalMetrics, task: { pass_at_1: 0.1, pass_at_2: 0.125 } } });
     expect(out.markdown).toMatch(/\| `pass_at_2` \| 12\.5% \| 44\.6% \(ARC-AGI-1, attention, rope\) \|/);
     expect(out.markdown).toMatch(/\| `pass_at_1` \| 10\.0% \| — \|/);
+    const two = await buildReport({
+      ...arc, config: { ...base.config, fetch: { test_set_name: 'evaluation2' } },
+      evalMetrics: { ...base.evalMetrics, task: { 'ARC/pass@2': 0.05 } },
+    });
+    expect(two.markdown).toMatch(/\| `ARC\/pass@2` \| 5\.0% \| 7\.8% \(ARC-AGI-2, attention, rope\) \|/);
+    expect(two.markdown).toContain('Also published: ARC-AGI-1 (attention, rope) 44.6% pass@2.');
   });
 });
 

@@ -63,7 +63,7 @@ function reproduce(input: ReportInput): string {
 /** Build the report of one run. Image links in the markdown are relative (`img/...`), keys of `files`. */
 export async function buildReport(input: ReportInput): Promise<ReportOutput> {
   const files: Record<string, string> = {};
-  const recipes = publishedFor(input.dataset.name, obj(input.config.arch));
+  const recipes = publishedFor(input.dataset.name, input.config);
   const title = typeof obj(input.config.report).title === 'string' ? (obj(input.config.report).title as string) : input.configName;
   const encodeCfg = obj(input.config.encode);
   const drawn = drawExamples(input.dataset, encodeCfg, input.examples, files);

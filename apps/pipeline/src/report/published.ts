@@ -47,16 +47,18 @@ const ARC2: PublishedRecipe = { ...ARC1, task: 'ARC-AGI-2', value: 0.078 };
 
 /**
  * The published results comparable with a run of `dataset` (a name from the config), best match first.
- * Sudoku: the variant matching `arch.mlp_t` first. Unknown datasets have none.
+ * Sudoku: the variant matching `arch.mlp_t` first; ARC: ARC-AGI-2 first when the test set is an ARC-AGI-2 one
+ * (`fetch.test_set_name` ending in 2, e.g. `evaluation2`). Unknown datasets have none.
  */
-export function publishedFor(dataset: string, arch: Record<string, unknown>): PublishedRecipe[] {
+export function publishedFor(dataset: string, config: Record<string, unknown>): PublishedRecipe[] {
+  const section = (k: string) => (config[k] && typeof config[k] === 'object' ? (config[k] as Record<string, unknown>) : {});
   switch (dataset) {
     case 'sudoku':
-      return arch.mlp_t === false ? [SUDOKU_ATT, SUDOKU_MLP] : [SUDOKU_MLP, SUDOKU_ATT];
+      return section('arch').mlp_t === false ? [SUDOKU_ATT, SUDOKU_MLP] : [SUDOKU_MLP, SUDOKU_ATT];
     case 'maze':
       return [MAZE];
     case 'arc':
-      return [ARC1, ARC2];
+      return /2$/.test(String(section('fetch').test_set_name ?? '')) ? [ARC2, ARC1] : [ARC1, ARC2];
     default:
       return [];
   }

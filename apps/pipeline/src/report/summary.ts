@@ -19,9 +19,9 @@ export function formatMetric(key: string, v: number | null): string {
   return rate && v >= 0 && v <= 1 ? pct(v) : num(v);
 }
 
-/** `pass_at_2`, `pass@2`, `Pass@2` compare equal. */
+/** `pass_at_2`, `pass@2`, `Pass@2`, `ARC/pass@2` compare equal. */
 function metricKey(k: string): string {
-  return k.toLowerCase().replace(/_at_/g, '@');
+  return k.toLowerCase().replace(/^.*\//, '').replace(/_at_/g, '@');
 }
 
 export function trainSummary(input: ReportInput) {
