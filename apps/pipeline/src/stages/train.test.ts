@@ -9,7 +9,7 @@ import { workspaceRoot, configsDir } from '../workspace.ts';
 import { openStage } from '../artifacts/open-stage.ts';
 import { stageDir } from '../artifacts/manifest.ts';
 import type { StageContext } from './context.ts';
-import { chain } from './index.ts';
+import { chain, stageInfo } from './index.ts';
 import { runTrain } from './train.ts';
 
 process.env.TRM_QUIET = '1';
@@ -93,6 +93,13 @@ describe('train and evaluate (sudoku-tiny)', () => {
     const metrics = await (await openStage(artifacts, 'sudoku-tiny', 'train')).rows('metrics.arrow');
     const refMetrics = await (await openStage(reference, 'sudoku-tiny', 'train')).rows('metrics.arrow');
     expect(metrics).toEqual(refMetrics);
+
+    // same weights -> byte-identical evaluation
+    const ev = await stageInfo('evaluate').run(await context(artifacts));
+    const ref = stageDir(reference, 'sudoku-tiny', 'evaluate');
+    for (const f of ['predictions.arrow', 'trajectories.arrow', 'metrics.json']) {
+      expect(fs.readFileSync(path.join(ev.dir, f)).equals(fs.readFileSync(path.join(ref, f))), f).toBe(true);
+    }
   });
 
   it('trains data-parallel on worker threads when runtime.workers > 0', async () => {
