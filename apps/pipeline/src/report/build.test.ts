@@ -73,7 +73,8 @@ describe('buildReport on a synthetic run', async () => {
     expect(out.files['img/example-0-pred.svg']).not.toContain('#f4a6a6');
     expect(out.markdown).toContain('### Test example 0: prediction after each supervision step');
     expect(out.markdown).toContain('First fully correct after step 6.');
-    expect(out.markdown).toContain('step 1: 13 wrong');
+    expect(out.markdown).toContain('step 1: 13 wrong cells');
+    expect(out.markdown).toContain('step 6: right');
     expect(out.markdown).not.toContain('### Test example 2: prediction after each');
   });
 

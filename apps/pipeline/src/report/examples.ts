@@ -39,8 +39,8 @@ export interface DrawnExample {
   wrong: number;
   /** relative image paths */
   images: { input: string; pred: string; target: string };
-  /** per supervision step: image path and wrong-cell count */
-  steps: { image: string; wrong: number }[];
+  /** per supervision step: image path, the decoded grid and its wrong-cell count */
+  steps: { image: string; grid: Grid; wrong: number }[];
 }
 
 /** Decode and draw the examples; adds their SVG files to `files`. */
@@ -61,7 +61,7 @@ export function drawExamples(
       const grid = dataset.decode(tokens, encodeCfg);
       const image = `${base}-step-${s + 1}.svg`;
       files[image] = dataset.renderSvg(grid, { cellSize: cellSizeFor(grid, 110), wrong: wrongCells(grid, target) });
-      return { image, wrong: countWrong(grid, target) };
+      return { image, grid, wrong: countWrong(grid, target) };
     });
     return { view, input, target, pred, wrong: countWrong(pred, target), images, steps };
   });

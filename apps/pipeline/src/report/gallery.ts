@@ -1,12 +1,21 @@
 // Example grids (input, prediction, target) and the prediction after each supervision step.
+import type { Grid } from '@trm/dataset';
 import type { DrawnExample } from './examples.ts';
 import { codeBlock, details, image, table } from './markdown.ts';
 import type { ReportInput } from './types.ts';
 
 const TRAJECTORY_COLUMNS = 8;
 
+/** `3 wrong cells`, `right`, or the shape when it differs from the target's (`empty grid`, `3x4 instead of 6x6`). */
+export function verdict(pred: Grid, target: Grid, wrong: number): string {
+  if (pred.rows !== target.rows || pred.cols !== target.cols) {
+    return pred.rows * pred.cols === 0 ? 'empty grid' : `${pred.rows}x${pred.cols} instead of ${target.rows}x${target.cols}`;
+  }
+  return wrong === 0 ? 'right' : `${wrong} wrong cell${wrong === 1 ? '' : 's'}`;
+}
+
 export function exampleBlock(d: DrawnExample, input: ReportInput): string {
-  const status = d.view.correct ? 'solved' : `${d.wrong} wrong cell${d.wrong === 1 ? '' : 's'}`;
+  const status = d.view.correct ? 'solved' : verdict(d.pred, d.target, d.wrong);
   return [
     `### Test example ${d.view.index} (group ${d.view.group}): ${status}`,
     '',
@@ -28,7 +37,7 @@ export function trajectoryBlock(d: DrawnExample): string {
   for (let lo = 0; lo < d.steps.length; lo += TRAJECTORY_COLUMNS) {
     const chunk = d.steps.slice(lo, lo + TRAJECTORY_COLUMNS);
     out.push(table(
-      chunk.map((s, j) => `step ${lo + j + 1}: ${s.wrong} wrong`),
+      chunk.map((s, j) => `step ${lo + j + 1}: ${verdict(s.grid, d.target, s.wrong)}`),
       [chunk.map((s, j) => image(`step ${lo + j + 1}`, s.image))],
       chunk.map(() => 'c'),
     ), '');

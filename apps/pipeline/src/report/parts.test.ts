@@ -4,6 +4,7 @@ import { parseEvalMetrics } from './load.ts';
 import { downsample, MAX_POINTS, qHaltSpec } from './charts.ts';
 import { flatten, paramsDiff } from './diff.ts';
 import { countWrong, wrongCells } from './examples.ts';
+import { verdict } from './gallery.ts';
 import { code, esc, num } from './markdown.ts';
 import { assertSvgFile, assertWellFormedXml } from './testing/xml.ts';
 
@@ -35,6 +36,14 @@ describe('report parts', () => {
     expect(() => parseEvalMetrics({ ...ok, token_accuracy: 'high' }, 'm.json')).toThrow('m.json: token_accuracy: expected a number, got "high"');
     expect(() => parseEvalMetrics({ ...ok, accuracy_per_step: [0.1, null] }, 'm.json')).toThrow('m.json: accuracy_per_step[1]: expected a number, got null');
     expect(() => parseEvalMetrics([], 'm.json')).toThrow('m.json: expected a JSON object of metrics');
+  });
+
+  it('verdict names a wrong shape or an empty prediction instead of counting cells', () => {
+    const t = grid(2, 2, [1, 2, 3, 4]);
+    expect(verdict(grid(2, 2, [1, 2, 3, 0]), t, 1)).toBe('1 wrong cell');
+    expect(verdict(t, t, 0)).toBe('right');
+    expect(verdict(grid(0, 0, []), t, 4)).toBe('empty grid');
+    expect(verdict(grid(1, 3, [1, 2, 3]), t, 6)).toBe('1x3 instead of 2x2');
   });
 
   it('wrongCells marks differing cells and cells outside the target', () => {
