@@ -214,6 +214,51 @@ export async function openArrowFile(file: string): Promise<{ info: ArrowFileInfo
   return { info, batches: gen(), close: () => fh.close() };
 }
 
+/** One record batch as flat typed arrays (no per-row objects): for large numeric tables. */
+export interface ColumnBatch {
+  numRows: number;
+  /** FixedSizeList<Uint8>[S] column as one [numRows*S] array */
+  fixedU8(name: string): Uint8Array;
+  int32(name: string): Int32Array;
+}
+
+/** Record batches of an IPC file as flat columns, read through a FileHandle (bounded memory). */
+export async function* readColumnBatches(file: string): AsyncGenerator<ColumnBatch> {
+  const fh = await fs.promises.open(file);
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    if (!reader.isFile()) throw new Error('expected the Arrow IPC file format, found a stream');
+    const schema = reader.schema;
+    const index = (name: string, want: string) => {
+      const i = schema.fields.findIndex((f) => f.name === name);
+      if (i < 0) throw new Error(`${file}: no column ${name} (has ${schema.fields.map((f) => f.name).join(', ')})`);
+      if (!String(schema.fields[i].type).startsWith(want)) throw new Error(`${file}: column ${name} is ${schema.fields[i].type}, expected ${want}`);
+      return i;
+    };
+    for await (const batch of reader as AsyncIterable<RecordBatch>) {
+      const n = batch.numRows;
+      yield {
+        numRows: n,
+        fixedU8(name) {
+          const data = batch.data.children[index(name, 'FixedSizeList')];
+          const s = (data.type as FixedSizeList).listSize;
+          const child = data.children[0];
+          return (child.values as Uint8Array).slice(child.offset + data.offset * s, child.offset + (data.offset + n) * s);
+        },
+        int32(name) {
+          const data = batch.data.children[index(name, 'Int32')];
+          return (data.values as Int32Array).slice(data.offset, data.offset + n);
+        },
+      };
+    }
+  } catch (e) {
+    throw new Error(`${file}: cannot read Arrow columns (${(e as Error).message})`);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Rows of an Arrow file, batch by batch. */
 export async function* readArrowRows(file: string): AsyncGenerator<Row> {
   const { batches } = await openArrowFile(file);

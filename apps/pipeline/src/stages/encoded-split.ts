@@ -1,48 +1,46 @@
-// Loads an encoded table (encode stage) into the EncodedSplit the engine consumes.
+// Loads an encoded table (encode stage) into the EncodedSplit the engine consumes, batch by batch into flat arrays.
 import type { EncodedSplit } from '@trm/trm';
-import { openArrowFile } from '../artifacts/arrow-table.ts';
+import { openArrowFile, readColumnBatches } from '../artifacts/arrow-table.ts';
 import type { DatasetMetadata } from './encode.ts';
 
+function concat<T extends Uint8Array | Int32Array>(parts: T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export async function loadEncodedSplit(file: string): Promise<{ split: EncodedSplit; meta: DatasetMetadata; encode: Record<string, unknown> }> {
-  const { info, batches } = await openArrowFile(file);
+  const { info, close } = await openArrowFile(file);
+  await close();
   const metaText = info.metadata['trm.dataset'];
   if (!metaText) throw new Error(`${file}: no trm.dataset schema metadata (not an encode artifact?)`);
   const meta = JSON.parse(metaText) as DatasetMetadata;
-  const S = meta.seq_len;
-  const inputs: Uint8Array[] = [];
-  const labels: Uint8Array[] = [];
-  const ids: number[] = [];
-  const puzzles: number[] = [];
-  const groups: number[] = [];
-  for await (const b of batches) {
-    for (const r of b) {
-      inputs.push(r.inputs as Uint8Array);
-      labels.push(r.labels as Uint8Array);
-      ids.push(r.puzzle_identifier as number);
-      puzzles.push(r.puzzle_index as number);
-      groups.push(r.group_index as number);
-    }
+  const cols = { inputs: [] as Uint8Array[], labels: [] as Uint8Array[], ids: [] as Int32Array[], puzzles: [] as Int32Array[], groups: [] as Int32Array[] };
+  for await (const b of readColumnBatches(file)) {
+    cols.inputs.push(b.fixedU8('inputs'));
+    cols.labels.push(b.fixedU8('labels'));
+    cols.ids.push(b.int32('puzzle_identifier'));
+    cols.puzzles.push(b.int32('puzzle_index'));
+    cols.groups.push(b.int32('group_index'));
   }
-  const n = ids.length;
-  const flat = (rows: Uint8Array[]) => {
-    const out = new Uint8Array(n * S);
-    rows.forEach((r, i) => out.set(r, i * S));
-    return out;
+  const u8 = (n: number) => new Uint8Array(n);
+  const i32 = (n: number) => new Int32Array(n);
+  const split: EncodedSplit = {
+    inputs: concat(cols.inputs, u8),
+    labels: concat(cols.labels, u8),
+    puzzleIdentifiers: concat(cols.ids, i32),
+    puzzleIndex: concat(cols.puzzles, i32),
+    groupIndex: concat(cols.groups, i32),
+    seqLen: meta.seq_len,
+    vocabSize: meta.vocab_size,
+    ignoreLabelId: meta.ignore_label_id,
+    numPuzzleIdentifiers: meta.num_puzzle_identifiers,
+    blankIdentifierId: meta.blank_identifier_id,
   };
-  return {
-    split: {
-      inputs: flat(inputs),
-      labels: flat(labels),
-      puzzleIdentifiers: Int32Array.from(ids),
-      puzzleIndex: Int32Array.from(puzzles),
-      groupIndex: Int32Array.from(groups),
-      seqLen: S,
-      vocabSize: meta.vocab_size,
-      ignoreLabelId: meta.ignore_label_id,
-      numPuzzleIdentifiers: meta.num_puzzle_identifiers,
-      blankIdentifierId: meta.blank_identifier_id,
-    },
-    meta,
-    encode: JSON.parse(info.metadata['trm.encode'] ?? '{}') as Record<string, unknown>,
-  };
+  if (split.inputs.length !== split.puzzleIdentifiers.length * meta.seq_len) throw new Error(`${file}: ${split.inputs.length} input tokens for ${split.puzzleIdentifiers.length} rows of seq_len ${meta.seq_len}`);
+  return { split, meta, encode: JSON.parse(info.metadata['trm.encode'] ?? '{}') as Record<string, unknown> };
 }

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load.ts';
 import { workspaceRoot } from '../workspace.ts';
 import { readTable, openStage } from '../artifacts/open-stage.ts';
 import { openArrowFile } from '../artifacts/arrow-table.ts';
+import { loadEncodedSplit } from './encoded-split.ts';
 import { stageDir } from '../artifacts/manifest.ts';
 import type { StageContext } from './context.ts';
 import { runFetch } from './fetch.ts';
@@ -107,5 +108,14 @@ describe('fetch -> augment -> encode', () => {
     expect(sizes).toEqual([4096, 404]);
     const rows = await readTable(file);
     expect(rows[4499].group_index).toBe(1499);
+    // the engine's flat view, read column-wise batch by batch, matches the rows
+    const { split, meta } = await loadEncodedSplit(file);
+    expect(meta.seq_len).toBe(6);
+    expect(split.puzzleIdentifiers.length).toBe(4500);
+    for (const i of [0, 4095, 4096, 4499]) {
+      expect(split.inputs.subarray(i * 6, (i + 1) * 6)).toEqual(rows[i].inputs);
+      expect(split.labels.subarray(i * 6, (i + 1) * 6)).toEqual(rows[i].labels);
+      expect([split.puzzleIndex[i], split.groupIndex[i], split.puzzleIdentifiers[i]]).toEqual([rows[i].puzzle_index, rows[i].group_index, rows[i].puzzle_identifier]);
+    }
   });
 });
