@@ -11,6 +11,7 @@ import { artifactsDir, configsDir, workspaceRoot } from './workspace.ts';
 import { STAGE_INFO, chain, stageInfo } from './stages/index.ts';
 import type { StageContext, StageResult } from './stages/context.ts';
 import { inspect } from './cli/inspect.ts';
+import { formatStatus, stageStatus } from './cli/status.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -51,6 +52,19 @@ export function buildProgram(): Command {
       const list = listConfigs(configsDir());
       const w = Math.max(...list.map((c) => c.name.length), 4);
       for (const c of list) console.log(`${c.name.padEnd(w)}  ${c.description}`);
+    });
+
+  program
+    .command('status')
+    .description('show, for every stage of a config, whether its output is up to date, stale (and why) or missing')
+    .requiredOption('-c, --config <name>', 'config name or path')
+    .option('--set <key=value>', 'override a config key, repeatable', collect, [])
+    .addHelpText('after', '\nReads:  the config, artifacts/<config>/*/manifest.json and the files they list, the code of each stage\nWrites: nothing')
+    .action(async (opts: { config: string; set: string[] }) => {
+      const root = workspaceRoot();
+      const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
+      const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root) };
+      console.log(formatStatus(config.name, ctx.artifacts, await stageStatus(ctx)));
     });
 
   program

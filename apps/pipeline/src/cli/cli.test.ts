@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram, main } from '../main.ts';
 import { inspect } from './inspect.ts';
+import { stageStatus } from './status.ts';
 import { loadConfig } from '../config/load.ts';
 import { workspaceRoot } from '../workspace.ts';
 import { chain } from '../stages/index.ts';
@@ -26,7 +27,7 @@ describe('trm CLI', () => {
   it('has every stage command, each saying what it reads and writes', () => {
     const program = buildProgram();
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(['fetch', 'augment', 'encode', 'train', 'evaluate', 'report', 'configs', 'show-config', 'inspect']);
+    expect(names).toEqual(['fetch', 'augment', 'encode', 'train', 'evaluate', 'report', 'configs', 'status', 'show-config', 'inspect']);
     for (const c of program.commands) {
       let help = '';
       c.configureOutput({ writeOut: (s) => { help += s; } });
@@ -68,5 +69,17 @@ describe('trm CLI', () => {
     expect(text).toMatch(/batches: 1, rows: 8/);
     expect(text).toContain('labels:'); // a decoded grid rendered by the sudoku lib
     expect(text).toContain('identifiers.json');
+
+    const status = async (sets: string[]) => {
+      const c = await loadConfig('sudoku-tiny', { dir: path.join(root, 'configs'), root, sets });
+      return Object.fromEntries((await stageStatus({ config: c.config, dataset: c.dataset, root, artifacts })).map((r) => [r.stage, `${r.state}${r.why.length ? ': ' + r.why.join('; ') : ''}`]));
+    };
+    expect(await status([])).toEqual({ fetch: 'up to date', augment: 'up to date', encode: 'up to date', train: 'missing', evaluate: 'missing', report: 'missing' });
+    const changed = await status(['augment.num_aug=1']);
+    expect(changed.fetch).toBe('up to date');
+    expect(changed.augment).toBe('stale: config sections changed (dataset, seed, augment)');
+    expect(changed.encode).toBe('stale: upstream augment is stale');
+    fs.appendFileSync(path.join(stageDir(artifacts, 'sudoku-tiny', 'fetch'), 'puzzles.arrow'), 'x');
+    expect((await status([])).fetch).toMatch(/^damaged: .*puzzles.arrow: \d+ bytes, manifest says \d+/);
   });
 });

@@ -33,8 +33,8 @@ export function trajectoryColumns(seqLen: number): ColumnSpec[] {
   ];
 }
 
-export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
-  const spec: StageSpec = {
+export async function evaluateSpec(ctx: StageContext): Promise<StageSpec> {
+  return {
     stage: 'evaluate',
     sections: ['evaluate'],
     inputs: ['encode', 'train'],
@@ -42,7 +42,10 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     usesDataset: true,
     backend: await selectBackend(ctx.config),
   };
-  return runStage(ctx, spec, async (tmp) => {
+}
+
+export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
+  return runStage(ctx, await evaluateSpec(ctx), async (tmp) => {
     const lib = ctx.dataset.lib;
     const enc = await upstream(ctx, 'encode');
     const trained = await upstream(ctx, 'train');
