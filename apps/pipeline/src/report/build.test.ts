@@ -80,13 +80,14 @@ describe('buildReport on a synthetic run', async () => {
 
   it('gives the exact reproduce commands with quoted overrides', () => {
     expect(out.markdown).toContain(
-      "git checkout 0123456789abcdef0123456789abcdef01234567\nnpm ci\nnpm run trm -- report --config fake-tiny --set train.lr=1e-4 --set 'report.title=it'\\''s synthetic'",
+      "git checkout 0123456789abcdef0123456789abcdef01234567\nnpm ci\nnpx nx run pipeline:report --config fake-tiny --set train.lr=1e-4 --set 'report.title=it'\\''s synthetic'\n" +
+      "# or without Nx: npm run trm -- report --config fake-tiny --set train.lr=1e-4 --set 'report.title=it'\\''s synthetic'",
     );
   });
 
-  it('gives the Nx command when there are no overrides', async () => {
+  it('gives the plain commands when there are no overrides', async () => {
     const plain = await buildReport({ ...syntheticInput(), overrides: [] });
-    expect(plain.markdown).toContain('npm ci\nnpx nx run pipeline:report --config fake-tiny\n');
+    expect(plain.markdown).toContain('npm ci\nnpx nx run pipeline:report --config fake-tiny\n# or without Nx: npm run trm -- report --config fake-tiny\n');
   });
 
   it('is deterministic', async () => {

@@ -46,15 +46,14 @@ function reproduce(input: ReportInput): string {
   const lines = [
     ...(input.git ? [`git checkout ${input.git.commit}`] : []),
     'npm ci',
-    // Nx targets take only --config: overrides go through the trm CLI, which also runs the whole chain
-    sets ? `npm run trm -- report --config ${name}${sets}` : `npx nx run pipeline:report --config ${name}`,
+    `npx nx run pipeline:report --config ${name}${sets}`,
+    `# or without Nx: npm run trm -- report --config ${name}${sets}`,
   ];
   const caveat = input.git?.dirty ? ' The working tree had uncommitted changes when this report was written, so the commit alone may not reproduce it.' : '';
   return [
     section('9. Reproduce'),
-    (sets
-      ? 'This run had `--set` overrides, which the Nx targets do not pass on; the `trm` CLI applies them and runs the stages before the report (fetch → augment → encode → train → evaluate).'
-      : 'The report target runs the stages it depends on (fetch → augment → encode → train → evaluate) for the same config.') + caveat,
+    'The report target runs the stages it depends on (fetch → augment → encode → train → evaluate) with the same config' +
+      (sets ? ' and overrides.' : '.') + caveat,
     '',
     codeBlock('sh', lines.join('\n')),
   ].join('\n');

@@ -47,7 +47,7 @@ describe('report of a sudoku-tiny run', () => {
     expect(md).toContain('Sudoku-Extreme');
     // 4x4 grids against the paper's 9x9
     expect(md).toContain('| tokens per example (seq_len) | 16 | 81 | 0.2× |');
-    expect(md).toContain('npm run trm -- report --config sudoku-tiny --set train.lr=0.002');
+    expect(md).toContain('npx nx run pipeline:report --config sudoku-tiny --set train.lr=0.002');
   });
 
   it('draws sudoku grids through the dataset lib and the per-step predictions', () => {

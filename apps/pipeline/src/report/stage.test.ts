@@ -159,7 +159,7 @@ describe('report stage', () => {
     expect(md).toContain('### Test example 0: prediction after each supervision step');
     expect(md).toContain('### Test example 1 (group 1): 1 wrong cell');
     expect(md).toContain('### Test example 3 (group 3)');
-    expect(md).toContain('npm run trm -- report --config toy-report --set train.lr=0.0003');
+    expect(md).toContain('npx nx run pipeline:report --config toy-report --set train.lr=0.0003');
     expect(md).toContain('No comparison run.');
     const history = JSON.parse(fs.readFileSync(path.join(dir, 'history.json'), 'utf8'));
     expect(history).toHaveLength(1);
