@@ -80,14 +80,13 @@ describe('buildReport on a synthetic run', async () => {
 
   it('gives the exact reproduce commands with quoted overrides', () => {
     expect(out.markdown).toContain(
-      "git checkout 0123456789abcdef0123456789abcdef01234567\nnpm ci\nnpx nx run pipeline:report --config fake-tiny --set train.lr=1e-4 --set 'report.title=it'\\''s synthetic'\n" +
-      "# or without Nx: npm run trm -- report --config fake-tiny --set train.lr=1e-4 --set 'report.title=it'\\''s synthetic'",
+      "git checkout 0123456789abcdef0123456789abcdef01234567\nnpm ci\nnpx nx run pipeline:report --config fake-tiny \\\n  --set train.lr=1e-4 \\\n  --set 'report.title=it'\\''s synthetic'\n```",
     );
   });
 
   it('gives the plain commands when there are no overrides', async () => {
     const plain = await buildReport({ ...syntheticInput(), overrides: [] });
-    expect(plain.markdown).toContain('npm ci\nnpx nx run pipeline:report --config fake-tiny\n# or without Nx: npm run trm -- report --config fake-tiny\n');
+    expect(plain.markdown).toContain('npm ci\nnpx nx run pipeline:report --config fake-tiny\n```\n\nWithout Nx, `npm run trm -- report` takes the same arguments.');
   });
 
   it('is deterministic', async () => {

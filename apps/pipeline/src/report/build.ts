@@ -41,13 +41,14 @@ function sh(arg: string): string {
 }
 
 function reproduce(input: ReportInput): string {
-  const sets = input.overrides.map((o) => ` --set ${sh(o)}`).join('');
+  // one override per line when there are several, so the block stays readable
+  const sep = input.overrides.length > 1 ? ' \\\n  ' : ' ';
+  const sets = input.overrides.map((o) => `${sep}--set ${sh(o)}`).join('');
   const name = sh(input.configName);
   const lines = [
     ...(input.git ? [`git checkout ${input.git.commit}`] : []),
     'npm ci',
     `npx nx run pipeline:report --config ${name}${sets}`,
-    `# or without Nx: npm run trm -- report --config ${name}${sets}`,
   ];
   const caveat = input.git?.dirty ? ' The working tree had uncommitted changes when this report was written, so the commit alone may not reproduce it.' : '';
   return [
@@ -56,6 +57,8 @@ function reproduce(input: ReportInput): string {
       (sets ? ' and overrides.' : '.') + caveat,
     '',
     codeBlock('sh', lines.join('\n')),
+    '',
+    'Without Nx, `npm run trm -- report` takes the same arguments.',
   ].join('\n');
 }
 
