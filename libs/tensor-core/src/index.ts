@@ -25,3 +25,4 @@ export type { Ema } from './optim/ema.ts';
 export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors.ts';
 export type { DecodedSafetensors } from './checkpoint/safetensors.ts';
 export { toHostTensor, fromHostTensor } from './checkpoint/host.ts';
+export { matmul, transposeLast2 } from './ops/matmul.ts';

@@ -98,8 +98,11 @@ export interface TrmModel {
   initialCarry(batchSize: number): Carry;
   /** one ACT call without gradients */
   forward(carry: Carry, batch: Batch, opts: { training: boolean; rng: Rng }): StepOutput;
-  /** one ACT call in training mode, with gradients of lossScale*lossTotal */
-  forwardBackward(carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number }): TrainOutput;
+  /**
+   * One ACT call with gradients of lossScale*lossTotal: training mode unless `training: false` (eval-mode halting,
+   * no puzzle-embedding gradient; used by the parity test). Only the last H cycle is differentiated.
+   */
+  forwardBackward(carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number; training?: boolean }): TrainOutput;
   /** reference names, including H_init, L_init and puzzle_emb.weights */
   stateDict(): TensorDict;
   /** accepts reference names with or without the `_orig_mod.` prefix; checks shapes */
