@@ -13,7 +13,7 @@ export const encodeSpec: StageSpec = {
   stage: 'encode',
   sections: ['dataset', 'encode'],
   inputs: ['fetch', 'augment'],
-  code: [...DATA_CODE, 'apps/pipeline/src/stages/encode.ts'],
+  code: [...DATA_CODE, 'apps/pipeline/src/stages/encode.ts', 'apps/pipeline/src/stages/encode-rows.ts'],
   usesDataset: true,
 };
 
