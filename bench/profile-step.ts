@@ -59,7 +59,7 @@ for (const key of which.length ? which : ['b', 'd']) {
   for (let i = 0; i < steps; i++) step();
   const ms = (performance.now() - t0) / steps;
   console.log(`${key} ${row.name} batch ${B}: ${ms.toFixed(0)} ms/step (peer ${row.ms_step.toFixed(0)} ms 1 thread, ${row2.ms_step.toFixed(0)} ms 2 threads); ` +
-    `${((row.gflop_step * B) / (row.cfg.batch_size as number) / ms).toFixed(1)} GFLOP/s matmul-equivalent`);
+    `${((row.gflop_step * B) / (row.cfg.batch_size as number) / (ms / 1000)).toFixed(1)} GFLOP/s matmul-equivalent`);
   if (profile) {
     const p = await tf.profile(() => step());
     const byKernel = new Map<string, { ms: number; n: number }>();
