@@ -1,6 +1,6 @@
 export type { DType, TypedData, HostTensor, TensorDict } from './tensor-dict.ts';
 export { numel } from './tensor-dict.ts';
-export { initBackend, backendInfo } from './backend/init.ts';
+export { initBackend, backendInfo, registerGradients } from './backend/init.ts';
 export type { BackendName, BackendInfo } from './backend/init.ts';
 export { linear } from './ops/linear.ts';
 export { rmsNorm } from './ops/norm.ts';

@@ -1,7 +1,7 @@
 // The TRM model with its ACT wrapper: createModel(arch, seed) -> TrmModel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
-import { hostLoss, ropeTables } from '@trm/tensor-core';
+import { hostLoss, registerGradients, ropeTables } from '@trm/tensor-core';
 import type { HostTensor, TensorDict } from '@trm/tensor-core';
 import { haltDecision, resetCarry } from './act.ts';
 import type { Prepared } from './act.ts';
@@ -19,6 +19,7 @@ export function disposeCarry(carry: Carry): void {
 
 export function createModel(arch: ArchConfig, seed: number): TrmModel {
   validateArch(arch);
+  registerGradients(); // no-op after initBackend; needed for forwardBackward on a backend chosen elsewhere
   const d = dims(arch);
   const B_NAMES = new Set(bufferSpecs(arch).map((s) => s.name));
   const init = initialValues(arch, seed);
