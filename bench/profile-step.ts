@@ -1,5 +1,6 @@
 // Profile one training step (forwardBackward) of the TRM model per tfjs kernel, for the peer configs of
-// /work/shared/bench/peer.json. Usage: node --import tsx bench/profile-step.ts [b|d|...] [--steps N] [--no-profile]
+// /work/shared/bench/peer.json.
+// Usage: node --import tsx bench/profile-step.ts [b|d|...] [--steps N] [--batch B] [--no-warmup] [--no-profile]
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { createRng } from '@trm/augment';
@@ -54,7 +55,7 @@ for (const key of which.length ? which : ['b', 'd']) {
     disposeCarry(carry);
     carry = out.carry;
   };
-  step(); // warm-up
+  if (!args.includes('--no-warmup')) step(); // warm-up
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   const ms = (performance.now() - t0) / steps;
