@@ -1,6 +1,6 @@
 // Profile one training step (forwardBackward) of the TRM model per tfjs kernel, for the peer configs of
 // /work/shared/bench/peer.json.
-// Usage: node --import tsx bench/profile-step.ts [b|d|...] [--steps N] [--batch B] [--no-warmup] [--no-profile]
+// Usage: node --import tsx bench/profile-step.ts [b|d|...] [--steps N] [--batch B] [--no-warmup] [--no-profile] [--matmul]
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
 import { createRng } from '@trm/augment';
@@ -40,7 +40,20 @@ function randomBatch(arch: ArchConfig, B: number, seed: number): Batch {
 
 const info = await initBackend();
 console.log(`backend ${info.name} ${info.version}`);
-for (const key of which.length ? which : ['b', 'd']) {
+if (args.includes('--matmul')) {
+  // reference point: a large plain matmul on this backend
+  for (const n of [512, 1024, 2048]) {
+    const a = tf.randomNormal([n, n]) as tf.Tensor2D;
+    const b = tf.randomNormal([n, n]) as tf.Tensor2D;
+    tf.matMul(a, b).dispose();
+    const t0 = performance.now();
+    for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();
+    const ms = (performance.now() - t0) / 3;
+    console.log(`matmul ${n}^3: ${ms.toFixed(1)} ms, ${((2 * n ** 3) / (ms / 1000) / 1e9).toFixed(1)} GFLOP/s`);
+    tf.dispose([a, b]);
+  }
+}
+for (const key of which.length ? which : args.includes('--matmul') ? [] : ['b', 'd']) {
   const row = peer.rows.find((r) => r.config === key && r.threads === 1)!;
   const row2 = peer.rows.find((r) => r.config === key && r.threads === 2)!;
   const arch = archOf(row.cfg);
