@@ -37,8 +37,8 @@ describe('generator', () => {
     for (let k = 0; k < 10; k++) {
       const p = capped.next().value!;
       const q = minimal.next().value!;
-      expect(p.puzzle.filter((d) => d === 0).length).toBe(12);
-      expect(q.puzzle.filter((d) => d === 0).length).toBeGreaterThan(12);
+      expect(p.puzzle.filter((d: number) => d === 0).length).toBe(12);
+      expect(q.puzzle.filter((d: number) => d === 0).length).toBeGreaterThan(12);
       expect(Array.from(p.solution)).toEqual(Array.from(q.solution));
       expect(respectsGivens(p.puzzle, p.solution)).toBe(true);
       expect(solve(p.puzzle, spec, 2).count).toBe(1);
