@@ -7,7 +7,7 @@ export { rmsNorm } from './ops/norm.ts';
 export { ropeTables, ropeTablesHost, rotateHalf, applyRope } from './ops/rope.ts';
 export type { RopeTables } from './ops/rope.ts';
 export { attention } from './ops/attention.ts';
-export { swiglu, swigluInner, silu } from './ops/swiglu.ts';
+export { swiglu, swigluSplit, swigluInner, silu } from './ops/swiglu.ts';
 export { stablemaxCrossEntropyHost, bceWithLogitsHost, hostLoss, IGNORE_INDEX } from './ops/losses.ts';
 export type { HostLossResult } from './ops/losses.ts';
 export { embedding } from './ops/embedding.ts';

@@ -5,6 +5,7 @@ import { hostLoss, registerGradients, ropeTables } from '@trm/tensor-core';
 import type { HostTensor, TensorDict } from '@trm/tensor-core';
 import { haltDecision, resetCarry } from './act.ts';
 import type { Prepared } from './act.ts';
+import { derivedOnly, splitWeights } from './block.ts';
 import type { NetContext, Weights } from './block.ts';
 import { heads, inputEmbeddings, recursionRound } from './inner.ts';
 import { actLoss } from './loss.ts';
@@ -85,7 +86,8 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
   };
 
   const forward = (carry: Carry, batch: Batch, opts: { training: boolean; rng: Rng }): StepOutput => {
-    const w = weights();
+    const base = weights();
+    const w = tf.tidy(() => splitWeights(base, arch));
     const prep = resetCarry(carry, batch, hInit, lInit, S);
     const rows = puzzleRows(prep.data.puzzleIdentifiers);
     const [wH, wL] = warmRounds(w, prep, rows);
@@ -96,24 +98,26 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
       return [zH2, zL2, hd.logits, hd.q];
     });
     const host = { logits: logits.dataSync() as Float32Array, q: q.dataSync() as Float32Array };
-    tf.dispose([prep.zH, prep.zL, wH, wL, logits, q, ...(rows ? [rows] : [])]);
+    tf.dispose([prep.zH, prep.zL, wH, wL, logits, q, ...(rows ? [rows] : []), ...derivedOnly(w, base)]);
     return finish(prep, host, opts.training, opts.rng, zH, zL).out;
   };
 
   const forwardBackward = (carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number; training?: boolean }): TrainOutput => {
     const training = opts.training ?? true;
-    const w0 = weights();
+    const base = weights();
+    const w0 = tf.tidy(() => splitWeights(base, arch));
     const names = [...params.keys()];
     const prep = resetCarry(carry, batch, hInit, lInit, S);
     const rows = puzzleRows(prep.data.puzzleIdentifiers);
     const [wH, wL] = warmRounds(w0, prep, rows);
+    tf.dispose(derivedOnly(w0, base));
     // Train mode differentiates w.r.t. the gathered puzzle rows (the reference's local_weights leaf).
     const rowsAreLeaf = training && rows !== null;
     const xs: tf.Tensor[] = [...params.values(), ...(rowsAreLeaf ? [rows] : [])];
     let kept: { zH: tf.Tensor3D; zL: tf.Tensor3D; logits: Float32Array; q: Float32Array } | null = null;
     let lossResult: ReturnType<typeof finish> | null = null;
     const f = (...args: tf.Tensor[]): tf.Scalar => {
-      const w: Weights = Object.fromEntries(names.map((n, i) => [n, args[i]]));
+      const w = splitWeights(Object.fromEntries(names.map((n, i) => [n, args[i]])), arch);
       const leafRows = rowsAreLeaf ? (args[names.length] as tf.Tensor2D) : rows;
       const x = inputEmbeddings(w, ctx, d.puzzleLen, prep.data.inputs, leafRows);
       const [zH, zL] = recursionRound(w, ctx, wH, wL, x);
