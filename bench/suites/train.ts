@@ -24,6 +24,8 @@ export interface TrainBenchOptions {
   /** untimed warm-up steps (default 1) */
   warmup?: number;
   backend?: BackendName;
+  /** train.micro_batch_size: rows per forward/backward chunk (default 0 = the whole batch) */
+  micro_batch?: number;
   log?: (message: string) => void;
 }
 
@@ -151,7 +153,7 @@ function matmulGflops(n = 1024, reps = 5): number {
 }
 
 /** Measure one config in this process (the child side of `run`). */
-async function measureConfig(id: string, steps: number, warmup: number, backendName: BackendName | undefined, log: (m: string) => void): Promise<BenchResult[]> {
+async function measureConfig(id: string, steps: number, warmup: number, microBatch: number, backendName: BackendName | undefined, log: (m: string) => void): Promise<BenchResult[]> {
   const backend = await initBackend(backendName);
   const peer = (JSON.parse(readFileSync(PEER_PATH, 'utf8')) as { rows: PeerRow[] }).rows;
   const rows = peer.filter((r) => r.config === id);
@@ -178,10 +180,11 @@ async function measureConfig(id: string, steps: number, warmup: number, backendN
     puzzle_emb_weight_decay: 1,
     ema: true,
     ema_rate: 0.999,
+    micro_batch_size: microBatch,
   };
   const trainer = createTrainer({ arch, train, data: syntheticSplit(arch, 4 * B), seed: 0 });
   const params = trainer.model.parameterCount();
-  log(`train bench ${id} ${ref2.name} on ${backend.name}: ${params.model} params (peer ${ref2.params}), ${(flops / 1e9).toFixed(1)} GFLOP/step, matmul ${matmul.toFixed(1)} GFLOP/s`);
+  log(`train bench ${id} ${ref2.name} on ${backend.name}: ${params.model} params (peer ${ref2.params}), ${(flops / 1e9).toFixed(1)} GFLOP/step, matmul ${matmul.toFixed(1)} GFLOP/s${microBatch > 0 ? `, micro-batch ${microBatch}` : ''}`);
   let peak = rssMb();
   for (let i = 0; i < warmup; i++) {
     const t0 = performance.now();
@@ -207,6 +210,7 @@ async function measureConfig(id: string, steps: number, warmup: number, backendN
     backend: backend.name,
     backend_version: backend.version,
     batch: B,
+    micro_batch: microBatch,
     ms_step: ms,
     steps_timed: steps,
     step_ms: times,
@@ -239,9 +243,11 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   const log = opts.log ?? ((m: string) => console.error(m));
   const steps = Math.max(1, opts.steps ?? 5);
   const warmup = Math.max(0, opts.warmup ?? 1);
+  const microBatch = opts.micro_batch ?? 0;
+  if (!Number.isInteger(microBatch) || microBatch < 0) throw new Error(`bench train: micro_batch must be an integer >= 0, got ${JSON.stringify(opts.micro_batch)}`);
   const results: BenchResult[] = [];
   for (const id of opts.configs ?? ['a', 'b', 'c', 'd', 'e']) {
-    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, id, String(steps), String(warmup), opts.backend ?? ''];
+    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, id, String(steps), String(warmup), String(microBatch), opts.backend ?? ''];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -265,7 +271,7 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
 }
 
 if (process.argv[2] === CHILD_FLAG) {
-  const [id, steps, warmup, backend] = process.argv.slice(3);
-  const results = await measureConfig(id, Number(steps), Number(warmup), (backend || undefined) as BackendName | undefined, (m) => console.error(m));
+  const [id, steps, warmup, microBatch, backend] = process.argv.slice(3);
+  const results = await measureConfig(id, Number(steps), Number(warmup), Number(microBatch), (backend || undefined) as BackendName | undefined, (m) => console.error(m));
   process.stdout.write(`\n@@RESULTS ${JSON.stringify(results)}\n`);
 }

@@ -16,5 +16,5 @@ export type { TrainerState, TrainerMeta } from './train/state.ts';
 export { toyArch, toyCopySplit, toyTrainConfig } from './train/toy.ts';
 export { evaluateModel } from './eval/evaluate.ts';
 export type { EvalMetrics, EvalOptions, EvalResult } from './eval/evaluate.ts';
-export { createDataParallelModel, createParallelTrainer, matmulThroughput, resolveWorkerCount } from './parallel/index.ts';
+export { createDataParallelModel, createMicroBatchedModel, createParallelTrainer, matmulThroughput, resolveWorkerCount } from './parallel/index.ts';
 export type { DataParallelModel, DataParallelOptions, MatmulThroughput } from './parallel/index.ts';

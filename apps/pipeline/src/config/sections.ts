@@ -33,6 +33,7 @@ export const trainSchema: SectionSchema = {
   puzzle_emb_weight_decay: { type: 'number', description: 'weight decay of the puzzle embeddings', default: 0.1, min: 0 },
   ema: { type: 'boolean', description: 'keep an EMA of the weights; evaluation and model.safetensors use it', default: false },
   ema_rate: { type: 'number', description: 'EMA rate', default: 0.999, min: 0, max: 1 },
+  micro_batch_size: { type: 'integer', description: 'rows per forward/backward chunk, gradients summed over the chunks (less memory, same result up to float rounding; 0 = the whole batch)', default: 0, min: 0 },
   max_steps: { type: 'integer', description: 'stop after this many optimizer steps (0 = the full schedule)', default: 0, min: 0 },
   checkpoint_every: { type: 'integer', description: 'write a checkpoint every N steps (0 = only at the end)', default: 1000, min: 0 },
 };

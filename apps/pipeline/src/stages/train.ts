@@ -113,7 +113,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const every = ctx.config.train.checkpoint_every as number;
     const flops = flopsPerStep(arch, train.global_batch_size);
     const params = trainer.model.parameterCount();
-    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}${workers > 0 ? ` x ${workers} worker threads` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
+    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}${workers > 0 ? ` x ${workers} worker threads` : ''}${train.micro_batch_size ? ` in micro-batches of ${train.micro_batch_size}` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
     const warning = gpuWarning(ctx.config, ctx.root, spec.backend!.name, flops * total);
     if (warning) log(warning);
     if (resume) log(`train: resuming from the checkpoint at step ${resume.step} in ${partial}`);

@@ -1,6 +1,7 @@
 export { createDataParallelModel } from './data-parallel-model.ts';
 export type { DataParallelModel, DataParallelOptions } from './data-parallel-model.ts';
 export { createParallelTrainer } from './parallel-trainer.ts';
+export { createMicroBatchedModel } from './micro-batch.ts';
 export { matmulThroughput } from './probe.ts';
 export type { MatmulThroughput } from './probe.ts';
 export { resolveWorkerCount } from './pool.ts';

@@ -15,6 +15,9 @@ export interface TrainConfig {
   /** keep an EMA of the weights; evaluation and the saved model use it */
   ema: boolean;
   ema_rate: number;
+  /** run each batch's forward/backward in chunks of this many rows, summing the gradients (less memory, same
+   *  result up to float summation order); 0 or absent = the whole batch at once */
+  micro_batch_size?: number;
 }
 
 export function validateTrainConfig(cfg: TrainConfig): void {
@@ -31,6 +34,8 @@ export function validateTrainConfig(cfg: TrainConfig): void {
   need('beta1', cfg.beta1 >= 0 && cfg.beta1 < 1, 'a number in [0, 1)');
   need('beta2', cfg.beta2 >= 0 && cfg.beta2 < 1, 'a number in [0, 1)');
   need('ema', typeof cfg.ema === 'boolean', 'true or false');
+  const micro = cfg.micro_batch_size ?? 0;
+  need('micro_batch_size', Number.isInteger(micro) && micro >= 0, 'an integer >= 0 (0 = the whole batch)');
   need('ema_rate', cfg.ema_rate >= 0 && cfg.ema_rate <= 1, 'a number in [0, 1]');
 }
 

@@ -9,6 +9,7 @@ import type { EncodedSplit } from '../data/split.ts';
 import { dims as archDims } from '../model/params.ts';
 import { createModel, disposeCarry } from '../model/trm.ts';
 import type { ArchConfig, Carry, StepMetrics, TrmModel } from '../model/types.ts';
+import { createMicroBatchedModel } from '../parallel/micro-batch.ts';
 import { totalTrainSteps, validateTrainConfig, type TrainConfig } from './config.ts';
 import { carryFromDict, carryToDict, EMA_PREFIX, modelPart, OPTIM_PREFIX, STATE_KIND, withPrefix, type TrainerState } from './state.ts';
 
@@ -78,7 +79,9 @@ export function createTrainer(opts: TrainerOptions): Trainer {
 
   const loader: TrainLoader = createTrainLoader(data, B, seed, resume?.meta.loader);
   const totalSteps = totalTrainSteps(train, loader.index.numGroups, loader.index.meanPuzzleExamples);
-  const model = opts.model ?? createModel(arch, seed);
+  const base = opts.model ?? createModel(arch, seed);
+  const micro = train.micro_batch_size ?? 0;
+  const model = micro > 0 && micro < B ? createMicroBatchedModel(base, micro) : base;
   if (JSON.stringify(model.arch) !== JSON.stringify(arch)) throw new Error('createTrainer: opts.model was built for a different arch');
   const adam = createAdamATan2(model.params, { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay });
   const ema: Ema | null = train.ema ? createEma(model.params, train.ema_rate) : null;
