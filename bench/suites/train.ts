@@ -137,17 +137,24 @@ const median = (xs: number[]) => {
 };
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
-/** GFLOP/s of one large float32 matmul on the active backend (same run, same machine state). */
+/**
+ * GFLOP/s of one large float32 matmul on the active backend (same run, same machine state).
+ * Not inside tf.tidy: on tfjs-backend-wasm 4.22 a matMul read back inside tidy ran ~20x slower here
+ * (0.4 vs 5-9 GFLOP/s for 1024^3 on a loaded machine), which would understate the reference point.
+ */
 function matmulGflops(n = 1024, reps = 5): number {
-  const a = tf.randomUniform([n, n]);
-  const b = tf.randomUniform([n, n]);
-  tf.tidy(() => tf.matMul(a, b).dataSync()); // warm-up
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const once = (): number => {
     const t0 = performance.now();
-    tf.tidy(() => tf.matMul(a, b).dataSync());
-    times.push(performance.now() - t0);
-  }
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    return performance.now() - t0;
+  };
+  once(); // warm-up
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) times.push(once());
   tf.dispose([a, b]);
   return (2 * n * n * n) / (median(times) / 1000) / 1e9;
 }
