@@ -139,8 +139,8 @@ const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
 /**
  * GFLOP/s of one large float32 matmul on the active backend (same run, same machine state).
- * Not inside tf.tidy: on tfjs-backend-wasm 4.22 a matMul read back inside tidy ran ~20x slower here
- * (0.4 vs 5-9 GFLOP/s for 1024^3 on a loaded machine), which would understate the reference point.
+ * Not as `tf.tidy(() => tf.matMul(a, b).dataSync())`: tidy then walks every element of the returned
+ * 1M-element array looking for tensors, which made the probe ~20x slower (0.4 vs 5-9 GFLOP/s here).
  */
 function matmulGflops(n = 1024, reps = 5): number {
   const a = tf.randomNormal([n, n]);
