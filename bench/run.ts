@@ -10,14 +10,9 @@ import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BenchResult } from './common.ts';
+export type { BenchResult } from './common.ts';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  peak_rss_mb?: number;
-  extra?: Record<string, unknown>;
-}
 
 /** Options every suite receives: `log`, `quick` and the `--set` values (JSON-parsed where possible). */
 export interface SuiteOptions {

@@ -7,14 +7,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceIO } from '@trm/dataset';
+import { type BenchResult } from '../common.ts';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  peak_rss_mb?: number;
-  extra?: Record<string, unknown>;
-}
 
 export interface ArcBenchOptions {
   /** augmentations per task (default 1000, as the reference) */

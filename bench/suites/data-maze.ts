@@ -10,14 +10,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceIO } from '@trm/dataset';
+import { type BenchResult } from '../common.ts';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  peak_rss_mb?: number;
-  extra?: Record<string, unknown>;
-}
 
 export interface MazeBenchOptions {
   /** number of generated mazes (default 1000; 200 with --quick) */

@@ -14,14 +14,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RawPuzzle } from '@trm/dataset';
+import { type BenchResult } from '../common.ts';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  peak_rss_mb?: number;
-  extra?: Record<string, unknown>;
-}
 
 export interface DataBenchOptions {
   /** generated puzzles (default 1000; 100 with quick) */

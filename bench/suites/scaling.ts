@@ -15,14 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { createParallelTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type TrainConfig } from '@trm/trm';
 import { trainStepFlops } from './train.ts';
+import { type BenchResult, median, rssMb } from '../common.ts';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  peak_rss_mb?: number;
-  extra?: Record<string, unknown>;
-}
 
 export interface ScalingOptions {
   log?: (message: string) => void;
@@ -83,11 +77,6 @@ function syntheticSplit(arch: ArchConfig, n: number): EncodedSplit {
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
 /** Child side: time training steps of config `id` with `workers` workers. */
 async function measure(id: string, workers: number, steps: number, warmup: number, backend: BackendName | undefined, batchOverride: number, log: (m: string) => void): Promise<BenchResult> {

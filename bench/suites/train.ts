@@ -7,14 +7,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { archDims, createTrainer, type ArchConfig, type EncodedSplit, type TrainConfig } from '@trm/trm';
+import { type BenchResult, median, rssMb } from '../common.ts';
 
-export interface BenchResult {
-  name: string;
-  unit: string;
-  value: number;
-  peak_rss_mb?: number;
-  extra?: Record<string, unknown>;
-}
 
 export interface TrainBenchOptions {
   /** configs to run (default a-e) */
@@ -131,11 +125,6 @@ function syntheticSplit(arch: ArchConfig, groups: number): EncodedSplit {
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
 /**
  * GFLOP/s of one large float32 matmul on the active backend (same run, same machine state).
