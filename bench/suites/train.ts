@@ -18,8 +18,11 @@ export interface TrainBenchOptions {
   /** untimed warm-up steps (default 1) */
   warmup?: number;
   backend?: BackendName;
-  /** train.micro_batch_size: rows per forward/backward chunk (default 0 = the whole batch) */
-  micro_batch?: number;
+  /**
+   * train.micro_batch_size: rows per forward/backward chunk, for every config (a number) or per config
+   * (`{"c": 16}`); default DEFAULT_MICRO_BATCH (0 = the whole batch)
+   */
+  micro_batch?: number | Record<string, number>;
   log?: (message: string) => void;
 }
 
@@ -235,14 +238,17 @@ const CHILD_FLAG = '--train-bench-child';
  * process, and a backend abort (e.g. the 4 GB wasm heap limit) loses one config, not the suite. A failed config is
  * reported with value NaN and the error in `extra.error`.
  */
+/** Config c (h512, batch 64) does not fit the 4 GB wasm heap in one piece: it runs in chunks of 16 rows. */
+const DEFAULT_MICRO_BATCH: Record<string, number> = { c: 16 };
+
 export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const steps = Math.max(1, opts.steps ?? 5);
   const warmup = Math.max(0, opts.warmup ?? 1);
-  const microBatch = opts.micro_batch ?? 0;
-  if (!Number.isInteger(microBatch) || microBatch < 0) throw new Error(`bench train: micro_batch must be an integer >= 0, got ${JSON.stringify(opts.micro_batch)}`);
   const results: BenchResult[] = [];
   for (const id of opts.configs ?? ['a', 'b', 'c', 'd', 'e']) {
+    const microBatch = typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0);
+    if (!Number.isInteger(microBatch) || microBatch < 0) throw new Error(`bench train: micro_batch must be an integer >= 0, got ${JSON.stringify(opts.micro_batch)}`);
     const args = ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, id, String(steps), String(warmup), String(microBatch), opts.backend ?? ''];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
