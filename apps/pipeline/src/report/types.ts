@@ -1,6 +1,6 @@
 // ReportInput: everything the report shows, as plain data. The report stage (stages/report.ts) fills it from
 // artifacts; buildReport turns it into markdown + SVG files without touching the file system.
-import type { DatasetLib } from '@trm/dataset';
+import type { DatasetLib, ExamplePrediction } from '@trm/dataset';
 
 /** One stage of the run as its artifact folder describes it. */
 export interface StageRecord {
@@ -45,14 +45,7 @@ export interface EvalMetrics {
 }
 
 /** One evaluated test example, with its per-step predictions when evaluate kept them. */
-export interface ExampleView {
-  index: number;
-  group: number;
-  puzzleIdentifier: number;
-  inputs: Uint8Array;
-  labels: Uint8Array;
-  preds: Uint8Array;
-  qHalt: number;
+export interface ExampleView extends ExamplePrediction {
   steps: number;
   correct: boolean;
   /** preds after supervision step 1, 2, ... (empty when not recorded) */

@@ -13,12 +13,13 @@ import type { Rng } from '@trm/augment';
 import { createBarrierState, createReduceBuffers, type BackendName, type ReduceBuffers, type TensorDict } from '@trm/tensor-core';
 import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
 import { createModel } from '../model/trm.ts';
-import type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
 import { paramLayout, rowRanges, type ParamLayout } from './layout.ts';
 import { resolveWorkerCount, WorkerPool } from './pool.ts';
 import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
 import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
 import { advanceRng, splitRngStarts } from './rng-split.ts';
+import { concat, sumMetrics } from './join.ts';
 
 export interface DataParallelOptions {
   /** worker threads (>= 1); default one per core */
@@ -35,18 +36,6 @@ export interface DataParallelModel extends TrmModel {
   workerTensorCounts(): number[];
   /** dispose() and wait for the worker threads to exit */
   close(): Promise<void>;
-}
-
-const METRIC_KEYS: (keyof StepMetrics)[] = ['count', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps', 'lm_loss', 'q_halt_loss'];
-
-function concat<T extends Int32Array | Float32Array | Uint8Array>(parts: T[], make: (n: number) => T): T {
-  const out = make(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p as never, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function rowsOf(batch: Batch, [a, b]: [number, number], S: number, ids: Int32Array): Batch {
@@ -159,7 +148,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     const replies = pool.allSync<StepReply>('step', args);
     advanceRng(rng, starts, replies.map((r) => r.rng), ranges);
     const toGlobal = (ids: Int32Array, k: number) => Int32Array.from(ids, (i) => locals[k].unique[i]);
-    const metrics = Object.fromEntries(METRIC_KEYS.map((key) => [key, replies.reduce((acc, r) => acc + r.metrics[key], 0)])) as unknown as StepMetrics;
+    const metrics = sumMetrics(replies.map((r) => r.metrics));
     const halted = concat(replies.map((r) => r.halted), (n) => new Uint8Array(n));
     // copies: a backend may keep the array it is given (cpu does), and the workers rewrite zH/zL every call
     const next: Carry = {

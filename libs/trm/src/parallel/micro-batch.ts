@@ -8,20 +8,9 @@
 // Results equal the unsplit model's up to the order of floating-point sums.
 import * as tf from '@tensorflow/tfjs-core';
 import { disposeCarry } from '../model/trm.ts';
-import type { Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import type { Batch, Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import { concat, sumMetrics } from './join.ts';
 import { rowRanges } from './layout.ts';
-
-const METRIC_KEYS: (keyof StepMetrics)[] = ['count', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps', 'lm_loss', 'q_halt_loss'];
-
-function concat<T extends Int32Array | Float32Array | Uint8Array>(parts: T[], make: (n: number) => T): T {
-  const out = make(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p as never, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function batchRows(batch: Batch, [a, b]: [number, number], S: number): Batch {
   return { inputs: batch.inputs.slice(a * S, b * S), labels: batch.labels.slice(a * S, b * S), puzzleIdentifiers: batch.puzzleIdentifiers.slice(a, b) };
@@ -58,7 +47,7 @@ function joinOutputs(parts: StepOutput[]): StepOutput {
       },
     },
     lossTotal: parts.reduce((acc, p) => acc + p.lossTotal, 0),
-    metrics: Object.fromEntries(METRIC_KEYS.map((key) => [key, parts.reduce((acc, p) => acc + p.metrics[key], 0)])) as unknown as StepMetrics,
+    metrics: sumMetrics(parts.map((p) => p.metrics)),
     preds: concat(parts.map((p) => p.preds), (n) => new Int32Array(n)),
     qHalt: concat(parts.map((p) => p.qHalt), (n) => new Float32Array(n)),
     qContinue: concat(parts.map((p) => p.qContinue), (n) => new Float32Array(n)),
