@@ -96,7 +96,7 @@ describe('dataset-lib generator core', () => {
 });
 
 // The generator run into a temporary copy of the workspace (node_modules linked), then the scaffolded lib is
-// checked three ways: its DatasetLib contract here, its own tests, and the pipeline's data stages on its config.
+// checked three ways: its DatasetLib contract here, its own tests, and the pipeline (through evaluate) on its config.
 describe('scaffolded lib in a copy of the workspace', () => {
   let root = '';
   let lib: DatasetLib;
@@ -147,15 +147,23 @@ describe('scaffolded lib in a copy of the workspace', () => {
     expect(r.stdout).toMatch(/Tests\s+5 passed/);
   });
 
-  it('runs through the pipeline data stages with its tiny config', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'apps/pipeline/src/main.ts'), 'encode', '--config', 'toy-sort-tiny'], {
+  it('runs through the pipeline (fetch -> augment -> encode -> train -> evaluate) with its tiny config', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'apps/pipeline/src/main.ts'), 'evaluate', '--config', 'toy-sort-tiny'], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, TRM_ROOT: root, NO_COLOR: '1' },
     });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    const manifest = JSON.parse(readFileSync(join(root, 'artifacts/toy-sort-tiny/encode/manifest.json'), 'utf8'));
-    expect(manifest.files['train.arrow'].rows).toBe(128); // 64 rows x (original + 1 shuffled copy)
-    expect(manifest.files['test.arrow'].rows).toBe(16);
+    const stage = (name: string) => JSON.parse(readFileSync(join(root, `artifacts/toy-sort-tiny/${name}/manifest.json`), 'utf8'));
+    expect(stage('encode').files['train.arrow'].rows).toBe(128); // 64 rows x (original + 1 shuffled copy)
+    expect(stage('encode').files['test.arrow'].rows).toBe(16);
+    expect(Object.keys(stage('train').files)).toContain('model.safetensors');
+    const metrics = JSON.parse(readFileSync(join(root, 'artifacts/toy-sort-tiny/evaluate/metrics.json'), 'utf8'));
+    expect(stage('evaluate').files['predictions.arrow'].rows).toBe(16);
+    for (const key of ['exact_accuracy', 'token_accuracy']) {
+      expect(metrics[key]).toBeGreaterThanOrEqual(0);
+      expect(metrics[key]).toBeLessThanOrEqual(1);
+    }
+    expect(metrics.accuracy_per_step).toHaveLength(2); // halt_max_steps of the scaffolded config
   });
 });
