@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { initBackend, type BackendName } from '@trm/tensor-core';
-import { createParallelTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type TrainConfig } from '@trm/trm';
-import { trainStepFlops } from './train.ts';
+import { createParallelTrainer, matmulThroughput, type ArchConfig, type DataParallelModel } from '@trm/trm';
+import { benchTrainConfig, syntheticSplit, trainStepFlops } from './train.ts';
 import { type BenchResult, median, rssMb } from '../common.ts';
 
 
@@ -53,50 +53,12 @@ function peerRows(id: string): { arch: ArchConfig; batch: number; name: string; 
   return { arch, batch: batch_size, name: rows[0].name, peer1: peer(1), peer2: peer(2) };
 }
 
-/** `n` one-example puzzles of the config's shape with deterministic pseudo-random tokens. */
-function syntheticSplit(arch: ArchConfig, n: number): EncodedSplit {
-  const S = arch.seq_len;
-  const inputs = new Uint8Array(n * S);
-  const labels = new Uint8Array(n * S);
-  let x = 12345;
-  for (let i = 0; i < n * S; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    inputs[i] = 1 + ((x >>> 16) % (arch.vocab_size - 1));
-    labels[i] = 1 + ((x >>> 8) % (arch.vocab_size - 1));
-  }
-  return {
-    inputs,
-    labels,
-    puzzleIdentifiers: new Int32Array(n),
-    puzzleIndex: Int32Array.from({ length: n }, (_, i) => i),
-    groupIndex: Int32Array.from({ length: n }, (_, i) => i),
-    seqLen: S,
-    vocabSize: arch.vocab_size,
-    ignoreLabelId: 0,
-    numPuzzleIdentifiers: arch.num_puzzle_identifiers,
-  };
-}
-
-
 /** Child side: time training steps of config `id` with `workers` workers. */
 async function measure(id: string, workers: number, steps: number, warmup: number, backend: BackendName | undefined, batchOverride: number, log: (m: string) => void): Promise<BenchResult> {
   const info = await initBackend(backend);
   const { arch, batch: peerBatch } = peerRows(id);
   const batch = batchOverride > 0 ? batchOverride : peerBatch;
-  const train: TrainConfig = {
-    global_batch_size: batch,
-    epochs: 1000,
-    lr: 1e-4,
-    lr_min_ratio: 1,
-    lr_warmup_steps: 10,
-    weight_decay: 1,
-    beta1: 0.9,
-    beta2: 0.95,
-    puzzle_emb_lr: 1e-4,
-    puzzle_emb_weight_decay: 1,
-    ema: true,
-    ema_rate: 0.999,
-  };
+  const train = benchTrainConfig(batch);
   const t0 = performance.now();
   const trainer = await createParallelTrainer({ arch, train, data: syntheticSplit(arch, 4 * batch), seed: 0, workers, backend: info.name as BackendName });
   const startMs = performance.now() - t0;

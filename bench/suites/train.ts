@@ -104,7 +104,7 @@ export function trainStepFlops(arch: ArchConfig, batch: number): number {
 }
 
 /** A synthetic train split of the config's shape: `groups` one-example puzzles, random tokens. */
-function syntheticSplit(arch: ArchConfig, groups: number): EncodedSplit {
+export function syntheticSplit(arch: ArchConfig, groups: number): EncodedSplit {
   const S = arch.seq_len;
   const n = groups;
   const inputs = new Uint8Array(n * S);
@@ -151,6 +151,25 @@ function matmulGflops(n = 1024, reps = 5): number {
   return (2 * n * n * n) / (median(times) / 1000) / 1e9;
 }
 
+/** The optimiser settings of a timed step: the Sudoku recipe's (every update does the same work whatever the values). */
+export function benchTrainConfig(batch: number, microBatch = 0): TrainConfig {
+  return {
+    global_batch_size: batch,
+    epochs: 1000,
+    lr: 1e-4,
+    lr_min_ratio: 1,
+    lr_warmup_steps: 10,
+    weight_decay: 1,
+    beta1: 0.9,
+    beta2: 0.95,
+    puzzle_emb_lr: 1e-4,
+    puzzle_emb_weight_decay: 1,
+    ema: true,
+    ema_rate: 0.999,
+    micro_batch_size: microBatch,
+  };
+}
+
 /** Measure one config in this process (the child side of `run`). */
 async function measureConfig(id: string, steps: number, warmup: number, microBatch: number, backendName: BackendName | undefined, log: (m: string) => void): Promise<BenchResult[]> {
   const backend = await initBackend(backendName);
@@ -166,21 +185,7 @@ async function measureConfig(id: string, steps: number, warmup: number, microBat
   if (flopError > 0.01) throw new Error(`bench train: FLOP formula gives ${(flops / 1e9).toFixed(3)} GFLOP for ${id}, peer.json says ${ref2.gflop_step.toFixed(3)}`);
   const matmul = matmulGflops();
 
-  const train: TrainConfig = {
-    global_batch_size: B,
-    epochs: 1000,
-    lr: 1e-4,
-    lr_min_ratio: 1,
-    lr_warmup_steps: 10,
-    weight_decay: 1,
-    beta1: 0.9,
-    beta2: 0.95,
-    puzzle_emb_lr: 1e-4,
-    puzzle_emb_weight_decay: 1,
-    ema: true,
-    ema_rate: 0.999,
-    micro_batch_size: microBatch,
-  };
+  const train = benchTrainConfig(B, microBatch);
   const trainer = createTrainer({ arch, train, data: syntheticSplit(arch, 4 * B), seed: 0 });
   const params = trainer.model.parameterCount();
   log(`train bench ${id} ${ref2.name} on ${backend.name}: ${params.model} params (peer ${ref2.params}), ${(flops / 1e9).toFixed(1)} GFLOP/step, matmul ${matmul.toFixed(1)} GFLOP/s${microBatch > 0 ? `, micro-batch ${microBatch}` : ''}`);
