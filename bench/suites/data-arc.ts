@@ -2,12 +2,8 @@
 // ConceptARC from kaggle-combined, 1000 augmentations per task): fetch, then augment both splits and encode every
 // example into its 900-token canvas, streaming group by group (nothing kept). Runs in a child process so that its
 // peak RSS (getrusage maxRSS) is the build's own. Arrow writing is the pipeline's and is not included.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SourceIO } from '@trm/dataset';
-import { type BenchResult } from '../common.ts';
+import { type BenchResult, localSourceIO, runChildReport } from '../common.ts';
 
 
 export interface ArcBenchOptions {
@@ -43,9 +39,7 @@ const KAGGLE = fileURLToPath(new URL('../../../shared/data/arc/kaggle-combined',
 export async function run(opts: ArcBenchOptions = {}): Promise<BenchResult[]> {
   const params: ChildParams = { numAug: opts.numAug ?? 1000, maxTasks: opts.maxTasks ?? 0 };
   opts.log?.(`data-arc: building training+evaluation+concept x ${params.numAug} aug${params.maxTasks ? ` (<= ${params.maxTasks} tasks per subset)` : ''} in a child process`);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (child.status !== 0) throw new Error(`data-arc: child failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
-  const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as ChildReport;
+  const r = runChildReport<ChildReport>(SELF, params, 'data-arc');
   const peak = r.max_rss_kb / 1024;
   const extra = { ...r, num_aug: params.numAug, max_tasks: params.maxTasks, subsets: ['training', 'evaluation', 'concept'] };
   return [
@@ -57,16 +51,7 @@ export async function run(opts: ArcBenchOptions = {}): Promise<BenchResult[]> {
 
 async function child(params: ChildParams): Promise<ChildReport> {
   const { arc } = await import('@trm/arc');
-  const io: SourceIO = {
-    download: () => Promise.reject(new Error('data-arc: no downloads')),
-    readText: async (p) => readFileSync(p, 'utf8'),
-    readBytes: async (p) => new Uint8Array(readFileSync(p)),
-    listDir: async (p) => readdirSync(p).sort(),
-    exists: async (p) => existsSync(p),
-    join: (...parts) => join(...parts),
-    progress: () => ({ tick() {}, done() {} }),
-    log: () => {},
-  };
+  const io = localSourceIO('data-arc');
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const puzzles = await arc.fetch({ layout: 'kaggle', path: KAGGLE, subsets: ['training', 'evaluation', 'concept'], test_set_name: 'evaluation', max_tasks: params.maxTasks, seed: 0 }, io);

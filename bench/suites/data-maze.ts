@@ -5,12 +5,10 @@
 //  - build generated: fetch (generator, N train mazes) -> augment x 8 dihedral -> encode every example;
 //  - build real: fetch the real Maze-Hard CSVs (1000 train + 1000 test) -> augment (train x 8) -> encode.
 // Arrow writing is the pipeline's and is not included.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SourceIO } from '@trm/dataset';
-import { type BenchResult } from '../common.ts';
+import { type BenchResult, localSourceIO, runChildReport } from '../common.ts';
 
 
 export interface MazeBenchOptions {
@@ -46,9 +44,7 @@ const SHARED = fileURLToPath(new URL('../../../shared/data/maze', import.meta.ur
 const HARD = { rows: 30, cols: 30, min_path_length: 110 };
 
 function runChild(params: ChildParams): ChildReport {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', SELF, '--child', JSON.stringify(params)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (child.status !== 0) throw new Error(`data-maze ${params.case}: child failed (status ${child.status}): ${child.stderr.slice(-2000)}`);
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as ChildReport;
+  return runChildReport<ChildReport>(SELF, params, `data-maze ${params.case}`);
 }
 
 export async function run(opts: MazeBenchOptions = {}): Promise<BenchResult[]> {
@@ -82,19 +78,6 @@ export async function run(opts: MazeBenchOptions = {}): Promise<BenchResult[]> {
   return results;
 }
 
-function nodeIo(): SourceIO {
-  return {
-    download: () => Promise.reject(new Error('data-maze: no downloads')),
-    readText: async (p) => readFileSync(p, 'utf8'),
-    readBytes: async (p) => new Uint8Array(readFileSync(p)),
-    listDir: async (p) => readdirSync(p).sort(),
-    exists: async (p) => existsSync(p),
-    join: (...parts) => join(...parts),
-    progress: () => ({ tick() {}, done() {} }),
-    log: () => {},
-  };
-}
-
 async function child(params: ChildParams): Promise<ChildReport> {
   const { maze, generateMaze, generatorOptions } = await import('@trm/maze');
   const { deriveSeed } = await import('@trm/augment');
@@ -116,7 +99,7 @@ async function child(params: ChildParams): Promise<ChildReport> {
     const cfg = params.case === 'build-generated'
       ? { source: 'generator', ...HARD, train_count: params.mazes, test_count: 0, seed: 0 }
       : { source: 'csv', train_path: join(SHARED, 'maze-hard-train.csv'), test_path: join(SHARED, 'maze-hard-test.csv') };
-    const puzzles = await maze.fetch(cfg, nodeIo());
+    const puzzles = await maze.fetch(cfg, localSourceIO('data-maze'));
     report.mazes = puzzles.length;
     const t1 = performance.now();
     report.fetch_s = (t1 - t0) / 1000;
