@@ -1,0 +1,63 @@
+// A/B benchmark: tfjs-wasm's MatMul against the emitted GEMM on the same heap, per training shape.
+// Run: node --import tsx libs/tensor-core/src/ops/gemm/bench-gemm.ts [reps] [mr nr unroll kc mc nc fma]
+// Reports CPU time (process.cpuUsage) per product, median of `reps` alternating runs, and GFLOP/s.
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../backend/init.ts';
+import { createGemm } from './gemm.ts';
+
+const SHAPES: [number, number, number][] = [
+  [1024, 1024, 1024],
+  [1552, 512, 2816], // mlp up
+  [1552, 1408, 512], // mlp down
+  [1552, 2816, 512], // dx of mlp up
+  [512, 1552, 2816], // dW of mlp up (x^T dy)
+  [97, 64, 97], // attention scores per head
+  [97, 97, 64], // attention values per head
+  [1552, 512, 512], // qkv / out projection-like
+];
+
+function cpuMs(fn: () => void): number {
+  const t0 = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  await initBackend('wasm');
+  const reps = Number(process.argv[2] ?? 5);
+  const [mr, nr, unroll, kc, mc, nc, fma] = process.argv.slice(3).map(Number);
+  const be = tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory }; _malloc(n: number): number; _free(p: number): void }; dataIdMap: { get(id: object): { memoryOffset: number } } };
+  const heap = { memory: be.wasm.asm.memory, malloc: (n: number) => be.wasm._malloc(n) >>> 0, free: (p: number) => be.wasm._free(p) };
+  const over = Object.fromEntries(Object.entries({ mr, nr, unroll, kc, mc, nc }).filter(([, v]) => Number.isFinite(v)));
+  const gemm = createGemm(heap, { ...over, fma: fma === 1 });
+  console.log('config', JSON.stringify(gemm.config));
+  const off = (t: tf.Tensor): number => be.dataIdMap.get(t.dataId).memoryOffset;
+  const pick = process.env.GEMM_SHAPES?.split(",").map(Number);
+  for (const [M, K, N] of pick ? pick.map((i) => SHAPES[i]) : SHAPES) {
+    const a = tf.randomNormal([M, K]);
+    const b = tf.randomNormal([K, N]);
+    const c = tf.zeros([M, N]);
+    const inner = Math.max(1, Math.round(2e8 / (2 * M * N * K))); // small products: several per timing
+    const runTf = (): void => { for (let i = 0; i < inner; i++) tf.matMul(a, b).dispose(); };
+    const runOurs = (): void => { for (let i = 0; i < inner; i++) gemm.matmul(off(a), off(b), off(c), M, N, K); };
+    runTf();
+    runOurs();
+    const ref = tf.matMul(a, b);
+    const err = tf.max(tf.abs(tf.sub(ref, c))).dataSync()[0] / tf.max(tf.abs(ref)).dataSync()[0];
+    ref.dispose();
+    const tTf: number[] = [], tOurs: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      tTf.push(cpuMs(runTf) / inner);
+      tOurs.push(cpuMs(runOurs) / inner);
+    }
+    const gf = (ms: number): string => ((2 * M * N * K) / ms / 1e6).toFixed(1);
+    const mt = median(tTf), mo = median(tOurs);
+    
+    console.log(`[${M}x${K}]x[${K}x${N}]  tfjs ${mt.toFixed(2)} ms ${gf(mt)} GF/s | trm ${mo.toFixed(2)} ms ${gf(mo)} GF/s | x${(mt / mo).toFixed(2)} | rel.err ${err.toExponential(1)}`);
+    tf.dispose([a, b, c]);
+  }
+  gemm.dispose();
+}
+main();
