@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport } from './build.ts';
+import { workersCell } from './summary.ts';
 import { fakeDataset } from './testing/fake-dataset.ts';
 import { markdownToHtml } from './testing/markdown-html.ts';
 import { syntheticInput } from './testing/synthetic.ts';
@@ -46,6 +47,7 @@ describe('buildReport on a synthetic run', async () => {
   it('shows the run summary: config, dataset, backend, commit, parameters, stage hashes and times', () => {
     expect(out.markdown).toContain('`fake-tiny`');
     expect(out.markdown).toContain('cpu 4.22.0');
+    expect(out.markdown).toContain('| Training threads | 2 worker threads (recorded by the train stage) |');
     expect(out.markdown).toContain('`0123456789abcdef0123456789abcdef01234567` (recorded by the train stage; clean)');
     expect(out.markdown).toContain('123,456 (model) + 0 (puzzle embeddings)');
     expect(out.markdown).toMatch(/\| train \| 6\.0 s \| `333333333333` \|/);
@@ -76,6 +78,16 @@ describe('buildReport on a synthetic run', async () => {
     expect(out.markdown).toContain('step 1: 13 wrong cells');
     expect(out.markdown).toContain('step 6: right');
     expect(out.markdown).not.toContain('### Test example 2: prediction after each');
+  });
+
+  it('passes the givens (filled in the input, kept by the target) to the renderer for prediction, target and steps', () => {
+    // example 0: the input keeps cells 0, 3, 6, 9, 12, 15 of digits (i % 4); digit 0 is the blank, so 3, 6, 9, 15 are givens
+    const given = (svg: string) => [...svg.matchAll(/<text [^>]*>/g)].map((m, i) => (m[0].includes('class="given"') ? i : -1)).filter((i) => i >= 0);
+    for (const f of ['pred', 'target', 'step-1', 'step-6']) expect(given(out.files[`img/example-0-${f}.svg`])).toEqual([3, 6, 9, 15]);
+    expect(given(out.files['img/example-0-input.svg'])).toEqual([]);
+    // example 1 is wrong in its last 3 cells, none of them a given: the wrong marks stay
+    expect(given(out.files['img/example-1-pred.svg'])).toEqual([0, 6, 9, 12]);
+    expect(out.files['img/example-1-pred.svg'].match(/#f4a6a6/g)).toHaveLength(3);
   });
 
   it('gives the exact reproduce commands with quoted overrides', () => {
@@ -162,6 +174,28 @@ describe('buildReport comparison', () => {
   it('says how to get a comparison when there is none', async () => {
     const out = await buildReport(syntheticInput());
     expect(out.markdown).toContain('No comparison run. Pass `--compare OTHER_CONFIG`');
+  });
+});
+
+describe('the training threads row', () => {
+  const cell = (workers: number | null, runtime?: Record<string, unknown>) => {
+    const base = syntheticInput();
+    const config = { ...base.config, runtime };
+    if (runtime === undefined) delete config.runtime;
+    return workersCell({ ...base, config, training: { ...base.training, workers } });
+  };
+
+  it('shows the recorded worker count, or the main thread', () => {
+    expect(cell(1, { workers: 2 })).toBe('1 worker thread (recorded by the train stage)');
+    expect(cell(0)).toBe('the main thread only (recorded by the train stage)');
+  });
+
+  it('shows the config value, labelled as such, when the train stage recorded none', () => {
+    const unrecorded = 'the train stage recorded no worker count';
+    expect(cell(null, { workers: 2 })).toBe(`2 worker threads as configured (\`runtime.workers\` in the config; ${unrecorded})`);
+    expect(cell(null, { workers: 0 })).toBe(`the main thread only as configured (\`runtime.workers\` in the config; ${unrecorded})`);
+    expect(cell(null, { workers: 'auto' })).toBe(`\`"auto"\` as configured (\`runtime.workers\` in the config; ${unrecorded})`);
+    expect(cell(null)).toBe(`n/a (${unrecorded} and the config sets no \`runtime.workers\`)`);
   });
 });
 

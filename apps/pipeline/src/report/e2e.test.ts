@@ -56,6 +56,20 @@ describe('report of a sudoku-tiny run', () => {
     expect(fs.existsSync(path.join(dir, 'img/example-0-step-2.svg'))).toBe(true);
   });
 
+  it('draws the givens of the puzzle apart from the cells to fill in (the input\'s digits are the target\'s givens)', () => {
+    const digits = (f: string, cls: string) => fs.readFileSync(path.join(dir, f), 'utf8').split(`class="digit ${cls}"`).length - 1;
+    const givens = digits('img/example-0-input.svg', 'given');
+    expect(givens).toBeGreaterThan(0);
+    expect(digits('img/example-0-target.svg', 'given')).toBe(givens);
+    expect(digits('img/example-0-target.svg', 'filled')).toBe(16 - givens);
+    // a given the model changed is drawn as wrong, never as a given
+    expect(digits('img/example-0-pred.svg', 'given')).toBeLessThanOrEqual(givens);
+  });
+
+  it('says which threads trained the model', () => {
+    expect(md).toMatch(/^\| Training threads \| (\d+ worker threads?|the main thread only) (\(recorded by the train stage\)|as configured \(`runtime\.workers` in the config; the train stage recorded no worker count\)) \|$/m);
+  });
+
   it('writes the same report again when forced (deterministic)', async () => {
     await runStageCommand('report', { config: 'sudoku-tiny', set: ['train.lr=0.002'], only: true, force: true });
     // the git state is an input too (other work may be committed meanwhile): compare everything else line by line

@@ -1,5 +1,6 @@
 // Example grids drawn by the dataset lib: input, prediction (wrong cells marked), target, and the prediction after
-// each supervision step.
+// each supervision step. Prediction, target and steps pass the puzzle's givens, so a lib that draws givens apart
+// (Sudoku) shows which cells the model filled in.
 import type { DatasetLib, Grid } from '@trm/dataset';
 import type { ExampleView } from './types.ts';
 
@@ -14,6 +15,18 @@ export function wrongCells(pred: Grid, target: Grid): Uint8Array {
     }
   }
   return wrong;
+}
+
+/**
+ * The givens of a puzzle: cells that are filled in the input (not 0, the blank of the grid alphabets that have one)
+ * and that the target keeps. A cell the target changes is part of the answer, not a given. All zeros when input and
+ * target differ in shape (nothing is copied cell for cell).
+ */
+export function givenCells(input: Grid, target: Grid): Uint8Array {
+  const given = new Uint8Array(target.rows * target.cols);
+  if (input.rows !== target.rows || input.cols !== target.cols) return given;
+  for (let i = 0; i < given.length; i++) given[i] = input.cells[i] !== 0 && input.cells[i] === target.cells[i] ? 1 : 0;
+  return given;
 }
 
 /** Number of differing cells, counting a shape mismatch as every cell of the larger extent. */
@@ -54,13 +67,16 @@ export function drawExamples(
     const size = cellSizeFor(target, 220);
     const base = `img/example-${view.index}`;
     const images = { input: `${base}-input.svg`, pred: `${base}-pred.svg`, target: `${base}-target.svg` };
+    const given = givenCells(input, target);
+    // a grid of another shape than the target's has no cell-for-cell givens
+    const givens = (grid: Grid) => (grid.rows === target.rows && grid.cols === target.cols ? given : undefined);
     files[images.input] = dataset.renderSvg(input, { cellSize: cellSizeFor(input, 220) });
-    files[images.target] = dataset.renderSvg(target, { cellSize: size });
-    files[images.pred] = dataset.renderSvg(pred, { cellSize: cellSizeFor(pred, 220), wrong: wrongCells(pred, target) });
+    files[images.target] = dataset.renderSvg(target, { cellSize: size, givens: given });
+    files[images.pred] = dataset.renderSvg(pred, { cellSize: cellSizeFor(pred, 220), wrong: wrongCells(pred, target), givens: givens(pred) });
     const steps = view.trajectory.map((tokens, s) => {
       const grid = dataset.decode(tokens, encodeCfg);
       const image = `${base}-step-${s + 1}.svg`;
-      files[image] = dataset.renderSvg(grid, { cellSize: cellSizeFor(grid, 110), wrong: wrongCells(grid, target) });
+      files[image] = dataset.renderSvg(grid, { cellSize: cellSizeFor(grid, 110), wrong: wrongCells(grid, target), givens: givens(grid) });
       return { image, grid, wrong: countWrong(grid, target) };
     });
     return { view, input, target, pred, wrong: countWrong(pred, target), images, steps };

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { countParams, gitInfo, trainingTime } from './load.ts';
+import { countParams, gitInfo, recordedWorkers, trainingTime } from './load.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-report-load-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -30,9 +30,19 @@ describe('report loaders', () => {
   });
 
   it('trainingTime counts only the steps run after a resume', () => {
-    expect(trainingTime(dir('resumed', { steps: 100, resumedFrom: 40, secondsTraining: 30 }), 100)).toEqual({ seconds: 30, steps: 60 });
-    expect(trainingTime(dir('old', { seconds: 12 }), 8)).toEqual({ seconds: 12, steps: 8 });
-    expect(trainingTime(dir('missing'), 8)).toEqual({ seconds: null, steps: null });
+    expect(trainingTime(dir('resumed', { steps: 100, resumedFrom: 40, secondsTraining: 30 }), 100)).toEqual({ seconds: 30, steps: 60, workers: null });
+    expect(trainingTime(dir('old', { seconds: 12 }), 8)).toEqual({ seconds: 12, steps: 8, workers: null });
+    expect(trainingTime(dir('missing'), 8)).toEqual({ seconds: null, steps: null, workers: null });
+  });
+
+  it('trainingTime reads the worker count the train stage recorded: run.json first, then state.json', () => {
+    expect(trainingTime(dir('workers', { secondsTraining: 3, steps: 6, workers: 2 }), 6)).toEqual({ seconds: 3, steps: 6, workers: 2 });
+    expect(trainingTime(dir('in-thread', { secondsTraining: 3, steps: 6, workers: 0 }), 6).workers).toBe(0);
+    const fromState = dir('state', { secondsTraining: 3 });
+    fs.writeFileSync(path.join(fromState, 'state.json'), JSON.stringify({ step: 6, workers: 4 }));
+    expect(recordedWorkers(fromState)).toBe(4);
+    // not a count: ignored, as if not recorded
+    expect(recordedWorkers(dir('bad', { workers: 'auto' }))).toBeNull();
   });
 
   it('countParams reads shapes from the safetensors header: puzzle embeddings apart, H_init/L_init left out', () => {

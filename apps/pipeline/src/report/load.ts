@@ -58,6 +58,7 @@ export function parseEvalMetrics(raw: unknown, file: string): EvalMetrics {
     if (typeof v === 'number' && !NOT_TASK.includes(k)) task[k] = v;
   }
   return {
+    count: num(m.count, `${file}: count`),
     exact_accuracy: num(m.exact_accuracy, `${file}: exact_accuracy`),
     token_accuracy: num(m.token_accuracy, `${file}: token_accuracy`),
     q_halt_accuracy: num(m.q_halt_accuracy, `${file}: q_halt_accuracy`),
@@ -80,17 +81,36 @@ export async function readTrainMetrics(train: OpenedStage): Promise<TrainMetricR
   });
 }
 
-/** Seconds spent training and the steps run in them, from train/run.json (`secondsTraining`, `steps`, `resumedFrom`). */
-export function trainingTime(trainDir: string, metricsRows: number): { seconds: number | null; steps: number | null } {
+function readJson(file: string): Record<string, unknown> | null {
   try {
-    const run = JSON.parse(fs.readFileSync(path.join(trainDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-    const seconds = typeof run.secondsTraining === 'number' ? run.secondsTraining : typeof run.seconds === 'number' ? run.seconds : null;
-    const steps = typeof run.steps === 'number' ? run.steps : metricsRows;
-    const resumed = typeof run.resumedFrom === 'number' ? run.resumedFrom : 0;
-    return { seconds, steps: seconds === null ? null : steps - resumed };
+    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
   } catch {
-    return { seconds: null, steps: null };
+    return null;
   }
+}
+
+/** The worker count the train stage recorded: `workers` of run.json, else of state.json; null when neither has one. */
+export function recordedWorkers(trainDir: string): number | null {
+  for (const f of ['run.json', 'state.json']) {
+    const w = readJson(path.join(trainDir, f))?.workers;
+    if (typeof w === 'number' && Number.isInteger(w) && w >= 0) return w;
+  }
+  return null;
+}
+
+/**
+ * Seconds spent training and the steps run in them, from train/run.json (`secondsTraining`, `steps`, `resumedFrom`),
+ * and the worker threads the train stage recorded.
+ */
+export function trainingTime(trainDir: string, metricsRows: number): ReportInput['training'] {
+  const workers = recordedWorkers(trainDir);
+  const run = readJson(path.join(trainDir, 'run.json'));
+  if (!run) return { seconds: null, steps: null, workers };
+  const seconds = typeof run.secondsTraining === 'number' ? run.secondsTraining : typeof run.seconds === 'number' ? run.seconds : null;
+  const steps = typeof run.steps === 'number' ? run.steps : metricsRows;
+  const resumed = typeof run.resumedFrom === 'number' ? run.resumedFrom : 0;
+  return { seconds, steps: seconds === null ? null : steps - resumed, workers };
 }
 
 /** Parameter counts from the safetensors header: puzzle embeddings apart, fixed H_init/L_init left out. */

@@ -32,7 +32,11 @@ describe('report parts', () => {
   it('parseEvalMetrics names the field that is wrong and splits off the task metrics', () => {
     const ok = { count: 4, exact_accuracy: 0.5, token_accuracy: 0.9, q_halt_accuracy: 1, mean_steps: 2, accuracy_per_step: [0.8, 0.9],
       exact_accuracy_per_step: [0.25, 0.5], valid_path_rate: 0.5, task: { 'pass@2': 0.25 } };
-    expect(parseEvalMetrics(ok, 'm.json').task).toEqual({ valid_path_rate: 0.5, 'pass@2': 0.25 });
+    expect(parseEvalMetrics(ok, 'm.json')).toEqual({
+      count: 4, exact_accuracy: 0.5, token_accuracy: 0.9, q_halt_accuracy: 1, mean_steps: 2, accuracy_per_step: [0.8, 0.9],
+      exact_accuracy_per_step: [0.25, 0.5], task: { valid_path_rate: 0.5, 'pass@2': 0.25 },
+    });
+    expect(() => parseEvalMetrics({ ...ok, count: undefined }, 'm.json')).toThrow('m.json: count: expected a number, got undefined');
     expect(() => parseEvalMetrics({ ...ok, token_accuracy: 'high' }, 'm.json')).toThrow('m.json: token_accuracy: expected a number, got "high"');
     expect(() => parseEvalMetrics({ ...ok, accuracy_per_step: [0.1, null] }, 'm.json')).toThrow('m.json: accuracy_per_step[1]: expected a number, got null');
     expect(() => parseEvalMetrics([], 'm.json')).toThrow('m.json: expected a JSON object of metrics');

@@ -12,6 +12,22 @@ export function gitCell(g: ReportInput['git']): string {
   return `${code(g.commit)} (${origin}${dirty})`;
 }
 
+/** `2 worker threads` / `the main thread only` for a worker count. */
+function threads(n: number): string {
+  return n === 0 ? 'the main thread only' : `${count(n)} worker thread${n === 1 ? '' : 's'}`;
+}
+
+/** The threads training ran on: as the train stage recorded them, else as the config asks (labelled so). */
+export function workersCell(input: ReportInput): string {
+  const recorded = input.training.workers;
+  if (recorded !== null) return `${threads(recorded)} (recorded by the train stage)`;
+  const configured = obj(input.config.runtime).workers;
+  const unrecorded = 'the train stage recorded no worker count';
+  if (configured === undefined) return `n/a (${unrecorded} and the config sets no ${code('runtime.workers')})`;
+  const shown = typeof configured === 'number' ? threads(configured) : code(JSON.stringify(configured));
+  return `${shown} as configured (${code('runtime.workers')} in the config; ${unrecorded})`;
+}
+
 /** Format a metric value: rates (accuracy, pass@K, *_rate, valid/optimal shares) as percentages, the rest as numbers. */
 export function formatMetric(key: string, v: number | null): string {
   if (v === null || !Number.isFinite(v)) return 'n/a';
@@ -60,6 +76,7 @@ export function runSummary(input: ReportInput): string {
     ['Config', `${code(input.configName)}${cfgDescription}`],
     ['Dataset', `${code(input.dataset.name)} — ${esc(input.dataset.description)}`],
     ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}` : 'n/a'],
+    ['Training threads', workersCell(input)],
     ['Git commit', gitCell(input.git)],
     ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],
     ['Data', `${count(input.data.trainExamples)} train examples in ${count(input.data.trainGroups)} groups; ${count(input.data.testExamples)} test examples`],

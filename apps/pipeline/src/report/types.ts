@@ -1,6 +1,7 @@
 // ReportInput: everything the report shows, as plain data. The report stage (stages/report.ts) fills it from
 // artifacts; buildReport turns it into markdown + SVG files without touching the file system.
 import type { DatasetLib, ExamplePrediction } from '@trm/dataset';
+import type { EvalMetrics as EngineEvalMetrics } from '@trm/trm';
 
 /** One stage of the run as its artifact folder describes it. */
 export interface StageRecord {
@@ -32,14 +33,11 @@ export interface TrainMetricRow {
   count: number;
 }
 
-/** evaluate/metrics.json */
-export interface EvalMetrics {
-  exact_accuracy: number;
-  token_accuracy: number;
-  q_halt_accuracy: number;
-  mean_steps: number;
-  accuracy_per_step: number[];
-  exact_accuracy_per_step: number[];
+/**
+ * evaluate/metrics.json: the metrics of `evaluateModel` (@trm/trm) plus the dataset's task metrics, which the file
+ * holds beside them (or under `task`) and the report keeps apart.
+ */
+export interface EvalMetrics extends EngineEvalMetrics {
   /** the dataset's task metrics (Maze path validity, ARC pass@K, ...) */
   task: Record<string, number>;
 }
@@ -77,8 +75,12 @@ export interface ReportInput {
   /** encoded data sizes: examples per split and groups (original puzzles) in the train split */
   data: { trainExamples: number | null; testExamples: number | null; trainGroups: number | null; seqLen: number | null };
   stages: StageRecord[];
-  /** time spent in optimizer steps and how many steps ran in it (excluding setup and steps resumed from a checkpoint) */
-  training: { seconds: number | null; steps: number | null };
+  /**
+   * time spent in optimizer steps and how many steps ran in it (excluding setup and steps resumed from a checkpoint);
+   * `workers` = the worker threads the train stage recorded it trained on (0 = the main thread), null when it recorded
+   * none (the report then shows `runtime.workers` of the config, labelled as such)
+   */
+  training: { seconds: number | null; steps: number | null; workers: number | null };
   trainMetrics: TrainMetricRow[];
   evalMetrics: EvalMetrics;
   /** per evaluated test example (predictions.arrow): supervision steps, final q_halt logit, solved */

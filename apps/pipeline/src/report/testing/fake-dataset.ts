@@ -31,8 +31,10 @@ export const fakeDataset: DatasetLib = {
       const x = (i % grid.cols) * s;
       const y = Math.floor(i / grid.cols) * s;
       const fill = opts.wrong?.[i] ? '#f4a6a6' : '#ffffff';
+      // givens bold, like a printed puzzle; the rest as written in
+      const weight = opts.givens?.[i] ? ' class="given" font-weight="700"' : '';
       cells.push(`<rect x="${x}" y="${y}" width="${s}" height="${s}" fill="${fill}" stroke="#888"/>` +
-        `<text x="${x + s / 2}" y="${y + s * 0.7}" font-size="${s * 0.6}" text-anchor="middle">${grid.cells[i]}</text>`);
+        `<text x="${x + s / 2}" y="${y + s * 0.7}" font-size="${s * 0.6}" text-anchor="middle"${weight}>${grid.cells[i]}</text>`);
     }
     const title = opts.title ? `<title>${opts.title}</title>` : '';
     return `<svg xmlns="http://www.w3.org/2000/svg" width="${grid.cols * s}" height="${grid.rows * s}">${title}${cells.join('')}</svg>`;
