@@ -1,8 +1,10 @@
-// Benchmark runner: `npm run bench -- --suite <name>[,<name>] [--set key=value ...] [--quick]`
+// Benchmark runner: `npm run bench -- --suite <name>[,<name>] [--set key=value ...] [--quick] [--out DIR]`
 //
-// `--exact` runs only the named suites (no data-* with data); `--quick` asks suites for a small smoke run.
-// Loads bench/suites/<name>.ts (a suite exports `run(opts): Promise<BenchResult[]>`) and writes
-// bench/results/<name>.json with the machine it ran on. Without --suite every suite runs. `--suite data` also runs
+// `--exact` runs only the named suites (no data-* with data); `--quick` asks suites for a small smoke run;
+// `--out DIR` writes the results there instead of bench/results (smoke runs).
+// Loads bench/suites/<name>.ts (a suite exports `run(opts): Promise<BenchResult[]>`, and optionally
+// `markdown(results): string`, a summary printed at the end and written to <name>.md) and writes
+// <out>/<name>.json with the machine it ran on. Without --suite every suite runs. `--suite data` also runs
 // every bench/suites/data-*.ts (each written to its own results file). Suites measure peak RSS in child processes
 // of their own, so that the runner's memory does not pollute it.
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ export interface SuiteOptions {
 
 interface Suite {
   run(opts: SuiteOptions): Promise<BenchResult[]>;
+  markdown?(results: BenchResult[]): string;
 }
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -62,8 +65,9 @@ export function selectSuites(requested: string[] | null, available: string[], ex
   return [...new Set(out)];
 }
 
-function parseArgs(argv: string[]): { suites: string[] | null; quick: boolean; exact: boolean; set: Record<string, unknown> } {
+function parseArgs(argv: string[]): { suites: string[] | null; quick: boolean; exact: boolean; out: string; set: Record<string, unknown> } {
   let suites: string[] | null = null;
+  let out = RESULTS_DIR;
   let quick = false;
   let exact = false;
   const set: Record<string, unknown> = {};
@@ -77,6 +81,9 @@ function parseArgs(argv: string[]): { suites: string[] | null; quick: boolean; e
       quick = true;
     } else if (arg === '--exact') {
       exact = true;
+    } else if (arg === '--out') {
+      out = argv[++i] ?? '';
+      if (!out) throw new Error('bench: --out needs a folder (e.g. --out /tmp/bench)');
     } else if (arg === '--set') {
       const kv = argv[++i] ?? '';
       const eq = kv.indexOf('=');
@@ -86,17 +93,17 @@ function parseArgs(argv: string[]): { suites: string[] | null; quick: boolean; e
       try { value = JSON.parse(raw); } catch { value = raw; }
       set[kv.slice(0, eq)] = value;
     } else {
-      throw new Error(`bench: unknown argument "${arg}" (usage: --suite <name>[,<name>] [--exact] [--set key=value] [--quick])`);
+      throw new Error(`bench: unknown argument "${arg}" (usage: --suite <name>[,<name>] [--exact] [--set key=value] [--quick] [--out DIR])`);
     }
   }
-  return { suites, quick, exact, set };
+  return { suites, quick, exact, out, set };
 }
 
 async function main(): Promise<void> {
-  const { suites: requested, quick, exact, set } = parseArgs(process.argv.slice(2));
+  const { suites: requested, quick, exact, out, set } = parseArgs(process.argv.slice(2));
   const available = readdirSync(SUITES_DIR).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.includes('.tmp.')).map((f) => f.slice(0, -3)).sort();
   const names = selectSuites(requested, available, exact);
-  mkdirSync(RESULTS_DIR, { recursive: true });
+  mkdirSync(out, { recursive: true });
   const machine = machineInfo();
   for (const name of names) {
     const log = (m: string): void => { process.stderr.write(`[${name}] ${m}\n`); };
@@ -106,14 +113,24 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const results = await suite.run({ ...set, log, quick });
     const doc = { suite: name, date: started.toISOString(), wall_s: (performance.now() - t0) / 1000, quick, options: set, machine, results };
-    const file = join(RESULTS_DIR, `${name}.json`);
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
-    renameSync(`${file}.tmp`, file);
+    const file = join(out, `${name}.json`);
+    writeAtomic(file, `${JSON.stringify(doc, null, 2)}\n`);
     for (const r of results) {
       log(`${r.name}: ${formatNumber(r.value)} ${r.unit}${r.peak_rss_mb !== undefined ? ` (peak RSS ${Math.round(r.peak_rss_mb)} MB)` : ''}`);
     }
     log(`wrote ${file}`);
+    if (suite.markdown) {
+      const md = `${suite.markdown(results)}\n\nRun ${doc.date}, ${doc.wall_s.toFixed(0)} s, load average ${(machine.load_avg as number[]).join(' ')} at start, git ${String(machine.git)}.\n`;
+      writeAtomic(join(out, `${name}.md`), md);
+      process.stdout.write(`\n${md}`);
+      log(`wrote ${join(out, `${name}.md`)}`);
+    }
   }
+}
+
+function writeAtomic(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
 }
 
 function formatNumber(v: number): string {

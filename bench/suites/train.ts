@@ -1,86 +1,58 @@
-// Benchmark suite `train`: one full training step (forwardBackward + sparse sign-SGD + AdamATan2 + EMA) for the
-// five configurations a-e of ../shared/bench/peer.json, at the same sizes and batch, compared with the reference's
-// PyTorch 2-thread figures. FLOPs follow peer.json's formula (matmul FLOPs only).
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// Benchmark suite `train`: the one place that measures training speed. For each peer config a-e of
+// ../shared/bench/peer.json (same sizes and batch) it times full training steps (forwardBackward + sparse sign-SGD
+// + AdamATan2 + EMA) with
+//   1 worker   = createTrainer in this thread (what runtime.workers 0 runs: the best single-core figure),
+//   N workers  = createParallelTrainer({ workers: N }) (data parallel on N worker threads),
+// each in a fresh Node process (peak RSS = process.resourceUsage().maxRSS, worker threads included), and compares
+// them with the reference's PyTorch figures at 1 and 2 threads and with the targets of issue 6.
+// Rows (results[].name):
+//   train/matmul/gflops_w<N>, train/matmul/speedup_w2   aggregate n x n matmul of N worker threads at once
+//   train/<id>/w<N>/{samples_per_s, tokens_per_s, gflops, share_of_matmul, ratio_to_peer_1t, ratio_to_peer_2t,
+//                    peak_rss_mb}
+//   train/<id>/speedup_w2, train/<id>/cpu_per_step_ratio_w2, train/targets
+// Rows with a target carry `extra.target` and `extra.pass` (null when not comparable, e.g. with a batch override).
+// FLOPs follow peer.json's formula (matmul FLOPs only). Options: see TrainBenchOptions and bench/README.md.
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@trm/tensor-core';
-import { archDims, createTrainer, type ArchConfig, type EncodedSplit, type TrainConfig } from '@trm/trm';
-import { type BenchResult, median, rssMb } from '../common.ts';
-
+import { archDims, createParallelTrainer, createTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
+import { type BenchResult, cpuSeconds, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
+import { peerConfig, peerRows, type PeerConfig } from '../peer.ts';
 
 export interface TrainBenchOptions {
-  /** configs to run (default a-e) */
+  /** peer configs to run (default a-e) */
   configs?: string[];
-  /** timed steps per config after warm-up (median reported; default 5) */
+  /** worker counts (default [1, 2]): 1 = the in-thread trainer, N >= 2 = createParallelTrainer with N workers */
+  workers?: number[];
+  /** timed steps per measurement after warm-up, median reported (default 3; config c 2) */
   steps?: number;
   /** untimed warm-up steps (default 1) */
   warmup?: number;
-  backend?: BackendName;
+  /** global batch instead of the peer config's (smoke runs: no comparison with peer.json, no pass flags) */
+  batch?: number;
   /**
    * train.micro_batch_size: rows per forward/backward chunk, for every config (a number) or per config
    * (`{"c": 16}`); default DEFAULT_MICRO_BATCH (0 = the whole batch)
    */
   micro_batch?: number | Record<string, number>;
+  backend?: BackendName;
+  /** size and repetitions of the aggregate matmul probe (train/matmul rows; reps 0 skips it) */
+  matmul_n?: number;
+  matmul_reps?: number;
+  /** smoke run: config b at batch 8, 1 timed step, no warm-up, a short matmul probe */
+  quick?: boolean;
   log?: (message: string) => void;
 }
 
-interface PeerCfg {
-  seq_len: number;
-  vocab_size: number;
-  hidden_size: number;
-  num_heads: number;
-  expansion: number;
-  L_layers: number;
-  H_cycles: number;
-  L_cycles: number;
-  mlp_t: boolean;
-  pos_encodings: 'rope' | 'none';
-  puzzle_emb_ndim: number;
-  puzzle_emb_len: number;
-  num_puzzle_identifiers: number;
-  halt_max_steps: number;
-  halt_exploration_prob: number;
-  batch_size: number;
-}
-
-interface PeerRow {
-  config: string;
-  name: string;
-  threads: number;
-  cfg: PeerCfg;
-  params: number;
-  ms_step: number;
-  samples_per_s: number;
-  gflop_step: number;
-  gflops: number;
-}
-
-const PEER_PATH = fileURLToPath(new URL('../../../shared/bench/peer.json', import.meta.url));
-
-function archOf(c: PeerCfg): ArchConfig {
-  return {
-    seq_len: c.seq_len,
-    vocab_size: c.vocab_size,
-    num_puzzle_identifiers: c.num_puzzle_identifiers,
-    hidden_size: c.hidden_size,
-    num_heads: c.num_heads,
-    expansion: c.expansion,
-    L_layers: c.L_layers,
-    H_cycles: c.H_cycles,
-    L_cycles: c.L_cycles,
-    mlp_t: c.mlp_t,
-    pos_encodings: c.pos_encodings,
-    puzzle_emb_ndim: c.puzzle_emb_ndim,
-    puzzle_emb_len: c.puzzle_emb_len,
-    halt_max_steps: c.halt_max_steps,
-    halt_exploration_prob: c.halt_exploration_prob,
-    rope_theta: 10000,
-    rms_norm_eps: 1e-5,
-    no_ACT_continue: true,
-  };
-}
+/** Config c (h512, batch 64) does not fit the 4 GB wasm heap in one piece: it runs in chunks of 16 rows. */
+const DEFAULT_MICRO_BATCH: Record<string, number> = { c: 16 };
+/** Timed steps: 3, but config c (~2 min a step in one thread) 2. */
+const DEFAULT_STEPS: Record<string, number> = { c: 2 };
+/** Issue 6 targets. Peak RSS: at most the reference's at the same thread count, every config. */
+const TARGET_SPEEDUP_W2 = { min: 1.8, configs: ['a', 'b', 'd'] };
+const TARGET_RATIO_2T = { min: 0.25, configs: ['a', 'b', 'c', 'd'] };
+/** The same-process matmul every measurement compares itself with: n^3 float32, median of reps. */
+const PROBE = { n: 1024, reps: 5 };
 
 /**
  * Matmul FLOPs of one training step (peer.json `flop_count`): forward runs H_cycles*(L_cycles+1)*L_layers blocks
@@ -128,29 +100,6 @@ export function syntheticSplit(arch: ArchConfig, groups: number): EncodedSplit {
   };
 }
 
-
-/**
- * GFLOP/s of one large float32 matmul on the active backend (same run, same machine state).
- * Not as `tf.tidy(() => tf.matMul(a, b).dataSync())`: tidy then walks every element of the returned
- * 1M-element array looking for tensors, which made the probe ~20x slower (0.4 vs 5-9 GFLOP/s here).
- */
-function matmulGflops(n = 1024, reps = 5): number {
-  const a = tf.randomNormal([n, n]);
-  const b = tf.randomNormal([n, n]);
-  const once = (): number => {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
-    return performance.now() - t0;
-  };
-  once(); // warm-up
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) times.push(once());
-  tf.dispose([a, b]);
-  return (2 * n * n * n) / (median(times) / 1000) / 1e9;
-}
-
 /** The optimiser settings of a timed step: the Sudoku recipe's (every update does the same work whatever the values). */
 export function benchTrainConfig(batch: number, microBatch = 0): TrainConfig {
   return {
@@ -170,115 +119,285 @@ export function benchTrainConfig(batch: number, microBatch = 0): TrainConfig {
   };
 }
 
-/** Measure one config in this process (the child side of `run`). */
-async function measureConfig(id: string, steps: number, warmup: number, microBatch: number, backendName: BackendName | undefined, log: (m: string) => void): Promise<BenchResult[]> {
-  const backend = await initBackend(backendName);
-  const peer = (JSON.parse(readFileSync(PEER_PATH, 'utf8')) as { rows: PeerRow[] }).rows;
-  const rows = peer.filter((r) => r.config === id);
-  const ref2 = rows.find((r) => r.threads === 2);
-  if (!ref2) throw new Error(`bench train: config "${id}" is not in ${PEER_PATH} (known: ${[...new Set(peer.map((r) => r.config))].join(', ')})`);
-  const ref1 = rows.find((r) => r.threads === 1);
-  const arch = archOf(ref2.cfg);
-  const B = ref2.cfg.batch_size;
-  const flops = trainStepFlops(arch, B);
-  const flopError = Math.abs(flops / 1e9 - ref2.gflop_step) / ref2.gflop_step;
-  if (flopError > 0.01) throw new Error(`bench train: FLOP formula gives ${(flops / 1e9).toFixed(3)} GFLOP for ${id}, peer.json says ${ref2.gflop_step.toFixed(3)}`);
-  const matmul = matmulGflops();
+// ---- child side: one (config, workers) measurement in a fresh process ----------------------------------------
 
-  const train = benchTrainConfig(B, microBatch);
-  const trainer = createTrainer({ arch, train, data: syntheticSplit(arch, 4 * B), seed: 0 });
-  const params = trainer.model.parameterCount();
-  log(`train bench ${id} ${ref2.name} on ${backend.name}: ${params.model} params (peer ${ref2.params}), ${(flops / 1e9).toFixed(1)} GFLOP/step, matmul ${matmul.toFixed(1)} GFLOP/s${microBatch > 0 ? `, micro-batch ${microBatch}` : ''}`);
-  let peak = rssMb();
-  for (let i = 0; i < warmup; i++) {
+interface ChildParams {
+  id: string;
+  workers: number;
+  steps: number;
+  warmup: number;
+  /** 0 = the peer batch */
+  batch: number;
+  microBatch: number;
+  backend: BackendName | null;
+}
+
+/** What a child measures; the parent derives rates and ratios from it. */
+interface Measurement {
+  config: string;
+  workers: number;
+  mode: 'in-thread' | 'data-parallel';
+  backend: string;
+  backend_version: string;
+  batch: number;
+  micro_batch: number;
+  params: number;
+  /** trainer construction (workers started, replicas built) */
+  start_ms: number;
+  step_ms: number[];
+  /** median of step_ms */
+  ms_step: number;
+  /** median CPU seconds of the whole process (all threads) per timed step */
+  cpu_s_step: number;
+  /** data-parallel: median of (step - slowest worker's model time): dispatch, copies, optimizer, EMA */
+  overhead_ms: number | null;
+  /** GFLOP/s of an n^3 matmul in this process at this worker count (1: this thread; N: N workers at once) */
+  matmul_gflops: number;
+  peak_rss_mb: number;
+}
+
+/**
+ * GFLOP/s of one n x n float32 matmul on this thread's backend (median of `reps`, after a warm-up).
+ * Not as `tf.tidy(() => tf.matMul(a, b).dataSync())`: tidy then walks every element of the returned
+ * 1M-element array looking for tensors, which made the probe ~20x slower (0.4 vs 5-9 GFLOP/s here).
+ */
+function matmulGflops(n: number, reps: number): number {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const once = (): number => {
     const t0 = performance.now();
-    trainer.step();
-    log(`  warm-up step ${(performance.now() - t0).toFixed(0)} ms`);
-    peak = Math.max(peak, rssMb());
-  }
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    return performance.now() - t0;
+  };
+  once(); // warm-up
   const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
+  for (let r = 0; r < reps; r++) times.push(once());
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (median(times) / 1000) / 1e9;
+}
+
+/** The matmul reference point at this worker count, measured before the trainer exists (it adds little to the peak). */
+async function probeMatmul(workers: number, backend: BackendName): Promise<number> {
+  if (workers === 1) return matmulGflops(PROBE.n, PROBE.reps);
+  return (await matmulThroughput({ workers, n: PROBE.n, reps: PROBE.reps, backend })).gflops;
+}
+
+async function measure(p: ChildParams): Promise<Measurement> {
+  const log = (m: string) => process.stderr.write(`  ${p.id} w${p.workers} ${m}\n`);
+  const info = await initBackend(p.backend ?? undefined);
+  const backend = info.name as BackendName;
+  const peer = peerConfig(p.id);
+  const batch = p.batch > 0 ? p.batch : peer.batch;
+  const matmul = await probeMatmul(p.workers, backend);
+  const opts = { arch: peer.arch, train: benchTrainConfig(batch, p.microBatch), data: syntheticSplit(peer.arch, 4 * batch), seed: 0 };
+  const t0 = performance.now();
+  const trainer: Trainer = p.workers === 1 ? createTrainer(opts) : await createParallelTrainer({ ...opts, workers: p.workers, backend });
+  const startMs = performance.now() - t0;
+  const params = trainer.model.parameterCount().model;
+  log(`${p.workers === 1 ? 'in-thread' : `${p.workers} workers`} on ${info.name}, batch ${batch}${p.microBatch ? ` in micro-batches of ${p.microBatch}` : ''}, ${params} params, matmul ${PROBE.n}^3 ${matmul.toFixed(1)} GFLOP/s, started in ${startMs.toFixed(0)} ms`);
+  const parallel = p.workers === 1 ? null : (trainer.model as DataParallelModel);
+  const times: number[] = [];
+  const cpus: number[] = [];
+  const overheads: number[] = [];
+  for (let i = 0; i < p.warmup + p.steps; i++) {
+    const c0 = process.cpuUsage();
+    const s0 = performance.now();
     trainer.step();
-    times.push(performance.now() - t0);
-    peak = Math.max(peak, rssMb());
-    log(`  step ${i + 1}/${steps} ${times[i].toFixed(0)} ms`);
+    const ms = performance.now() - s0;
+    const cpu = cpuSeconds(c0);
+    const workerMs = parallel?.lastTimings?.computeMs ?? null;
+    if (i >= p.warmup) {
+      times.push(ms);
+      cpus.push(cpu);
+      if (workerMs) overheads.push(ms - Math.max(...workerMs));
+    }
+    log(`${i < p.warmup ? 'warm-up' : `step ${i - p.warmup + 1}/${p.steps}`} ${ms.toFixed(0)} ms, process CPU ${cpu.toFixed(1)} s${workerMs ? ` (last call: workers ${workerMs.map((t) => t.toFixed(0)).join('/')} ms)` : ''}`);
   }
   trainer.dispose();
-  const ms = median(times);
-  const samplesPerS = B / (ms / 1000);
-  const gflops = flops / 1e9 / (ms / 1000);
-  const extra = {
-    config: id,
-    peer_name: ref2.name,
-    backend: backend.name,
-    backend_version: backend.version,
-    batch: B,
-    micro_batch: microBatch,
-    ms_step: ms,
-    steps_timed: steps,
+  return {
+    config: p.id,
+    workers: p.workers,
+    mode: p.workers === 1 ? 'in-thread' : 'data-parallel',
+    backend: info.name,
+    backend_version: info.version,
+    batch,
+    micro_batch: p.microBatch,
+    params,
+    start_ms: startMs,
     step_ms: times,
-    tokens_per_s: (B * arch.seq_len) / (ms / 1000),
-    gflop_step: flops / 1e9,
-    peer_gflop_step: ref2.gflop_step,
-    params: params.model,
-    peer_params: ref2.params,
-    matmul_1024_gflops: matmul,
-    share_of_matmul: gflops / matmul,
-    peer_2t_samples_per_s: ref2.samples_per_s,
-    peer_1t_samples_per_s: ref1?.samples_per_s ?? null,
-    peer_2t_gflops: ref2.gflops,
+    ms_step: median(times),
+    cpu_s_step: median(cpus),
+    overhead_ms: overheads.length ? median(overheads) : null,
+    matmul_gflops: matmul,
+    peak_rss_mb: maxRssMb(),
   };
+}
+
+runAsChild<ChildParams>(import.meta.url, measure);
+
+// ---- parent side ------------------------------------------------------------------------------------------------
+
+/** Rows of one measurement: every figure compared with the reference (when the batch is the peer's). */
+function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean): BenchResult[] {
+  const { id, arch } = peer;
+  const base = `train/${id}/w${m.workers}`;
+  const s = m.ms_step / 1000;
+  const samplesPerS = m.batch / s;
+  const gflops = trainStepFlops(arch, m.batch) / 1e9 / s;
+  const refSame = m.workers === 1 ? peer.ref1 : peer.ref2; // the reference at the same thread count
+  const ratio1 = comparable && peer.ref1 ? samplesPerS / peer.ref1.samples_per_s : null;
+  const ratio2 = comparable ? samplesPerS / peer.ref2.samples_per_s : null;
+  const ratioTarget = m.workers === 2 && TARGET_RATIO_2T.configs.includes(id);
+  const refRss = refSame?.peak_rss_mb ?? null;
+  const figures = {
+    ...m,
+    peer_name: peer.name,
+    tokens_per_s: (m.batch * arch.seq_len) / s,
+    gflop_step: trainStepFlops(arch, m.batch) / 1e9,
+    gflops,
+    share_of_matmul: gflops / m.matmul_gflops,
+    ratio_to_peer_1t: ratio1,
+    ratio_to_peer_2t: ratio2,
+    peer_1t_samples_per_s: peer.ref1?.samples_per_s ?? null,
+    peer_2t_samples_per_s: peer.ref2.samples_per_s,
+    peer_peak_rss_mb: refRss,
+    peer_params: peer.ref2.params,
+    comparable,
+  };
+  const tag = { config: id, workers: m.workers };
+  const rows: BenchResult[] = [
+    { name: `${base}/samples_per_s`, unit: 'samples/s', value: samplesPerS, peak_rss_mb: m.peak_rss_mb, extra: figures },
+    { name: `${base}/tokens_per_s`, unit: 'tokens/s', value: figures.tokens_per_s, extra: tag },
+    { name: `${base}/gflops`, unit: 'GFLOP/s', value: gflops, extra: { ...tag, gflop_step: figures.gflop_step } },
+    { name: `${base}/share_of_matmul`, unit: 'x', value: figures.share_of_matmul, extra: { ...tag, matmul_gflops: m.matmul_gflops, matmul_n: PROBE.n } },
+    {
+      name: `${base}/peak_rss_mb`, unit: 'MB', value: m.peak_rss_mb,
+      extra: { ...tag, peer_peak_rss_mb: refRss, target: '<= reference peak RSS at the same thread count', pass: comparable && refRss !== null ? m.peak_rss_mb <= refRss : null },
+    },
+  ];
+  if (ratio1 !== null) rows.push({ name: `${base}/ratio_to_peer_1t`, unit: 'x', value: ratio1, extra: tag });
+  if (ratio2 !== null) {
+    const target = ratioTarget ? { target: `>= ${TARGET_RATIO_2T.min}`, pass: ratio2 >= TARGET_RATIO_2T.min } : {};
+    rows.push({ name: `${base}/ratio_to_peer_2t`, unit: 'x', value: ratio2, extra: { ...tag, ...target } });
+  }
+  return rows;
+}
+
+/** 2 workers over 1 (same batch): samples/s speed-up, and CPU per step (1.0 = the split adds no work). */
+function scalingRows(id: string, one: Measurement, two: Measurement, comparable: boolean): BenchResult[] {
+  const speedup = one.ms_step / two.ms_step;
+  const hasTarget = TARGET_SPEEDUP_W2.configs.includes(id);
   return [
-    { name: `train/${id}/samples_per_s`, unit: 'samples/s', value: samplesPerS, peak_rss_mb: peak, extra },
-    { name: `train/${id}/gflops`, unit: 'GFLOP/s', value: gflops, peak_rss_mb: peak, extra: { config: id, matmul_1024_gflops: matmul } },
-    { name: `train/${id}/ratio_to_peer_2t`, unit: 'x', value: samplesPerS / ref2.samples_per_s, extra: { config: id, peer_2t_samples_per_s: ref2.samples_per_s } },
+    { name: `train/${id}/speedup_w2`, unit: 'x', value: speedup, extra: { config: id, ...(hasTarget ? { target: `>= ${TARGET_SPEEDUP_W2.min}`, pass: comparable ? speedup >= TARGET_SPEEDUP_W2.min : null } : {}) } },
+    { name: `train/${id}/cpu_per_step_ratio_w2`, unit: 'x', value: two.cpu_s_step / one.cpu_s_step, extra: { config: id, note: 'process CPU seconds per step, 2 workers / 1 worker: 1.0 = the split adds no work (load-independent)' } },
   ];
 }
 
-const CHILD_FLAG = '--train-bench-child';
+/** One row counting the targets met; `extra.failed` names the rows that missed theirs. */
+function targetsRow(results: BenchResult[]): BenchResult {
+  const checked = results.filter((r) => typeof r.extra?.pass === 'boolean');
+  const failed = checked.filter((r) => r.extra!.pass === false).map((r) => `${r.name} = ${r.value.toPrecision(3)} (target ${r.extra!.target})`);
+  return { name: 'train/targets', unit: 'passed', value: checked.length - failed.length, extra: { checked: checked.length, failed } };
+}
 
-/**
- * Every config runs in its own Node process: the wasm heap never shrinks, so peak RSS is only meaningful in a fresh
- * process, and a backend abort (e.g. the 4 GB wasm heap limit) loses one config, not the suite. A failed config is
- * reported with value NaN and the error in `extra.error`.
- */
-/** Config c (h512, batch 64) does not fit the 4 GB wasm heap in one piece: it runs in chunks of 16 rows. */
-const DEFAULT_MICRO_BATCH: Record<string, number> = { c: 16 };
+function positiveInt(value: unknown, what: string, min: number): number {
+  if (!Number.isInteger(value) || (value as number) < min) throw new Error(`bench train: ${what} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  return value as number;
+}
 
 export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> {
   const log = opts.log ?? ((m: string) => console.error(m));
-  const steps = Math.max(1, opts.steps ?? 5);
-  const warmup = Math.max(0, opts.warmup ?? 1);
+  const configs = opts.configs ?? (opts.quick ? ['b'] : ['a', 'b', 'c', 'd', 'e']);
+  const workerCounts = (opts.workers ?? [1, 2]).map((w) => positiveInt(w, 'workers[]', 1));
+  const batch = positiveInt(opts.batch ?? (opts.quick ? 8 : 0), 'batch', 0);
+  const warmup = positiveInt(opts.warmup ?? (opts.quick ? 0 : 1), 'warmup', 0);
+  const stepsOf = (id: string) => positiveInt(opts.steps ?? (opts.quick ? 1 : (DEFAULT_STEPS[id] ?? 3)), 'steps', 1);
+  const microOf = (id: string) => positiveInt(typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0), 'micro_batch', 0);
+  const rows = peerRows();
+  const peers = configs.map((id) => peerConfig(id, rows)); // unknown configs fail before anything runs
+  const comparable = batch === 0;
   const results: BenchResult[] = [];
-  for (const id of opts.configs ?? ['a', 'b', 'c', 'd', 'e']) {
-    const microBatch = typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0);
-    if (!Number.isInteger(microBatch) || microBatch < 0) throw new Error(`bench train: micro_batch must be an integer >= 0, got ${JSON.stringify(opts.micro_batch)}`);
-    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), CHILD_FLAG, id, String(steps), String(warmup), String(microBatch), opts.backend ?? ''];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    let stderrTail = '';
-    child.stderr.on('data', (d: Buffer) => {
-      const text = d.toString();
-      stderrTail = (stderrTail + text).slice(-2000);
-      for (const line of text.split('\n')) if (/^(train bench|  (warm-up )?step)/.test(line)) log(line);
-    });
-    const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-    const marker = stdout.lastIndexOf('\n@@RESULTS ');
-    if (code === 0 && marker >= 0) {
-      results.push(...(JSON.parse(stdout.slice(marker + '\n@@RESULTS '.length)) as BenchResult[]));
-    } else {
-      const error = stderrTail.split('\n').filter((l) => /Error|Aborted|heap/i.test(l)).slice(-3).join(' | ') || `exit code ${code}`;
-      log(`train bench ${id}: FAILED (${error})`);
-      results.push({ name: `train/${id}/samples_per_s`, unit: 'samples/s', value: Number.NaN, extra: { config: id, error } });
-    }
+
+  const n = positiveInt(opts.matmul_n ?? 512, 'matmul_n', 1);
+  const reps = positiveInt(opts.matmul_reps ?? (opts.quick ? 5 : 20), 'matmul_reps', 0);
+  const matmul = new Map<number, number>();
+  for (const workers of reps > 0 ? workerCounts : []) {
+    const m = await matmulThroughput({ workers, n, reps, backend: opts.backend });
+    matmul.set(workers, m.gflops);
+    log(`matmul ${n}^3 x${reps}, ${workers} worker thread(s) at once on ${m.backend}: ${m.gflops.toFixed(1)} GFLOP/s aggregate`);
+    results.push({ name: `train/matmul/gflops_w${workers}`, unit: 'GFLOP/s', value: m.gflops, extra: { n, reps, workers, backend: m.backend, seconds: m.seconds } });
   }
+  if (matmul.has(1) && matmul.has(2)) results.push({ name: 'train/matmul/speedup_w2', unit: 'x', value: matmul.get(2)! / matmul.get(1)!, extra: { n, ideal: 2 } });
+
+  for (const peer of peers) {
+    const id = peer.id;
+    const byWorkers = new Map<number, Measurement>();
+    for (const workers of workerCounts) {
+      const params: ChildParams = { id, workers, steps: stepsOf(id), warmup, batch, microBatch: microOf(id), backend: opts.backend ?? null };
+      try {
+        const m = await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, `bench train ${id} w${workers}`, log, (line) => line.startsWith('  '));
+        byWorkers.set(workers, m);
+        results.push(...measurementRows(m, peer, comparable));
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        log(`train ${id} w${workers}: FAILED (${error})`);
+        results.push({ name: `train/${id}/w${workers}/samples_per_s`, unit: 'samples/s', value: Number.NaN, extra: { config: id, workers, error } });
+      }
+    }
+    const one = byWorkers.get(1);
+    const two = byWorkers.get(2);
+    if (one && two) results.push(...scalingRows(id, one, two, comparable));
+  }
+  results.push(targetsRow(results));
   return results;
 }
 
-if (process.argv[2] === CHILD_FLAG) {
-  const [id, steps, warmup, microBatch, backend] = process.argv.slice(3);
-  const results = await measureConfig(id, Number(steps), Number(warmup), Number(microBatch), (backend || undefined) as BackendName | undefined, (m) => console.error(m));
-  process.stdout.write(`\n@@RESULTS ${JSON.stringify(results)}\n`);
+// ---- Markdown summary (bench/results/train.md) ------------------------------------------------------------------
+
+const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+const verdict = (r: BenchResult | undefined): string => (typeof r?.extra?.pass === 'boolean' ? (r.extra.pass ? ' pass' : ' FAIL') : '');
+
+/** The summary table of a train run, from its results (the runner writes it next to the JSON). */
+export function markdown(results: BenchResult[]): string {
+  const byName = new Map(results.map((r) => [r.name, r]));
+  const lines: string[] = ['# Training speed (bench suite `train`)', ''];
+  const measured = results.filter((r) => /^train\/[^/]+\/w\d+\/samples_per_s$/.test(r.name));
+  const table = measured.map((r) => {
+    const x = r.extra as Record<string, unknown> & { config: string; workers: number };
+    const base = `train/${x.config}/w${x.workers}`;
+    if (x.error) return [x.config, String(x.workers), `FAILED: ${String(x.error).replace(/\|/g, '/')}`, '', '', '', '', '', '', ''];
+    const speed = x.workers === 2 ? byName.get(`train/${x.config}/speedup_w2`) : undefined;
+    const ratio = byName.get(`${base}/ratio_to_peer_2t`);
+    const rss = byName.get(`${base}/peak_rss_mb`);
+    return [
+      `${x.config} ${x.peer_name as string}`,
+      `${x.workers}${x.micro_batch ? ` (micro ${x.micro_batch as number})` : ''}`,
+      fixed((x.ms_step as number) / 1000, 2),
+      fixed(r.value, 3),
+      fixed(x.gflops as number, 1),
+      `${fixed(100 * (x.share_of_matmul as number), 0)}%`,
+      `${fixed(ratio?.value, 3)}${verdict(ratio)}`,
+      speed ? `${fixed(speed.value, 2)}x${verdict(speed)}` : '',
+      `${fixed(rss?.value, 0)}${verdict(rss)}`,
+      fixed(x.peer_peak_rss_mb as number | null, 0),
+    ];
+  });
+  lines.push(markdownTable(['config', 'workers', 's/step', 'samples/s', 'GFLOP/s', '% of matmul', 'ratio ref 2t', 'speed-up', 'peak RSS MB', 'ref RSS MB'], table), '');
+  const first = measured.find((r) => !r.extra?.error)?.extra;
+  if (first && first.comparable === false) lines.push(`Batch override (${first.batch as number}): not comparable with peer.json, no pass/fail.`, '');
+  lines.push('1 worker = createTrainer in the main thread; N workers = createParallelTrainer. "% of matmul": GFLOP/s over the same process\'s ' +
+    `${PROBE.n}^3 matmul at the same worker count. Ref RSS: the reference at the same thread count (1 worker: 1 thread).`, '');
+  const mm = results.filter((r) => r.name.startsWith('train/matmul/gflops_w'));
+  if (mm.length) {
+    const speed = byName.get('train/matmul/speedup_w2');
+    lines.push(markdownTable(['matmul workers', 'n', 'aggregate GFLOP/s', 'speed-up'], mm.map((r) => [String(r.extra!.workers), String(r.extra!.n), fixed(r.value, 1), r.extra!.workers === 2 && speed ? `${fixed(speed.value, 2)}x` : ''])), '');
+  }
+  const targets = byName.get('train/targets');
+  if (targets) {
+    const failed = targets.extra!.failed as string[];
+    lines.push(`Targets met: ${targets.value} of ${targets.extra!.checked as number}.`, ...failed.map((f) => `- FAIL ${f}`), '');
+  }
+  return lines.join('\n');
 }
