@@ -76,7 +76,7 @@ async function fakeTrain(ctx: StageContext): Promise<void> {
       accuracy: 0.2 * i, exact_accuracy: 0.1 * i, q_halt_accuracy: 0.5, steps: 2,
     }));
     await writeArrowFile(path.join(dir, 'metrics.arrow'), metricColumns, rows);
-    return { steps: 5, resumedFrom: 0, secondsTraining: 2.5 };
+    return { steps: 5, resumedFrom: 0, secondsTraining: 2.5, workers: 1 };
   });
 }
 
@@ -152,6 +152,7 @@ describe('report stage', () => {
     expect(md).toMatch(/`[0-9a-f]{40}` \(HEAD when this report was written; the train stage recorded no commit/);
     expect(md).toContain('cpu 4.22.0');
     expect(md).toContain('2.00 steps/s');
+    expect(md).toContain('| Training threads | 1 worker thread (recorded by the train stage) |');
     expect(md).toMatch(/\| exact accuracy \| 50\.0% \|/);
     expect(md).toMatch(/\| `toy_examples` \| 4 \|/);
     expect(md).not.toContain('`count`');
