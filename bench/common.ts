@@ -76,10 +76,11 @@ export const REPORT_MARKER = '@@REPORT ';
 /**
  * Run `script --child <params as JSON>` in a fresh Node process and resolve with the JSON it printed after
  * REPORT_MARKER. Unlike runChildReport it does not block: stderr lines that `show` accepts are passed to `log` as
- * they come (progress of long measurements). A failure rejects with the child's last error lines.
+ * they come (progress of long measurements). `nodeArgs` go before the script (e.g. --expose-gc). A failure rejects
+ * with the child's last error lines.
  */
-export function runChildStreaming<T>(script: string, params: unknown, label: string, log: (m: string) => void, show: (line: string) => boolean): Promise<T> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, '--child', JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function runChildStreaming<T>(script: string, params: unknown, label: string, log: (m: string) => void, show: (line: string) => boolean, nodeArgs: string[] = []): Promise<T> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, '--child', JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderrTail = '';
   let partial = '';

@@ -2,31 +2,18 @@
 // /work/shared/bench/peer.json.
 // Usage: node --import tsx bench/profile-step.ts [b|d|...] [--steps N] [--batch B] [--no-warmup] [--no-profile] [--matmul]
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
 import { createRng } from '@trm/augment';
 import { initBackend } from '@trm/tensor-core';
 import { createModel, disposeCarry } from '@trm/trm';
 import type { ArchConfig, Batch } from '@trm/trm';
-
-interface PeerRow { config: string; name: string; threads: number; cfg: Record<string, number | string | boolean>; ms_step: number; gflop_step: number }
+import { peerConfig } from './peer.ts';
 
 const args = process.argv.slice(2);
 const which = args.filter((a) => /^[a-z]$/.test(a));
 const steps = Number(args[args.indexOf('--steps') + 1] ?? 3) || 3;
 const profile = !args.includes('--no-profile');
 const batchArg = args.indexOf('--batch') >= 0 ? Number(args[args.indexOf('--batch') + 1]) : 0;
-const peer = JSON.parse(readFileSync(new URL('../../shared/bench/peer.json', import.meta.url), 'utf8')) as { rows: PeerRow[] };
 
-function archOf(cfg: PeerRow['cfg']): ArchConfig {
-  return {
-    seq_len: cfg.seq_len as number, vocab_size: cfg.vocab_size as number, num_puzzle_identifiers: cfg.num_puzzle_identifiers as number,
-    hidden_size: cfg.hidden_size as number, num_heads: cfg.num_heads as number, expansion: cfg.expansion as number,
-    L_layers: cfg.L_layers as number, H_cycles: cfg.H_cycles as number, L_cycles: cfg.L_cycles as number, mlp_t: cfg.mlp_t as boolean,
-    pos_encodings: cfg.pos_encodings as ArchConfig['pos_encodings'], puzzle_emb_ndim: cfg.puzzle_emb_ndim as number,
-    puzzle_emb_len: cfg.puzzle_emb_len as number, halt_max_steps: cfg.halt_max_steps as number,
-    halt_exploration_prob: cfg.halt_exploration_prob as number, rope_theta: 10000, rms_norm_eps: 1e-5, no_ACT_continue: true,
-  };
-}
 
 function randomBatch(arch: ArchConfig, B: number, seed: number): Batch {
   const rng = createRng(seed);
@@ -54,10 +41,8 @@ if (args.includes('--matmul')) {
   }
 }
 for (const key of which.length ? which : args.includes('--matmul') ? [] : ['b', 'd']) {
-  const row = peer.rows.find((r) => r.config === key && r.threads === 1)!;
-  const row2 = peer.rows.find((r) => r.config === key && r.threads === 2)!;
-  const arch = archOf(row.cfg);
-  const B = batchArg || (row.cfg.batch_size as number);
+  const { arch, batch: peerBatch, name, ref1, ref2 } = peerConfig(key);
+  const B = batchArg || peerBatch;
   const model = createModel(arch, 0);
   const rng = createRng(1);
   const batch = randomBatch(arch, B, 2);
@@ -72,8 +57,8 @@ for (const key of which.length ? which : args.includes('--matmul') ? [] : ['b', 
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   const ms = (performance.now() - t0) / steps;
-  console.log(`${key} ${row.name} batch ${B}: ${ms.toFixed(0)} ms/step (peer ${row.ms_step.toFixed(0)} ms 1 thread, ${row2.ms_step.toFixed(0)} ms 2 threads); ` +
-    `${((row.gflop_step * B) / (row.cfg.batch_size as number) / (ms / 1000)).toFixed(1)} GFLOP/s matmul-equivalent`);
+  console.log(`${key} ${name} batch ${B}: ${ms.toFixed(0)} ms/step (peer ${ref1?.ms_step.toFixed(0) ?? '?'} ms 1 thread, ${ref2.ms_step.toFixed(0)} ms 2 threads); ` +
+    `${((ref2.gflop_step * B) / peerBatch / (ms / 1000)).toFixed(1)} GFLOP/s matmul-equivalent`);
   if (profile) {
     const p = await tf.profile(() => step());
     const byKernel = new Map<string, { ms: number; n: number }>();

@@ -337,7 +337,7 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
     for (const workers of workerCounts) {
       const params: ChildParams = { id, workers, steps: stepsOf(id), warmup, batch, microBatch: microOf(id), backend: opts.backend ?? null };
       try {
-        const m = await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, `bench train ${id} w${workers}`, log, (line) => line.startsWith('  '));
+        const m = await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, `bench train ${id} w${workers}`, log, (line) => /^  \S+ w\d+ /.test(line));
         byWorkers.set(workers, m);
         results.push(...measurementRows(m, peer, comparable));
       } catch (err) {
