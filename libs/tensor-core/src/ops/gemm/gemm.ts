@@ -1,6 +1,6 @@
-// Host side of the GEMM: cache blocking and operand packing around the wasm macro-kernel (kernel.ts).
+// Host side of the GEMM: cache blocking around the wasm macro-kernel (kernel.ts).
 // Works in place on a WebAssembly.Memory it shares with its owner (the tfjs wasm backend's heap), so tensors
-// are multiplied where they live, with no copies other than the packed panels.
+// are multiplied where they live; the only copies are the packed blocks of A and B.
 import { gemmModuleBytes, type KernelShape } from './kernel.ts';
 
 /** The memory the GEMM works in and the owner's allocator for its packing buffers. */
@@ -11,15 +11,15 @@ export interface GemmHeap {
 }
 
 export interface GemmConfig extends KernelShape {
-  /** k steps per packed block (B panels of kc x nr stay in L1) */
+  /** k steps per block (a packed B panel of kc x nr stays in L1) */
   kc: number;
-  /** rows of A per packed block (mc x kc of A stays in L2); rounded down to a multiple of mr */
+  /** rows of A per block (mc x kc of A stays in L2); rounded down to a multiple of mr */
   mc: number;
   /** columns of B per packed block; rounded down to a multiple of nr */
   nc: number;
 }
 
-export const DEFAULT_GEMM: GemmConfig = { mr: 4, nr: 8, unroll: 4, fma: false, kc: 256, mc: 128, nc: 2048 };
+export const DEFAULT_GEMM: GemmConfig = { mr: 4, nr: 8, unroll: 1, fma: false, kc: 256, mc: 128, nc: 2048 };
 
 export interface Gemm {
   readonly config: GemmConfig;
@@ -30,6 +30,7 @@ export interface Gemm {
 }
 
 type BlockFn = (kc: number, mTiles: number, nTiles: number, pa: number, pb: number, pc: number, ldc: number, accumulate: number, mLast: number, nLast: number, scratch: number) => void;
+type PackFn = (src: number, ld: number, kc: number, count: number, dst: number) => void;
 
 /** Compile the kernel for `config` against `heap`. */
 export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}): Gemm {
@@ -38,41 +39,26 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
   const MC = Math.max(MR, Math.floor(cfg.mc / MR) * MR);
   const NC = Math.max(NR, Math.floor(cfg.nc / NR) * NR);
   const module = new WebAssembly.Module(gemmModuleBytes(cfg));
-  const block = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports.block as BlockFn;
+  const exports = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports;
+  const block = exports.block as BlockFn;
+  const packA = exports.packA as PackFn;
+  const packB = exports.packB as PackFn;
 
-  // packing buffers: A block mc x kc, B block kc x nc, one MR x NR tile of scratch (all 16-byte aligned)
+  // packed A block mc x kc, packed B block kc x nc, one MR x NR tile of scratch (16-byte aligned)
   const bytesA = MC * KC * 4, bytesB = KC * NC * 4, bytesS = MR * NR * 4;
   const raw = heap.malloc(bytesA + bytesB + bytesS + 16);
-  const base = (raw + 15) & ~15;
-  const pa = base, pb = base + bytesA, scratch = pb + bytesB;
+  const pa = (raw + 15) & ~15;
+  const pb = pa + bytesA;
+  const scratch = pb + bytesB;
 
-  /** A[ic.., pc..] (mc x kc of a row-major [., K]) -> panels of MR rows, k-major: panel[k][r]; rows past mc are 0 */
-  function packA(f: Float32Array, a: number, K: number, ic: number, pc: number, mc: number, kc: number): void {
-    let d = pa >> 2;
-    for (let i0 = 0; i0 < mc; i0 += MR) {
-      const rows = Math.min(MR, mc - i0);
-      for (let k = 0; k < kc; k++) {
-        let src = (a >> 2) + (ic + i0) * K + pc + k;
-        for (let r = 0; r < rows; r++, src += K) f[d++] = f[src];
-        for (let r = rows; r < MR; r++) f[d++] = 0;
-      }
-    }
-  }
-
-  /** B[pc.., jc..] (kc x nc of a row-major [., N]) -> panels of NR columns, k-major: panel[k][c]; columns past nc are 0 */
-  function packB(f: Float32Array, b: number, N: number, pc: number, jc: number, kc: number, nc: number): void {
-    let d = pb >> 2;
-    for (let j0 = 0; j0 < nc; j0 += NR) {
-      const cols = Math.min(NR, nc - j0);
-      for (let k = 0; k < kc; k++) {
-        const src = (b >> 2) + (pc + k) * N + jc + j0;
-        if (cols === NR) {
-          for (let c = 0; c < NR; c++) f[d++] = f[src + c];
-        } else {
-          for (let c = 0; c < cols; c++) f[d++] = f[src + c];
-          for (let c = cols; c < NR; c++) f[d++] = 0;
-        }
-      }
+  /** the last, partial panel of a B block: cols < NR columns, zero-padded to NR */
+  function packBEdge(b: number, N: number, pc: number, j0: number, kc: number, cols: number, dst: number): void {
+    const f = new Float32Array(heap.memory.buffer);
+    let d = dst >> 2;
+    for (let k = 0; k < kc; k++) {
+      const src = (b >> 2) + (pc + k) * N + j0;
+      for (let c = 0; c < cols; c++) f[d++] = f[src + c];
+      for (let c = cols; c < NR; c++) f[d++] = 0;
     }
   }
 
@@ -86,13 +72,15 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc);
       const nTiles = Math.ceil(nc / NR);
+      const full = Math.floor(nc / NR);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
-        packB(new Float32Array(heap.memory.buffer), b, N, pc, jc, kc, nc);
+        packB(b + (pc * N + jc) * 4, N * 4, kc, full, pb);
+        if (full < nTiles) packBEdge(b, N, pc, jc + full * NR, kc, nc - full * NR, pb + full * kc * NR * 4);
         for (let ic = 0; ic < M; ic += MC) {
           const mc = Math.min(MC, M - ic);
           const mTiles = Math.ceil(mc / MR);
-          packA(new Float32Array(heap.memory.buffer), a, K, ic, pc, mc, kc);
+          packA(a + (ic * K + pc) * 4, K * 4, kc, mc, pa);
           block(kc, mTiles, nTiles, pa, pb, c + (ic * N + jc) * 4, N * 4, pc > 0 ? 1 : 0, mc - (mTiles - 1) * MR, nc - (nTiles - 1) * NR, scratch);
         }
       }

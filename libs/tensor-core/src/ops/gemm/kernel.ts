@@ -1,7 +1,8 @@
 // The GEMM macro-kernel as WebAssembly, emitted at load time.
-// `block` multiplies one packed A block (mTiles panels of MR rows) by one packed B block (nTiles panels of NR
-// columns) over kc steps, writing (or adding into) a row-major C. Each MR x NR tile of C lives in v128 registers
-// while k runs: per k it loads NR/4 vectors of B, splats MR scalars of A and does MR*NR/4 multiply-adds.
+// `block` multiplies a packed A block (mTiles panels of MR rows, k-major) by a packed B block (nTiles panels of NR
+// columns, k-major) over kc steps, writing (or adding into) a row-major C. Each MR x NR tile of C lives in v128
+// registers while k runs: per k it loads NR/4 vectors of B, splats MR scalars of A and does MR*NR/4 multiply-adds.
+// `packA` / `packB` copy a row-major A / whole NR-column panels of a row-major B into those layouts.
 import { Code, I32, moduleBytes, V128 } from './wasm-emit.ts';
 
 export interface KernelShape {
@@ -17,12 +18,12 @@ export interface KernelShape {
 
 // `block` parameters, in order
 const KC = 0, M_TILES = 1, N_TILES = 2, PA = 3, PB = 4, PC = 5, LDC = 6, ACCUMULATE = 7, M_LAST = 8, N_LAST = 9, SCRATCH = 10;
-const N_PARAMS = 11;
+const BLOCK_PARAMS = 11;
 
-/** The body of `block(kc, mTiles, nTiles, pa, pb, pc, ldcBytes, accumulate, mLast, nLast, scratch)`. */
+/** `block(kc, mTiles, nTiles, pa, pb, pc, ldcBytes, accumulate, mLast, nLast, scratch)` */
 function blockCode({ mr: MR, nr: NR, unroll: U, fma }: KernelShape): Code {
   const NV = NR / 4;
-  const f = new Code(N_PARAMS);
+  const f = new Code(BLOCK_PARAMS);
   const jr = f.local(I32), ir = f.local(I32), paT = f.local(I32), pbT = f.local(I32);
   const aPtr = f.local(I32), bPtr = f.local(I32), k = f.local(I32);
   const cT = f.local(I32), cRow = f.local(I32), dst = f.local(I32), mr = f.local(I32), nr = f.local(I32), r = f.local(I32), c = f.local(I32);
@@ -30,11 +31,11 @@ function blockCode({ mr: MR, nr: NR, unroll: U, fma }: KernelShape): Code {
   const bv = Array.from({ length: NV }, () => f.local(V128));
   const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => f.local(V128)));
 
-  // one k step: acc[r][v] += A[k][r] * B[k][v*4 .. v*4+3]
-  const step = (offA: number, offB: number): void => {
-    for (let v = 0; v < NV; v++) f.get(bPtr).v128Load(offB + 16 * v).set(bv[v]);
+  // one k step: acc[i][v] += A[i][k] * B[k][4v .. 4v+3]
+  const step = (u: number): void => {
+    for (let v = 0; v < NV; v++) f.get(bPtr).v128Load((u * NR + 4 * v) * 4).set(bv[v]);
     for (let i = 0; i < MR; i++) {
-      f.get(aPtr).v128Load32Splat(offA + 4 * i).set(s);
+      f.get(aPtr).v128Load32Splat((u * MR + i) * 4).set(s);
       for (let v = 0; v < NV; v++) {
         if (fma) f.get(s).get(bv[v]).get(acc[i][v]).f32x4RelaxedMadd().set(acc[i][v]);
         else f.get(acc[i][v]).get(s).get(bv[v]).f32x4Mul().f32x4Add().set(acc[i][v]);
@@ -60,16 +61,18 @@ function blockCode({ mr: MR, nr: NR, unroll: U, fma }: KernelShape): Code {
       f.get(ir).i32(1).i32Add().get(M_TILES).i32Eq().if_().get(M_LAST).set(mr).end();
       for (const row of acc) for (const a of row) f.v128Zero().set(a);
       f.get(paT).set(aPtr).get(pbT).set(bPtr).get(KC).set(k);
-      // unrolled k loop while k >= U
-      f.block().loop();
-      f.get(k).i32(U).i32LtS().brIf(1);
-      for (let u = 0; u < U; u++) step(u * MR * 4, u * NR * 4);
-      advance(U);
-      f.br(0).end().end();
-      // remaining k steps
+      if (U > 1) {
+        // unrolled k loop while k >= U
+        f.block().loop();
+        f.get(k).i32(U).i32LtS().brIf(1);
+        for (let u = 0; u < U; u++) step(u);
+        advance(U);
+        f.br(0).end().end();
+      }
+      // remaining k steps (kc >= 1)
       f.block().loop();
       f.get(k).i32Eqz().brIf(1);
-      step(0, 0);
+      step(0);
       advance(1);
       f.br(0).end().end();
 
@@ -124,8 +127,71 @@ function blockCode({ mr: MR, nr: NR, unroll: U, fma }: KernelShape): Code {
   return f;
 }
 
-/** The module's bytes: exports `block` (see blockCode). Import `env.memory`. */
+// `packB` parameters
+const SRC = 0, LDB = 1, PK = 2, PANELS = 3, DST = 4;
+
+/** `packB(src, ldbBytes, kc, panels, dst)`: dst[p][k][0..NR) = src[k][p*NR .. p*NR+NR) for whole panels. */
+function packBCode({ nr: NR }: KernelShape): Code {
+  const f = new Code(5);
+  const p = f.local(I32), k = f.local(I32), row = f.local(I32), d = f.local(I32);
+  f.get(DST).set(d).i32(0).set(p);
+  f.block().loop();
+  f.get(p).get(PANELS).i32GeS().brIf(1);
+  {
+    f.get(SRC).get(p).i32(NR * 4).i32Mul().i32Add().set(row).get(PK).set(k);
+    f.loop();
+    for (let v = 0; v < NR / 4; v++) f.get(d).get(row).v128Load(16 * v).v128Store(16 * v);
+    f.get(d).i32(NR * 4).i32Add().set(d);
+    f.get(row).get(LDB).i32Add().set(row);
+    f.get(k).i32(1).i32Sub().tee(k).brIf(0);
+    f.end();
+  }
+  f.get(p).i32(1).i32Add().set(p).br(0);
+  f.end().end();
+  return f;
+}
+
+// `packA` parameters (SRC, LDB reused as the row stride)
+const ROWS = 3;
+
+/**
+ * `packA(src, ldaBytes, kc, rows, dst)`: dst[p][k][r] = src[p*MR + r][k] for ceil(rows / MR) panels; rows past
+ * `rows` in the last panel repeat its first row (their results are never stored).
+ */
+function packACode({ mr: MR }: KernelShape): Code {
+  const f = new Code(5);
+  const p0 = f.local(I32), k = f.local(I32), d = f.local(I32), left = f.local(I32);
+  const row = Array.from({ length: MR }, () => f.local(I32));
+  f.get(DST).set(d).get(SRC).set(p0).get(ROWS).set(left);
+  f.loop();
+  {
+    // row pointers of this panel
+    for (let i = 0; i < MR; i++) {
+      if (i === 0) f.get(p0).set(row[0]);
+      else f.get(p0).get(LDB).i32(i).i32Mul().i32Add().get(p0).get(left).i32(i + 1).i32GeS().select().set(row[i]);
+    }
+    f.get(PK).set(k);
+    f.loop();
+    for (let i = 0; i < MR; i++) {
+      f.get(d).get(row[i]).f32Load().f32Store(i * 4);
+      f.get(row[i]).i32(4).i32Add().set(row[i]);
+    }
+    f.get(d).i32(MR * 4).i32Add().set(d);
+    f.get(k).i32(1).i32Sub().tee(k).brIf(0);
+    f.end();
+    f.get(p0).get(LDB).i32(MR).i32Mul().i32Add().set(p0);
+    f.get(left).i32(MR).i32Sub().tee(left).i32(0).i32GtS().brIf(0);
+  }
+  f.end();
+  return f;
+}
+
+/** The module's bytes: exports `block`, `packA` and `packB`; imports `env.memory`. */
 export function gemmModuleBytes(shape: KernelShape): Uint8Array {
-  if (shape.nr % 4 !== 0 || shape.mr < 1 || shape.unroll < 1) throw new Error(`gemm kernel: bad tile shape ${JSON.stringify(shape)}`);
-  return moduleBytes([{ name: 'block', params: new Array(N_PARAMS).fill(I32), results: [], code: blockCode(shape) }]);
+  if (shape.nr % 4 !== 0 || shape.nr < 4 || shape.mr < 1 || shape.unroll < 1) throw new Error(`gemm kernel: bad tile shape ${JSON.stringify(shape)}`);
+  return moduleBytes([
+    { name: 'block', params: new Array(BLOCK_PARAMS).fill(I32), results: [], code: blockCode(shape) },
+    { name: 'packA', params: new Array(5).fill(I32), results: [], code: packACode(shape) },
+    { name: 'packB', params: new Array(5).fill(I32), results: [], code: packBCode(shape) },
+  ]);
 }

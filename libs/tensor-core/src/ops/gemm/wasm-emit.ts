@@ -82,6 +82,7 @@ export class Code {
   i32Eq(): this { return this.emit(0x46); }
   i32Ne(): this { return this.emit(0x47); }
   i32LtS(): this { return this.emit(0x48); }
+  i32GtS(): this { return this.emit(0x4a); }
   i32GeS(): this { return this.emit(0x4e); }
   i32Add(): this { return this.emit(0x6a); }
   i32Sub(): this { return this.emit(0x6b); }
