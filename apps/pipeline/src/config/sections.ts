@@ -1,5 +1,6 @@
 // Schemas of the pipeline-owned config sections. Names follow the reference implementation
 // (arch: hydra `arch.*`, train: the top-level pretrain config) so configs move between the two.
+import { availableParallelism } from 'node:os';
 import type { SectionSchema } from '@trm/dataset';
 
 export const archSchema: SectionSchema = {
@@ -50,7 +51,12 @@ export const reportSchema: SectionSchema = {
 
 export const runtimeSchema: SectionSchema = {
   backend: { type: 'enum', description: 'tfjs backend (auto: tensorflow bindings if installed, then wasm, then cpu); TRM_BACKEND overrides', values: ['auto', 'cpu', 'wasm', 'tensorflow'], default: 'auto' },
-  workers: { type: 'integer', description: 'train: data-parallel worker threads, each with its own backend (0 = train in the main thread)', default: 0, min: 0 },
+  workers: {
+    type: 'integer',
+    description: `worker threads of train and evaluate, each with its own backend and a slice of every batch (default: the number of cores, ${availableParallelism()} here; capped at the rows of a batch; 0 = run in the main thread)`,
+    default: availableParallelism(),
+    min: 0,
+  },
 };
 
 /** Reference top-level names accepted by `--set` as aliases of `train.*`. */

@@ -1,12 +1,15 @@
 // evaluate: runs the trained model (EMA weights when `ema`) over the encoded test split for halt_max_steps
 // supervision steps; writes predictions.arrow, trajectories.arrow, metrics.json and the dataset's task files.
+// With runtime.workers > 0 every test batch is split across worker threads (a data-parallel model).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExamplePrediction } from '@trm/dataset';
-import { createModel, evaluateModel, type ArchConfig } from '@trm/trm';
-import { decodeSafetensors } from '@trm/tensor-core';
+import { createDataParallelModel, createModel, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
+import { decodeSafetensors, type BackendName } from '@trm/tensor-core';
 import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-table.ts';
-import { createProgress } from '../catalog/progress.ts';
+import { createProgress, log } from '../catalog/progress.ts';
+import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
+import type { ResolvedConfig } from '../config/load.ts';
 import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
 import { ENGINE_CODE, selectBackend } from './train.ts';
@@ -33,10 +36,26 @@ export function trajectoryColumns(seqLen: number): ColumnSpec[] {
   ];
 }
 
+/** Worker threads of the evaluate stage: runtime.workers capped at the rows of a test batch. */
+export function evaluateWorkers(config: ResolvedConfig): WorkerPlan {
+  return planWorkers(config.runtime.workers as number, config.evaluate.batch_size as number, 'evaluate.batch_size');
+}
+
+/** The model to evaluate: in this thread, or data-parallel on `plan.workers` threads; `close` frees it either way. */
+async function openModel(arch: ArchConfig, seed: number, plan: WorkerPlan, backend: string): Promise<{ model: TrmModel; close: () => Promise<void> }> {
+  if (plan.workers === 0) {
+    const model = createModel(arch, seed);
+    return { model, close: async () => model.dispose() };
+  }
+  const model = await createDataParallelModel(arch, seed, { workers: plan.workers, backend: backend as BackendName });
+  return { model, close: () => model.close() };
+}
+
 export async function evaluateSpec(ctx: StageContext): Promise<StageSpec> {
   return {
     stage: 'evaluate',
-    sections: ['evaluate'],
+    // runtime: the worker count changes the last float bits of the results
+    sections: ['evaluate', 'runtime'],
     inputs: ['encode', 'train'],
     code: [...ENGINE_CODE, 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/stages/encoded-split.ts'],
     usesDataset: true,
@@ -45,22 +64,27 @@ export async function evaluateSpec(ctx: StageContext): Promise<StageSpec> {
 }
 
 export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
-  return runStage(ctx, await evaluateSpec(ctx), async (tmp) => {
+  const spec = await evaluateSpec(ctx);
+  return runStage(ctx, spec, async (tmp) => {
     const lib = ctx.dataset.lib;
     const enc = await upstream(ctx, 'encode');
     const trained = await upstream(ctx, 'train');
     const testFile = path.join(enc.dir, 'test.arrow');
     const { split, meta } = await loadEncodedSplit(testFile);
     const { arch, seed } = JSON.parse(fs.readFileSync(path.join(trained.dir, 'state.json'), 'utf8')) as { arch: ArchConfig; seed: number };
-    const model = createModel(arch, seed);
+    const weights = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(trained.dir, 'model.safetensors'))), 'model.safetensors').tensors;
+    const N = split.puzzleIdentifiers.length;
+    const S = split.seqLen;
+    const batchSize = ctx.config.evaluate.batch_size as number;
+    const plan = evaluateWorkers(ctx.config);
+    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${spec.backend!.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    const { model, close } = await openModel(arch, seed, plan, spec.backend!.name);
     try {
-      model.loadStateDict(decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(trained.dir, 'model.safetensors'))), 'model.safetensors').tensors);
-      const N = split.puzzleIdentifiers.length;
-      const S = split.seqLen;
+      model.loadStateDict(weights);
       const bar = createProgress('evaluate', N);
       let seen = 0;
       const res = evaluateModel(model, split, {
-        batchSize: ctx.config.evaluate.batch_size as number,
+        batchSize,
         trajectoryExamples: ctx.config.evaluate.trajectory_examples as number,
         onProgress: (done) => { bar.tick(done - seen); seen = done; },
       });
@@ -87,9 +111,9 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
       }
       const metrics = { ...res.metrics, ...task.metrics };
       fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-      return { exact_accuracy: res.metrics.exact_accuracy, examples: N };
+      return { exact_accuracy: res.metrics.exact_accuracy, examples: N, workers: plan.workers };
     } finally {
-      model.dispose();
+      await close();
     }
   });
 }

@@ -3,18 +3,19 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config/load.ts';
 import { workspaceRoot, configsDir } from '../workspace.ts';
 import { openStage } from '../artifacts/open-stage.ts';
 import { stageDir } from '../artifacts/manifest.ts';
 import type { StageContext } from './context.ts';
 import { chain, stageInfo } from './index.ts';
-import { runTrain } from './train.ts';
+import { runTrain, trainWorkers } from './train.ts';
+import { evaluateWorkers } from './evaluate.ts';
 
 process.env.TRM_QUIET = '1';
 const root = workspaceRoot();
-const SETS = ['train.epochs=20', 'train.max_steps=8', 'train.checkpoint_every=1'];
+const SETS = ['train.epochs=20', 'train.max_steps=8', 'train.checkpoint_every=1', 'runtime.workers=0'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'trm-train-'));
 
 async function context(artifacts: string, sets = SETS): Promise<StageContext> {
@@ -102,17 +103,73 @@ describe('train and evaluate (sudoku-tiny)', () => {
     }
   });
 
-  it('trains data-parallel on worker threads when runtime.workers > 0', async () => {
+  it('gives the same final metrics on 2 worker threads as in the main thread, and says so in the log', async () => {
     const artifacts = tmp();
-    const ctx = await context(artifacts, [...SETS, 'train.max_steps=2', 'runtime.workers=2']);
-    for (const s of chain('encode')) await s.run(ctx);
-    const r = await runTrain(ctx);
-    expect(r.manifest.files['metrics.arrow'].rows).toBe(2);
-    const metrics = await (await openStage(artifacts, 'sudoku-tiny', 'train')).rows('metrics.arrow');
-    expect(metrics.every((m) => Number.isFinite(m.loss as number))).toBe(true);
-    // the worker count is part of the train key: the in-thread run is a different artifact
-    const single = await context(artifacts, [...SETS, 'train.max_steps=2']);
-    expect((await runTrain(single)).skipped).toBe(false);
+    const ctx = await context(artifacts, [...SETS, 'runtime.workers=2']);
+    const logged: string[] = [];
+    process.env.TRM_QUIET = '0';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { logged.push(String(s)); return true; });
+    try {
+      await runUpTo(ctx, 'evaluate');
+    } finally {
+      spy.mockRestore();
+      process.env.TRM_QUIET = '1';
+    }
+    const text = logged.join('');
+    expect(text).toContain('train: on cpu, 2 worker threads\n');
+    expect(text).toContain('evaluate: 8 test examples in batches of 8, 2 supervision steps each, on cpu, 2 worker threads\n');
+
+    // Summation order is the only difference: float32 rounding (~1e-7 relative per reduction) that training then
+    // amplifies step by step (measured on sudoku-quick: ~1e-8 after 2 steps, ~2e-6 after 8-10, ~1e-3 after 16).
+    // Over these 8 steps of a 16-wide model the losses agree to ~2e-9; 1e-6 (a few float32 ulps) leaves margin and
+    // still catches any real mistake (a lost or doubled row, a wrong carry or exploration draw: >= 1e-3).
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), 1e-12);
+    const parallel = await (await openStage(artifacts, 'sudoku-tiny', 'train')).rows('metrics.arrow');
+    const single = await (await openStage(reference, 'sudoku-tiny', 'train')).rows('metrics.arrow');
+    expect(parallel).toHaveLength(single.length);
+    for (const [i, row] of single.entries()) {
+      for (const k of ['lm_loss', 'q_halt_loss', 'loss']) expect(rel(parallel[i][k] as number, row[k] as number), `step ${i + 1} ${k}`).toBeLessThan(1e-6);
+      for (const k of ['accuracy', 'exact_accuracy', 'steps', 'count']) expect(parallel[i][k], `step ${i + 1} ${k}`).toBe(row[k]);
+    }
+
+    const ev = await openStage(artifacts, 'sudoku-tiny', 'evaluate');
+    const ref = await openStage(reference, 'sudoku-tiny', 'evaluate');
+    const m = ev.json<Record<string, number | number[]>>('metrics.json');
+    const r = ref.json<Record<string, number | number[]>>('metrics.json');
+    expect(m.exact_accuracy).toBe(r.exact_accuracy);
+    expect(m.exact_accuracy_per_step).toEqual(r.exact_accuracy_per_step);
+    expect(Object.keys(m).sort()).toEqual(Object.keys(r).sort());
+    for (const k of Object.keys(r)) {
+      const [a, b] = [[m[k]].flat(), [r[k]].flat()];
+      expect(a).toHaveLength(b.length);
+      b.forEach((x, j) => expect(Math.abs(a[j] - x), `${k}[${j}]`).toBeLessThan(1e-6));
+    }
+    const qHalt = (await ev.rows('predictions.arrow')).map((p) => p.q_halt as number);
+    const refQHalt = (await ref.rows('predictions.arrow')).map((p) => p.q_halt as number);
+    qHalt.forEach((q, j) => expect(rel(q, refQHalt[j]), `q_halt of example ${j}`).toBeLessThan(1e-5));
+    // the worker counts are recorded and part of both stages' keys (the results differ in the last bits)
+    expect(JSON.parse(fs.readFileSync(path.join(ev.dir, 'run.json'), 'utf8')).workers).toBe(2);
+    expect(ev.manifest.configHash).not.toBe(ref.manifest.configHash);
+    const train = await openStage(artifacts, 'sudoku-tiny', 'train');
+    expect(JSON.parse(fs.readFileSync(path.join(train.dir, 'run.json'), 'utf8')).workers).toBe(2);
+    expect(train.manifest.configHash).not.toBe((await openStage(reference, 'sudoku-tiny', 'train')).manifest.configHash);
+  });
+
+  it('caps the worker threads at the rows of one model call', async () => {
+    const plan = async (sets: string[]) => {
+      const { config } = await context(tmp(), [...SETS, ...sets]);
+      return { train: trainWorkers(config), evaluate: evaluateWorkers(config) };
+    };
+    const capped = await plan(['runtime.workers=12', 'global_batch_size=6', 'evaluate.batch_size=4']);
+    expect(capped.train.workers).toBe(6);
+    expect(capped.train.notes[0]).toBe('runtime.workers = 12 capped at 6: train.global_batch_size gives one call of the model only 6 rows');
+    expect(capped.evaluate.workers).toBe(4);
+    expect(capped.evaluate.notes[0]).toBe('runtime.workers = 12 capped at 4: evaluate.batch_size gives one call of the model only 4 rows');
+    const micro = await plan(['runtime.workers=3', 'global_batch_size=8', 'train.micro_batch_size=2']);
+    expect(micro.train.workers).toBe(2);
+    expect(micro.train.notes[0]).toContain('train.micro_batch_size gives one call of the model only 2 rows');
+    expect(micro.evaluate).toMatchObject({ workers: 3 });
+    expect((await plan(['runtime.workers=0'])).train).toEqual({ workers: 0, notes: [] });
   });
 
   it('stops on a non-finite loss, keeping the last good checkpoint and publishing nothing', async () => {

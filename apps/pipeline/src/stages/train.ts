@@ -11,6 +11,7 @@ import { canonicalJson } from '../artifacts/hash.ts';
 import { writeFileAtomic } from '../artifacts/stage-writer.ts';
 import { createProgress, log } from '../catalog/progress.ts';
 import type { ResolvedConfig } from '../config/load.ts';
+import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
 import type { DatasetMetadata } from './encode.ts';
@@ -34,6 +35,14 @@ export function archConfig(config: ResolvedConfig, meta: DatasetMetadata): ArchC
 export function trainConfig(config: ResolvedConfig): TrainConfig {
   const { max_steps: _m, checkpoint_every: _c, ...rest } = config.train;
   return rest as unknown as TrainConfig;
+}
+
+/** Worker threads of the train stage: runtime.workers capped at the rows of one forward/backward call. */
+export function trainWorkers(config: ResolvedConfig): WorkerPlan {
+  const batch = config.train.global_batch_size as number;
+  const micro = config.train.micro_batch_size as number;
+  const chunked = micro > 0 && micro < batch;
+  return planWorkers(config.runtime.workers as number, chunked ? micro : batch, chunked ? 'train.micro_batch_size' : 'train.global_batch_size');
 }
 
 /** The backend named by TRM_BACKEND or runtime.backend, initialised. */
@@ -102,10 +111,12 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const resume = readCheckpoint(partial, keyText);
     writeFileAtomic(path.join(partial, 'key.json'), keyText);
 
-    const workers = ctx.config.runtime.workers as number;
+    const plan = trainWorkers(ctx.config);
+    const backend = spec.backend!.name;
+    log(`train: on ${backend}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
-    const trainer = workers > 0
-      ? await createParallelTrainer({ ...options, workers, backend: spec.backend!.name as BackendName })
+    const trainer = plan.workers > 0
+      ? await createParallelTrainer({ ...options, workers: plan.workers, backend: backend as BackendName })
       : createTrainer(options);
     const metrics: MetricRow[] = resume ? resume.metrics.slice(0, resume.step) : [];
     const maxSteps = ctx.config.train.max_steps as number;
@@ -113,8 +124,8 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const every = ctx.config.train.checkpoint_every as number;
     const flops = flopsPerStep(arch, train.global_batch_size);
     const params = trainer.model.parameterCount();
-    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size} on ${spec.backend!.name}${workers > 0 ? ` x ${workers} worker threads` : ''}${train.micro_batch_size ? ` in micro-batches of ${train.micro_batch_size}` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
-    const warning = gpuWarning(ctx.config, ctx.root, spec.backend!.name, flops * total);
+    log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size}${train.micro_batch_size ? ` in micro-batches of ${train.micro_batch_size}` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
+    const warning = gpuWarning(ctx.config, ctx.root, backend, flops * total);
     if (warning) log(warning);
     if (resume) log(`train: resuming from the checkpoint at step ${resume.step} in ${partial}`);
 
@@ -158,7 +169,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
       fs.writeFileSync(path.join(tmp, 'state.safetensors'), encodeSafetensors(state.tensors));
       fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ ...state.meta, arch, train }, null, 2) + '\n');
       await writeArrowFile(path.join(tmp, 'metrics.arrow'), metricColumns, metrics as unknown as Record<string, number>[]);
-      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, secondsTraining: (Date.now() - started) / 1000 };
+      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000 };
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
