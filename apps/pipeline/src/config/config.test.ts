@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listConfigs, loadConfig } from './load.ts';
+import { describeWorkers, planWorkers } from './workers.ts';
 import { workspaceRoot } from '../workspace.ts';
 
 const root = workspaceRoot();
@@ -72,5 +73,30 @@ describe('config loading', () => {
     await expect(loadConfig('broken', { dir, root })).rejects.toThrow(`${path.join(dir, 'broken.json')}: not valid JSON`);
     await expect(loadConfig('missing', { dir, root })).rejects.toThrow('config not found; known configs:');
     await expect(loadConfig('d', { dir, root })).rejects.toThrow('dataset "no-such-dataset": cannot load');
+  });
+
+  it('runtime.workers: one per core by default, 0 = the main thread, a bad value names the key', async () => {
+    const dir = tmpConfigs({ c: { dataset: toy }, zero: { dataset: toy, runtime: { workers: 0 } }, neg: { dataset: toy, runtime: { workers: -1 } }, frac: { dataset: toy, runtime: { workers: 1.5 } }, auto: { dataset: toy, runtime: { workers: 'auto' } } });
+    expect((await loadConfig('c', { dir, root })).config.runtime.workers).toBe(os.availableParallelism());
+    expect((await loadConfig('zero', { dir, root })).config.runtime.workers).toBe(0);
+    expect((await loadConfig('c', { dir, root, sets: ['runtime.workers=3'] })).config.runtime.workers).toBe(3);
+    for (const [name, shown] of [['neg', '-1'], ['frac', '1.5'], ['auto', '"auto"']]) {
+      const msg = await loadConfig(name, { dir, root }).then(() => '', (e: Error) => e.message);
+      expect(msg).toContain(path.join(dir, `${name}.json`));
+      expect(msg).toContain(`runtime.workers = ${shown}: expected an integer >= 0 (worker threads of train and evaluate`);
+    }
+    await expect(loadConfig('c', { dir, root, sets: ['runtime.workers=two'] })).rejects.toThrow('--set runtime.workers=two: expected an integer >= 0');
+    await expect(loadConfig('c', { dir, root, sets: ['runtime.workers=-2'] })).rejects.toThrow('runtime.workers = -2: expected an integer >= 0');
+  });
+
+  it('plans worker threads: capped at the rows of one model call, more threads than cores noted', () => {
+    expect(planWorkers(2, 16, 'train.global_batch_size', 2)).toEqual({ workers: 2, notes: [] });
+    expect(planWorkers(0, 16, 'train.global_batch_size', 2)).toEqual({ workers: 0, notes: [] });
+    expect(planWorkers(8, 1, 'evaluate.batch_size', 8)).toEqual({ workers: 1, notes: ['runtime.workers = 8 capped at 1: evaluate.batch_size gives one call of the model only 1 row'] });
+    expect(planWorkers(4, 16, 'train.global_batch_size', 2).notes).toEqual(['4 threads on 2 cores: they share the cores']);
+    expect(() => planWorkers(-1, 16, 'train.global_batch_size')).toThrow('runtime.workers = -1: expected an integer >= 0');
+    expect(() => planWorkers(2, 0, 'evaluate.batch_size')).toThrow('evaluate.batch_size = 0: expected an integer >= 1');
+    expect(describeWorkers({ workers: 0, notes: [] })).toBe('the main thread (runtime.workers = 0)');
+    expect(describeWorkers({ workers: 1, notes: [] })).toBe('1 worker thread');
   });
 });
