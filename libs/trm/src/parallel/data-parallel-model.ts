@@ -8,6 +8,10 @@
 //      and the workers all-reduce them in shared memory (fixed slot order: deterministic for a given count),
 //   4. the main thread returns the summed gradients, the concatenated per-row outputs and the summed metrics.
 // Results equal a single model's up to the order of floating-point sums.
+// With an optimizer attached (attachOptimizer, what createParallelTrainer does), the weights live in the workers
+// instead: after the all-reduce each worker updates its own shard of the shared weight vector (AdamATan2 + EMA,
+// optimizer state sharded), so step 1 publishes nothing and step 4 builds no gradient tensors; `params` and
+// stateDict() copy the shared weights back into the main model only when read.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
 import { createBarrierState, createReduceBuffers, type BackendName, type ReduceBuffers, type TensorDict } from '@trm/tensor-core';
@@ -18,6 +22,7 @@ import { paramLayout, rowRanges, type ParamLayout } from './layout.ts';
 import { resolveWorkerCount, WorkerPool } from './pool.ts';
 import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
 import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
+import { createShardedOptimizer, type OptimizerSettings, type ShardedOptimizer } from './sharded-optimizer.ts';
 import { advanceRng, splitRngStarts } from './rng-split.ts';
 import { concat, sumMetrics } from './join.ts';
 
@@ -34,6 +39,13 @@ export interface DataParallelModel extends TrmModel {
   readonly lastTimings: { totalMs: number; computeMs: number[] } | null;
   /** live tfjs tensors in each worker (a leak check) */
   workerTensorCounts(): number[];
+  /**
+   * Run AdamATan2 (and the EMA) in the workers, each on its shard of the parameters; from then on the shared
+   * weights are authoritative: forwardBackward returns no dense gradients (they stay in the workers for the
+   * returned optimizer's step), and weights change only through that step or loadStateDict (`params` and
+   * stateDict() read them back). Not for a micro-batched wrapper, which needs the gradients. Once per model.
+   */
+  attachOptimizer(settings: OptimizerSettings): ShardedOptimizer;
   /** dispose() and wait for the worker threads to exit */
   close(): Promise<void>;
 }
@@ -81,8 +93,21 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     return z;
   };
 
+  /** who holds the newest weights: the main model (published before every call) or, once an optimizer is
+   *  attached, the shared vector the workers update (`mainStale`: the main model has not read them back yet) */
+  let workersOwnWeights = false;
+  let mainStale = false;
+
   const publishWeights = () => {
     for (const slot of layout.slots) shared.set(main.params.get(slot.name)!.dataSync() as Float32Array, slot.offset);
+  };
+
+  const readBackWeights = () => {
+    if (!mainStale) return;
+    tf.tidy(() => {
+      for (const slot of layout.slots) main.params.get(slot.name)!.assign(tf.tensor(shared.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+    });
+    mainStale = false;
   };
 
   /** [U, ndim] current rows of the main table for the given global ids */
@@ -119,7 +144,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       zs.zH.set(carry.zH.dataSync() as Float32Array);
       zs.zL.set(carry.zL.dataSync() as Float32Array);
     }
-    publishWeights();
+    if (!workersOwnWeights) publishWeights();
     const effective = effectiveIds(carry.halted, carry.data.puzzleIdentifiers, batch.puzzleIdentifiers);
     checkIds(effective, 'puzzleIdentifiers');
     const locals: LocalIds[] = ranges.map(([a, b]) => localIds(effective.subarray(a, b)));
@@ -186,9 +211,29 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     void pool.close();
   };
 
+  let optimizer: ShardedOptimizer | null = null;
+  const attachOptimizer = (settings: OptimizerSettings): ShardedOptimizer => {
+    if (optimizer) throw new Error('attachOptimizer: this data-parallel model already has an optimizer');
+    if (!workersOwnWeights) publishWeights(); // the shards (and the EMA shadow) start from the current weights
+    pool.allSync('optimizer', () => ({ weights: shared, sum: reduce.sum, world, ...settings }));
+    workersOwnWeights = true;
+    const sharded = createShardedOptimizer(pool, layout, settings);
+    optimizer = {
+      ...sharded,
+      step(lr, t) {
+        sharded.step(lr, t);
+        mainStale = true;
+      },
+    };
+    return optimizer;
+  };
+
   return {
     arch,
-    params: main.params,
+    get params() {
+      readBackWeights();
+      return main.params;
+    },
     puzzleEmb: main.puzzleEmb,
     workers: world,
     get lastTimings() {
@@ -203,7 +248,9 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       const started = performance.now();
       const { out, replies, toGlobal } = run('train', carry, batch, o.rng, o.lossScale, true);
       const grads = new Map<string, tf.Tensor>();
-      for (const slot of layout.slots) grads.set(slot.name, tf.tensor(reduce.sum.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+      if (!workersOwnWeights) {
+        for (const slot of layout.slots) grads.set(slot.name, tf.tensor(reduce.sum.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+      }
       let puzzleEmbGrad: TrainOutput['puzzleEmbGrad'] = null;
       if (main.puzzleEmb) {
         const parts = replies.map((r, k) => (r.puzzleGrad ? { ids: toGlobal(r.puzzleGrad.ids, k), grad: r.puzzleGrad.grad } : null));
@@ -214,11 +261,17 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       lastTimings!.totalMs = performance.now() - started; // including the gradient tensors
       return { ...out, grads, puzzleEmbGrad };
     },
-    stateDict: () => main.stateDict(),
+    stateDict() {
+      readBackWeights();
+      return main.stateDict();
+    },
     loadStateDict(dict) {
+      readBackWeights(); // a partial dict keeps the other weights
       main.loadStateDict(dict);
+      if (workersOwnWeights) publishWeights();
       pendingBuffers = buffersOf(main.stateDict());
     },
+    attachOptimizer,
     parameterCount: () => main.parameterCount(),
     dispose,
     async close() {

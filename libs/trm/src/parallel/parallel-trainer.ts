@@ -1,13 +1,30 @@
 // createTrainer on a data-parallel model: the same Trainer (step/state/weightsForEval/dispose), its forward and
-// backward passes spread over `workers` threads. Optimizer, EMA and schedule run once, on this thread.
-import { createTrainer, type Trainer, type TrainerOptions } from '../train/trainer.ts';
-import { createDataParallelModel, type DataParallelOptions } from './data-parallel-model.ts';
+// backward passes spread over `workers` threads. The schedule and the sparse sign-SGD of the puzzle embeddings run
+// once, on this thread; AdamATan2 and the EMA run in the workers, each on its shard of the parameters (ZeRO-1),
+// except with micro-batches, whose summed gradients come back to this thread and are applied here.
+import { createTrainer, type Trainer, type TrainerOptions, type WeightUpdate } from '../train/trainer.ts';
+import { createDataParallelModel, type DataParallelModel, type DataParallelOptions } from './data-parallel-model.ts';
+import type { OptimizerSettings } from './sharded-optimizer.ts';
 
-export async function createParallelTrainer(opts: Omit<TrainerOptions, 'model'> & DataParallelOptions): Promise<Trainer> {
+/** The trainer's WeightUpdate as `model`'s sharded optimizer (the gradients stay in the workers). */
+function shardedUpdate(model: DataParallelModel, settings: OptimizerSettings): WeightUpdate {
+  const optimizer = model.attachOptimizer(settings);
+  return {
+    step: (_grads, lr, t) => optimizer.step(lr, t),
+    optimizerState: () => optimizer.optimizerState(),
+    emaState: () => optimizer.emaState(),
+    loadState: (optim, ema) => optimizer.loadState(optim, ema),
+    dispose() {}, // the state lives in the workers, which the model's dispose() ends
+  };
+}
+
+export async function createParallelTrainer(opts: Omit<TrainerOptions, 'model' | 'update'> & DataParallelOptions): Promise<Trainer> {
   const { workers, backend, ...trainerOpts } = opts;
   const model = await createDataParallelModel(opts.arch, opts.seed, { workers, backend });
+  const micro = opts.train.micro_batch_size ?? 0;
+  const microBatched = micro > 0 && micro < opts.train.global_batch_size;
   try {
-    return createTrainer({ ...trainerOpts, model });
+    return createTrainer({ ...trainerOpts, model, update: microBatched ? undefined : (_m, settings) => shardedUpdate(model, settings) });
   } catch (err) {
     await model.close();
     throw err;

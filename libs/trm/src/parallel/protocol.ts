@@ -57,3 +57,29 @@ export interface StepReply {
   /** time this worker spent in the model call and its gradient export (ms) */
   computeMs: number;
 }
+
+/** Start a worker's optimizer shard: AdamATan2 (+ EMA) on its chunk of the flat parameter vector. */
+export interface OptimizerShardArgs {
+  /** the shared weights (the workers' authoritative copy once an optimizer is attached) */
+  weights: Float32Array;
+  /** the summed gradients of the last step (ReduceBuffers.sum) */
+  sum: Float32Array;
+  world: number;
+  betas: [number, number];
+  weightDecay: number;
+  /** EMA rate, null = no EMA */
+  emaRate: number | null;
+}
+
+export interface UpdateArgs {
+  lr: number;
+  /** update number (1-based), AdamATan2's bias correction */
+  t: number;
+}
+
+/** One worker's shard of the optimizer state: AdamATan2 moments and the EMA shadow (null without EMA). */
+export interface ShardState {
+  expAvg: Float32Array;
+  expAvgSq: Float32Array;
+  ema: Float32Array | null;
+}

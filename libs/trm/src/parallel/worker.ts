@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { threadId } from 'node:worker_threads';
 import { initBackend, type BackendName } from '@trm/tensor-core';
-import type { ReplicaArgs, StepArgs } from './protocol.ts';
+import { createOptimizerShard, type OptimizerShard } from './optimizer-shard.ts';
+import type { OptimizerShardArgs, ReplicaArgs, ShardState, StepArgs, UpdateArgs } from './protocol.ts';
 import { createReplica, type Replica } from './replica.ts';
 import { serveRequests, workerContext } from './rpc.ts';
 
@@ -36,6 +37,12 @@ function matmul({ n, reps }: MatmulArgs): number {
 
 const { rank } = workerContext<null>();
 let replica: Replica | null = null;
+let optimizer: OptimizerShard | null = null;
+
+function shard(): OptimizerShard {
+  if (!optimizer) throw new Error('optimizer request before "optimizer" (no optimizer attached)');
+  return optimizer;
+}
 
 serveRequests({
   async init({ backend }: InitArgs) {
@@ -53,6 +60,23 @@ serveRequests({
   step(args: StepArgs) {
     if (!replica) throw new Error('step before replica');
     return { value: replica.step(args, rank) };
+  },
+  optimizer(args: OptimizerShardArgs) {
+    optimizer = createOptimizerShard(args, rank);
+    return { value: null };
+  },
+  update(args: UpdateArgs) {
+    shard().update(args);
+    return { value: null };
+  },
+  optimizerState() {
+    const state = shard().state();
+    const buffers = [state.expAvg, state.expAvgSq, ...(state.ema ? [state.ema] : [])].map((a) => a.buffer as ArrayBuffer);
+    return { value: state, transfer: buffers };
+  },
+  loadOptimizerState(state: ShardState) {
+    shard().load(state);
+    return { value: null };
   },
   numTensors() {
     return { value: tf.memory().numTensors };

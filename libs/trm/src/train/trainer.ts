@@ -3,7 +3,7 @@
 // warm-up + cosine schedule), then the EMA update. Pure: the caller persists `state()` and the eval weights.
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, deriveSeed, type Rng } from '@trm/augment';
-import { cosineLrWithWarmup, createAdamATan2, createEma, sparseSignSgdStep, type Ema, type TensorDict } from '@trm/tensor-core';
+import { cosineLrWithWarmup, createAdamATan2, createEma, sparseSignSgdStep, type TensorDict } from '@trm/tensor-core';
 import { createTrainLoader, type TrainLoader } from '../data/loader.ts';
 import type { EncodedSplit } from '../data/split.ts';
 import { dims as archDims } from '../model/params.ts';
@@ -45,6 +45,53 @@ export interface Trainer {
   dispose(): void;
 }
 
+/** What the weight update needs to know (from the train config). */
+export interface UpdateSettings {
+  betas: [number, number];
+  weightDecay: number;
+  /** EMA rate, null = no EMA */
+  emaRate: number | null;
+}
+
+/**
+ * How the trained params move after a forward/backward pass: AdamATan2 then the EMA. By default on this thread on
+ * model.params (localUpdate); a data-parallel model runs them in its workers instead (createParallelTrainer).
+ */
+export interface WeightUpdate {
+  /** update number `t` (1-based) with learning rate `lr`; `grads` are the pass's dense gradients */
+  step(grads: Map<string, tf.Tensor>, lr: number, t: number): void;
+  /** `<name>.exp_avg`, `<name>.exp_avg_sq` (AdamATan2.stateDict) */
+  optimizerState(): TensorDict;
+  /** the EMA shadow under the params' names; null without EMA */
+  emaState(): TensorDict | null;
+  /** state as the two getters give it, after `t` updates */
+  loadState(optim: TensorDict, ema: TensorDict | null, t: number): void;
+  dispose(): void;
+}
+
+/** AdamATan2 and the EMA with tfjs on this thread. */
+export function localUpdate(params: Map<string, tf.Variable>, s: UpdateSettings): WeightUpdate {
+  const adam = createAdamATan2(params, { betas: s.betas, weightDecay: s.weightDecay });
+  const ema = s.emaRate === null ? null : createEma(params, s.emaRate);
+  return {
+    step(grads, lr, t) {
+      if (t !== adam.t + 1) throw new Error(`localUpdate: update ${t} after ${adam.t}`);
+      adam.step(grads, lr);
+      ema?.update();
+    },
+    optimizerState: () => adam.stateDict(),
+    emaState: () => ema?.stateDict() ?? null,
+    loadState(optim, emaState, t) {
+      adam.loadStateDict(optim, t);
+      if (ema && emaState) ema.loadStateDict(emaState);
+    },
+    dispose() {
+      adam.dispose();
+      ema?.dispose();
+    },
+  };
+}
+
 export interface TrainerOptions {
   arch: ArchConfig;
   train: TrainConfig;
@@ -54,6 +101,8 @@ export interface TrainerOptions {
   /** the model to train (e.g. a data-parallel one, see createParallelTrainer), built from `arch` and `seed`;
    *  default createModel(arch, seed). The trainer owns it and disposes it. */
   model?: TrmModel;
+  /** the weight update for the model the trainer trains (default localUpdate on its params); the trainer disposes it */
+  update?: (model: TrmModel, settings: UpdateSettings) => WeightUpdate;
 }
 
 function checkArchAgainstData(arch: ArchConfig, data: EncodedSplit): void {
@@ -83,8 +132,8 @@ export function createTrainer(opts: TrainerOptions): Trainer {
   const micro = train.micro_batch_size ?? 0;
   const model = micro > 0 && micro < B ? createMicroBatchedModel(base, micro) : base;
   if (JSON.stringify(model.arch) !== JSON.stringify(arch)) throw new Error('createTrainer: opts.model was built for a different arch');
-  const adam = createAdamATan2(model.params, { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay });
-  const ema: Ema | null = train.ema ? createEma(model.params, train.ema_rate) : null;
+  const settings: UpdateSettings = { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay, emaRate: train.ema ? train.ema_rate : null };
+  const update = opts.update ? opts.update(model, settings) : localUpdate(model.params, settings);
   let rng: Rng = createRng(deriveSeed(seed, 'act-exploration'));
   let step = 0;
   let epoch = 0;
@@ -93,8 +142,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
   if (resume) {
     const t = resume.tensors;
     model.loadStateDict(modelPart(t));
-    adam.loadStateDict(withPrefix(t, OPTIM_PREFIX), resume.meta.step);
-    ema?.loadStateDict(withPrefix(t, EMA_PREFIX));
+    update.loadState(withPrefix(t, OPTIM_PREFIX), train.ema ? withPrefix(t, EMA_PREFIX) : null, resume.meta.step);
     rng = createRng(0, resume.meta.rng);
     step = resume.meta.step;
     epoch = resume.meta.epoch;
@@ -138,9 +186,8 @@ export function createTrainer(opts: TrainerOptions): Trainer {
         sparseSignSgdStep(model.puzzleEmb, out.puzzleEmbGrad.ids, out.puzzleEmbGrad.grad, lrAt(train.puzzle_emb_lr, step), train.puzzle_emb_weight_decay);
         out.puzzleEmbGrad.grad.dispose();
       }
-      adam.step(out.grads, lr);
+      update.step(out.grads, lr, step);
       tf.dispose([...out.grads.values()]);
-      ema?.update();
 
       const m = out.metrics;
       const count = Math.max(m.count, 1);
@@ -161,8 +208,8 @@ export function createTrainer(opts: TrainerOptions): Trainer {
     },
     state() {
       const tensors: TensorDict = { ...model.stateDict() };
-      for (const [k, v] of Object.entries(adam.stateDict())) tensors[OPTIM_PREFIX + k] = v;
-      if (ema) for (const [k, v] of Object.entries(ema.stateDict())) tensors[EMA_PREFIX + k] = v;
+      for (const [k, v] of Object.entries(update.optimizerState())) tensors[OPTIM_PREFIX + k] = v;
+      for (const [k, v] of Object.entries(update.emaState() ?? {})) tensors[EMA_PREFIX + k] = v;
       if (carry) Object.assign(tensors, carryToDict(carry));
       return {
         tensors,
@@ -171,14 +218,13 @@ export function createTrainer(opts: TrainerOptions): Trainer {
     },
     weightsForEval() {
       const weights = model.stateDict();
-      if (ema) Object.assign(weights, ema.stateDict());
+      Object.assign(weights, update.emaState() ?? {});
       return weights;
     },
     dispose() {
       if (carry) disposeCarry(carry);
       carry = null;
-      adam.dispose();
-      ema?.dispose();
+      update.dispose();
       model.dispose();
     },
   };

@@ -1,0 +1,47 @@
+// Worker side of the sharded optimizer (ZeRO-1): this worker's contiguous chunk [start, end) of the flat parameter
+// vector -- the same chunk it sums in the gradient all-reduce -- with its AdamATan2 moments and EMA shadow. An
+// update reads the shard's summed gradient and writes the new weights into the shared vector, from which every
+// replica loads the full weights at its next step. The state lives beside the replica (a replica is rebuilt when
+// the model's state dict is loaded; the optimizer state must survive that).
+import { adamAtan2Shard, emaShard, reduceChunk } from '@trm/tensor-core';
+import type { OptimizerShardArgs, ShardState, UpdateArgs } from './protocol.ts';
+
+export interface OptimizerShard {
+  update(args: UpdateArgs): void;
+  /** copies of the moments and shadow */
+  state(): ShardState;
+  load(state: ShardState): void;
+}
+
+export function createOptimizerShard(args: OptimizerShardArgs, rank: number): OptimizerShard {
+  const { weights, sum, world, emaRate } = args;
+  const [start, end] = reduceChunk(weights.length, world, rank);
+  const p = weights.subarray(start, end);
+  const g = sum.subarray(start, end);
+  const expAvg = new Float32Array(end - start);
+  const expAvgSq = new Float32Array(end - start);
+  const ema = emaRate === null ? null : p.slice(); // as createEma: the shadow starts at the current weights
+  const cfg = { betas: args.betas, weightDecay: args.weightDecay };
+
+  const check = (what: string, got: Float32Array | null, want: Float32Array | null) => {
+    if ((got === null) !== (want === null) || (got && got.length !== want!.length)) {
+      throw new Error(`optimizer shard ${rank}: ${what} has ${got?.length ?? 'no'} floats, expected ${want?.length ?? 'none'} (elements ${start}..${end})`);
+    }
+  };
+
+  return {
+    update({ lr, t }) {
+      adamAtan2Shard(p, g, expAvg, expAvgSq, lr, t, cfg);
+      if (ema) emaShard(ema, p, emaRate!);
+    },
+    state: () => ({ expAvg: expAvg.slice(), expAvgSq: expAvgSq.slice(), ema: ema?.slice() ?? null }),
+    load(s) {
+      check('exp_avg', s.expAvg, expAvg);
+      check('exp_avg_sq', s.expAvgSq, expAvgSq);
+      check('ema', s.ema, ema);
+      expAvg.set(s.expAvg);
+      expAvgSq.set(s.expAvgSq);
+      if (ema) ema.set(s.ema!);
+    },
+  };
+}
