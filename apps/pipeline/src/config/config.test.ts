@@ -90,12 +90,13 @@ describe('config loading', () => {
   });
 
   it('plans worker threads: capped at the rows of one model call, more threads than cores noted', () => {
-    expect(planWorkers(2, 16, 'train.global_batch_size', 2)).toEqual({ workers: 2, notes: [] });
-    expect(planWorkers(0, 16, 'train.global_batch_size', 2)).toEqual({ workers: 0, notes: [] });
-    expect(planWorkers(8, 1, 'evaluate.batch_size', 8)).toEqual({ workers: 1, notes: ['runtime.workers = 8 capped at 1: evaluate.batch_size gives one call of the model only 1 row'] });
-    expect(planWorkers(4, 16, 'train.global_batch_size', 2).notes).toEqual(['4 threads on 2 cores: they share the cores']);
-    expect(() => planWorkers(-1, 16, 'train.global_batch_size')).toThrow('runtime.workers = -1: expected an integer >= 0');
-    expect(() => planWorkers(2, 0, 'evaluate.batch_size')).toThrow('evaluate.batch_size = 0: expected an integer >= 1');
+    expect(planWorkers(2, 16, 'train.global_batch_size', 'wasm', 2)).toEqual({ workers: 2, notes: [] });
+    expect(planWorkers(0, 16, 'train.global_batch_size', 'tensorflow', 2)).toEqual({ workers: 0, notes: [] });
+    expect(planWorkers(8, 1, 'evaluate.batch_size', 'cpu', 8)).toEqual({ workers: 1, notes: ['runtime.workers = 8 capped at 1: evaluate.batch_size gives one call of the model only 1 row'] });
+    expect(planWorkers(4, 16, 'train.global_batch_size', 'wasm', 2).notes).toEqual(['4 threads on 2 cores: they share the cores']);
+    expect(planWorkers(2, 16, 'train.global_batch_size', 'tensorflow', 2).notes).toEqual(['the tensorflow backend already uses every core in one thread; runtime.workers = 0 may be faster']);
+    expect(() => planWorkers(-1, 16, 'train.global_batch_size', 'wasm')).toThrow('runtime.workers = -1: expected an integer >= 0');
+    expect(() => planWorkers(2, 0, 'evaluate.batch_size', 'wasm')).toThrow('evaluate.batch_size = 0: expected an integer >= 1');
     expect(describeWorkers({ workers: 0, notes: [] })).toBe('the main thread (runtime.workers = 0)');
     expect(describeWorkers({ workers: 1, notes: [] })).toBe('1 worker thread');
   });

@@ -37,8 +37,8 @@ export function trajectoryColumns(seqLen: number): ColumnSpec[] {
 }
 
 /** Worker threads of the evaluate stage: runtime.workers capped at the rows of a test batch. */
-export function evaluateWorkers(config: ResolvedConfig): WorkerPlan {
-  return planWorkers(config.runtime.workers as number, config.evaluate.batch_size as number, 'evaluate.batch_size');
+export function evaluateWorkers(config: ResolvedConfig, backend: string): WorkerPlan {
+  return planWorkers(config.runtime.workers as number, config.evaluate.batch_size as number, 'evaluate.batch_size', backend);
 }
 
 /** The model to evaluate: in this thread, or data-parallel on `plan.workers` threads; `close` frees it either way. */
@@ -76,7 +76,7 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const N = split.puzzleIdentifiers.length;
     const S = split.seqLen;
     const batchSize = ctx.config.evaluate.batch_size as number;
-    const plan = evaluateWorkers(ctx.config);
+    const plan = evaluateWorkers(ctx.config, spec.backend!.name);
     log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${spec.backend!.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const { model, close } = await openModel(arch, seed, plan, spec.backend!.name);
     try {

@@ -158,7 +158,7 @@ describe('train and evaluate (sudoku-tiny)', () => {
   it('caps the worker threads at the rows of one model call', async () => {
     const plan = async (sets: string[]) => {
       const { config } = await context(tmp(), [...SETS, ...sets]);
-      return { train: trainWorkers(config), evaluate: evaluateWorkers(config) };
+      return { train: trainWorkers(config, 'cpu'), evaluate: evaluateWorkers(config, 'cpu') };
     };
     const capped = await plan(['runtime.workers=12', 'global_batch_size=6', 'evaluate.batch_size=4']);
     expect(capped.train.workers).toBe(6);

@@ -38,11 +38,11 @@ export function trainConfig(config: ResolvedConfig): TrainConfig {
 }
 
 /** Worker threads of the train stage: runtime.workers capped at the rows of one forward/backward call. */
-export function trainWorkers(config: ResolvedConfig): WorkerPlan {
+export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPlan {
   const batch = config.train.global_batch_size as number;
   const micro = config.train.micro_batch_size as number;
   const chunked = micro > 0 && micro < batch;
-  return planWorkers(config.runtime.workers as number, chunked ? micro : batch, chunked ? 'train.micro_batch_size' : 'train.global_batch_size');
+  return planWorkers(config.runtime.workers as number, chunked ? micro : batch, chunked ? 'train.micro_batch_size' : 'train.global_batch_size', backend);
 }
 
 /** The backend named by TRM_BACKEND or runtime.backend, initialised. */
@@ -111,8 +111,8 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const resume = readCheckpoint(partial, keyText);
     writeFileAtomic(path.join(partial, 'key.json'), keyText);
 
-    const plan = trainWorkers(ctx.config);
     const backend = spec.backend!.name;
+    const plan = trainWorkers(ctx.config, backend);
     log(`train: on ${backend}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
     const trainer = plan.workers > 0
