@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gemmChoice, installWasmGemm, type GemmChoice } from '../ops/gemm/index.ts';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -13,6 +14,8 @@ export interface BackendInfo {
   version: string;
   /** package it came from, e.g. `@tensorflow/tfjs-backend-wasm` */
   package: string;
+  /** wasm only: the matmul kernel, `trm` (ops/gemm) or `tfjs` (its own), from $TRM_GEMM (default trm) */
+  gemm?: GemmChoice;
 }
 
 const require = createRequire(import.meta.url);
@@ -57,7 +60,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
   const dist = dirname(require.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`));
   wasm.setWasmPaths(join(dist, '/'));
   if (!(await tf.setBackend('wasm'))) return null;
-  return { name: 'wasm', version: packageVersion(pkg), package: pkg };
+  return { name: 'wasm', version: packageVersion(pkg), package: pkg, gemm: installWasmGemm(gemmChoice()) };
 }
 
 async function tryCpu(): Promise<BackendInfo> {
@@ -76,6 +79,7 @@ export async function initBackend(name: BackendName = (process.env.TRM_BACKEND a
     throw new Error(`initBackend: unknown backend "${name}" (expected auto, tensorflow, wasm or cpu; from TRM_BACKEND or runtime.backend)`);
   }
   if (current && (name === 'auto' || name === current.name) && tf.getBackend() === current.name) return current;
+  gemmChoice(); // a bad TRM_GEMM is an error, not a silent fall back from wasm to cpu under `auto`
   let info: BackendInfo | null = null;
   if (name === 'tensorflow') {
     info = await tryTensorflow();

@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../backend/init.ts';
 import { createGemm } from './gemm.ts';
+import type { WasmMemory } from './wasm-api.ts';
 
 const SHAPES: [number, number, number][] = [
   [1024, 1024, 1024],
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const reps = Number(process.argv[2] ?? 5);
   const [mr, nr, unroll, kc, mc, nc, fma] = process.argv.slice(3).map(Number);
   if (fma === 1) setFlagsFromString('--experimental-wasm-relaxed-simd');
-  const be = tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory }; _malloc(n: number): number; _free(p: number): void }; dataIdMap: { get(id: object): { memoryOffset: number } } };
+  const be = tf.backend() as unknown as { wasm: { asm: { memory: WasmMemory }; _malloc(n: number): number; _free(p: number): void }; dataIdMap: { get(id: object): { memoryOffset: number } } };
   const heap = { memory: be.wasm.asm.memory, malloc: (n: number) => be.wasm._malloc(n) >>> 0, free: (p: number) => be.wasm._free(p) };
   const over = Object.fromEntries(Object.entries({ mr, nr, unroll, kc, mc, nc }).filter(([, v]) => Number.isFinite(v)));
   const gemm = createGemm(heap, { ...over, fma: fma === 1 });

@@ -2,10 +2,11 @@
 // Works in place on a WebAssembly.Memory it shares with its owner (the tfjs wasm backend's heap), so tensors
 // are multiplied where they live; the only copies are the packed blocks of A and B.
 import { gemmModuleBytes, type KernelShape } from './kernel.ts';
+import { wasm, type WasmMemory } from './wasm-api.ts';
 
 /** The memory the GEMM works in and the owner's allocator for its packing buffers. */
 export interface GemmHeap {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   malloc(bytes: number): number;
   free(ptr: number): void;
 }
@@ -38,8 +39,8 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
   const { mr: MR, nr: NR, kc: KC } = cfg;
   const MC = Math.max(MR, Math.floor(cfg.mc / MR) * MR);
   const NC = Math.max(NR, Math.floor(cfg.nc / NR) * NR);
-  const module = new WebAssembly.Module(gemmModuleBytes(cfg));
-  const exports = new WebAssembly.Instance(module, { env: { memory: heap.memory } }).exports;
+  const module = new wasm.Module(gemmModuleBytes(cfg));
+  const exports = new wasm.Instance(module, { env: { memory: heap.memory } }).exports;
   const block = exports.block as BlockFn;
   const packA = exports.packA as PackFn;
   const packB = exports.packB as PackFn;
