@@ -367,7 +367,7 @@ export function markdown(results: BenchResult[]): string {
   const table = measured.map((r) => {
     const x = r.extra as Record<string, unknown> & { config: string; workers: number };
     const base = `train/${x.config}/w${x.workers}`;
-    if (x.error) return [x.config, String(x.workers), `FAILED: ${String(x.error).replace(/\|/g, '/')}`, '', '', '', '', '', '', ''];
+    if (x.error) return [x.config, String(x.workers), `FAILED: ${String(x.error).replace(/\|/g, '/')}`, '', '', '', '', '', '', '', ''];
     const speed = x.workers === 2 ? byName.get(`train/${x.config}/speedup_w2`) : undefined;
     const ratio = byName.get(`${base}/ratio_to_peer_2t`);
     const rss = byName.get(`${base}/peak_rss_mb`);
@@ -382,13 +382,15 @@ export function markdown(results: BenchResult[]): string {
       speed ? `${fixed(speed.value, 2)}x${verdict(speed)}` : '',
       `${fixed(rss?.value, 0)}${verdict(rss)}`,
       fixed(x.peer_peak_rss_mb as number | null, 0),
+      fixed(x.cpu_s_step as number, 1),
     ];
   });
-  lines.push(markdownTable(['config', 'workers', 's/step', 'samples/s', 'GFLOP/s', '% of matmul', 'ratio ref 2t', 'speed-up', 'peak RSS MB', 'ref RSS MB'], table), '');
+  lines.push(markdownTable(['config', 'workers', 's/step', 'samples/s', 'GFLOP/s', '% of matmul', 'ratio ref 2t', 'speed-up', 'peak RSS MB', 'ref RSS MB', 'CPU s/step'], table), '');
   const first = measured.find((r) => !r.extra?.error)?.extra;
   if (first && first.comparable === false) lines.push(`Batch override (${first.batch as number}): not comparable with peer.json, no pass/fail.`, '');
   lines.push('1 worker = createTrainer in the main thread; N workers = createParallelTrainer. "% of matmul": GFLOP/s over the same process\'s ' +
-    `${PROBE.n}^3 matmul at the same worker count. Ref RSS: the reference at the same thread count (1 worker: 1 thread).`, '');
+    `${PROBE.n}^3 matmul at the same worker count. Ref RSS: the reference at the same thread count (1 worker: 1 thread). ` +
+    'CPU s/step: all threads of the process (load-independent; on a busy machine compare it rather than wall time).', '');
   const mm = results.filter((r) => r.name.startsWith('train/matmul/gflops_w'));
   if (mm.length) {
     const speed = byName.get('train/matmul/speedup_w2');
