@@ -35,8 +35,8 @@ export interface SoakOptions {
 }
 
 /**
- * Pass threshold of the RSS floor's growth over the second half of the run, in MB per 100 steps. A step of
- * sudoku-tiny holds ~10 KB of activations, so the leaks that matter show up exactly in the tensor counts; RSS
+ * Pass threshold of the RSS floor's growth over the second half of the run, in MB per 100 steps. All live tensors
+ * of sudoku-tiny take ~0.4 MB, so tensor leaks show up exactly in the tensor counts long before RSS; RSS
  * catches host-side leaks (metrics, typed-array copies, allocator fragmentation). 1 MB / 100 steps is what a
  * 50,000-step run (the Sudoku recipe) could afford at most (+500 MB by its end). Measured on 500 steps (wasm):
  * in-thread the RSS after a forced GC rises 0.15 MB / 100 steps; with 2 workers, whose heaps the forced GC does
