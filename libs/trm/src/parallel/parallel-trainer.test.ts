@@ -81,4 +81,23 @@ describe('createParallelTrainer', () => {
       expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]))), `eval ${name}`).toBeLessThan(1e-6);
     }
   }, 120_000);
+
+  it('keeps the weights and optimizer state of the previous step when the loss is not finite', async () => {
+    const trainer = await createParallelTrainer({ arch, train, data, seed: 2, workers: 2, backend: 'wasm' });
+    try {
+      trainer.step();
+      const dict = trainer.model.stateDict();
+      const head = dict['model.inner.lm_head.weight'];
+      head.data = new Float32Array(head.data.length).fill(Number.NaN);
+      trainer.model.loadStateDict(dict);
+      const before = trainer.state();
+      expect(() => trainer.step()).toThrow(/training diverged at step 2 .*loss is NaN/);
+      expect(trainer.stepCount).toBe(1);
+      const after = trainer.state();
+      expect(Object.keys(after.tensors).sort()).toEqual(Object.keys(before.tensors).sort());
+      for (const [name, t] of Object.entries(before.tensors)) expect(after.tensors[name].data, name).toEqual(t.data);
+    } finally {
+      trainer.dispose();
+    }
+  }, 120_000);
 });

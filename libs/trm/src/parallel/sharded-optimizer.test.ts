@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '@trm/augment';
+import { initBackend, type TensorDict } from '@trm/tensor-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTrainLoader } from '../data/loader.ts';
+import { createModel, disposeCarry } from '../model/trm.ts';
+import type { Batch, Carry, TrmModel } from '../model/types.ts';
+import { localUpdate, type UpdateSettings } from '../train/trainer.ts';
+import { toyArch, toyCopySplit } from '../train/toy.ts';
+import { createDataParallelModel } from './data-parallel-model.ts';
+
+const arch = toyArch({ num_puzzle_identifiers: 5 });
+const data = toyCopySplit({ groups: 12, perGroup: 2, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 4 });
+const B = 6;
+const settings: UpdateSettings = { betas: [0.9, 0.95], weightDecay: 0.1, emaRate: 0.9 };
+const lrs = [3e-3, 1e-3, 2e-3];
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+function maxRelDiff(a: TensorDict, b: TensorDict): number {
+  let worst = 0;
+  for (const [name, t] of Object.entries(a)) {
+    const x = t.data as Float32Array;
+    const y = b[name].data as Float32Array;
+    let scale = 1e-30;
+    let diff = 0;
+    for (let i = 0; i < x.length; i++) {
+      scale = Math.max(scale, Math.abs(x[i]));
+      diff = Math.max(diff, Math.abs(x[i] - y[i]));
+    }
+    worst = Math.max(worst, diff / scale);
+  }
+  return worst;
+}
+
+/** One forward/backward of `model` on `batch` from `carry`; returns the new carry and the dense gradients. */
+function pass(model: TrmModel, carry: Carry, batch: Batch, rngState: number[]) {
+  const out = model.forwardBackward(carry, batch, { rng: createRng(0, rngState), lossScale: 1 / B });
+  if (out.puzzleEmbGrad) out.puzzleEmbGrad.grad.dispose();
+  return out;
+}
+
+describe('DataParallelModel.attachOptimizer (AdamATan2 + EMA sharded over the workers)', () => {
+  it('moves the weights as localUpdate on one model, keeps the gradients in the workers, and reloads its state exactly', async () => {
+    const single = createModel(arch, 3);
+    const dp = await createDataParallelModel(arch, 3, { workers: 2, backend: 'wasm' });
+    try {
+      const local = localUpdate(single.params, settings);
+      const sharded = dp.attachOptimizer(settings);
+      const batches = (() => {
+        const loader = createTrainLoader(data, B, 5);
+        return Array.from({ length: lrs.length + 1 }, () => loader.next().batch);
+      })();
+      const rngStates = batches.map((_, i) => [...createRng(100 + i).state()]);
+      let carries: Carry[] = [single.initialCarry(B), dp.initialCarry(B)];
+      lrs.forEach((lr, s) => {
+        const [a, b] = [pass(single, carries[0], batches[s], rngStates[s]), pass(dp, carries[1], batches[s], rngStates[s])];
+        expect(b.grads.size).toBe(0); // the summed gradients stay in shared memory for the sharded step
+        expect(a.grads.size).toBeGreaterThan(0);
+        local.step(a.grads, lr, s + 1);
+        sharded.step(lr, s + 1);
+        tf.dispose([...a.grads.values()]);
+        carries.forEach(disposeCarry);
+        carries = [a.carry, b.carry];
+      });
+      // the same update up to float summation order (gradients) and the last bit of atan2
+      expect(maxRelDiff(single.stateDict(), dp.stateDict())).toBeLessThan(1e-5);
+      expect(maxRelDiff(local.optimizerState(), sharded.optimizerState())).toBeLessThan(1e-4);
+      expect(maxRelDiff(local.emaState()!, sharded.emaState()!)).toBeLessThan(1e-5);
+      expect(dp.stateDict()['model.inner.lm_head.weight'].data).not.toEqual(sharded.emaState()!['model.inner.lm_head.weight'].data);
+      local.dispose();
+
+      // save after 3 updates, take a 4th, reload the saved state and take the 4th again: the same bits
+      const saved = { weights: dp.stateDict(), optim: sharded.optimizerState(), ema: sharded.emaState() };
+      const fourth = () => {
+        const out = pass(dp, carries[1], batches[3], rngStates[3]);
+        disposeCarry(out.carry);
+        sharded.step(5e-3, 4);
+        return { weights: dp.stateDict(), optim: sharded.optimizerState(), ema: sharded.emaState()! };
+      };
+      const first = fourth();
+      expect(first.weights['model.inner.lm_head.weight'].data).not.toEqual(saved.weights['model.inner.lm_head.weight'].data);
+      dp.loadStateDict(saved.weights);
+      sharded.loadState(saved.optim, saved.ema);
+      const again = fourth();
+      for (const part of ['weights', 'optim', 'ema'] as const) {
+        for (const [name, t] of Object.entries(first[part])) expect(again[part][name].data, `${part} ${name}`).toEqual(t.data);
+      }
+      carries.forEach(disposeCarry);
+
+      expect(() => dp.attachOptimizer(settings)).toThrow(/already has an optimizer/);
+      const { ['model.inner.lm_head.weight.exp_avg']: _dropped, ...partial } = saved.optim;
+      expect(() => sharded.loadState(partial, saved.ema)).toThrow(/missing "model.inner.lm_head.weight.exp_avg"/);
+      expect(() => sharded.loadState(saved.optim, null)).toThrow(/EMA state missing but the EMA is on/);
+    } finally {
+      single.dispose();
+      await dp.close();
+    }
+  }, 120_000);
+});
