@@ -14,6 +14,14 @@ export interface BenchResult {
   extra?: Record<string, unknown>;
 }
 
+/** A `--set` list option: `value` if it is an array of `kind`, else a clear error naming the suite and option. */
+export function listOption<T extends 'string' | 'number'>(value: unknown, kind: T, what: string): (T extends 'string' ? string : number)[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === kind)) {
+    throw new Error(`${what}: expected a JSON array of ${kind}s (e.g. --set '${what.split(' ').pop()}=${kind === 'string' ? '["a","b"]' : '[1,2]'}'), got ${JSON.stringify(value)}`);
+  }
+  return value as (T extends 'string' ? string : number)[];
+}
+
 /** Median of a non-empty list. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

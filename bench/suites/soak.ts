@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { createParallelTrainer, createTrainer, type DataParallelModel, type Trainer } from '@trm/trm';
-import { type BenchResult, cpuSeconds, markdownTable, rssMb, runAsChild, runChildStreaming, slope } from '../common.ts';
+import { type BenchResult, cpuSeconds, listOption, markdownTable, rssMb, runAsChild, runChildStreaming, slope } from '../common.ts';
 import { archOf, loadBenchConfig, sudokuTrainSplit, trainConfigFor } from '../sudoku-config.ts';
 
 export interface SoakOptions {
@@ -189,7 +189,7 @@ export async function run(opts: SoakOptions = {}): Promise<BenchResult[]> {
   const steps = checkInt(opts.steps ?? (opts.quick ? 50 : 500), 'steps', 2);
   const every = checkInt(opts.every ?? (opts.quick ? 5 : 25), 'every', 1);
   if (steps / every < 4) throw new Error(`bench soak: steps=${steps} / every=${every} gives fewer than 4 samples; lower every`);
-  const workerCounts = (opts.workers ?? [0, 2]).map((w) => checkInt(w, 'workers[]', 0));
+  const workerCounts = listOption(opts.workers ?? [0, 2], 'number', 'bench soak: workers').map((w) => checkInt(w, 'workers[]', 0));
   const slopeMax = opts.rss_slope_max ?? RSS_SLOPE_MAX;
   if (!(slopeMax > 0)) throw new Error(`bench soak: rss_slope_max must be a number > 0, got ${JSON.stringify(opts.rss_slope_max)}`);
   const config = opts.config ?? 'sudoku-tiny';

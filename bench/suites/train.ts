@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { archDims, createParallelTrainer, createTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
-import { type BenchResult, cpuSeconds, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
+import { type BenchResult, cpuSeconds, listOption, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
 import { peerConfig, peerRows, type PeerConfig } from '../peer.ts';
 
 export interface TrainBenchOptions {
@@ -309,14 +309,15 @@ function positiveInt(value: unknown, what: string, min: number): number {
 
 export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> {
   const log = opts.log ?? ((m: string) => console.error(m));
-  const configs = opts.configs ?? (opts.quick ? ['b'] : ['a', 'b', 'c', 'd', 'e']);
-  const workerCounts = (opts.workers ?? [1, 2]).map((w) => positiveInt(w, 'workers[]', 1));
+  const configs = listOption(opts.configs ?? (opts.quick ? ['b'] : ['a', 'b', 'c', 'd', 'e']), 'string', 'bench train: configs');
+  const workerCounts = listOption(opts.workers ?? [1, 2], 'number', 'bench train: workers').map((w) => positiveInt(w, 'workers[]', 1));
   const batch = positiveInt(opts.batch ?? (opts.quick ? 8 : 0), 'batch', 0);
   const warmup = positiveInt(opts.warmup ?? (opts.quick ? 0 : 1), 'warmup', 0);
   const stepsOf = (id: string) => positiveInt(opts.steps ?? (opts.quick ? 1 : (DEFAULT_STEPS[id] ?? 3)), 'steps', 1);
   const microOf = (id: string) => positiveInt(typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0), 'micro_batch', 0);
   const rows = peerRows();
-  const peers = configs.map((id) => peerConfig(id, rows)); // unknown configs fail before anything runs
+  // every option is checked (and unknown configs fail) before anything runs
+  const plan = configs.map((id) => ({ peer: peerConfig(id, rows), steps: stepsOf(id), microBatch: microOf(id) }));
   const comparable = batch === 0;
   const results: BenchResult[] = [];
 
@@ -331,11 +332,11 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   }
   if (matmul.has(1) && matmul.has(2)) results.push({ name: 'train/matmul/speedup_w2', unit: 'x', value: matmul.get(2)! / matmul.get(1)!, extra: { n, ideal: 2 } });
 
-  for (const peer of peers) {
+  for (const { peer, steps, microBatch } of plan) {
     const id = peer.id;
     const byWorkers = new Map<number, Measurement>();
     for (const workers of workerCounts) {
-      const params: ChildParams = { id, workers, steps: stepsOf(id), warmup, batch, microBatch: microOf(id), backend: opts.backend ?? null };
+      const params: ChildParams = { id, workers, steps, warmup, batch, microBatch, backend: opts.backend ?? null };
       try {
         const m = await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, `bench train ${id} w${workers}`, log, (line) => /^  \S+ w\d+ /.test(line));
         byWorkers.set(workers, m);
