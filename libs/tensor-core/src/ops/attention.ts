@@ -1,30 +1,42 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { plainMatMul, transposeLast2 } from './matmul.ts';
 
+/** softmax(q k^T / sqrt(hd)) v and the probabilities. q, k, v: [B, H, S, hd] -> out [B, H, S, hd], probs [B, H, S, S]. */
+export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): { out: tf.Tensor4D; probs: tf.Tensor4D } {
+  const scale = 1 / Math.sqrt(q.shape[3]);
+  return tf.tidy(() => {
+    const probs = tf.softmax(tf.mul(plainMatMul(q, transposeLast2(k)), scale), -1) as tf.Tensor4D; // [B, H, S, S]
+    return { out: plainMatMul(probs, v) as tf.Tensor4D, probs }; // [B, H, S, hd]
+  });
+}
+
+/** Gradients [dq, dk, dv] of attention from dy [B, H, S, hd], the inputs and the saved probabilities. */
+export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, probs: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const scale = 1 / Math.sqrt(q.shape[3]);
+  return tf.tidy(() => {
+    const dp = plainMatMul(dy, transposeLast2(v)); // [B, H, S, S]
+    const dv = plainMatMul(transposeLast2(probs), dy); // [B, H, S, hd]
+    const ds = tf.mul(tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true))), scale); // softmax backward
+    return [plainMatMul(ds, k), plainMatMul(transposeLast2(ds), q), dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
 /**
  * Non-causal scaled dot-product attention. q, k, v: [B, H, S, hd] -> [B, H, S, hd].
  * One op with a hand-written gradient that keeps only q, k, v and the probabilities for the backward pass.
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
-  const scale = 1 / Math.sqrt(q.shape[3]);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [qs, ks, vs] = args.slice(0, 3) as tf.Tensor4D[];
     const save = args[3] as tf.GradSaveFunc;
-    const [probs, out] = tf.tidy(() => {
-      const probs = tf.softmax(tf.mul(plainMatMul(qs, transposeLast2(ks)), scale), -1); // [B, H, S, S]
-      return [probs, plainMatMul(probs, vs)]; // [B, H, S, hd]
-    });
+    const { out, probs } = attentionForward(qs, ks, vs);
     save([qs, ks, vs, probs]);
     return {
       value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [q2, k2, v2, p] = saved;
-          const dp = plainMatMul(dy, transposeLast2(v2)); // [B, H, S, S]
-          const dv = plainMatMul(transposeLast2(p), dy); // [B, H, S, hd]
-          const ds = tf.mul(tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))), scale); // softmax backward
-          return [plainMatMul(ds, k2), plainMatMul(transposeLast2(ds), q2), dv];
-        }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [q2, k2, v2, p] = saved as tf.Tensor4D[];
+        return attentionBackward(dy, q2, k2, v2, p);
+      },
     };
   });
   return op(q, k, v) as tf.Tensor4D;

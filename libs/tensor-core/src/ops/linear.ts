@@ -13,3 +13,16 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): t
   if (bias) y = tf.add(y, bias);
   return tf.reshape(y, [...lead, out]);
 }
+
+/**
+ * Gradients of y = x W^T for rows x [N, in], W [out, in] and dy [N, out]: [dx [N, in], dW [out, in]].
+ * Plain products only (transposed operands are slow on wasm); dW transposes whichever operand is narrower.
+ */
+export function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  return tf.tidy(() => {
+    const dx = tf.matMul(dy, weight); // [N, in]
+    const [out, inF] = weight.shape;
+    const dw = out <= inF ? tf.matMul(tf.transpose(dy) as tf.Tensor2D, x) : (tf.transpose(tf.matMul(tf.transpose(x) as tf.Tensor2D, dy)) as tf.Tensor2D);
+    return [dx, dw] as [tf.Tensor2D, tf.Tensor2D];
+  });
+}

@@ -1,26 +1,29 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** RMSNorm forward without a learned scale: y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1). */
+export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
+  return tf.tidy(() => {
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
+    return { y: tf.mul(x, r), r };
+  });
+}
+
+/** RMSNorm backward from its output y and scale r: dx = r * (dy - y * mean(dy * y, axis)). */
+export function rmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor, axis: number): tf.Tensor {
+  return tf.tidy(() => tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true)))));
+}
+
 /**
- * RMSNorm without a learned scale: y = x * r, r = rsqrt(mean(x^2, axis) + eps), float32. Shape unchanged.
- * Hand-written gradient dx = r * (dy - y * mean(dy * y, axis)), keeping only y and r for the backward pass.
+ * RMSNorm without a learned scale, float32. Shape unchanged.
+ * Hand-written gradient (rmsNormBackward), keeping only y and r for the backward pass.
  */
 export function rmsNorm(x: tf.Tensor, eps = 1e-5, axis = -1): tf.Tensor {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xs = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const [y, r] = tf.tidy(() => {
-      const r = tf.rsqrt(tf.add(tf.mean(tf.square(xs), axis, true), eps));
-      return [tf.mul(xs, r), r];
-    });
+    const { y, r } = rmsNormForward(xs, eps, axis);
     save([y, r]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [ys, rs] = saved;
-          return tf.mul(rs, tf.sub(dy, tf.mul(ys, tf.mean(tf.mul(dy, ys), axis, true))));
-        }),
-    };
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => rmsNormBackward(dy, saved[0], saved[1], axis) };
   });
   return op(x);
 }

@@ -64,17 +64,24 @@ export function rotateHalf(x: tf.Tensor): tf.Tensor {
   return op(x);
 }
 
+/** x * cos + rotate_half(x) * sin, without gradient. x: [..., S, hd]; tables [S, hd]. */
+export function ropeForward(x: tf.Tensor, tables: RopeTables): tf.Tensor {
+  return tf.tidy(() => tf.add(tf.mul(x, tables.cos), tf.mul(rotateHalf(x), tables.sin)));
+}
+
+/** The gradient of ropeForward: dy * cos - rotate_half(dy * sin). */
+export function ropeBackward(dy: tf.Tensor, tables: RopeTables): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(dy, tables.cos), rotateHalf(tf.mul(dy, tables.sin))));
+}
+
 /**
  * x * cos + rotate_half(x) * sin. x: [B, H, S, hd] (heads first, as attention wants them); tables [S, hd].
- * Hand-written gradient dy * cos - rotate_half(dy * sin): nothing is saved but the tables.
+ * Hand-written gradient (ropeBackward): nothing is saved but the tables.
  */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xs = args[0] as tf.Tensor;
-    return {
-      value: tf.tidy(() => tf.add(tf.mul(xs, tables.cos), tf.mul(rotateHalf(xs), tables.sin))),
-      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.sub(tf.mul(dy, tables.cos), rotateHalf(tf.mul(dy, tables.sin)))),
-    };
+    return { value: ropeForward(xs, tables), gradFunc: (dy: tf.Tensor) => ropeBackward(dy, tables) };
   });
   return op(x) as tf.Tensor4D;
 }

@@ -23,6 +23,58 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
   return swigluSplit(x, tf.slice(gateUp, [0, 0], [inner, w]), tf.slice(gateUp, [inner, 0], [inner, w]), down);
 }
 
+/** SwiGLU forward on rows. x: [N, w], gate/up [inner, w], down [w, inner] -> y [N, w] and the activations g, u [N, inner]. */
+export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D } {
+  // Weights are transposed explicitly (small); activations never are in the forward pass.
+  return tf.tidy(() => {
+    const g = tf.matMul(x, tf.transpose(gate)); // [N, inner]
+    const u = tf.matMul(x, tf.transpose(up)); // [N, inner]
+    const a = tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D); // [N, inner]
+    const y = tf.matMul(a, tf.transpose(down)); // [N, w]
+    return { y, g, u } as { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D };
+  });
+}
+
+/**
+ * SwiGLU backward (silu recomputed from g): [dx [N, w], dgate [inner, w], dup [inner, w], ddown [w, inner]].
+ * [N, inner] temporaries are freed as soon as they are used, so at most five of them are alive at once.
+ */
+export function swigluBackward(
+  dy: tf.Tensor2D,
+  x: tf.Tensor2D,
+  g: tf.Tensor2D,
+  u: tf.Tensor2D,
+  gate: tf.Tensor2D,
+  up: tf.Tensor2D,
+  down: tf.Tensor2D,
+): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  return tf.tidy(() => {
+    const da = tf.matMul(dy, down); // [N, inner]
+    const sg = tf.sigmoid(g);
+    const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
+    const dDown = tf.tidy(() => tf.matMul(tf.transpose(dy) as tf.Tensor2D, tf.mul(s, u) as tf.Tensor2D)); // [w, inner]
+    const du = tf.mul(da, s) as tf.Tensor2D;
+    s.dispose();
+    const dsilu = tf.tidy(() => tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
+    sg.dispose();
+    const dg = tf.tidy(() => tf.mul(tf.mul(da, u), dsilu)) as tf.Tensor2D;
+    tf.dispose([da, dsilu]);
+    const dx = tf.add(tf.matMul(dg, gate), tf.matMul(du, up)) as tf.Tensor2D; // [N, w]
+    const xT = tf.transpose(x) as tf.Tensor2D; // [w, N]
+    const dGate = tf.transpose(tf.matMul(xT, dg)) as tf.Tensor2D; // [inner, w]
+    const dUp = tf.transpose(tf.matMul(xT, du)) as tf.Tensor2D;
+    return [dx, dGate, dUp, dDown] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  });
+}
+
+/** Throws unless x [..., w], gate/up [inner, w] and down [w, inner] fit together. */
+export function checkSwigluShapes(x: tf.Tensor, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): void {
+  const [w, inner] = down.shape;
+  if (gate.shape[0] !== inner || gate.shape[1] !== w || up.shape[0] !== inner || up.shape[1] !== w || x.shape[x.shape.length - 1] !== w) {
+    throw new Error(`swiglu: shapes x [${x.shape}], gate [${gate.shape}], up [${up.shape}], down [${down.shape}] do not fit`);
+  }
+}
+
 /**
  * down(silu(gate(x)) * up(x)) with the gate and up weights [inner, w] given apart (callers that run many blocks
  * slice gate_up_proj once per pass: Slice is slow on wasm). x: [..., w] -> [..., w].
@@ -30,38 +82,20 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
  * (silu is recomputed), instead of every intermediate.
  */
 export function swigluSplit(x: tf.Tensor, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): tf.Tensor {
-  const [w, inner] = down.shape;
-  if (gate.shape[0] !== inner || gate.shape[1] !== w || up.shape[0] !== inner || up.shape[1] !== w || x.shape[x.shape.length - 1] !== w) {
-    throw new Error(`swiglu: shapes x [${x.shape}], gate [${gate.shape}], up [${up.shape}], down [${down.shape}] do not fit`);
-  }
+  checkSwigluShapes(x, gate, up, down);
+  const w = down.shape[0];
   const lead = x.shape.slice(0, -1);
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x2, wg, wu, dn] = args.slice(0, 4) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const save = args[4] as tf.GradSaveFunc;
-    // Weights are transposed explicitly (small); activations never are in the forward pass.
-    const [g, u, y] = tf.tidy(() => {
-      const g = tf.matMul(x2, tf.transpose(wg)); // [N, inner]
-      const u = tf.matMul(x2, tf.transpose(wu)); // [N, inner]
-      const y = tf.matMul(tf.mul(silu(g), u), tf.transpose(dn)); // [N, w]
-      return [g, u, y];
-    });
+    const { y, g, u } = swigluForward(x2, wg, wu, dn);
     save([x2, g, u, wg, wu, dn]); // weights too: inputs created inside a gradient's forward scope are disposed after it
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [xs, gs, us, wgs, wus, dns] = saved as tf.Tensor2D[];
-          const sg = tf.sigmoid(gs);
-          const s = tf.mul(gs, sg); // silu(g)
-          const da = tf.matMul(dy as tf.Tensor2D, dns); // [N, inner]
-          const dDown = tf.matMul(tf.transpose(dy) as tf.Tensor2D, tf.mul(s, us) as tf.Tensor2D); // [w, inner]
-          const du = tf.mul(da, s) as tf.Tensor2D;
-          const dsilu = tf.mul(sg, tf.add(1, tf.mul(gs, tf.sub(1, sg))));
-          const dg = tf.mul(tf.mul(da, us), dsilu) as tf.Tensor2D;
-          const dx = tf.add(tf.matMul(dg, wgs), tf.matMul(du, wus)); // [N, w]
-          const xT = tf.transpose(xs) as tf.Tensor2D; // [w, N]
-          return [dx, tf.transpose(tf.matMul(xT, dg)), tf.transpose(tf.matMul(xT, du)), dDown]; // dgate, dup [inner, w]
-        }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, gs, us, wgs, wus, dns] = saved as tf.Tensor2D[];
+        return swigluBackward(dy as tf.Tensor2D, xs, gs, us, wgs, wus, dns);
+      },
     };
   });
   const y = op(tf.reshape(x, [-1, w]), gate, up, down);

@@ -1,7 +1,8 @@
-// One TRM block (post-norm) and the shared L-level network (spec section 3).
+// One TRM block (post-norm) as a fused op, and the shared L-level network (spec section 3).
 import * as tf from '@tensorflow/tfjs-core';
-import { applyRope, attention, linear, rmsNorm, swigluSplit } from '@trm/tensor-core';
 import type { RopeTables } from '@trm/tensor-core';
+import { attentionMixerBackward, attentionMixerForward, mlpResidualBackward, mlpResidualForward, tokenMixerBackward, tokenMixerForward } from './block-parts.ts';
+import type { AttentionWeights, BlockShape, SwigluWeights } from './block-parts.ts';
 import { layerName } from './params.ts';
 import type { ArchConfig } from './types.ts';
 
@@ -12,36 +13,6 @@ export interface NetContext {
   arch: ArchConfig;
   /** RoPE tables [S', head_dim], present when pos_encodings = rope and the block has attention */
   rope: RopeTables | null;
-}
-
-/** Multi-head self-attention. h: [B, S', D] -> [B, S', D]. */
-function selfAttention(w: Weights, i: number, ctx: NetContext, h: tf.Tensor3D): tf.Tensor3D {
-  const [B, S, D] = h.shape;
-  const H = ctx.arch.num_heads;
-  const hd = D / H;
-  // one projection per part from row slices of qkv_proj (see splitWeights; splitting activations is slow on wasm)
-  const heads = (part: number) => {
-    const t = linear(h, w[layerName(i, `self_attn.qkv_proj.part${part}`)] as tf.Tensor2D); // [B, S', D]
-    return tf.transpose(tf.reshape(t, [B, S, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, S', hd]
-  };
-  const q = ctx.rope ? applyRope(heads(0), ctx.rope) : heads(0);
-  const k = ctx.rope ? applyRope(heads(1), ctx.rope) : heads(1);
-  const o = attention(q, k, heads(2)); // [B, H, S', hd]
-  const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B, S, D]); // [B, S', D]
-  return linear(merged, w[layerName(i, 'self_attn.o_proj.weight')] as tf.Tensor2D) as tf.Tensor3D;
-}
-
-/** Token-mixing SwiGLU over the position axis, with the norm over positions too. h: [B, S', D] -> [B, S', D]. */
-function tokenMlp(w: Weights, i: number, ctx: NetContext, h: tf.Tensor3D): tf.Tensor3D {
-  const t = tf.transpose(h, [0, 2, 1]); // [B, D, S']
-  const out = swigluOf(w, layerName(i, 'mlp_t'), t);
-  const normed = rmsNorm(tf.add(t, out), ctx.arch.rms_norm_eps); // over positions
-  return tf.transpose(normed, [0, 2, 1]) as tf.Tensor3D; // [B, S', D]
-}
-
-function swigluOf(w: Weights, prefix: string, x: tf.Tensor): tf.Tensor {
-  const get = (k: string) => w[`${prefix}.${k}`] as tf.Tensor2D;
-  return swigluSplit(x, get('gate_up_proj.gate'), get('gate_up_proj.up'), get('down_proj.weight'));
 }
 
 /**
@@ -72,12 +43,57 @@ export function derivedOnly(split: Weights, base: Weights): tf.Tensor[] {
   return Object.entries(split).filter(([k]) => !(k in base)).map(([, t]) => t);
 }
 
-/** Post-norm block: h = norm(h + mix(h)); h = norm(h + SwiGLU(h)). */
+/** The weights of block i, in the order the fused op takes them: the mixer's, then the MLP's. */
+function blockWeights(w: Weights, i: number, arch: ArchConfig): tf.Tensor2D[] {
+  const swiglu = (mlp: string) => ['gate_up_proj.gate', 'gate_up_proj.up', 'down_proj.weight'].map((k) => layerName(i, `${mlp}.${k}`));
+  const mixer = arch.mlp_t ? swiglu('mlp_t') : [0, 1, 2].map((p) => layerName(i, `self_attn.qkv_proj.part${p}`)).concat(layerName(i, 'self_attn.o_proj.weight'));
+  return [...mixer, ...swiglu('mlp')].map((name) => w[name] as tf.Tensor2D);
+}
+
+/**
+ * Post-norm block h = norm(h + mix(h)); h = norm(h + SwiGLU(h)) as one op with a hand-written backward
+ * (block-parts.ts). The tape keeps only what that backward reads (weights, the parts' saved activations), and
+ * the backward's own intermediates die with it, instead of every forward and gradient tensor of the block
+ * living until the whole backward pass ends. h: [B, S', D] -> [B, S', D].
+ */
 export function block(w: Weights, i: number, ctx: NetContext, h: tf.Tensor3D): tf.Tensor3D {
-  const eps = ctx.arch.rms_norm_eps;
-  const mixed = ctx.arch.mlp_t ? tokenMlp(w, i, ctx, h) : (rmsNorm(tf.add(h, selfAttention(w, i, ctx, h)), eps) as tf.Tensor3D);
-  const mlp = swigluOf(w, layerName(i, 'mlp'), mixed);
-  return rmsNorm(tf.add(mixed, mlp), eps) as tf.Tensor3D;
+  const { arch, rope } = ctx;
+  const [B, S, D] = h.shape;
+  const shape: BlockShape = { B, S, D, heads: arch.num_heads };
+  const eps = arch.rms_norm_eps;
+  const weights = blockWeights(w, i, arch);
+  const nMixer = weights.length - 3;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = tf.reshape(args[0] as tf.Tensor, [B * S, D]) as tf.Tensor2D; // [B*S', D]
+    const ws = args.slice(1, 1 + weights.length) as tf.Tensor2D[];
+    const save = args[1 + weights.length] as tf.GradSaveFunc;
+    const mixerW = ws.slice(0, nMixer);
+    const mlpW = ws.slice(nMixer) as SwigluWeights;
+    const mixer = arch.mlp_t ? tokenMixerForward(x, mixerW as SwigluWeights, eps, shape) : attentionMixerForward(x, mixerW as AttentionWeights, rope, eps, shape);
+    const mlp = mlpResidualForward(mixer.y, mlpW, eps);
+    // weights too: the split weights are created inside the gradient's forward scope and disposed after it
+    save([...ws, ...mixer.saved, ...mlp.saved]);
+    const nSavedMixer = mixer.saved.length;
+    return {
+      value: tf.reshape(mlp.y, [B, S, D]),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const grads = tf.tidy(() => {
+          const sw = saved.slice(0, weights.length) as tf.Tensor2D[];
+          const mixerSaved = saved.slice(weights.length, weights.length + nSavedMixer);
+          const mlpSaved = saved.slice(weights.length + nSavedMixer);
+          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, sw.slice(nMixer) as SwigluWeights);
+          tf.dispose(mlpSaved); // read once: free now rather than when the whole backward pass ends (as the tape would)
+          const [dx, ...dMixer] = arch.mlp_t
+            ? tokenMixerBackward(dMixed, mixerSaved, sw.slice(0, nMixer) as SwigluWeights, shape)
+            : attentionMixerBackward(dMixed, mixerSaved, sw.slice(0, nMixer) as AttentionWeights, rope, shape);
+          return [tf.reshape(dx, [B, S, D]), ...dMixer, ...dMlp];
+        });
+        tf.dispose(saved);
+        return grads;
+      },
+    };
+  });
+  return op(h, ...weights) as tf.Tensor3D;
 }
 
 /** The L-level network shared by z_L and z_H: f(h, injection) = blocks(h + injection). */
