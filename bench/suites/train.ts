@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { archDims, createParallelTrainer, createTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
 import { type BenchResult, cpuSeconds, listOption, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
-import { peerConfig, peerRows, type PeerConfig } from '../peer.ts';
+import { PEER_PATH, peerConfig, peerRows, type PeerConfig } from '../peer.ts';
 
 export interface TrainBenchOptions {
   /** peer configs to run (default a-e) */
@@ -211,7 +211,7 @@ async function measure(p: ChildParams): Promise<Measurement> {
     if (i >= p.warmup) {
       times.push(ms);
       cpus.push(cpu);
-      if (workerMs) overheads.push(ms - Math.max(...workerMs));
+      if (workerMs && !p.microBatch) overheads.push(ms - Math.max(...workerMs)); // (micro-batches: several calls a step)
     }
     log(`${i < p.warmup ? 'warm-up' : `step ${i - p.warmup + 1}/${p.steps}`} ${ms.toFixed(0)} ms, process CPU ${cpu.toFixed(1)} s${workerMs ? ` (last call: workers ${workerMs.map((t) => t.toFixed(0)).join('/')} ms)` : ''}`);
   }
@@ -302,6 +302,15 @@ function targetsRow(results: BenchResult[]): BenchResult {
   return { name: 'train/targets', unit: 'passed', value: checked.length - failed.length, extra: { checked: checked.length, failed } };
 }
 
+/** The FLOP formula must agree with peer.json's count for the config (within 1%), or every rate is off. */
+function checkFlops(peer: PeerConfig): PeerConfig {
+  const gflop = trainStepFlops(peer.arch, peer.batch) / 1e9;
+  if (Math.abs(gflop - peer.ref2.gflop_step) > 0.01 * peer.ref2.gflop_step) {
+    throw new Error(`bench train: the FLOP formula gives ${gflop.toFixed(3)} GFLOP per step for config ${peer.id}, ${PEER_PATH} says ${peer.ref2.gflop_step.toFixed(3)}`);
+  }
+  return peer;
+}
+
 function positiveInt(value: unknown, what: string, min: number): number {
   if (!Number.isInteger(value) || (value as number) < min) throw new Error(`bench train: ${what} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   return value as number;
@@ -317,7 +326,7 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   const microOf = (id: string) => positiveInt(typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0), 'micro_batch', 0);
   const rows = peerRows();
   // every option is checked (and unknown configs fail) before anything runs
-  const plan = configs.map((id) => ({ peer: peerConfig(id, rows), steps: stepsOf(id), microBatch: microOf(id) }));
+  const plan = configs.map((id) => ({ peer: checkFlops(peerConfig(id, rows)), steps: stepsOf(id), microBatch: microOf(id) }));
   const comparable = batch === 0;
   const results: BenchResult[] = [];
 
