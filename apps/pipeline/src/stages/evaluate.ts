@@ -41,14 +41,25 @@ export function evaluateWorkers(config: ResolvedConfig, backend: string): Worker
   return planWorkers(config.runtime.workers as number, config.evaluate.batch_size as number, 'evaluate.batch_size', backend);
 }
 
-/** The model to evaluate: in this thread, or data-parallel on `plan.workers` threads; `close` frees it either way. */
-async function openModel(arch: ArchConfig, seed: number, plan: WorkerPlan, backend: string): Promise<{ model: TrmModel; close: () => Promise<void> }> {
+/**
+ * Runs `use` on a model built in this thread, or data-parallel on `plan.workers` threads of `backend`; the model is
+ * freed (its worker threads closed) when `use` ends, whether it returns or throws.
+ */
+export async function withEvalModel<T>(arch: ArchConfig, seed: number, plan: WorkerPlan, backend: string, use: (model: TrmModel) => Promise<T>): Promise<T> {
   if (plan.workers === 0) {
     const model = createModel(arch, seed);
-    return { model, close: async () => model.dispose() };
+    try {
+      return await use(model);
+    } finally {
+      model.dispose();
+    }
   }
   const model = await createDataParallelModel(arch, seed, { workers: plan.workers, backend: backend as BackendName });
-  return { model, close: () => model.close() };
+  try {
+    return await use(model);
+  } finally {
+    await model.close();
+  }
 }
 
 export async function evaluateSpec(ctx: StageContext): Promise<StageSpec> {
@@ -78,42 +89,40 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const batchSize = ctx.config.evaluate.batch_size as number;
     const plan = evaluateWorkers(ctx.config, spec.backend!.name);
     log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${spec.backend!.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
-    const { model, close } = await openModel(arch, seed, plan, spec.backend!.name);
-    try {
+    const res = await withEvalModel(arch, seed, plan, spec.backend!.name, async (model) => {
       model.loadStateDict(weights);
       const bar = createProgress('evaluate', N);
       let seen = 0;
-      const res = evaluateModel(model, split, {
+      const out = evaluateModel(model, split, {
         batchSize,
         trajectoryExamples: ctx.config.evaluate.trajectory_examples as number,
         onProgress: (done) => { bar.tick(done - seen); seen = done; },
       });
-      bar.done(`exact ${res.metrics.exact_accuracy.toFixed(4)}`);
+      bar.done(`exact ${out.metrics.exact_accuracy.toFixed(4)}`);
+      return out;
+    });
 
-      const at = (a: Uint8Array, i: number) => a.slice(i * S, (i + 1) * S);
-      const preds: ExamplePrediction[] = [];
-      const rows: Row[] = [];
-      for (let i = 0; i < N; i++) {
-        const p: ExamplePrediction = { index: i, group: split.groupIndex[i], puzzleIdentifier: split.puzzleIdentifiers[i], inputs: at(split.inputs, i), labels: at(split.labels, i), preds: at(res.preds, i), qHalt: res.qHalt[i] };
-        preds.push(p);
-        rows.push({ index: i, group_index: p.group, puzzle_identifier: p.puzzleIdentifier, inputs: p.inputs, labels: p.labels, preds: p.preds, q_halt: p.qHalt, steps: res.steps[i], correct: res.correct[i] === 1 });
-      }
-      const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
-      await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(S), rows, { metadata });
-      const traj: Row[] = res.trajectory.flatMap((steps, k) => steps.map((p, j) => ({ index: k, step: j + 1, preds: p })));
-      await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(S), traj, { metadata });
-
-      const aux = enc.manifest.files['aux.json'] ? JSON.parse(fs.readFileSync(path.join(enc.dir, 'aux.json'), 'utf8')) : null;
-      const task = lib.evaluate(preds, ctx.config.evaluate, aux);
-      for (const [name, content] of Object.entries(task.files ?? {})) {
-        if (name.includes('/') || name.startsWith('.') || ['metrics.json', 'predictions.arrow', 'trajectories.arrow'].includes(name)) throw new Error(`dataset ${lib.name}: evaluate returned a file named ${JSON.stringify(name)}`);
-        fs.writeFileSync(path.join(tmp, name), typeof content === 'string' ? content : JSON.stringify(content, null, 1) + '\n');
-      }
-      const metrics = { ...res.metrics, ...task.metrics };
-      fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-      return { exact_accuracy: res.metrics.exact_accuracy, examples: N, workers: plan.workers };
-    } finally {
-      await close();
+    const at = (a: Uint8Array, i: number) => a.slice(i * S, (i + 1) * S);
+    const preds: ExamplePrediction[] = [];
+    const rows: Row[] = [];
+    for (let i = 0; i < N; i++) {
+      const p: ExamplePrediction = { index: i, group: split.groupIndex[i], puzzleIdentifier: split.puzzleIdentifiers[i], inputs: at(split.inputs, i), labels: at(split.labels, i), preds: at(res.preds, i), qHalt: res.qHalt[i] };
+      preds.push(p);
+      rows.push({ index: i, group_index: p.group, puzzle_identifier: p.puzzleIdentifier, inputs: p.inputs, labels: p.labels, preds: p.preds, q_halt: p.qHalt, steps: res.steps[i], correct: res.correct[i] === 1 });
     }
+    const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
+    await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(S), rows, { metadata });
+    const traj: Row[] = res.trajectory.flatMap((steps, k) => steps.map((p, j) => ({ index: k, step: j + 1, preds: p })));
+    await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(S), traj, { metadata });
+
+    const aux = enc.manifest.files['aux.json'] ? JSON.parse(fs.readFileSync(path.join(enc.dir, 'aux.json'), 'utf8')) : null;
+    const task = lib.evaluate(preds, ctx.config.evaluate, aux);
+    for (const [name, content] of Object.entries(task.files ?? {})) {
+      if (name.includes('/') || name.startsWith('.') || ['metrics.json', 'predictions.arrow', 'trajectories.arrow'].includes(name)) throw new Error(`dataset ${lib.name}: evaluate returned a file named ${JSON.stringify(name)}`);
+      fs.writeFileSync(path.join(tmp, name), typeof content === 'string' ? content : JSON.stringify(content, null, 1) + '\n');
+    }
+    const metrics = { ...res.metrics, ...task.metrics };
+    fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    return { exact_accuracy: res.metrics.exact_accuracy, examples: N, workers: plan.workers };
   });
 }
