@@ -6,9 +6,10 @@ import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../backend/init.ts';
 import { createGemm } from './gemm.ts';
+import { installWasmGemm } from './wasm-kernel.ts';
 import type { WasmMemory } from './wasm-api.ts';
 
-const SHAPES: [number, number, number][] = [
+const SHAPES: [number, number, number, number?, number?][] = [
   [1024, 1024, 1024],
   [1552, 512, 2816], // mlp up
   [1552, 1408, 512], // mlp down
@@ -17,6 +18,10 @@ const SHAPES: [number, number, number][] = [
   [97, 64, 97], // attention scores per head
   [97, 97, 64], // attention values per head
   [1552, 512, 512], // qkv / out projection-like
+  // transposed operands as stored (tfjs side: explicit Transpose + plain product, as tensor-core's matmul does)
+  [512, 1552, 2816, 1, 0], // dW = x^T dy, x stored [1552, 512]
+  [1552, 2816, 512, 0, 1], // dx = dy W^T, W stored [512, 2816]
+  [97, 64, 97, 0, 1], // q k^T per head, k stored [97, 64]
 ];
 
 function cpuMs(fn: () => void): number {
@@ -29,6 +34,7 @@ const best = (xs: number[]): number => Math.min(...xs);
 
 async function main(): Promise<void> {
   await initBackend('wasm');
+  installWasmGemm('tfjs'); // tf.matMul below is tfjs's own kernel
   const reps = Number(process.argv[2] ?? 5);
   const [mr, nr, unroll, kc, mc, nc, fma] = process.argv.slice(3).map(Number);
   if (fma === 1) setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -39,16 +45,17 @@ async function main(): Promise<void> {
   console.log('config', JSON.stringify(gemm.config));
   const off = (t: tf.Tensor): number => be.dataIdMap.get(t.dataId).memoryOffset;
   const pick = process.env.GEMM_SHAPES?.split(",").map(Number);
-  for (const [M, K, N] of pick ? pick.map((i) => SHAPES[i]) : SHAPES) {
-    const a = tf.randomNormal([M, K]);
-    const b = tf.randomNormal([K, N]);
+  for (const [M, K, N, tA = 0, tB = 0] of pick ? pick.map((i) => SHAPES[i]) : SHAPES) {
+    const a = tf.randomNormal(tA ? [K, M] : [M, K]);
+    const b = tf.randomNormal(tB ? [N, K] : [K, N]);
     const c = tf.zeros([M, N]);
     const inner = Math.max(1, Math.round(2e8 / (2 * M * N * K))); // small products: several per timing
-    const runTf = (): void => { for (let i = 0; i < inner; i++) tf.matMul(a, b).dispose(); };
-    const runOurs = (): void => { for (let i = 0; i < inner; i++) gemm.matmul(off(a), off(b), off(c), M, N, K); };
+    const tfProduct = (): tf.Tensor => tf.tidy(() => tf.matMul(tA ? tf.transpose(a) : a, tB ? tf.transpose(b) : b));
+    const runTf = (): void => { for (let i = 0; i < inner; i++) tfProduct().dispose(); };
+    const runOurs = (): void => { for (let i = 0; i < inner; i++) gemm.matmul(off(a), off(b), off(c), M, N, K, tA === 1, tB === 1); };
     runTf();
     runOurs();
-    const ref = tf.matMul(a, b);
+    const ref = tfProduct();
     const err = tf.max(tf.abs(tf.sub(ref, c))).dataSync()[0] / tf.max(tf.abs(ref)).dataSync()[0];
     ref.dispose();
     const tTf: number[] = [], tOurs: number[] = [];
@@ -59,7 +66,7 @@ async function main(): Promise<void> {
     const gf = (ms: number): string => ((2 * M * N * K) / ms / 1e6).toFixed(1);
     const mt = best(tTf), mo = best(tOurs);
     
-    console.log(`[${M}x${K}]x[${K}x${N}]  tfjs ${mt.toFixed(2)} ms ${gf(mt)} GF/s | trm ${mo.toFixed(2)} ms ${gf(mo)} GF/s | x${(mt / mo).toFixed(2)} | rel.err ${err.toExponential(1)}`);
+    console.log(`[${M}x${K}]${tA ? 'T' : ''}x[${K}x${N}]${tB ? 'T' : ''}  tfjs ${mt.toFixed(2)} ms ${gf(mt)} GF/s | trm ${mo.toFixed(2)} ms ${gf(mo)} GF/s | x${(mt / mo).toFixed(2)} | rel.err ${err.toExponential(1)}`);
     tf.dispose([a, b, c]);
   }
   gemm.dispose();

@@ -63,7 +63,18 @@ describe('createGemm (standalone heap)', () => {
         f.fill(NaN, pc / 4, pc / 4 + M * N);
         gemm.matmul(pa, pb, pc, M, N, K);
         const c = new Float32Array(heap.memory.buffer, pc, M * N);
-        expectClose(c, matmulRef(a, b, M, K, N));
+        const ref = matmulRef(a, b, M, K, N);
+        expectClose(c, ref);
+        // the same product from transposed storage: A^T [K,M], B^T [N,K]
+        const pat = heap.alloc(M * K, 1), pbt = heap.alloc(K * N, 2), pct = heap.alloc(M * N);
+        const g = new Float32Array(heap.memory.buffer);
+        for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) g[pat / 4 + k * M + i] = a[i * K + k];
+        for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) g[pbt / 4 + j * K + k] = b[k * N + j];
+        for (const [ta, tb] of [[true, false], [false, true], [true, true]]) {
+          g.fill(NaN, pct / 4, pct / 4 + M * N);
+          gemm.matmul(ta ? pat : pa, tb ? pbt : pb, pct, M, N, K, ta, tb);
+          expectClose(new Float32Array(heap.memory.buffer, pct, M * N), ref);
+        }
       });
       gemm.dispose();
     });
@@ -145,16 +156,21 @@ describe("wasm backend 'BatchMatMul' override", () => {
     });
   });
 
-  it('agrees with the tfjs kernel and falls back to it for transposed operands', () => {
-    const a = tf.tensor(randomArray(37 * 29, 1), [37, 29]), b = tf.tensor(randomArray(29 * 41, 2), [29, 41]);
-    const ours = tf.matMul(a, b).dataSync();
-    const oursT = tf.matMul(tf.transpose(a), b, true, false).dataSync();
+  it('agrees with the tfjs kernel, transposed operands included', () => {
+    const a = tf.tensor(randomArray(2 * 37 * 29, 1), [2, 37, 29]), b = tf.tensor(randomArray(2 * 29 * 41, 2), [2, 29, 41]);
+    const at = tf.transpose(a, [0, 2, 1]), bt = tf.transpose(b, [0, 2, 1]);
+    const run = (): Float32Array[] => [tf.matMul(a, b), tf.matMul(at, b, true), tf.matMul(a, bt, false, true), tf.matMul(at, bt, true, true)].map((t) => t.dataSync() as Float32Array);
+    const ours = run();
     installWasmGemm('tfjs');
-    const theirs = tf.matMul(a, b).dataSync();
+    const theirs = run();
     installWasmGemm('trm');
-    expectClose(ours, theirs);
-    expectClose(oursT, theirs);
+    for (const o of ours) expectClose(o, theirs[0]);
     expect(() => tf.matMul(a, a)).toThrow(/inner shapes/);
+  });
+
+  it('leaves operands it does not take (int32) to the tfjs kernel', () => {
+    const x = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    expect(() => tf.matMul(x, x)).toThrow(/BatchMatMul for non non-float32 tensors not yet supported/); // tfjs's own message
   });
 
   it('carries gradients through tensor-core matmul', () => {

@@ -1,6 +1,7 @@
 // Host side of the GEMM: cache blocking around the wasm macro-kernel (kernel.ts).
 // Works in place on a WebAssembly.Memory it shares with its owner (the tfjs wasm backend's heap), so tensors
-// are multiplied where they live; the only copies are the packed blocks of A and B.
+// are multiplied where they live; the only copies are the packed blocks of A and B. Either operand may be stored
+// transposed: the packers read it in that layout, so a transposed product costs the same as a plain one.
 import { gemmModuleBytes, type KernelShape } from './kernel.ts';
 import { wasm, type WasmMemory } from './wasm-api.ts';
 
@@ -24,8 +25,11 @@ export const DEFAULT_GEMM: GemmConfig = { mr: 4, nr: 8, unroll: 1, fma: false, k
 
 export interface Gemm {
   readonly config: GemmConfig;
-  /** C[M,N] = A[M,K] B[K,N], all row-major float32, given as byte offsets into the heap */
-  matmul(a: number, b: number, c: number, M: number, N: number, K: number): void;
+  /**
+   * C[M,N] = op(A) op(B), all row-major float32 given as byte offsets into the heap; op(A) = A [M,K] or, with
+   * transA, the transpose of A stored as [K,M]; likewise B is [K,N] or, with transB, stored as [N,K].
+   */
+  matmul(a: number, b: number, c: number, M: number, N: number, K: number, transA?: boolean, transB?: boolean): void;
   /** release the packing buffers */
   dispose(): void;
 }
@@ -42,8 +46,7 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
   const module = new wasm.Module(gemmModuleBytes(cfg));
   const exports = new wasm.Instance(module, { env: { memory: heap.memory } }).exports;
   const block = exports.block as BlockFn;
-  const packA = exports.packA as PackFn;
-  const packB = exports.packB as PackFn;
+  const [gatherA, copyA, copyB, gatherB] = ['gatherA', 'copyA', 'copyB', 'gatherB'].map((n) => exports[n] as PackFn);
 
   // packed A block mc x kc, packed B block kc x nc, one MR x NR tile of scratch (16-byte aligned)
   const bytesA = MC * KC * 4, bytesB = KC * NC * 4, bytesS = MR * NR * 4;
@@ -52,18 +55,34 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
   const pb = pa + bytesA;
   const scratch = pb + bytesB;
 
-  /** the last, partial panel of a B block: cols < NR columns, zero-padded to NR */
-  function packBEdge(b: number, N: number, pc: number, j0: number, kc: number, cols: number, dst: number): void {
+  /** the last, partial panel of a copied block: `cols` < W values per k from src[k][col0..], zero-padded to W */
+  function copyEdge(src: number, ld: number, kc: number, col0: number, cols: number, W: number, dst: number): void {
     const f = new Float32Array(heap.memory.buffer);
     let d = dst >> 2;
     for (let k = 0; k < kc; k++) {
-      const src = (b >> 2) + (pc + k) * N + j0;
-      for (let c = 0; c < cols; c++) f[d++] = f[src + c];
-      for (let c = cols; c < NR; c++) f[d++] = 0;
+      const s = (src >> 2) + k * ld + col0;
+      for (let c = 0; c < cols; c++) f[d++] = f[s + c];
+      for (let c = cols; c < W; c++) f[d++] = 0;
     }
   }
 
-  function matmul(a: number, b: number, c: number, M: number, N: number, K: number): void {
+  /** op(A)[ic.., pc..] (mc x kc) -> pa */
+  function packA(a: number, M: number, K: number, transA: boolean, ic: number, pc: number, mc: number, kc: number): void {
+    if (!transA) return gatherA(a + (ic * K + pc) * 4, K * 4, kc, mc, pa);
+    const src = a + (pc * M + ic) * 4, full = Math.floor(mc / MR);
+    copyA(src, M * 4, kc, full, pa);
+    if (full * MR < mc) copyEdge(src, M, kc, full * MR, mc - full * MR, MR, pa + full * kc * MR * 4);
+  }
+
+  /** op(B)[pc.., jc..] (kc x nc) -> pb */
+  function packB(b: number, N: number, K: number, transB: boolean, pc: number, jc: number, kc: number, nc: number): void {
+    if (transB) return gatherB(b + (jc * K + pc) * 4, K * 4, kc, nc, pb);
+    const src = b + (pc * N + jc) * 4, full = Math.floor(nc / NR);
+    copyB(src, N * 4, kc, full, pb);
+    if (full * NR < nc) copyEdge(src, N, kc, full * NR, nc - full * NR, NR, pb + full * kc * NR * 4);
+  }
+
+  function matmul(a: number, b: number, c: number, M: number, N: number, K: number, transA = false, transB = false): void {
     if ((a | b | c) & 3) throw new Error(`gemm: operand offsets must be 4-byte aligned (a=${a}, b=${b}, c=${c})`);
     if (M === 0 || N === 0) return;
     if (K === 0) {
@@ -73,15 +92,13 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc);
       const nTiles = Math.ceil(nc / NR);
-      const full = Math.floor(nc / NR);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
-        packB(b + (pc * N + jc) * 4, N * 4, kc, full, pb);
-        if (full < nTiles) packBEdge(b, N, pc, jc + full * NR, kc, nc - full * NR, pb + full * kc * NR * 4);
+        packB(b, N, K, transB, pc, jc, kc, nc);
         for (let ic = 0; ic < M; ic += MC) {
           const mc = Math.min(MC, M - ic);
           const mTiles = Math.ceil(mc / MR);
-          packA(a + (ic * K + pc) * 4, K * 4, kc, mc, pa);
+          packA(a, M, K, transA, ic, pc, mc, kc);
           block(kc, mTiles, nTiles, pa, pb, c + (ic * N + jc) * 4, N * 4, pc > 0 ? 1 : 0, mc - (mTiles - 1) * MR, nc - (nTiles - 1) * NR, scratch);
         }
       }

@@ -2,7 +2,7 @@
 // `block` multiplies a packed A block (mTiles panels of MR rows, k-major) by a packed B block (nTiles panels of NR
 // columns, k-major) over kc steps, writing (or adding into) a row-major C. Each MR x NR tile of C lives in v128
 // registers while k runs: per k it loads NR/4 vectors of B, splats MR scalars of A and does MR*NR/4 multiply-adds.
-// `packA` / `packB` copy a row-major A / whole NR-column panels of a row-major B into those layouts.
+// The packers copy row-major A and B, either of them possibly stored transposed, into those layouts.
 import { Code, I32, moduleBytes, V128 } from './wasm-emit.ts';
 
 export interface KernelShape {
@@ -127,22 +127,26 @@ function blockCode({ mr: MR, nr: NR, unroll: U, fma }: KernelShape): Code {
   return f;
 }
 
-// `packB` parameters
-const SRC = 0, LDB = 1, PK = 2, PANELS = 3, DST = 4;
+// pack function parameters: (src, ldBytes, kc, count, dst)
+const SRC = 0, LD = 1, PK = 2, COUNT = 3, DST = 4;
 
-/** `packB(src, ldbBytes, kc, panels, dst)`: dst[p][k][0..NR) = src[k][p*NR .. p*NR+NR) for whole panels. */
-function packBCode({ nr: NR }: KernelShape): Code {
+/**
+ * `packCopy<W>(src, ldBytes, kc, panels, dst)`: dst[p][k][0..W) = src[k][p*W .. p*W+W) for whole panels (B, or a
+ * transposed A, whose W values per k are contiguous in the source).
+ */
+function packCopyCode(W: number): Code {
   const f = new Code(5);
   const p = f.local(I32), k = f.local(I32), row = f.local(I32), d = f.local(I32);
   f.get(DST).set(d).i32(0).set(p);
   f.block().loop();
-  f.get(p).get(PANELS).i32GeS().brIf(1);
+  f.get(p).get(COUNT).i32GeS().brIf(1);
   {
-    f.get(SRC).get(p).i32(NR * 4).i32Mul().i32Add().set(row).get(PK).set(k);
+    f.get(SRC).get(p).i32(W * 4).i32Mul().i32Add().set(row).get(PK).set(k);
     f.loop();
-    for (let v = 0; v < NR / 4; v++) f.get(d).get(row).v128Load(16 * v).v128Store(16 * v);
-    f.get(d).i32(NR * 4).i32Add().set(d);
-    f.get(row).get(LDB).i32Add().set(row);
+    for (let v = 0; v < Math.floor(W / 4); v++) f.get(d).get(row).v128Load(16 * v).v128Store(16 * v);
+    for (let e = W - (W % 4); e < W; e++) f.get(d).get(row).f32Load(4 * e).f32Store(4 * e);
+    f.get(d).i32(W * 4).i32Add().set(d);
+    f.get(row).get(LD).i32Add().set(row);
     f.get(k).i32(1).i32Sub().tee(k).brIf(0);
     f.end();
   }
@@ -151,47 +155,47 @@ function packBCode({ nr: NR }: KernelShape): Code {
   return f;
 }
 
-// `packA` parameters (SRC, LDB reused as the row stride)
-const ROWS = 3;
-
 /**
- * `packA(src, ldaBytes, kc, rows, dst)`: dst[p][k][r] = src[p*MR + r][k] for ceil(rows / MR) panels; rows past
- * `rows` in the last panel repeat its first row (their results are never stored).
+ * `packGather<W>(src, ldBytes, kc, rows, dst)`: dst[p][k][r] = src[p*W + r][k] for ceil(rows / W) panels (A, or a
+ * transposed B, whose W values per k lie in W different source rows); rows past `rows` in the last panel repeat
+ * its first row (their results are never stored).
  */
-function packACode({ mr: MR }: KernelShape): Code {
+function packGatherCode(W: number): Code {
   const f = new Code(5);
   const p0 = f.local(I32), k = f.local(I32), d = f.local(I32), left = f.local(I32);
-  const row = Array.from({ length: MR }, () => f.local(I32));
-  f.get(DST).set(d).get(SRC).set(p0).get(ROWS).set(left);
+  const row = Array.from({ length: W }, () => f.local(I32));
+  f.get(DST).set(d).get(SRC).set(p0).get(COUNT).set(left);
   f.loop();
   {
     // row pointers of this panel
-    for (let i = 0; i < MR; i++) {
+    for (let i = 0; i < W; i++) {
       if (i === 0) f.get(p0).set(row[0]);
-      else f.get(p0).get(LDB).i32(i).i32Mul().i32Add().get(p0).get(left).i32(i + 1).i32GeS().select().set(row[i]);
+      else f.get(p0).get(LD).i32(i).i32Mul().i32Add().get(p0).get(left).i32(i + 1).i32GeS().select().set(row[i]);
     }
     f.get(PK).set(k);
     f.loop();
-    for (let i = 0; i < MR; i++) {
+    for (let i = 0; i < W; i++) {
       f.get(d).get(row[i]).f32Load().f32Store(i * 4);
       f.get(row[i]).i32(4).i32Add().set(row[i]);
     }
-    f.get(d).i32(MR * 4).i32Add().set(d);
+    f.get(d).i32(W * 4).i32Add().set(d);
     f.get(k).i32(1).i32Sub().tee(k).brIf(0);
     f.end();
-    f.get(p0).get(LDB).i32(MR).i32Mul().i32Add().set(p0);
-    f.get(left).i32(MR).i32Sub().tee(left).i32(0).i32GtS().brIf(0);
+    f.get(p0).get(LD).i32(W).i32Mul().i32Add().set(p0);
+    f.get(left).i32(W).i32Sub().tee(left).i32(0).i32GtS().brIf(0);
   }
   f.end();
   return f;
 }
 
-/** The module's bytes: exports `block`, `packA` and `packB`; imports `env.memory`. */
+/** The module's bytes: exports `block` and the packers `gatherA`, `copyA` (W = mr), `copyB`, `gatherB` (W = nr); imports `env.memory`. */
 export function gemmModuleBytes(shape: KernelShape): Uint8Array {
   if (shape.nr % 4 !== 0 || shape.nr < 4 || shape.mr < 1 || shape.unroll < 1) throw new Error(`gemm kernel: bad tile shape ${JSON.stringify(shape)}`);
   return moduleBytes([
     { name: 'block', params: new Array(BLOCK_PARAMS).fill(I32), results: [], code: blockCode(shape) },
-    { name: 'packA', params: new Array(5).fill(I32), results: [], code: packACode(shape) },
-    { name: 'packB', params: new Array(5).fill(I32), results: [], code: packBCode(shape) },
+    { name: 'gatherA', params: new Array(5).fill(I32), results: [], code: packGatherCode(shape.mr) },
+    { name: 'copyA', params: new Array(5).fill(I32), results: [], code: packCopyCode(shape.mr) },
+    { name: 'copyB', params: new Array(5).fill(I32), results: [], code: packCopyCode(shape.nr) },
+    { name: 'gatherB', params: new Array(5).fill(I32), results: [], code: packGatherCode(shape.nr) },
   ]);
 }

@@ -1,6 +1,7 @@
 // tfjs's 'BatchMatMul' kernel for the wasm backend replaced by the emitted GEMM (gemm.ts), which works in place
-// on the backend's heap. Transposed operands, non-float32 inputs and batch broadcasts other than "one side has
-// a single matrix" go to tfjs's own kernel, kept as the fallback; TRM_GEMM=tfjs restores it everywhere.
+// on the backend's heap, transposed operands included (read in their stored layout, no Transpose). Non-float32
+// inputs and batch broadcasts other than "one side has a single matrix" go to tfjs's own kernel, kept as the
+// fallback; TRM_GEMM=tfjs restores it everywhere.
 import * as tf from '@tensorflow/tfjs-core';
 import { createGemm, type Gemm, type GemmHeap } from './gemm.ts';
 import { wasm, type WasmMemory } from './wasm-api.ts';
@@ -49,9 +50,10 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
   const backend = args.backend as WasmBackendLike;
   const fallback = (): tf.TensorInfo => original!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  if (transposeA || transposeB || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback();
-  const [M, K] = a.shape.slice(-2);
-  const [K2, N] = b.shape.slice(-2);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback();
+  const [a0, a1] = a.shape.slice(-2), [b0, b1] = b.shape.slice(-2);
+  const [M, K] = transposeA ? [a1, a0] : [a0, a1];
+  const [K2, N] = transposeB ? [b1, b0] : [b0, b1];
   const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
   const batchA = size(outerA), batchB = size(outerB);
   // [..., M, K] x [..., K, N] with equal batch dims, or one side a single (possibly unit-batched) matrix
@@ -64,7 +66,7 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   const pa = offset(a), pb = offset(b), pc = offset(out);
   const batch = size(outer);
   for (let i = 0; i < batch; i++) {
-    gemm.matmul(pa + (batchA === 1 ? 0 : i * M * K * 4), pb + (batchB === 1 ? 0 : i * K * N * 4), pc + i * M * N * 4, M, N, K);
+    gemm.matmul(pa + (batchA === 1 ? 0 : i * M * K * 4), pb + (batchB === 1 ? 0 : i * K * N * 4), pc + i * M * N * 4, M, N, K, !!transposeA, !!transposeB);
   }
   return out;
 }
