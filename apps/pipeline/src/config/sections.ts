@@ -53,7 +53,7 @@ export const runtimeSchema: SectionSchema = {
   backend: { type: 'enum', description: 'tfjs backend (auto: tensorflow bindings if installed, then wasm, then cpu); TRM_BACKEND overrides', values: ['auto', 'cpu', 'wasm', 'tensorflow'], default: 'auto' },
   workers: {
     type: 'integer',
-    description: `worker threads of train and evaluate, each with its own backend and a slice of every batch (default: the number of cores, ${availableParallelism()} here; capped at the rows of a batch; 0 = run in the main thread)`,
+    description: `worker threads of train and evaluate, each with its own backend and a slice of every batch; default: the number of cores, ${availableParallelism()} here; capped at the rows of a batch; 0 = the main thread`,
     default: availableParallelism(),
     min: 0,
   },
