@@ -31,6 +31,8 @@ export interface DataParallelOptions {
   workers?: number;
   /** backend of every worker (default: $TRM_BACKEND, then auto) */
   backend?: BackendName;
+  /** each worker runs its rows in chunks of at most this many (createMicroBatchedModel); 0 or absent = at once */
+  microBatch?: number;
 }
 
 export interface DataParallelModel extends TrmModel {
@@ -56,6 +58,8 @@ function rowsOf(batch: Batch, [a, b]: [number, number], S: number, ids: Int32Arr
 
 export async function createDataParallelModel(arch: ArchConfig, seed: number, opts: DataParallelOptions = {}): Promise<DataParallelModel> {
   const world = resolveWorkerCount(opts.workers);
+  const microBatch = opts.microBatch ?? 0;
+  if (!Number.isInteger(microBatch) || microBatch < 0) throw new Error(`microBatch: expected an integer >= 0 (0 = no micro-batches), got ${microBatch}`);
   const main = createModel(arch, seed);
   const layout: ParamLayout = paramLayout(main.params);
   const shared = new Float32Array(new SharedArrayBuffer(layout.length * Float32Array.BYTES_PER_ELEMENT));
@@ -66,14 +70,13 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   const L = archDims(arch).totalLen;
   const ndim = arch.puzzle_emb_ndim;
 
-  const buffersOf = (dict: TensorDict) => ({ hInit: dict[H_INIT].data as Float32Array, lInit: dict[L_INIT].data as Float32Array });
-  const startReplicas = async (init: { hInit: Float32Array; lInit: Float32Array }) => {
-    const args: ReplicaArgs = { arch, seed, layout, weights: shared, reduce, ...init };
-    await pool.all('replica', () => args);
-  };
+  /** what a replica is built from: H_init and L_init of the main model's state dict, the shared buffers */
+  const replicaArgs = (dict: TensorDict): ReplicaArgs =>
+    ({ arch, seed, layout, weights: shared, reduce, microBatch, hInit: dict[H_INIT].data as Float32Array, lInit: dict[L_INIT].data as Float32Array });
   try {
     await pool.all('init', () => ({ backend: opts.backend ?? process.env.TRM_BACKEND ?? 'auto' }));
-    await startReplicas(buffersOf(main.stateDict()));
+    const args = replicaArgs(main.stateDict());
+    await pool.all('replica', () => args);
   } catch (err) {
     await pool.close();
     main.dispose();
@@ -83,7 +86,8 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   /** the carry the workers hold (the last one this model returned) */
   let workerCarry: Carry | null = null;
   let z: { zH: Float32Array; zL: Float32Array } | null = null;
-  let pendingBuffers: { hInit: Float32Array; lInit: Float32Array } | null = null;
+  /** replicas to rebuild before the next call (after loadStateDict: new H_init/L_init) */
+  let pendingReplicas: ReplicaArgs | null = null;
 
   const sharedZ = (B: number) => {
     if (!z || z.zH.length !== B * L * D) {
@@ -131,10 +135,10 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     if (batch.inputs.length !== B * S || batch.labels.length !== B * S || batch.puzzleIdentifiers.length !== B) {
       throw new Error(`batch: expected ${B} rows of ${S} tokens (the carry's batch size), got ${batch.inputs.length} tokens, ${batch.labels.length} labels, ${batch.puzzleIdentifiers.length} ids`);
     }
-    if (pendingBuffers) {
-      const init = pendingBuffers;
-      pendingBuffers = null;
-      pool.allSync('replica', () => ({ arch, seed, layout, weights: shared, reduce, ...init }) satisfies ReplicaArgs);
+    if (pendingReplicas) {
+      const args = pendingReplicas;
+      pendingReplicas = null;
+      pool.allSync('replica', () => args);
       workerCarry = null;
     }
     const ranges = rowRanges(B, world);
@@ -269,7 +273,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       readBackWeights(); // a partial dict keeps the other weights
       main.loadStateDict(dict);
       if (workersOwnWeights) publishWeights();
-      pendingBuffers = buffersOf(main.stateDict());
+      pendingReplicas = replicaArgs(main.stateDict());
     },
     attachOptimizer,
     parameterCount: () => main.parameterCount(),

@@ -100,4 +100,28 @@ describe('createParallelTrainer', () => {
       trainer.dispose();
     }
   }, 120_000);
+
+  it('micro_batch_size: every worker runs its rows in micro-batches, with the same steps as the unsplit in-thread trainer', async () => {
+    const short = { ...train, epochs: 2 };
+    const single = createTrainer({ arch, train: short, data, seed: 4 });
+    const ref = run(single);
+    const refState = single.state();
+    single.dispose();
+    // 2 workers x 3 rows, micro-batches of 2: chunks 2 + 1 in each worker
+    const parallel = await createParallelTrainer({ arch, train: { ...short, micro_batch_size: 2 }, data, seed: 4, workers: 2, backend: 'wasm' });
+    expect((parallel.model as DataParallelModel).workers).toBe(2); // not wrapped by the trainer's own micro-batching
+    const got = run(parallel);
+    const state = parallel.state();
+    parallel.dispose();
+    expect(ref.length).toBe(4);
+    expect(got.map((m) => [m.step, m.count])).toEqual(ref.map((m) => [m.step, m.count]));
+    got.forEach((m, i) => expect(Math.abs(m.loss - ref[i].loss), `loss at step ${i + 1}`).toBeLessThan(1e-6));
+    for (const [name, t] of Object.entries(refState.tensors)) {
+      const a = t.data as Float32Array;
+      const b = state.tensors[name].data as Float32Array;
+      const scale = Math.max(1e-30, ...a.map(Math.abs));
+      expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]))) / scale, name).toBeLessThan(1e-5);
+    }
+    await expect(createParallelTrainer({ arch, train: { ...short, micro_batch_size: -1 }, data, seed: 4, workers: 2 })).rejects.toThrow(/train.micro_batch_size/);
+  }, 120_000);
 });

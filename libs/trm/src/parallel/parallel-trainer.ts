@@ -1,7 +1,8 @@
 // createTrainer on a data-parallel model: the same Trainer (step/state/weightsForEval/dispose), its forward and
 // backward passes spread over `workers` threads. The schedule and the sparse sign-SGD of the puzzle embeddings run
-// once, on this thread; AdamATan2 and the EMA run in the workers, each on its shard of the parameters (ZeRO-1),
-// except with micro-batches, whose summed gradients come back to this thread and are applied here.
+// once, on this thread; AdamATan2 and the EMA run in the workers, each on its shard of the parameters (ZeRO-1).
+// With train.micro_batch_size, each worker runs its rows in micro-batches of that size (one all-reduce per step).
+import { validateTrainConfig } from '../train/config.ts';
 import { createTrainer, type Trainer, type TrainerOptions, type WeightUpdate } from '../train/trainer.ts';
 import { createDataParallelModel, type DataParallelModel, type DataParallelOptions } from './data-parallel-model.ts';
 import type { OptimizerSettings } from './sharded-optimizer.ts';
@@ -18,13 +19,14 @@ function shardedUpdate(model: DataParallelModel, settings: OptimizerSettings): W
   };
 }
 
-export async function createParallelTrainer(opts: Omit<TrainerOptions, 'model' | 'update'> & DataParallelOptions): Promise<Trainer> {
+export async function createParallelTrainer(opts: Omit<TrainerOptions, 'model' | 'update'> & Omit<DataParallelOptions, 'microBatch'>): Promise<Trainer> {
   const { workers, backend, ...trainerOpts } = opts;
-  const model = await createDataParallelModel(opts.arch, opts.seed, { workers, backend });
-  const micro = opts.train.micro_batch_size ?? 0;
-  const microBatched = micro > 0 && micro < opts.train.global_batch_size;
+  const { train } = opts;
+  validateTrainConfig(train);
+  const model = await createDataParallelModel(opts.arch, opts.seed, { workers, backend, microBatch: train.micro_batch_size ?? 0 });
   try {
-    return createTrainer({ ...trainerOpts, model, update: microBatched ? undefined : (_m, settings) => shardedUpdate(model, settings) });
+    // the workers micro-batch their rows; the trainer must not split the batch again
+    return createTrainer({ ...trainerOpts, train: { ...train, micro_batch_size: 0 }, model, update: (_m, settings) => shardedUpdate(model, settings) });
   } catch (err) {
     await model.close();
     throw err;

@@ -15,6 +15,8 @@ export interface ReplicaArgs {
   /** H_init and L_init of the main model (every worker uses the same) */
   hInit: Float32Array;
   lInit: Float32Array;
+  /** rows per forward/backward chunk in the worker (0 = all its rows at once) */
+  microBatch: number;
 }
 
 export interface StepArgs {

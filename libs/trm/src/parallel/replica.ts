@@ -6,6 +6,7 @@ import { allReduceSum, reduceSlot, type TensorDict } from '@trm/tensor-core';
 import { createModel, disposeCarry } from '../model/trm.ts';
 import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
 import type { Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import { createMicroBatchedModel } from './micro-batch.ts';
 import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
 
 export interface Replica {
@@ -31,8 +32,8 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     dict[H_INIT] = { dtype: 'float32', shape: [D], data: cfg.hInit };
     dict[L_INIT] = { dtype: 'float32', shape: [D], data: cfg.lInit };
     m.loadStateDict(dict);
-    model = m;
-    return m;
+    model = cfg.microBatch > 0 ? createMicroBatchedModel(m, cfg.microBatch) : m; // shares m's params and puzzle table
+    return model;
   };
 
   const loadWeights = (m: TrmModel) => {
