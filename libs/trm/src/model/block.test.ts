@@ -2,9 +2,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { applyRope, attention, initBackend, linear, rmsNorm, ropeTables, swigluSplit } from '@trm/tensor-core';
-import { block, splitWeights } from './block.ts';
-import type { NetContext, Weights } from './block.ts';
-import { dims, initialValues, layerName, paramSpecs } from './params.ts';
+import { block, blockParamGrads, derivedOnly, splitWeights } from './block.ts';
+import type { GradSink, NetContext, Weights } from './block.ts';
+import { dims, initialValues, isBlockParam, layerName, paramSpecs } from './params.ts';
 import type { ArchConfig } from './types.ts';
 
 const arch: ArchConfig = {
@@ -45,58 +45,51 @@ describe('fused block', () => {
     ['token MLP (mlp_t)', { mlp_t: true, pos_encodings: 'none' }],
   ];
   for (const [name, over] of cases) {
-    it(`${name}: output and gradients of h and every weight match the plain composition`, () => {
+    it(`${name}: two chained calls give the output and gradients (h, every weight) of the plain composition`, () => {
       const a = { ...arch, ...over };
       const d = dims(a);
-      const ctx: NetContext = { arch: a, rope: a.pos_encodings === 'rope' && !a.mlp_t ? ropeTables(d.headDim, d.totalLen, a.rope_theta) : null };
+      const rope = a.pos_encodings === 'rope' && !a.mlp_t ? ropeTables(d.headDim, d.totalLen, a.rope_theta) : null;
+      const sink: GradSink = new Map();
       const init = initialValues(a, 3);
-      const names = paramSpecs(a).map((s) => s.name).filter((n) => n.includes('L_level'));
+      const names = paramSpecs(a).map((s) => s.name).filter(isBlockParam);
       const params = names.map((n) => init.get(n)!);
       const h = tf.randomNormal([3, d.totalLen, a.hidden_size], 0, 1, 'float32', 5) as tf.Tensor3D;
       const probe = tf.randomNormal([3, d.totalLen, a.hidden_size], 0, 1, 'float32', 6);
-      const loss = (fn: (w: Weights, c: NetContext, x: tf.Tensor3D) => tf.Tensor) => (x: tf.Tensor, ...ws: tf.Tensor[]) =>
-        tf.sum(tf.mul(fn(splitWeights(Object.fromEntries(names.map((n, i) => [n, ws[i]])), a), ctx, x as tf.Tensor3D), probe)) as tf.Scalar;
-      const fused = tf.valueAndGrads(loss((w, c, x) => block(w, 0, c, x)))([h, ...params]);
-      const plain = tf.valueAndGrads(loss(plainBlock))([h, ...params]);
+      const split = splitWeights(Object.fromEntries(names.map((n, i) => [n, params[i]])), a);
+      // fused: gradient of h through the tape, of the weights through the sink (summed over both calls)
+      const ctx: NetContext = { arch: a, rope, grads: sink };
+      const fused = tf.valueAndGrads((x: tf.Tensor) => tf.sum(tf.mul(block(split, 0, ctx, block(split, 0, ctx, x as tf.Tensor3D)), probe)) as tf.Scalar)([h]);
+      const fusedW = blockParamGrads(sink, a);
+      const plain = tf.valueAndGrads((x: tf.Tensor, ...ws: tf.Tensor[]) => {
+        const w = splitWeights(Object.fromEntries(names.map((n, i) => [n, ws[i]])), a);
+        const c: NetContext = { arch: a, rope, grads: null };
+        return tf.sum(tf.mul(plainBlock(w, c, plainBlock(w, c, x as tf.Tensor3D) as tf.Tensor3D), probe)) as tf.Scalar;
+      })([h, ...params]);
       expect(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0])).toBeLessThan(1e-4);
-      expect(fused.grads.length).toBe(names.length + 1);
-      fused.grads.forEach((g, i) => {
+      expect([...fusedW.keys()].sort()).toEqual([...names].sort());
+      const got = [fused.grads[0], ...names.map((n) => fusedW.get(n)!)];
+      got.forEach((g, i) => {
         const want = plain.grads[i].dataSync();
-        const got = g.dataSync();
+        const have = g.dataSync();
+        expect(have.length).toBe(want.length);
         let worst = 0;
-        for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(got[j] - want[j]) / (1 + Math.abs(want[j])));
+        for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(have[j] - want[j]) / (1 + Math.abs(want[j])));
         expect(worst, i === 0 ? 'h' : names[i - 1]).toBeLessThan(1e-5);
         expect(tf.any(tf.notEqual(g, 0)).dataSync()[0], `gradient ${i} is all zeros`).toBe(1);
       });
-      tf.dispose([h, probe, fused.value, plain.value, ...fused.grads, ...plain.grads, ...params, ...init.values()]);
-      if (ctx.rope) tf.dispose([ctx.rope.cos, ctx.rope.sin]);
+      tf.dispose([h, probe, fused.value, plain.value, ...fused.grads, ...fusedW.values(), ...plain.grads, ...derivedOnly(split, Object.fromEntries(names.map((n, i) => [n, params[i]]))), ...init.values()]);
+      if (rope) tf.dispose([rope.cos, rope.sin]);
     });
   }
 
-  it('keeps fewer tensor bytes alive for the backward pass than the plain composition', () => {
+  it('refuses a backward pass without a weight-gradient sink', () => {
     const a = { ...arch, mlp_t: true, pos_encodings: 'none' as const };
     const d = dims(a);
-    const ctx: NetContext = { arch: a, rope: null };
-    const init = initialValues(a, 3);
-    const names = paramSpecs(a).map((s) => s.name).filter((n) => n.includes('L_level'));
-    const h = tf.randomNormal([4, d.totalLen, a.hidden_size]) as tf.Tensor3D;
-    const live = (fn: (w: Weights, c: NetContext, x: tf.Tensor3D) => tf.Tensor): number => {
-      let peak = 0;
-      const out = tf.valueAndGrads((x: tf.Tensor) => {
-        const w = splitWeights(Object.fromEntries(names.map((n) => [n, init.get(n)!])), a);
-        let y = x as tf.Tensor3D;
-        for (let i = 0; i < 4; i++) y = fn(w, ctx, y) as tf.Tensor3D; // a chain, as in levelNet
-        const s = tf.sum(y) as tf.Scalar;
-        peak = tf.memory().numBytes;
-        return s;
-      })([h]);
-      tf.dispose([out.value, ...out.grads]);
-      return peak;
-    };
-    const before = tf.memory().numBytes;
-    const fusedBytes = live((w, c, x) => block(w, 0, c, x)) - before;
-    const plainBytes = live(plainBlock) - before;
-    expect(fusedBytes).toBeLessThan(plainBytes);
+    const init = initialValues(a, 4);
+    const names = paramSpecs(a).map((s) => s.name).filter(isBlockParam);
+    const w = splitWeights(Object.fromEntries(names.map((n) => [n, init.get(n)!])), a);
+    const h = tf.randomNormal([2, d.totalLen, a.hidden_size], 0, 1, 'float32', 7) as tf.Tensor3D;
+    expect(() => tf.grad((x: tf.Tensor) => tf.sum(block(w, 0, { arch: a, rope: null, grads: null }, x as tf.Tensor3D)))(h)).toThrow(/without a weight-gradient sink/);
     tf.dispose([h, ...init.values()]);
   });
 });

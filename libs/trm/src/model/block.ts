@@ -9,10 +9,15 @@ import type { ArchConfig } from './types.ts';
 /** Weights by reference name. */
 export type Weights = Record<string, tf.Tensor>;
 
+/** Running sums of weight gradients by (split) weight name, filled by the blocks' backward. */
+export type GradSink = Map<string, tf.Tensor>;
+
 export interface NetContext {
   arch: ArchConfig;
   /** RoPE tables [S', head_dim], present when pos_encodings = rope and the block has attention */
   rope: RopeTables | null;
+  /** where the blocks put their weight gradients; null when nothing is differentiated */
+  grads: GradSink | null;
 }
 
 /**
@@ -43,57 +48,98 @@ export function derivedOnly(split: Weights, base: Weights): tf.Tensor[] {
   return Object.entries(split).filter(([k]) => !(k in base)).map(([, t]) => t);
 }
 
-/** The weights of block i, in the order the fused op takes them: the mixer's, then the MLP's. */
-function blockWeights(w: Weights, i: number, arch: ArchConfig): tf.Tensor2D[] {
+/** Names of the weights block i uses, in the order the parts take them: the mixer's, then the MLP's. */
+function blockWeightNames(i: number, arch: ArchConfig): string[] {
   const swiglu = (mlp: string) => ['gate_up_proj.gate', 'gate_up_proj.up', 'down_proj.weight'].map((k) => layerName(i, `${mlp}.${k}`));
   const mixer = arch.mlp_t ? swiglu('mlp_t') : [0, 1, 2].map((p) => layerName(i, `self_attn.qkv_proj.part${p}`)).concat(layerName(i, 'self_attn.o_proj.weight'));
-  return [...mixer, ...swiglu('mlp')].map((name) => w[name] as tf.Tensor2D);
+  return [...mixer, ...swiglu('mlp')];
+}
+
+/** Add `grad` to the sink's entry `name` (the sink owns its tensors; kept, so no enclosing tidy frees them). */
+function accumulate(sink: GradSink, name: string, grad: tf.Tensor): void {
+  const old = sink.get(name);
+  sink.set(name, tf.keep(old ? tf.add(old, grad) : tf.clone(grad)));
+  old?.dispose();
 }
 
 /**
- * Post-norm block h = norm(h + mix(h)); h = norm(h + SwiGLU(h)) as one op with a hand-written backward
- * (block-parts.ts). The tape keeps only what that backward reads (weights, the parts' saved activations), and
- * the backward's own intermediates die with it, instead of every forward and gradient tensor of the block
- * living until the whole backward pass ends. h: [B, S', D] -> [B, S', D].
+ * Post-norm block h = norm(h + mix(h)); h = norm(h + SwiGLU(h)) as one op of h with a hand-written backward
+ * (block-parts.ts). The tape keeps only the parts' saved activations, each freed as soon as the backward has read
+ * it, and the backward's own intermediates die with it, instead of every forward and gradient tensor of the block
+ * living until the whole backward pass ends. The weights are not inputs of the op: their gradients go to
+ * `ctx.grads` (one running sum per weight) rather than one tensor per block call kept by the tape.
+ * h: [B, S', D] -> [B, S', D].
  */
 export function block(w: Weights, i: number, ctx: NetContext, h: tf.Tensor3D): tf.Tensor3D {
-  const { arch, rope } = ctx;
+  const { arch, rope, grads: sink } = ctx;
   const [B, S, D] = h.shape;
   const shape: BlockShape = { B, S, D, heads: arch.num_heads };
   const eps = arch.rms_norm_eps;
-  const weights = blockWeights(w, i, arch);
-  const nMixer = weights.length - 3;
+  const names = blockWeightNames(i, arch);
+  const ws = names.map((n) => w[n] as tf.Tensor2D);
+  const nMixer = ws.length - 3;
+  const mixerW = ws.slice(0, nMixer);
+  const mlpW = ws.slice(nMixer) as SwigluWeights;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = tf.reshape(args[0] as tf.Tensor, [B * S, D]) as tf.Tensor2D; // [B*S', D]
-    const ws = args.slice(1, 1 + weights.length) as tf.Tensor2D[];
-    const save = args[1 + weights.length] as tf.GradSaveFunc;
-    const mixerW = ws.slice(0, nMixer);
-    const mlpW = ws.slice(nMixer) as SwigluWeights;
+    const save = args[1] as tf.GradSaveFunc;
     const mixer = arch.mlp_t ? tokenMixerForward(x, mixerW as SwigluWeights, eps, shape) : attentionMixerForward(x, mixerW as AttentionWeights, rope, eps, shape);
     const mlp = mlpResidualForward(mixer.y, mlpW, eps);
-    // weights too: the split weights are created inside the gradient's forward scope and disposed after it
-    save([...ws, ...mixer.saved, ...mlp.saved]);
+    save([...mixer.saved, ...mlp.saved]);
     const nSavedMixer = mixer.saved.length;
     return {
       value: tf.reshape(mlp.y, [B, S, D]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const grads = tf.tidy(() => {
-          const sw = saved.slice(0, weights.length) as tf.Tensor2D[];
-          const mixerSaved = saved.slice(weights.length, weights.length + nSavedMixer);
-          const mlpSaved = saved.slice(weights.length + nSavedMixer);
-          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, sw.slice(nMixer) as SwigluWeights);
+        if (!sink) throw new Error('block: backward pass without a weight-gradient sink (NetContext.grads)');
+        const dh = tf.tidy(() => {
+          const mixerSaved = saved.slice(0, nSavedMixer);
+          const mlpSaved = saved.slice(nSavedMixer);
+          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, mlpW);
           tf.dispose(mlpSaved); // read once: free now rather than when the whole backward pass ends (as the tape would)
           const [dx, ...dMixer] = arch.mlp_t
-            ? tokenMixerBackward(dMixed, mixerSaved, sw.slice(0, nMixer) as SwigluWeights, shape)
-            : attentionMixerBackward(dMixed, mixerSaved, sw.slice(0, nMixer) as AttentionWeights, rope, shape);
-          return [tf.reshape(dx, [B, S, D]), ...dMixer, ...dMlp];
+            ? tokenMixerBackward(dMixed, mixerSaved, mixerW as SwigluWeights, shape)
+            : attentionMixerBackward(dMixed, mixerSaved, mixerW as AttentionWeights, rope, shape);
+          [...dMixer, ...dMlp].forEach((g, k) => accumulate(sink, names[k], g));
+          return tf.reshape(dx, [B, S, D]);
         });
         tf.dispose(saved);
-        return grads;
+        return [dh];
       },
     };
   });
-  return op(h, ...weights) as tf.Tensor3D;
+  return op(h) as tf.Tensor3D;
+}
+
+/**
+ * The gradients of the reference block weights from a sink filled by `block` over the split weights:
+ * qkv_proj = [part0; part1; part2] and gate_up_proj = [gate; up] stacked by rows. Takes ownership of the sink.
+ */
+export function blockParamGrads(sink: GradSink, arch: ArchConfig): Map<string, tf.Tensor> {
+  const take = (name: string): tf.Tensor => {
+    const g = sink.get(name);
+    if (!g) throw new Error(`block gradients: no gradient for ${name}`);
+    sink.delete(name);
+    return g;
+  };
+  const stack = (parts: string[]) => {
+    const gs = parts.map(take);
+    const out = tf.concat(gs, 0);
+    tf.dispose(gs);
+    return out;
+  };
+  const out = new Map<string, tf.Tensor>();
+  for (let i = 0; i < arch.L_layers; i++) {
+    if (!arch.mlp_t) {
+      out.set(layerName(i, 'self_attn.qkv_proj.weight'), stack([0, 1, 2].map((p) => layerName(i, `self_attn.qkv_proj.part${p}`))));
+      out.set(layerName(i, 'self_attn.o_proj.weight'), take(layerName(i, 'self_attn.o_proj.weight')));
+    }
+    for (const mlp of arch.mlp_t ? ['mlp_t', 'mlp'] : ['mlp']) {
+      out.set(layerName(i, `${mlp}.gate_up_proj.weight`), stack([layerName(i, `${mlp}.gate_up_proj.gate`), layerName(i, `${mlp}.gate_up_proj.up`)]));
+      out.set(layerName(i, `${mlp}.down_proj.weight`), take(layerName(i, `${mlp}.down_proj.weight`)));
+    }
+  }
+  if (sink.size > 0) throw new Error(`block gradients: unexpected entries ${[...sink.keys()].join(', ')}`);
+  return out;
 }
 
 /** The L-level network shared by z_L and z_H: f(h, injection) = blocks(h + injection). */

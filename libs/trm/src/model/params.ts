@@ -48,6 +48,11 @@ export function layerName(i: number, rest: string): string {
   return `${PREFIX}L_level.layers.${i}.${rest}`;
 }
 
+/** A weight of the L-level blocks (its gradient comes from the blocks' own backward, see block.ts). */
+export function isBlockParam(name: string): boolean {
+  return name.startsWith(`${PREFIX}L_level.layers.`);
+}
+
 export function paramSpecs(arch: ArchConfig): ParamSpec[] {
   const d = dims(arch);
   const D = arch.hidden_size;

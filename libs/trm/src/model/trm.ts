@@ -5,11 +5,11 @@ import { hostLoss, registerGradients, ropeTables } from '@trm/tensor-core';
 import type { HostTensor, TensorDict } from '@trm/tensor-core';
 import { haltDecision, resetCarry } from './act.ts';
 import type { Prepared } from './act.ts';
-import { derivedOnly, splitWeights } from './block.ts';
-import type { NetContext, Weights } from './block.ts';
+import { blockParamGrads, derivedOnly, splitWeights } from './block.ts';
+import type { GradSink, NetContext, Weights } from './block.ts';
 import { heads, inputEmbeddings, recursionRound } from './inner.ts';
 import { actLoss } from './loss.ts';
-import { bufferSpecs, dims, H_INIT, initialValues, L_INIT, paramSpecs, PUZZLE_EMB, validateArch } from './params.ts';
+import { bufferSpecs, dims, H_INIT, initialValues, isBlockParam, L_INIT, paramSpecs, PUZZLE_EMB, validateArch } from './params.ts';
 import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput, TrmModel } from './types.ts';
 
 /** Dispose the tensors a carry owns. */
@@ -30,7 +30,7 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
   const lInit = tf.variable(init.get(L_INIT)!, false) as tf.Variable<tf.Rank.R1>;
   const puzzleEmb = arch.puzzle_emb_ndim > 0 ? (tf.variable(init.get(PUZZLE_EMB)!, false) as tf.Variable<tf.Rank.R2>) : null;
   for (const t of init.values()) t.dispose();
-  const ctx: NetContext = { arch, rope: !arch.mlp_t && arch.pos_encodings === 'rope' ? ropeTables(d.headDim, d.totalLen, arch.rope_theta) : null };
+  const ctx: NetContext = { arch, rope: !arch.mlp_t && arch.pos_encodings === 'rope' ? ropeTables(d.headDim, d.totalLen, arch.rope_theta) : null, grads: null };
   const S = arch.seq_len;
 
   const weights = (): Weights => Object.fromEntries(params);
@@ -105,23 +105,24 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
   const forwardBackward = (carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number; training?: boolean }): TrainOutput => {
     const training = opts.training ?? true;
     const base = weights();
-    const w0 = tf.tidy(() => splitWeights(base, arch));
-    const names = [...params.keys()];
+    const w = tf.tidy(() => splitWeights(base, arch));
     const prep = resetCarry(carry, batch, hInit, lInit, S);
     const rows = puzzleRows(prep.data.puzzleIdentifiers);
-    const [wH, wL] = warmRounds(w0, prep, rows);
-    tf.dispose(derivedOnly(w0, base));
-    // Train mode differentiates w.r.t. the gathered puzzle rows (the reference's local_weights leaf).
+    const [wH, wL] = warmRounds(w, prep, rows);
+    // The blocks hand their weight gradients to `sink`; the tape differentiates the weights outside the blocks
+    // and, in train mode, the gathered puzzle rows (the reference's local_weights leaf).
+    const sink: GradSink = new Map();
+    const gradCtx: NetContext = { ...ctx, grads: sink };
+    const outerNames = [...params.keys()].filter((n) => !isBlockParam(n));
     const rowsAreLeaf = training && rows !== null;
-    const xs: tf.Tensor[] = [...params.values(), ...(rowsAreLeaf ? [rows] : [])];
+    const xs: tf.Tensor[] = [...outerNames.map((n) => params.get(n)!), ...(rowsAreLeaf ? [rows] : [])];
     let kept: { zH: tf.Tensor3D; zL: tf.Tensor3D; logits: Float32Array; q: Float32Array } | null = null;
     let lossResult: ReturnType<typeof finish> | null = null;
     const f = (...args: tf.Tensor[]): tf.Scalar => {
-      const w = splitWeights(Object.fromEntries(names.map((n, i) => [n, args[i]])), arch);
-      const leafRows = rowsAreLeaf ? (args[names.length] as tf.Tensor2D) : rows;
-      const x = inputEmbeddings(w, ctx, d.puzzleLen, prep.data.inputs, leafRows);
-      const [zH, zL] = recursionRound(w, ctx, wH, wL, x);
-      const hd = heads(w, ctx, d.puzzleLen, zH);
+      const leafRows = rowsAreLeaf ? (args[outerNames.length] as tf.Tensor2D) : rows;
+      const x = inputEmbeddings(w, gradCtx, d.puzzleLen, prep.data.inputs, leafRows);
+      const [zH, zL] = recursionRound(w, gradCtx, wH, wL, x);
+      const hd = heads(w, gradCtx, d.puzzleLen, zH);
       const qHalt = tf.slice(hd.q, [0, 0], [hd.q.shape[0], 1]); // [B, 1]
       kept = { zH: tf.keep(zH), zL: tf.keep(zL), logits: new Float32Array(0), q: hd.q.dataSync() as Float32Array };
       return hostLoss([hd.logits, qHalt], ([logits]) => {
@@ -133,13 +134,14 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
     };
     const { value, grads } = tf.valueAndGrads(f)(xs);
     value.dispose();
-    tf.dispose([prep.zH, prep.zL, wH, wL]);
+    tf.dispose([prep.zH, prep.zL, wH, wL, ...derivedOnly(w, base)]);
     if (!lossResult || !kept) throw new Error('forwardBackward: the loss was not evaluated');
     const { out } = lossResult as ReturnType<typeof finish>;
-    const gradMap = new Map<string, tf.Tensor>();
-    names.forEach((n, i) => gradMap.set(n, grads[i]));
+    const outer = new Map<string, tf.Tensor>(outerNames.map((n, i) => [n, grads[i]]));
+    const inner = blockParamGrads(sink, arch);
+    const gradMap = new Map<string, tf.Tensor>([...params.keys()].map((n) => [n, outer.get(n) ?? inner.get(n)!]));
     let puzzleEmbGrad: TrainOutput['puzzleEmbGrad'] = null;
-    if (rowsAreLeaf) puzzleEmbGrad = { ids: prep.data.puzzleIdentifiers.slice(), grad: grads[names.length] as tf.Tensor2D };
+    if (rowsAreLeaf) puzzleEmbGrad = { ids: prep.data.puzzleIdentifiers.slice(), grad: grads[outerNames.length] as tf.Tensor2D };
     if (rows) rows.dispose();
     return { ...out, grads: gradMap, puzzleEmbGrad };
   };
