@@ -6,7 +6,7 @@ import { expectClose, randomArray } from '../test-util.ts';
 import { createGemm, DEFAULT_GEMM, type GemmConfig, type GemmHeap } from './gemm.ts';
 import { wasm } from './wasm-api.ts';
 import { sleb, uleb } from './wasm-emit.ts';
-import { gemmChoice, installWasmGemm } from './wasm-kernel.ts';
+import { gemmActive, gemmChoice, installWasmGemm } from './wasm-kernel.ts';
 
 /** c[m, n] = sum_k a[m, k] b[k, n] in float64 */
 function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
@@ -124,11 +124,14 @@ describe("wasm backend 'BatchMatMul' override", () => {
 
   it('replaces the kernel and restores tfjs on request', () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
+    expect(gemmActive()).toBe(true);
     installWasmGemm('tfjs');
     const theirs = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     expect(theirs).not.toBe(ours);
+    expect(gemmActive()).toBe(false);
     installWasmGemm('trm');
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(ours);
+    expect(gemmActive()).toBe(true);
   });
 
   it('matches a float64 product for 2-D, batched and broadcast operands', () => {

@@ -1,4 +1,4 @@
 export { createGemm, DEFAULT_GEMM } from './gemm.ts';
 export type { Gemm, GemmConfig, GemmHeap } from './gemm.ts';
-export { gemmChoice, installWasmGemm } from './wasm-kernel.ts';
+export { gemmActive, gemmChoice, installWasmGemm } from './wasm-kernel.ts';
 export type { GemmChoice } from './wasm-kernel.ts';

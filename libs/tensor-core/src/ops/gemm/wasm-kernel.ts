@@ -83,3 +83,11 @@ export function installWasmGemm(choice: GemmChoice): GemmChoice {
   tf.registerKernel(choice === 'trm' ? { ...original!, kernelFunc: batchMatMul as unknown as tf.KernelFunc } : original!);
   return choice;
 }
+
+/**
+ * True when tf.matMul on the current backend runs this GEMM: wasm with TRM_GEMM=trm. Then batched products run in
+ * place and transposed operands cost the same as plain ones (no need for explicit Transpose or per-slice splits).
+ */
+export function gemmActive(): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc === (batchMatMul as unknown as tf.KernelFunc);
+}
