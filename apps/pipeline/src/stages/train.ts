@@ -37,12 +37,12 @@ export function trainConfig(config: ResolvedConfig): TrainConfig {
   return rest as unknown as TrainConfig;
 }
 
-/** Worker threads of the train stage: runtime.workers capped at the rows of one forward/backward call. */
+/**
+ * Worker threads of the train stage: runtime.workers capped at the rows of a global batch (the workers split the
+ * batch; with train.micro_batch_size each one runs its slice in micro-batches).
+ */
 export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPlan {
-  const batch = config.train.global_batch_size as number;
-  const micro = config.train.micro_batch_size as number;
-  const chunked = micro > 0 && micro < batch;
-  return planWorkers(config.runtime.workers as number, chunked ? micro : batch, chunked ? 'train.micro_batch_size' : 'train.global_batch_size', backend);
+  return planWorkers(config.runtime.workers as number, config.train.global_batch_size as number, 'train.global_batch_size', backend);
 }
 
 /** The backend named by TRM_BACKEND or runtime.backend, initialised. */
