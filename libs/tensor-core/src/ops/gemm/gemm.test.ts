@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../backend/init.ts';
@@ -49,7 +50,12 @@ describe('createGemm (standalone heap)', () => {
   const shapes: [number, number, number][] = [
     [1, 1, 1], [4, 8, 8], [3, 5, 7], [5, 9, 17], [13, 11, 33], [9, 16, 8], [17, 3, 1], [1, 40, 31], [33, 17, 9],
   ];
-  for (const [label, over] of [['tiny blocks', tiny], ['default blocks', {}]] as const) {
+  const variants: [string, Partial<GemmConfig>][] = [
+    ['tiny blocks', tiny],
+    ['default blocks', {}],
+    ['3x12 tiles, unrolled k', { mr: 3, nr: 12, unroll: 3, kc: 7, mc: 9, nc: 24 }],
+  ];
+  for (const [label, over] of variants) {
     it(`matches a float64 product on edge shapes (${label})`, () => {
       const heap = testHeap();
       const gemm = createGemm(heap, over);
@@ -101,6 +107,18 @@ describe('createGemm (standalone heap)', () => {
     gemm.matmul(pc, pc, pc, 2, 3, 0);
     expect([...new Float32Array(heap.memory.buffer, pc, 6)]).toEqual([0, 0, 0, 0, 0, 0]);
     expect(() => gemm.matmul(pc + 2, pc, pc, 1, 1, 1)).toThrow(/4-byte aligned/);
+  });
+  it('uses relaxed-simd multiply-add when asked (fma), given the V8 flag', () => {
+    setFlagsFromString('--experimental-wasm-relaxed-simd'); // this test file's worker only
+    const heap = testHeap();
+    const gemm = createGemm(heap, { fma: true, kc: 6 });
+    const [M, K, N] = [9, 14, 19];
+    const a = randomArray(M * K, 7), b = randomArray(K * N, 8);
+    const pa = heap.alloc(M * K), pb = heap.alloc(K * N), pc = heap.alloc(M * N);
+    new Float32Array(heap.memory.buffer).set(a, pa / 4);
+    new Float32Array(heap.memory.buffer).set(b, pb / 4);
+    gemm.matmul(pa, pb, pc, M, N, K);
+    expectClose(new Float32Array(heap.memory.buffer, pc, M * N), matmulRef(a, b, M, K, N));
   });
   it('rejects a tile width that is not a multiple of 4', () => {
     expect(() => createGemm(testHeap(), { nr: 6 })).toThrow(/bad tile shape/);

@@ -43,7 +43,13 @@ export function createGemm(heap: GemmHeap, overrides: Partial<GemmConfig> = {}):
   const { mr: MR, nr: NR, kc: KC } = cfg;
   const MC = Math.max(MR, Math.floor(cfg.mc / MR) * MR);
   const NC = Math.max(NR, Math.floor(cfg.nc / NR) * NR);
-  const module = new wasm.Module(gemmModuleBytes(cfg));
+  let module: object;
+  try {
+    module = new wasm.Module(gemmModuleBytes(cfg));
+  } catch (e) {
+    if (cfg.fma) throw new Error(`gemm: fma needs relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd): ${(e as Error).message}`);
+    throw e;
+  }
   const exports = new wasm.Instance(module, { env: { memory: heap.memory } }).exports;
   const block = exports.block as BlockFn;
   const [gatherA, copyA, copyB, gatherB] = ['gatherA', 'copyA', 'copyB', 'gatherB'].map((n) => exports[n] as PackFn);
