@@ -1,23 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { plainMatMul, transposeLast2 } from './matmul.ts';
 
-/** softmax(q k^T / sqrt(hd)) v and the probabilities. q, k, v: [B, H, S, hd] -> out [B, H, S, hd], probs [B, H, S, S]. */
+/**
+ * softmax(q k^T / sqrt(hd)) v and the probabilities. q, k, v: [B, H, S, hd] -> out [B, H, S, hd], probs [B, H, S, S].
+ * The scale is applied to q ([.., S, hd]) rather than to the scores, so one [B, H, S, S] temporary fewer exists.
+ */
 export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): { out: tf.Tensor4D; probs: tf.Tensor4D } {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
-    const probs = tf.softmax(tf.mul(plainMatMul(q, transposeLast2(k)), scale), -1) as tf.Tensor4D; // [B, H, S, S]
+    const scores = tf.tidy(() => plainMatMul(tf.mul(q, scale), transposeLast2(k))); // [B, H, S, S]
+    const probs = tf.softmax(scores, -1) as tf.Tensor4D;
+    scores.dispose();
     return { out: plainMatMul(probs, v) as tf.Tensor4D, probs }; // [B, H, S, hd]
   });
 }
 
-/** Gradients [dq, dk, dv] of attention from dy [B, H, S, hd], the inputs and the saved probabilities. */
+/**
+ * Gradients [dq, dk, dv] of attention from dy [B, H, S, hd], the inputs and the saved probabilities.
+ * [B, H, S, S] temporaries are freed as soon as they are used (at most three are alive besides probs), and the
+ * scale is applied to dq and dk instead of the score gradient.
+ */
 export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, probs: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
+    const dv = tf.tidy(() => plainMatMul(transposeLast2(probs), dy)); // [B, H, S, hd]
     const dp = plainMatMul(dy, transposeLast2(v)); // [B, H, S, S]
-    const dv = plainMatMul(transposeLast2(probs), dy); // [B, H, S, hd]
-    const ds = tf.mul(tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true))), scale); // softmax backward
-    return [plainMatMul(ds, k), plainMatMul(transposeLast2(ds), q), dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+    const rowDot = tf.tidy(() => tf.sum(tf.mul(dp, probs), -1, true)); // [B, H, S, 1]
+    const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, rowDot))); // softmax backward, unscaled
+    dp.dispose();
+    const dq = tf.tidy(() => tf.mul(plainMatMul(ds, k), scale));
+    const dk = tf.tidy(() => tf.mul(plainMatMul(transposeLast2(ds), q), scale));
+    return [dq, dk, dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   });
 }
 
