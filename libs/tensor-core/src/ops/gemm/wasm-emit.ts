@@ -80,7 +80,6 @@ export class Code {
   i32(n: number): this { return this.emit(0x41, ...sleb(n)); }
   i32Eqz(): this { return this.emit(0x45); }
   i32Eq(): this { return this.emit(0x46); }
-  i32Ne(): this { return this.emit(0x47); }
   i32LtS(): this { return this.emit(0x48); }
   i32GtS(): this { return this.emit(0x4a); }
   i32GeS(): this { return this.emit(0x4e); }
