@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gemmActive } from './gemm/index.ts';
 import { plainMatMul, transposeLast2 } from './matmul.ts';
+
+/**
+ * op(a) @ op(b) over the batch axes, op = transpose of the last two axes when asked. With the in-heap GEMM
+ * (gemmActive) tf.matMul takes the flags and batches as they are: no [B, H, S, S] transposed copy, no host copies.
+ */
+function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  if (gemmActive()) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => plainMatMul(transposeA ? transposeLast2(a) : a, transposeB ? transposeLast2(b) : b));
+}
 
 /**
  * softmax(q k^T / sqrt(hd)) v and the probabilities. q, k, v: [B, H, S, hd] -> out [B, H, S, hd], probs [B, H, S, S].
@@ -8,10 +18,10 @@ import { plainMatMul, transposeLast2 } from './matmul.ts';
 export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): { out: tf.Tensor4D; probs: tf.Tensor4D } {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
-    const scores = tf.tidy(() => plainMatMul(tf.mul(q, scale), transposeLast2(k))); // [B, H, S, S]
+    const scores = tf.tidy(() => product(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
     const probs = tf.softmax(scores, -1) as tf.Tensor4D;
     scores.dispose();
-    return { out: plainMatMul(probs, v) as tf.Tensor4D, probs }; // [B, H, S, hd]
+    return { out: product(probs, v, false, false) as tf.Tensor4D, probs }; // [B, H, S, hd]
   });
 }
 
@@ -23,13 +33,13 @@ export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D)
 export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, probs: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
-    const dv = tf.tidy(() => plainMatMul(transposeLast2(probs), dy)); // [B, H, S, hd]
-    const dp = plainMatMul(dy, transposeLast2(v)); // [B, H, S, S]
+    const dv = product(probs, dy, true, false); // [B, H, S, hd]
+    const dp = product(dy, v, false, true); // [B, H, S, S]
     const rowDot = tf.tidy(() => tf.sum(tf.mul(dp, probs), -1, true)); // [B, H, S, 1]
     const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, rowDot))); // softmax backward, unscaled
     dp.dispose();
-    const dq = tf.tidy(() => tf.mul(plainMatMul(ds, k), scale));
-    const dk = tf.tidy(() => tf.mul(plainMatMul(transposeLast2(ds), q), scale));
+    const dq = tf.tidy(() => tf.mul(product(ds, k, false, false), scale));
+    const dk = tf.tidy(() => tf.mul(product(ds, q, true, false), scale));
     return [dq, dk, dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   });
 }
