@@ -43,16 +43,46 @@ describe('fused gradients', () => {
   });
 });
 
-describe('matmul', () => {
+// Both product paths: tensor-core's wasm GEMM (transpose flags, batched in one call) and the plain-products path
+// used with tfjs's own kernel (explicit Transpose, per-slice batches).
+describe.each(['trm', 'tfjs'] as const)('matmul with the %s BatchMatMul kernel', (kernel) => {
+  const onKernel = async (body: () => void) => {
+    const { installWasmGemm, gemmActive } = await import('./gemm/index.ts');
+    const before = gemmActive() ? 'trm' : 'tfjs';
+    if (tf.getBackend() === 'wasm') installWasmGemm(kernel);
+    try {
+      body();
+    } finally {
+      if (tf.getBackend() === 'wasm') installWasmGemm(before);
+    }
+  };
+
   it('batched products and their gradients match tf.matMul autodiff', async () => {
     const { matmul } = await import('./matmul.ts');
     const a = tf.tensor4d(randomArray(2 * 3 * 4 * 5, 31), [2, 3, 4, 5]);
     const b = tf.tensor4d(randomArray(2 * 3 * 5 * 6, 32), [2, 3, 5, 6]);
     const w = tf.tensor4d(randomArray(2 * 3 * 4 * 6, 33), [2, 3, 4, 6]);
-    expectClose(matmul(a, b).dataSync(), tf.matMul(a, b).dataSync());
-    const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matmul(x, y), w)))([a, b]);
-    const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
-    ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+    await onKernel(() => {
+      expectClose(matmul(a, b).dataSync(), tf.matMul(a, b).dataSync());
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matmul(x, y), w)))([a, b]);
+      const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
+      ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+    });
+  });
+
+  it('x W^T and its gradients match autodiff of x transpose(W), for wide and narrow W', async () => {
+    const { matmulWeightT } = await import('./matmul.ts');
+    for (const [out, inF] of [[7, 3], [3, 7]]) {
+      const x = tf.tensor2d(randomArray(5 * inF, 34 + out), [5, inF]);
+      const W = tf.tensor2d(randomArray(out * inF, 35 + out), [out, inF]);
+      const w = tf.tensor2d(randomArray(5 * out, 36 + out), [5, out]);
+      await onKernel(() => {
+        expectClose(matmulWeightT(x, W).dataSync(), tf.matMul(x, tf.transpose(W)).dataSync());
+        const ours = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(matmulWeightT(p as tf.Tensor2D, q as tf.Tensor2D), w)))([x, W]);
+        const ref = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, tf.transpose(q)), w)))([x, W]);
+        ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+      });
+    }
   });
 });
 

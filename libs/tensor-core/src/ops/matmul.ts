@@ -1,8 +1,11 @@
-// Matrix products that only ever call the backend's plain (non-transposed) BatchMatMul.
-// On the wasm backend a transposed operand is 6-35x slower than an explicit Transpose followed by a plain
-// matmul (measured: [512x97]x[97x512] 15 ms plain, 88 ms transposeB, 167 ms transposeA), and tfjs's own
-// BatchMatMul gradient uses transposed operands, so these ops carry their own gradients.
+// Matrix products with their own gradients, two paths:
+// - tensor-core's wasm GEMM active (ops/gemm, the wasm default): it reads either operand transposed in place and
+//   runs batched products in one call, so every product is one tf.matMul with transpose flags.
+// - otherwise (TRM_GEMM=tfjs, or tfjs's own wasm kernel): only plain (non-transposed) products, because there a
+//   transposed operand is 6-35x slower than an explicit Transpose followed by a plain matmul (measured:
+//   [512x97]x[97x512] 15 ms plain, 88 ms transposeB, 167 ms transposeA), and batched products run per slice.
 import * as tf from '@tensorflow/tfjs-core';
+import { gemmActive } from './gemm/index.ts';
 
 /** Swap the last two axes. */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
@@ -19,7 +22,7 @@ export function transposeLast2(x: tf.Tensor): tf.Tensor {
  * separate 2-D products on host-copied slices (copies through the wasm heap are cheap; Slice on inner axes is not).
  */
 export function plainMatMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.shape.length === 2 || tf.getBackend() !== 'wasm') return tf.matMul(a, b);
+  if (a.shape.length === 2 || tf.getBackend() !== 'wasm' || gemmActive()) return tf.matMul(a, b);
   const lead = a.shape.slice(0, -2);
   const [M, K] = a.shape.slice(-2);
   const N = b.shape[b.shape.length - 1];
@@ -47,7 +50,11 @@ export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
     return {
       value: plainMatMul(x, y),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => [plainMatMul(dy, transposeLast2(saved[1])), plainMatMul(transposeLast2(saved[0]), dy)]),
+        tf.tidy(() =>
+          gemmActive()
+            ? [tf.matMul(dy, saved[1], false, true), tf.matMul(saved[0], dy, true, false)]
+            : [plainMatMul(dy, transposeLast2(saved[1])), plainMatMul(transposeLast2(saved[0]), dy)],
+        ),
     };
   });
   return op(a, b);
@@ -59,12 +66,14 @@ export function matmulWeightT(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D 
     const [xs, w] = args as [tf.Tensor2D, tf.Tensor2D];
     const save = args[2] as tf.GradSaveFunc;
     save([xs, w]);
+    const inPlace = gemmActive();
     return {
-      value: tf.matMul(xs, tf.transpose(w)),
+      value: inPlace ? tf.matMul(xs, w, false, true) : tf.matMul(xs, tf.transpose(w)),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
         tf.tidy(() => {
           const [x2, w2] = saved as tf.Tensor2D[];
           const dx = tf.matMul(dy as tf.Tensor2D, w2); // [N, in]
+          if (inPlace) return [dx, tf.matMul(dy as tf.Tensor2D, x2, true, false)]; // dW = dy^T x [out, in]
           // dW = dy^T x [out, in]: transpose whichever activation is narrower
           const [out, inF] = w2.shape;
           const dw = out <= inF ? tf.matMul(tf.transpose(dy), x2) : tf.transpose(tf.matMul(tf.transpose(x2), dy as tf.Tensor2D));
