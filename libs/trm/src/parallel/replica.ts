@@ -36,11 +36,14 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     return model;
   };
 
+  // `weights` is rewritten every step. The wasm backend copies a new tensor's values into its heap at once, so a
+  // view will do; another backend may keep the array it is given (cpu does) and gets a copy.
+  const copies = tf.getBackend() !== 'wasm';
   const loadWeights = (m: TrmModel) => {
     tf.tidy(() => {
       for (const slot of layout.slots) {
-        // slice(): a backend may keep the array it is given (cpu does); the main thread rewrites `weights`
-        m.params.get(slot.name)!.assign(tf.tensor(weights.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
+        const values = weights.subarray(slot.offset, slot.offset + slot.size);
+        m.params.get(slot.name)!.assign(tf.tensor(copies ? values.slice() : values, slot.shape, 'float32'));
       }
     });
   };
