@@ -21,17 +21,6 @@ function plainRms(x: tf.Tensor, axis: number): tf.Tensor {
 }
 
 describe('fused gradients', () => {
-  it('swiglu matches autodiff of the plain composition for x, gate_up and down', () => {
-    const x = tf.tensor2d(randomArray(5 * 4, 21), [5, 4]);
-    const gu = tf.tensor2d(randomArray(2 * 6 * 4, 22), [12, 4]);
-    const dn = tf.tensor2d(randomArray(4 * 6, 23), [4, 6]);
-    const w = tf.tensor2d(randomArray(5 * 4, 24), [5, 4]);
-    const loss = (fn: typeof plainSwiglu) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(fn(a, b as tf.Tensor2D, c as tf.Tensor2D), w));
-    const ours = tf.grads(loss(swiglu))([x, gu, dn]);
-    const ref = tf.grads(loss(plainSwiglu))([x, gu, dn]);
-    ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
-  });
-
   it('rmsNorm matches autodiff over the last and a middle axis', () => {
     const x = tf.tensor3d(randomArray(2 * 3 * 4, 25, 2), [2, 3, 4]);
     const w = tf.tensor3d(randomArray(2 * 3 * 4, 26), [2, 3, 4]);
@@ -43,26 +32,55 @@ describe('fused gradients', () => {
   });
 });
 
+/** Run `body` with `kernel` as the wasm BatchMatMul (no-op on other backends), then restore the previous one. */
+async function onKernel(kernel: 'trm' | 'tfjs', body: () => void): Promise<void> {
+  const { installWasmGemm, gemmActive } = await import('./gemm/index.ts');
+  const before = gemmActive() ? 'trm' : 'tfjs';
+  if (tf.getBackend() === 'wasm') installWasmGemm(kernel);
+  try {
+    body();
+  } finally {
+    if (tf.getBackend() === 'wasm') installWasmGemm(before);
+  }
+}
+
 // Both product paths: tensor-core's wasm GEMM (transpose flags, batched in one call) and the plain-products path
 // used with tfjs's own kernel (explicit Transpose, per-slice batches).
-describe.each(['trm', 'tfjs'] as const)('matmul with the %s BatchMatMul kernel', (kernel) => {
-  const onKernel = async (body: () => void) => {
-    const { installWasmGemm, gemmActive } = await import('./gemm/index.ts');
-    const before = gemmActive() ? 'trm' : 'tfjs';
-    if (tf.getBackend() === 'wasm') installWasmGemm(kernel);
-    try {
-      body();
-    } finally {
-      if (tf.getBackend() === 'wasm') installWasmGemm(before);
+describe.each(['trm', 'tfjs'] as const)('products with the %s BatchMatMul kernel', (kernel) => {
+  it('swiglu matches autodiff of the plain composition for x, gate_up and down', async () => {
+    const x = tf.tensor2d(randomArray(5 * 4, 21), [5, 4]);
+    const gu = tf.tensor2d(randomArray(2 * 6 * 4, 22), [12, 4]);
+    const dn = tf.tensor2d(randomArray(4 * 6, 23), [4, 6]);
+    const w = tf.tensor2d(randomArray(5 * 4, 24), [5, 4]);
+    const loss = (fn: typeof plainSwiglu) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(fn(a, b as tf.Tensor2D, c as tf.Tensor2D), w));
+    await onKernel(kernel, () => {
+      const ours = tf.grads(loss(swiglu))([x, gu, dn]);
+      const ref = tf.grads(loss(plainSwiglu))([x, gu, dn]);
+      expectClose(swiglu(x, gu, dn).dataSync(), plainSwiglu(x, gu, dn).dataSync(), 1e-5);
+      ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+    });
+  });
+
+
+  it('linearBackward matches autodiff of x transpose(W)', async () => {
+    const { linearBackward } = await import('./linear.ts');
+    for (const [out, inF] of [[7, 3], [3, 7]]) {
+      const x = tf.tensor2d(randomArray(5 * inF, 37 + out), [5, inF]);
+      const W = tf.tensor2d(randomArray(out * inF, 38 + out), [out, inF]);
+      const dy = tf.tensor2d(randomArray(5 * out, 39 + out), [5, out]);
+      await onKernel(kernel, () => {
+        const ref = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, tf.transpose(q)), dy)))([x, W]);
+        linearBackward(dy, x, W).forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
+      });
     }
-  };
+  });
 
   it('batched products and their gradients match tf.matMul autodiff', async () => {
     const { matmul } = await import('./matmul.ts');
     const a = tf.tensor4d(randomArray(2 * 3 * 4 * 5, 31), [2, 3, 4, 5]);
     const b = tf.tensor4d(randomArray(2 * 3 * 5 * 6, 32), [2, 3, 5, 6]);
     const w = tf.tensor4d(randomArray(2 * 3 * 4 * 6, 33), [2, 3, 4, 6]);
-    await onKernel(() => {
+    await onKernel(kernel, () => {
       expectClose(matmul(a, b).dataSync(), tf.matMul(a, b).dataSync());
       const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matmul(x, y), w)))([a, b]);
       const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
@@ -76,7 +94,7 @@ describe.each(['trm', 'tfjs'] as const)('matmul with the %s BatchMatMul kernel',
       const x = tf.tensor2d(randomArray(5 * inF, 34 + out), [5, inF]);
       const W = tf.tensor2d(randomArray(out * inF, 35 + out), [out, inF]);
       const w = tf.tensor2d(randomArray(5 * out, 36 + out), [5, out]);
-      await onKernel(() => {
+      await onKernel(kernel, () => {
         expectClose(matmulWeightT(x, W).dataSync(), tf.matMul(x, tf.transpose(W)).dataSync());
         const ours = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(matmulWeightT(p as tf.Tensor2D, q as tf.Tensor2D), w)))([x, W]);
         const ref = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, tf.transpose(q)), w)))([x, W]);

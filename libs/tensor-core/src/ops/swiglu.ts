@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gemmActive } from './gemm/index.ts';
 
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(x: number): number {
@@ -25,12 +26,15 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
 
 /** SwiGLU forward on rows. x: [N, w], gate/up [inner, w], down [w, inner] -> y [N, w] and the activations g, u [N, inner]. */
 export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D } {
-  // Weights are transposed explicitly (small); activations never are in the forward pass.
+  // With tensor-core's GEMM the weights are read transposed in place; otherwise they are transposed explicitly
+  // (small); activations never are in the forward pass.
+  const flags = gemmActive();
+  const xWT = (a: tf.Tensor2D, weight: tf.Tensor2D) => (flags ? tf.matMul(a, weight, false, true) : tf.matMul(a, tf.transpose(weight)));
   return tf.tidy(() => {
-    const g = tf.matMul(x, tf.transpose(gate)); // [N, inner]
-    const u = tf.matMul(x, tf.transpose(up)); // [N, inner]
+    const g = xWT(x, gate); // [N, inner]
+    const u = xWT(x, up); // [N, inner]
     const a = tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D); // [N, inner]
-    const y = tf.matMul(a, tf.transpose(down)); // [N, w]
+    const y = xWT(a, down); // [N, w]
     return { y, g, u } as { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D };
   });
 }
@@ -48,11 +52,13 @@ export function swigluBackward(
   up: tf.Tensor2D,
   down: tf.Tensor2D,
 ): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  // aTb(a, b) = a^T b: in place with tensor-core's GEMM, else through an explicit transpose
+  const aTb = (a: tf.Tensor2D, b: tf.Tensor2D) => (gemmActive() ? tf.matMul(a, b, true, false) : tf.matMul(tf.transpose(a) as tf.Tensor2D, b));
   return tf.tidy(() => {
     const da = tf.matMul(dy, down); // [N, inner]
     const sg = tf.sigmoid(g);
     const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
-    const dDown = tf.tidy(() => tf.matMul(tf.transpose(dy) as tf.Tensor2D, tf.mul(s, u) as tf.Tensor2D)); // [w, inner]
+    const dDown = tf.tidy(() => aTb(dy, tf.mul(s, u) as tf.Tensor2D)); // [w, inner]
     const du = tf.mul(da, s) as tf.Tensor2D;
     s.dispose();
     const dsilu = tf.tidy(() => tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
@@ -60,6 +66,11 @@ export function swigluBackward(
     const dg = tf.tidy(() => tf.mul(tf.mul(da, u), dsilu)) as tf.Tensor2D;
     tf.dispose([da, dsilu]);
     const dx = tf.add(tf.matMul(dg, gate), tf.matMul(du, up)) as tf.Tensor2D; // [N, w]
+    if (gemmActive()) {
+      const dGate = tf.matMul(dg, x, true, false); // [inner, w]
+      const dUp = tf.matMul(du, x, true, false);
+      return [dx, dGate, dUp, dDown] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    }
     const xT = tf.transpose(x) as tf.Tensor2D; // [w, N]
     const dGate = tf.transpose(tf.matMul(xT, dg)) as tf.Tensor2D; // [inner, w]
     const dUp = tf.transpose(tf.matMul(xT, du)) as tf.Tensor2D;
