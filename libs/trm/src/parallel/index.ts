@@ -1,5 +1,6 @@
 export { createDataParallelModel } from './data-parallel-model.ts';
 export type { DataParallelModel, DataParallelOptions } from './data-parallel-model.ts';
+export type { OptimizerSettings, ShardedOptimizer } from './sharded-optimizer.ts';
 export { createParallelTrainer } from './parallel-trainer.ts';
 export { createMicroBatchedModel } from './micro-batch.ts';
 export { matmulThroughput } from './probe.ts';
