@@ -25,7 +25,7 @@ export interface Manifest {
   /** sha256 of each upstream stage's manifest.json */
   inputs: Record<string, string>;
   code: string;
-  backend: { name: string; version: string } | null;
+  backend: { name: string; version: string; gemm?: string } | null;
   files: Record<string, FileEntry>;
 }
 

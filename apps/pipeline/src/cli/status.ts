@@ -41,7 +41,7 @@ export async function stageStatus(ctx: StageContext): Promise<StageStatus[]> {
     if (manifest.configHash !== key.configHash) why.push(`config sections changed (${spec.sections.join(', ')})`);
     for (const [u, h] of Object.entries(key.inputs)) if (manifest.inputs[u] !== h) why.push(`upstream ${u} changed`);
     if (manifest.code !== key.code) why.push('code changed');
-    if (canonicalJson(manifest.backend) !== canonicalJson(key.backend)) why.push(`backend changed (${manifest.backend?.name} ${manifest.backend?.version} -> ${key.backend?.name} ${key.backend?.version})`);
+    if (canonicalJson(manifest.backend) !== canonicalJson(key.backend)) why.push(`backend changed (${canonicalJson(manifest.backend)} -> ${canonicalJson(key.backend)})`);
     out.push({ stage: s.name, state: why.length ? 'stale' : 'up to date', why });
   }
   return out;

@@ -75,7 +75,7 @@ export function runSummary(input: ReportInput): string {
   const rows: string[][] = [
     ['Config', `${code(input.configName)}${cfgDescription}`],
     ['Dataset', `${code(input.dataset.name)} — ${esc(input.dataset.description)}`],
-    ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}` : 'n/a'],
+    ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}${input.backend.gemm ? ` (matmul kernel: ${esc(input.backend.gemm === 'trm' ? "tensor-core's GEMM" : "tfjs's own")})` : ''}` : 'n/a'],
     ['Training threads', workersCell(input)],
     ['Git commit', gitCell(input.git)],
     ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],

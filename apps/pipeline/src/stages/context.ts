@@ -48,7 +48,7 @@ export interface StageSpec {
   /** source folders/files (relative to the root) besides the dataset lib when `usesDataset` */
   code: string[];
   usesDataset: boolean;
-  backend?: { name: string; version: string } | null;
+  backend?: { name: string; version: string; gemm?: string } | null;
 }
 
 export function stageKey(ctx: StageContext, spec: StageSpec): ManifestKey {

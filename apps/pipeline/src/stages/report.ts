@@ -96,7 +96,7 @@ export function runReport(ctx: StageContext): Promise<StageResult> {
       overrides: await overridesOf(ctx),
       dataset: ctx.dataset.lib,
       git: gitRun,
-      backend: backend ? { name: backend.name, version: backend.version ?? null } : null,
+      backend: backend ? { name: backend.name, version: backend.version ?? null, gemm: backend.gemm ?? null } : null,
       params: run.train.manifest.files['model.safetensors'] ? countParams(run.train.file('model.safetensors')) : null,
       data: await dataSizes(run.encode),
       stages: run.stages,

@@ -46,9 +46,11 @@ export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPla
 }
 
 /** The backend named by TRM_BACKEND or runtime.backend, initialised. */
-export async function selectBackend(config: ResolvedConfig): Promise<{ name: string; version: string }> {
+/** The backend of train/evaluate as their keys record it: name, version and, on wasm, the matmul kernel
+ *  ($TRM_GEMM: tensor-core's GEMM or tfjs's own, which round differently in the last bits). */
+export async function selectBackend(config: ResolvedConfig): Promise<{ name: string; version: string; gemm?: string }> {
   const info = await initBackend(((process.env.TRM_BACKEND as BackendName | undefined) ?? config.runtime.backend) as BackendName);
-  return { name: info.name, version: info.version };
+  return info.gemm ? { name: info.name, version: info.version, gemm: info.gemm } : { name: info.name, version: info.version };
 }
 
 export async function trainSpec(ctx: StageContext): Promise<StageSpec> {

@@ -72,13 +72,17 @@ async function tryCpu(): Promise<BackendInfo> {
 
 /**
  * Select and initialise the tfjs backend. `name` defaults to $TRM_BACKEND, then `auto`.
- * Calling it again with the backend already active is a no-op.
+ * Calling it again with the backend already active keeps it (on wasm, re-reading $TRM_GEMM for the matmul kernel).
  */
 export async function initBackend(name: BackendName = (process.env.TRM_BACKEND as BackendName | undefined) ?? 'auto'): Promise<BackendInfo> {
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(name)) {
     throw new Error(`initBackend: unknown backend "${name}" (expected auto, tensorflow, wasm or cpu; from TRM_BACKEND or runtime.backend)`);
   }
-  if (current && (name === 'auto' || name === current.name) && tf.getBackend() === current.name) return current;
+  if (current && (name === 'auto' || name === current.name) && tf.getBackend() === current.name) {
+    // the backend stays; the wasm matmul kernel follows $TRM_GEMM as it is now
+    if (current.name === 'wasm' && current.gemm !== gemmChoice()) current = { ...current, gemm: installWasmGemm(gemmChoice()) };
+    return current;
+  }
   gemmChoice(); // a bad TRM_GEMM is an error, not a silent fall back from wasm to cpu under `auto`
   let info: BackendInfo | null = null;
   if (name === 'tensorflow') {
