@@ -171,7 +171,7 @@ function matmulGflops(n: number, reps: number): number {
     c.dispose();
     return performance.now() - t0;
   };
-  once(); // warm-up
+  for (let i = 0; i < 3; i++) once(); // warm-up: kernel setup, first allocation, wasm tier-up
   const times: number[] = [];
   for (let r = 0; r < reps; r++) times.push(once());
   tf.dispose([a, b]);
