@@ -41,6 +41,8 @@ export interface DataParallelModel extends TrmModel {
   readonly lastTimings: { totalMs: number; computeMs: number[] } | null;
   /** live tfjs tensors in each worker (a leak check) */
   workerTensorCounts(): number[];
+  /** a full GC in every worker (memory measurements); false when Node runs without --expose-gc */
+  collectWorkerGarbage(): boolean;
   /**
    * Run AdamATan2 (and the EMA) in the workers, each on its shard of the parameters; from then on the shared
    * weights are authoritative: forwardBackward returns no dense gradients (they stay in the workers for the
@@ -244,6 +246,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       return lastTimings;
     },
     workerTensorCounts: () => pool.allSync<number>('numTensors', () => null),
+    collectWorkerGarbage: () => pool.allSync<boolean>('gc', () => null).every(Boolean),
     initialCarry: (batchSize) => main.initialCarry(batchSize),
     forward(carry, batch, o) {
       return run('eval', carry, batch, o.rng, 1, o.training).out;

@@ -34,6 +34,8 @@ describe('createParallelTrainer', () => {
     const counts = [tf.memory().numTensors, ...model.workerTensorCounts()];
     got.push(...run(parallel));
     expect([tf.memory().numTensors, ...model.workerTensorCounts()]).toEqual(counts); // no tensor leaks, here or in the workers
+    // the workers run a full GC exactly when V8's gc() is exposed (node --expose-gc: the soak benchmark)
+    expect(model.collectWorkerGarbage()).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function');
     const state = parallel.state();
     const evalWeights = parallel.weightsForEval();
     const liveTensors = tf.memory().numTensors;

@@ -85,4 +85,10 @@ serveRequests({
   numTensors() {
     return { value: tf.memory().numTensors };
   },
+  gc() {
+    // a full collection of this thread's JS heap, when Node runs with --expose-gc (memory benchmarks)
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    return { value: gc !== undefined };
+  },
 });
