@@ -94,7 +94,7 @@ async function soak(p: ChildParams): Promise<SoakRun> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('bench soak: the child needs --expose-gc (RSS samples are taken after a full GC)');
   const info = await initBackend(p.backend);
-  const cfg = loadBenchConfig(p.config);
+  const cfg = await loadBenchConfig(p.config);
   const data = await sudokuTrainSplit(cfg);
   const arch = archOf(cfg, data);
   const train = trainConfigFor(cfg, data, p.steps);
@@ -193,7 +193,7 @@ export async function run(opts: SoakOptions = {}): Promise<BenchResult[]> {
   const slopeMax = opts.rss_slope_max ?? RSS_SLOPE_MAX;
   if (!(slopeMax > 0)) throw new Error(`bench soak: rss_slope_max must be a number > 0, got ${JSON.stringify(opts.rss_slope_max)}`);
   const config = opts.config ?? 'sudoku-tiny';
-  loadBenchConfig(config); // a bad name fails here, before any child starts
+  await loadBenchConfig(config); // a bad name fails here, before any child starts
   const results: BenchResult[] = [];
   for (const workers of workerCounts) {
     const params: ChildParams = { config, workers, steps, every, backend: opts.backend ?? 'wasm' };

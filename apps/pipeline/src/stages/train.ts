@@ -28,7 +28,7 @@ export const metricColumns: ColumnSpec[] = [
 
 type MetricRow = Omit<TrainStepMetrics, 'sums'>;
 
-export function archConfig(config: ResolvedConfig, meta: DatasetMetadata): ArchConfig {
+export function archConfig(config: ResolvedConfig, meta: Pick<DatasetMetadata, 'seq_len' | 'vocab_size' | 'num_puzzle_identifiers'>): ArchConfig {
   return { ...(config.arch as Omit<ArchConfig, 'seq_len' | 'vocab_size' | 'num_puzzle_identifiers'>), seq_len: meta.seq_len, vocab_size: meta.vocab_size, num_puzzle_identifiers: meta.num_puzzle_identifiers };
 }
 
