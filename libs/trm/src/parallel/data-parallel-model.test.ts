@@ -8,6 +8,7 @@ import { createModel, disposeCarry } from '../model/trm.ts';
 import type { Carry, TrainOutput, TrmModel } from '../model/types.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';
 import { createDataParallelModel, type DataParallelModel } from './data-parallel-model.ts';
+import { maxRelDiff } from './testing/compare.ts';
 
 const arch = toyArch({ num_puzzle_identifiers: 5, halt_max_steps: 4 });
 const data = toyCopySplit({ groups: 12, perGroup: 2, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 7 });
@@ -63,16 +64,6 @@ function trace(model: TrmModel, steps: number, sgd: (grads: Map<string, tf.Tenso
   disposeCarry(carry);
   for (const [name, p] of model.params) out.weights.set(name, p.dataSync() as Float32Array);
   return out;
-}
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let scale = 1e-30;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
 }
 
 describe('createDataParallelModel', () => {

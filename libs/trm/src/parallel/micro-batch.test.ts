@@ -8,6 +8,7 @@ import type { Carry, TrmModel } from '../model/types.ts';
 import { createTrainer } from '../train/trainer.ts';
 import { toyArch, toyCopySplit, toyTrainConfig } from '../train/toy.ts';
 import { createMicroBatchedModel } from './micro-batch.ts';
+import { maxRelDiff } from './testing/compare.ts';
 
 const arch = toyArch({ num_puzzle_identifiers: 5, halt_max_steps: 4, halt_exploration_prob: 0.5 });
 const data = toyCopySplit({ groups: 12, perGroup: 2, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 7 });
@@ -67,17 +68,6 @@ function trace(model: TrmModel, steps: number): Trace {
   disposeCarry(carry);
   out.rng = [...rng.state()];
   return out;
-}
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  expect(b.length).toBe(a.length);
-  let scale = 1e-30;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i]));
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-  }
-  return diff / scale;
 }
 
 function expectSameTrace(got: Trace, ref: Trace): void {
