@@ -60,25 +60,30 @@ export function matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return op(a, b);
 }
 
+/**
+ * Gradients of y = x W^T for rows x [N, in], W [out, in] and dy [N, out]: [dx [N, in], dW [out, in]].
+ * With tensor-core's GEMM dW = dy^T x reads dy transposed in place; otherwise plain products only (tfjs's wasm
+ * kernel is slow on transposed operands) and dW transposes whichever operand is narrower.
+ */
+export function matmulWeightTBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  return tf.tidy(() => {
+    const dx = tf.matMul(dy, weight); // [N, in]
+    if (gemmActive()) return [dx, tf.matMul(dy, x, true, false)] as [tf.Tensor2D, tf.Tensor2D]; // dW [out, in]
+    const [out, inF] = weight.shape;
+    const dw = out <= inF ? tf.matMul(tf.transpose(dy) as tf.Tensor2D, x) : (tf.transpose(tf.matMul(tf.transpose(x) as tf.Tensor2D, dy)) as tf.Tensor2D);
+    return [dx, dw] as [tf.Tensor2D, tf.Tensor2D];
+  });
+}
+
 /** x W^T for x [N, in], W [out, in] (torch layout) -> [N, out]. */
 export function matmulWeightT(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xs, w] = args as [tf.Tensor2D, tf.Tensor2D];
     const save = args[2] as tf.GradSaveFunc;
     save([xs, w]);
-    const inPlace = gemmActive();
     return {
-      value: inPlace ? tf.matMul(xs, w, false, true) : tf.matMul(xs, tf.transpose(w)),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [x2, w2] = saved as tf.Tensor2D[];
-          const dx = tf.matMul(dy as tf.Tensor2D, w2); // [N, in]
-          if (inPlace) return [dx, tf.matMul(dy as tf.Tensor2D, x2, true, false)]; // dW = dy^T x [out, in]
-          // dW = dy^T x [out, in]: transpose whichever activation is narrower
-          const [out, inF] = w2.shape;
-          const dw = out <= inF ? tf.matMul(tf.transpose(dy), x2) : tf.transpose(tf.matMul(tf.transpose(x2), dy as tf.Tensor2D));
-          return [dx, dw];
-        }),
+      value: gemmActive() ? tf.matMul(xs, w, false, true) : tf.matMul(xs, tf.transpose(w)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => matmulWeightTBackward(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D),
     };
   });
   return op(x, weight) as tf.Tensor2D;
