@@ -14,7 +14,10 @@ export interface BackendInfo {
   version: string;
   /** package it came from, e.g. `@tensorflow/tfjs-backend-wasm` */
   package: string;
-  /** wasm only: the matmul kernel, `trm` (ops/gemm) or `tfjs` (its own), from $TRM_GEMM (default trm) */
+  /**
+   * wasm only: the matmul kernel that runs, from $TRM_GEMM: `native` (the C++ addon, default when it loads), `trm`
+   * (the WebAssembly GEMM, default otherwise) or `tfjs` (its own)
+   */
   gemm?: GemmChoice;
 }
 

@@ -125,19 +125,24 @@ describe('createGemm (standalone heap)', () => {
   });
 });
 
-describe("wasm backend 'BatchMatMul' override", () => {
+describe('TRM_GEMM', () => {
+  it('defaults to the native addon when it loads (here it does), and rejects unknown values', () => {
+    expect(gemmChoice(undefined)).toBe('native');
+    expect(gemmChoice('')).toBe('native');
+    expect(gemmChoice('native')).toBe('native');
+    expect(gemmChoice('trm')).toBe('trm');
+    expect(gemmChoice('tfjs')).toBe('tfjs');
+    expect(() => gemmChoice('blas')).toThrow(/TRM_GEMM: unknown matmul kernel "blas" \(expected native, trm or tfjs\)/);
+  });
+});
+
+describe.each(['native', 'trm'] as const)("wasm backend 'BatchMatMul' override: %s", (engine) => {
   beforeAll(async () => {
     await initBackend('wasm');
-    installWasmGemm('trm');
+    expect(installWasmGemm(engine)).toBe(engine);
   });
   afterAll(() => {
     installWasmGemm(gemmChoice());
-  });
-
-  it('reads TRM_GEMM and rejects unknown values', () => {
-    expect(gemmChoice(undefined)).toBe('trm');
-    expect(gemmChoice('tfjs')).toBe('tfjs');
-    expect(() => gemmChoice('blas')).toThrow(/TRM_GEMM: unknown matmul kernel "blas" \(expected trm or tfjs\)/);
   });
 
   it('replaces the kernel and restores tfjs on request', () => {
@@ -147,7 +152,7 @@ describe("wasm backend 'BatchMatMul' override", () => {
     const theirs = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     expect(theirs).not.toBe(ours);
     expect(gemmActive()).toBe(false);
-    installWasmGemm('trm');
+    installWasmGemm(engine);
     expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(ours);
     expect(gemmActive()).toBe(true);
   });
@@ -159,6 +164,8 @@ describe("wasm backend 'BatchMatMul' override", () => {
       { a: [2, 2, 5, 7], b: [2, 2, 7, 3] },
       { a: [4, 5, 7], b: [7, 9] }, // one matrix for every batch entry
       { a: [6, 4], b: [2, 4, 3] },
+      { a: [1, 97, 64], b: [3, 64, 1] }, // unit-batched A broadcast, N = 1
+      { a: [2, 3, 1, 129], b: [2, 3, 129, 70] }, // M = 1, K above one 128-wide block
     ];
     cases.forEach(({ a: sa, b: sb }, i) => {
       const [M, K] = sa.slice(-2), N = sb[sb.length - 1];
@@ -184,7 +191,7 @@ describe("wasm backend 'BatchMatMul' override", () => {
     const ours = run();
     installWasmGemm('tfjs');
     const theirs = run();
-    installWasmGemm('trm');
+    installWasmGemm(engine);
     for (const o of ours) expectClose(o, theirs[0]);
     expect(() => tf.matMul(a, a)).toThrow(/inner shapes/);
   });

@@ -1,12 +1,16 @@
-// tfjs's 'BatchMatMul' kernel for the wasm backend replaced by the emitted GEMM (gemm.ts), which works in place
-// on the backend's heap, transposed operands included (read in their stored layout, no Transpose). Non-float32
-// inputs and batch broadcasts other than "one side has a single matrix" go to tfjs's own kernel, kept as the
-// fallback; TRM_GEMM=tfjs restores it everywhere.
+// tfjs's 'BatchMatMul' kernel for the wasm backend replaced by one of our GEMM engines, which work in place on the
+// backend's heap, transposed operands included (read in their stored layout, no Transpose):
+// - native: the C++ addon (native.ts, libs/tensor-core/native), AVX-512/AVX2/NEON, one call per batched product;
+// - trm: the GEMM emitted as WebAssembly (gemm.ts), one call per matrix of the batch.
+// Non-float32 inputs and batch broadcasts other than "one side has a single matrix" go to tfjs's own kernel, kept
+// as the fallback; TRM_GEMM=tfjs restores it everywhere.
 import * as tf from '@tensorflow/tfjs-core';
-import { createGemm, type Gemm, type GemmHeap } from './gemm.ts';
+import { createGemm, type GemmHeap } from './gemm.ts';
+import { nativeGemm } from './native.ts';
 import { wasm, type WasmMemory } from './wasm-api.ts';
 
-export type GemmChoice = 'trm' | 'tfjs';
+export type GemmChoice = 'native' | 'trm' | 'tfjs';
+type Engine = 'native' | 'trm';
 
 /** What the tfjs wasm backend exposes that the GEMM needs (not part of its typed public API). */
 interface WasmBackendLike {
@@ -15,11 +19,14 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
-/** The GEMM choice named by `value` (default $TRM_GEMM, then `trm`). */
+/**
+ * The GEMM named by `value` (default $TRM_GEMM), resolved to what can run: unset means native when the addon loads,
+ * else trm; native falls back to trm (the reason on stderr) when the addon does not load. Unknown names throw.
+ */
 export function gemmChoice(value: string | undefined = process.env.TRM_GEMM): GemmChoice {
-  const v = value === undefined || value === '' ? 'trm' : value;
-  if (v !== 'trm' && v !== 'tfjs') throw new Error(`TRM_GEMM: unknown matmul kernel "${value}" (expected trm or tfjs)`);
-  return v;
+  const v = value === undefined || value === '' ? 'native' : value;
+  if (v !== 'native' && v !== 'trm' && v !== 'tfjs') throw new Error(`TRM_GEMM: unknown matmul kernel "${value}" (expected native, trm or tfjs)`);
+  return v === 'native' && !nativeGemm() ? 'trm' : v;
 }
 
 /** The backend's WebAssembly.Memory, or null when this build of the backend does not expose it. */
@@ -30,14 +37,32 @@ function heapOf(backend: WasmBackendLike): GemmHeap | null {
   return { memory, malloc: (n) => backend.wasm._malloc(n) >>> 0, free: (p) => backend.wasm._free(p) };
 }
 
-const gemms = new WeakMap<object, Gemm | null>();
+/** A batched product on the heap: byte offsets of A, B, C and byte strides between their matrices (0 = broadcast). */
+type BatchedProduct = (a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
+  batch: number, strideA: number, strideB: number, strideC: number) => void;
 
-function gemmFor(backend: WasmBackendLike): Gemm | null {
-  if (!gemms.has(backend)) {
+function nativeProduct(heap: GemmHeap): BatchedProduct | null {
+  const addon = nativeGemm();
+  // the heap's ArrayBuffer is re-read per call: memory growth replaces it
+  return addon && ((...args) => addon.gemm(heap.memory.buffer, ...args));
+}
+
+function trmProduct(heap: GemmHeap): BatchedProduct {
+  const gemm = createGemm(heap);
+  return (a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC) => {
+    for (let i = 0; i < batch; i++) gemm.matmul(a + i * strideA, b + i * strideB, c + i * strideC, M, N, K, transA, transB);
+  };
+}
+
+const products = { native: new WeakMap<object, BatchedProduct | null>(), trm: new WeakMap<object, BatchedProduct | null>() };
+
+function productFor(backend: WasmBackendLike, engine: Engine): BatchedProduct | null {
+  const cache = products[engine];
+  if (!cache.has(backend)) {
     const heap = heapOf(backend);
-    gemms.set(backend, heap ? createGemm(heap) : null);
+    cache.set(backend, heap && (engine === 'native' ? nativeProduct(heap) : trmProduct(heap)));
   }
-  return gemms.get(backend)!;
+  return cache.get(backend)!;
 }
 
 const size = (dims: number[]): number => dims.reduce((x, y) => x * y, 1);
@@ -45,7 +70,9 @@ const sameDims = (x: number[], y: number[]): boolean => x.length === y.length &&
 
 let original: tf.KernelConfig | null = null;
 
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function batchMatMul(engine: Engine, args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
   const backend = args.backend as WasmBackendLike;
@@ -59,35 +86,40 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; at
   // [..., M, K] x [..., K, N] with equal batch dims, or one side a single (possibly unit-batched) matrix
   const outer = sameDims(outerA, outerB) ? outerA : batchB === 1 && outerB.length <= outerA.length ? outerA : batchA === 1 && outerA.length <= outerB.length ? outerB : null;
   if (K !== K2 || outer === null) return fallback(); // tfjs's kernel raises the shape error or broadcasts
-  const gemm = gemmFor(backend);
-  if (!gemm) return fallback();
+  const product = productFor(backend, engine);
+  if (!product) return fallback();
   const out = backend.makeOutput([...outer, M, N], 'float32');
   const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-  const pa = offset(a), pb = offset(b), pc = offset(out);
-  const batch = size(outer);
-  for (let i = 0; i < batch; i++) {
-    gemm.matmul(pa + (batchA === 1 ? 0 : i * M * K * 4), pb + (batchB === 1 ? 0 : i * K * N * 4), pc + i * M * N * 4, M, N, K, !!transposeA, !!transposeB);
-  }
+  const strideA = batchA === 1 ? 0 : M * K * 4, strideB = batchB === 1 ? 0 : K * N * 4;
+  product(offset(a), offset(b), offset(out), M, N, K, !!transposeA, !!transposeB, size(outer), strideA, strideB, M * N * 4);
   return out;
 }
 
+const kernels: Record<Engine, tf.KernelFunc> = {
+  native: ((args: KernelArgs) => batchMatMul('native', args)) as unknown as tf.KernelFunc,
+  trm: ((args: KernelArgs) => batchMatMul('trm', args)) as unknown as tf.KernelFunc,
+};
+const ours = (f: tf.KernelFunc | undefined): boolean => f === kernels.native || f === kernels.trm;
+
 /**
  * Make `choice` the 'BatchMatMul' kernel of the wasm backend (call after the backend is registered; the kernel
- * registry is per thread, so each worker thread installs its own). Returns the kernel now in use.
+ * registry is per thread, so each worker thread installs its own). Returns the kernel now in use: `native` becomes
+ * `trm` when the addon does not load (the reason on stderr).
  */
-export function installWasmGemm(choice: GemmChoice): GemmChoice {
+export function installWasmGemm(requested: GemmChoice): GemmChoice {
+  const choice = requested === 'native' && !nativeGemm() ? 'trm' : requested;
   const current = tf.getKernel('BatchMatMul', 'wasm');
   if (!current) throw new Error("installWasmGemm: the wasm backend has no 'BatchMatMul' kernel registered (is @tensorflow/tfjs-backend-wasm loaded?)");
-  if (current.kernelFunc !== (batchMatMul as unknown as tf.KernelFunc)) original = current;
+  if (!ours(current.kernelFunc)) original = current;
   tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel(choice === 'trm' ? { ...original!, kernelFunc: batchMatMul as unknown as tf.KernelFunc } : original!);
+  tf.registerKernel(choice === 'tfjs' ? original! : { ...original!, kernelFunc: kernels[choice] });
   return choice;
 }
 
 /**
- * True when tf.matMul on the current backend runs this GEMM: wasm with TRM_GEMM=trm. Then batched products run in
- * place and transposed operands cost the same as plain ones (no need for explicit Transpose or per-slice splits).
+ * True when tf.matMul on the current backend runs one of our GEMMs (wasm with TRM_GEMM native or trm). Then batched
+ * products run in place and transposed operands cost the same as plain ones (no explicit Transpose or per-slice splits).
  */
 export function gemmActive(): boolean {
-  return tf.getBackend() === 'wasm' && tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc === (batchMatMul as unknown as tf.KernelFunc);
+  return tf.getBackend() === 'wasm' && ours(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc);
 }

@@ -1,0 +1,185 @@
+// Float32 GEMM: packing + cache blocking + a register-tile micro-kernel, written with GCC/Clang vector extensions
+// so one source compiles to AVX-512, AVX2 or 128-bit (SSE/NEON) code with -march=native.
+//
+// Loops (BLIS order): jc over N in NC columns -> pc over K in KC steps (pack a KC x NC block of B into NR-column
+// panels, k-major) -> ic over M in MC rows (pack an MC x KC block of A into MR-row panels, k-major) -> jr over B
+// panels -> ir over A panels -> micro-kernel: an R x (NV*W) tile of C in registers, R <= MR rows, NV <= 2 vectors.
+// The packed B panel (KC x NR) stays in L1 across the ir loop, the packed A block in L2.
+// Blocking is fixed at compile time, so the summation order (and the result bits) depend only on the shapes.
+#include "gemm.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace trm {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int W = 16, MR = 12;   // 24 zmm accumulators + 2 B vectors + 1 broadcast of the 32 registers
+#elif defined(__AVX__)
+constexpr int W = 8, MR = 6;     // 12 ymm accumulators + 2 B vectors + 1 broadcast of the 16 registers
+#elif defined(__aarch64__)
+constexpr int W = 4, MR = 12;    // NEON: 24 q accumulators + 2 B vectors of the 32 registers
+#else
+constexpr int W = 4, MR = 6;     // SSE or plain C: 12 accumulators
+#endif
+constexpr int NR = 2 * W;
+
+#ifndef TRM_KC
+#define TRM_KC 256
+#endif
+#ifndef TRM_MC
+#define TRM_MC 144
+#endif
+#ifndef TRM_NC
+#define TRM_NC 2048
+#endif
+constexpr int KC = TRM_KC;                  // k steps per block: a KC x NR panel of B is 32 KB in L1 (AVX-512)
+constexpr int MC = TRM_MC / MR * MR;        // rows of A per block: MC x KC floats in L2
+constexpr int NC = TRM_NC / NR * NR;        // columns of B per block: KC x NC floats in L2/L3
+
+typedef float vf __attribute__((vector_size(W * 4)));
+
+inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+// C[0:R, 0:cols] (+)= pa (kc x R, k-major) x pb (kc x NR, k-major); NV*W >= cols.
+template <int R, int NV>
+void micro(long kc, const float* __restrict pa, const float* __restrict pb, float* c, long ldc, bool accumulate, long cols) {
+  vf s[R][NV] = {};
+  for (long k = 0; k < kc; k++) {
+    vf b[NV];
+    for (int v = 0; v < NV; v++) b[v] = load(pb + k * NR + v * W);
+    for (int i = 0; i < R; i++) {
+      const float a = pa[k * R + i];
+      for (int v = 0; v < NV; v++) s[i][v] += a * b[v];
+    }
+  }
+  if (cols == NV * W) {
+    for (int i = 0; i < R; i++)
+      for (int v = 0; v < NV; v++) {
+        float* p = c + i * ldc + v * W;
+        store(p, accumulate ? load(p) + s[i][v] : s[i][v]);
+      }
+    return;
+  }
+  float t[NV * W];
+  for (int i = 0; i < R; i++) {
+    for (int v = 0; v < NV; v++) store(t + v * W, s[i][v]);
+    float* p = c + i * ldc;
+    for (long j = 0; j < cols; j++) p[j] = accumulate ? p[j] + t[j] : t[j];
+  }
+}
+
+using MicroFn = void (*)(long, const float*, const float*, float*, long, bool, long);
+
+template <int... Rs>
+struct Table {
+  // kernels[R - 1][NV - 1]
+  static constexpr MicroFn kernels[sizeof...(Rs)][2] = {{micro<Rs, 1>, micro<Rs, 2>}...};
+};
+template <int... Rs>
+constexpr MicroFn Table<Rs...>::kernels[sizeof...(Rs)][2];
+
+template <int... Is>
+constexpr auto makeTable(std::integer_sequence<int, Is...>) { return Table<(Is + 1)...>{}; }
+using Kernels = decltype(makeTable(std::make_integer_sequence<int, MR>{}));
+
+// op(A)[i0 : i0+rows, p0 : p0+kc] into panels of MR rows (the last one `rows % MR` rows), each k-major.
+void packA(const GemmArgs& g, const float* a, long i0, long rows, long p0, long kc, float* dst) {
+  for (long r0 = 0; r0 < rows; r0 += MR) {
+    const long R = rows - r0 < MR ? rows - r0 : MR;
+    if (g.transA) {  // A stored [K, M]: element (i, k) at a[k * M + i]
+      for (long k = 0; k < kc; k++) {
+        const float* src = a + (p0 + k) * g.M + i0 + r0;
+        for (long i = 0; i < R; i++) dst[k * R + i] = src[i];
+      }
+    } else {  // A stored [M, K]: element (i, k) at a[i * K + k]
+      for (long i = 0; i < R; i++) {
+        const float* src = a + (i0 + r0 + i) * g.K + p0;
+        for (long k = 0; k < kc; k++) dst[k * R + i] = src[k];
+      }
+    }
+    dst += R * kc;
+  }
+}
+
+// op(B)[p0 : p0+kc, j0 : j0+cols] into panels of NR columns, each k-major, zero-padded to NR.
+void packB(const GemmArgs& g, const float* b, long p0, long kc, long j0, long cols, float* dst) {
+  for (long c0 = 0; c0 < cols; c0 += NR) {
+    const long n = cols - c0 < NR ? cols - c0 : NR;
+    if (g.transB) {  // B stored [N, K]: element (k, j) at b[j * K + k]
+      if (n < NR) std::memset(dst, 0, sizeof(float) * NR * kc);
+      for (long j = 0; j < n; j++) {
+        const float* src = b + (j0 + c0 + j) * g.K + p0;
+        for (long k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+      }
+    } else {  // B stored [K, N]: element (k, j) at b[k * N + j]
+      for (long k = 0; k < kc; k++) {
+        const float* src = b + (p0 + k) * g.N + j0 + c0;
+        long j = 0;
+        for (; j < n; j++) dst[k * NR + j] = src[j];
+        for (; j < NR; j++) dst[k * NR + j] = 0.f;
+      }
+    }
+    dst += NR * kc;
+  }
+}
+
+// Packing buffers, one pair per thread (each worker thread runs its own products), grown to the largest block used.
+struct Buffers {
+  float* a = nullptr;
+  float* b = nullptr;
+  size_t na = 0, nb = 0;
+  ~Buffers() { std::free(a); std::free(b); }
+  static float* grow(float*& p, size_t& n, size_t need) {
+    if (need > n) {
+      std::free(p);
+      p = static_cast<float*>(std::aligned_alloc(64, (need * sizeof(float) + 63) / 64 * 64));
+      if (!p) std::abort();
+      n = need;
+    }
+    return p;
+  }
+};
+thread_local Buffers buffers;
+
+void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c) {
+  const long M = g.M, N = g.N, K = g.K;
+  if (K == 0) { std::memset(c, 0, sizeof(float) * M * N); return; }
+  const long kcMax = K < KC ? K : KC;
+  const long ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
+  float* pb = Buffers::grow(buffers.b, buffers.nb, size_t(kcMax) * ((ncMax + NR - 1) / NR * NR));
+  float* pa = Buffers::grow(buffers.a, buffers.na, size_t(kcMax) * mcMax);
+  for (long j0 = 0; j0 < N; j0 += NC) {
+    const long nc = N - j0 < NC ? N - j0 : NC;
+    for (long p0 = 0; p0 < K; p0 += KC) {
+      const long kc = K - p0 < KC ? K - p0 : KC;
+      packB(g, b, p0, kc, j0, nc, pb);
+      for (long i0 = 0; i0 < M; i0 += MC) {
+        const long mc = M - i0 < MC ? M - i0 : MC;
+        packA(g, a, i0, mc, p0, kc, pa);
+        for (long jr = 0; jr < nc; jr += NR) {
+          const long cols = nc - jr < NR ? nc - jr : NR;
+          const float* bp = pb + jr * kc;
+          const int nv = cols > W ? 2 : 1;
+          for (long ir = 0; ir < mc; ir += MR) {
+            const long R = mc - ir < MR ? mc - ir : MR;
+            Kernels::kernels[R - 1][nv - 1](kc, pa + ir * kc, bp, c + (i0 + ir) * N + j0 + jr, N, p0 > 0, cols);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm(const GemmArgs& g) {
+  for (long i = 0; i < g.batch; i++) gemmOne(g, g.a + i * g.strideA, g.b + i * g.strideB, g.c + i * g.strideC);
+}
+
+GemmShape gemmShape() { return {W, MR, NR, KC, MC, NC}; }
+
+}  // namespace trm

@@ -1,0 +1,53 @@
+// Loader of the optional native GEMM addon (libs/tensor-core/native): the binary built from the current sources,
+// built on first use when missing (TRM_NATIVE_BUILD=0 turns that off). When it cannot load, callers fall back to
+// the WebAssembly GEMM; the reason goes to stderr once per thread.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { binaryPath, buildNative, sourceHash } from '../../../native/build.mjs';
+
+/** The addon's functions (native/addon.cc). Offsets and strides in bytes; stride 0 = the same matrix each time. */
+export interface NativeGemm {
+  gemm(buffer: ArrayBuffer, a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
+    batch: number, strideA: number, strideB: number, strideC: number): void;
+  /** the compiled register tile and cache blocks: vector width (floats), mr x nr tile, kc/mc/nc blocks */
+  shape(): { vecWidth: number; mr: number; nr: number; kc: number; mc: number; nc: number };
+}
+
+export type NativeLoad = { addon: NativeGemm; path: string } | { addon: null; reason: string };
+
+export interface NativeLoadOptions {
+  /** the source hash whose binary to load (default: of the current sources) */
+  hash?: string;
+  /** build it when missing (default: unless TRM_NATIVE_BUILD=0) */
+  build?: boolean;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Load (building if allowed) the addon for `hash`; never throws. */
+export function loadNativeGemm(options: NativeLoadOptions = {}): NativeLoad {
+  const hash = options.hash ?? sourceHash();
+  const build = options.build ?? process.env.TRM_NATIVE_BUILD !== '0';
+  const path = binaryPath(hash);
+  try {
+    if (!existsSync(path)) {
+      if (!build) return { addon: null, reason: `${path} is not built and TRM_NATIVE_BUILD=0 (run npm run build:native)` };
+      if (hash !== sourceHash()) return { addon: null, reason: `${path} is not built (sources have hash ${sourceHash()})` };
+      buildNative();
+    }
+    return { addon: require(path) as NativeGemm, path };
+  } catch (e) {
+    return { addon: null, reason: (e as Error).message.split('\n')[0] };
+  }
+}
+
+let cached: NativeLoad | null = null;
+
+/** The addon of the current sources for this thread, loaded once; null (reason on stderr, once) when unavailable. */
+export function nativeGemm(): NativeGemm | null {
+  if (!cached) {
+    cached = loadNativeGemm();
+    if (!cached.addon) process.stderr.write(`trm: native GEMM unavailable (${cached.reason}); using the WebAssembly GEMM\n`);
+  }
+  return cached.addon;
+}
