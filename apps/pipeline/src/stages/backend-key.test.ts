@@ -16,11 +16,14 @@ afterEach(async () => {
 });
 
 describe('backend key', () => {
-  it('records the wasm matmul kernel, so TRM_GEMM=tfjs gives another key', async () => {
+  it('records the wasm matmul kernel, so TRM_GEMM=trm or tfjs gives another key', async () => {
     delete process.env.TRM_GEMM;
+    const native = await selectBackend(wasmConfig); // the default here, where the addon builds
+    process.env.TRM_GEMM = 'trm';
     const ours = await selectBackend(wasmConfig);
     process.env.TRM_GEMM = 'tfjs';
     const theirs = await selectBackend(wasmConfig);
+    expect(native).toMatchObject({ name: 'wasm', gemm: 'native' });
     expect(ours).toMatchObject({ name: 'wasm', gemm: 'trm' });
     expect(theirs).toMatchObject({ name: 'wasm', gemm: 'tfjs' });
     expect(theirs.version).toBe(ours.version);
@@ -28,7 +31,8 @@ describe('backend key', () => {
 
   it('the report names the kernel beside the backend', () => {
     const input = syntheticInput();
-    expect(runSummary({ ...input, backend: { name: 'wasm', version: '4.22.0', gemm: 'trm' } })).toContain("wasm 4.22.0 (matmul kernel: tensor-core's GEMM)");
+    expect(runSummary({ ...input, backend: { name: 'wasm', version: '4.22.0', gemm: 'native' } })).toContain("wasm 4.22.0 (matmul kernel: tensor-core's native GEMM (C++ addon))");
+    expect(runSummary({ ...input, backend: { name: 'wasm', version: '4.22.0', gemm: 'trm' } })).toContain("wasm 4.22.0 (matmul kernel: tensor-core's WebAssembly GEMM)");
     expect(runSummary({ ...input, backend: { name: 'cpu', version: '4.22.0' } })).not.toContain('matmul kernel');
   });
 });

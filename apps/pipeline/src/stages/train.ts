@@ -47,7 +47,7 @@ export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPla
 
 /** The backend named by TRM_BACKEND or runtime.backend, initialised. */
 /** The backend of train/evaluate as their keys record it: name, version and, on wasm, the matmul kernel
- *  ($TRM_GEMM: tensor-core's GEMM or tfjs's own, which round differently in the last bits). */
+ *  ($TRM_GEMM: tensor-core's native or WebAssembly GEMM, or tfjs's own, which round differently in the last bits). */
 export async function selectBackend(config: ResolvedConfig): Promise<{ name: string; version: string; gemm?: string }> {
   const info = await initBackend(((process.env.TRM_BACKEND as BackendName | undefined) ?? config.runtime.backend) as BackendName);
   return info.gemm ? { name: info.name, version: info.version, gemm: info.gemm } : { name: info.name, version: info.version };
@@ -115,7 +115,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
 
     const backend = spec.backend!.name;
     const plan = trainWorkers(ctx.config, backend);
-    log(`train: on ${backend}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    log(`train: on ${backend}${spec.backend!.gemm ? ` (matmul kernel: ${spec.backend!.gemm})` : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
     const trainer = plan.workers > 0
       ? await createParallelTrainer({ ...options, workers: plan.workers, backend: backend as BackendName })
