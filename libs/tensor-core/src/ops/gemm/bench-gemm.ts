@@ -1,4 +1,4 @@
-// A/B benchmark: tfjs-wasm's MatMul against the emitted GEMM on the same heap, per training shape.
+// A/B benchmark: tfjs-wasm's MatMul, the emitted wasm GEMM (trm) and the native addon on the same heap, per training shape.
 // Run: node --import tsx libs/tensor-core/src/ops/gemm/bench-gemm.ts [reps] [mr nr unroll kc mc nc fma]
 // Reports CPU time (process.cpuUsage) per product, the best of `reps` alternating runs (the machine is shared:
 // the minimum is the least disturbed), and GFLOP/s. fma=1 turns on Node 20's --experimental-wasm-relaxed-simd.
@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../backend/init.ts';
 import { createGemm } from './gemm.ts';
+import { nativeGemm } from './native.ts';
 import { installWasmGemm } from './wasm-kernel.ts';
 import type { WasmMemory } from './wasm-api.ts';
 
@@ -22,6 +23,7 @@ const SHAPES: [number, number, number, number?, number?][] = [
   [512, 1552, 2816, 1, 0], // dW = x^T dy, x stored [1552, 512]
   [1552, 2816, 512, 0, 1], // dx = dy W^T, W stored [512, 2816]
   [97, 64, 97, 0, 1], // q k^T per head, k stored [97, 64]
+  [1, 512, 512], // a single row (M = 1)
 ];
 
 function cpuMs(fn: () => void): number {
@@ -42,7 +44,9 @@ async function main(): Promise<void> {
   const heap = { memory: be.wasm.asm.memory, malloc: (n: number) => be.wasm._malloc(n) >>> 0, free: (p: number) => be.wasm._free(p) };
   const over = Object.fromEntries(Object.entries({ mr, nr, unroll, kc, mc, nc }).filter(([, v]) => Number.isFinite(v)));
   const gemm = createGemm(heap, { ...over, fma: fma === 1 });
-  console.log('config', JSON.stringify(gemm.config));
+  const native = nativeGemm();
+  if (!native) throw new Error('bench-gemm: the native GEMM did not load');
+  console.log('config', JSON.stringify(gemm.config), 'native', JSON.stringify(native.shape()));
   const off = (t: tf.Tensor): number => be.dataIdMap.get(t.dataId).memoryOffset;
   const pick = process.env.GEMM_SHAPES?.split(",").map(Number);
   for (const [M, K, N, tA = 0, tB = 0] of pick ? pick.map((i) => SHAPES[i]) : SHAPES) {
@@ -53,20 +57,20 @@ async function main(): Promise<void> {
     const tfProduct = (): tf.Tensor => tf.tidy(() => tf.matMul(tA ? tf.transpose(a) : a, tB ? tf.transpose(b) : b));
     const runTf = (): void => { for (let i = 0; i < inner; i++) tfProduct().dispose(); };
     const runOurs = (): void => { for (let i = 0; i < inner; i++) gemm.matmul(off(a), off(b), off(c), M, N, K, tA === 1, tB === 1); };
-    runTf();
-    runOurs();
+    const runNative = (): void => { for (let i = 0; i < inner; i++) native.gemm(be.wasm.asm.memory.buffer, off(a), off(b), off(c), M, N, K, tA === 1, tB === 1, 1, 0, 0, 0); };
     const ref = tfProduct();
-    const err = tf.max(tf.abs(tf.sub(ref, c))).dataSync()[0] / tf.max(tf.abs(ref)).dataSync()[0];
+    const relErr = (run: () => void): number => (run(), tf.max(tf.abs(tf.sub(ref, c))).dataSync()[0] / tf.max(tf.abs(ref)).dataSync()[0]);
+    const errTrm = relErr(runOurs), errNative = relErr(runNative);
     ref.dispose();
-    const tTf: number[] = [], tOurs: number[] = [];
+    const tTf: number[] = [], tOurs: number[] = [], tNative: number[] = [];
     for (let r = 0; r < reps; r++) {
       tTf.push(cpuMs(runTf) / inner);
       tOurs.push(cpuMs(runOurs) / inner);
+      tNative.push(cpuMs(runNative) / inner);
     }
     const gf = (ms: number): string => ((2 * M * N * K) / ms / 1e6).toFixed(1);
-    const mt = best(tTf), mo = best(tOurs);
-    
-    console.log(`[${M}x${K}]${tA ? 'T' : ''}x[${K}x${N}]${tB ? 'T' : ''}  tfjs ${mt.toFixed(2)} ms ${gf(mt)} GF/s | trm ${mo.toFixed(2)} ms ${gf(mo)} GF/s | x${(mt / mo).toFixed(2)} | rel.err ${err.toExponential(1)}`);
+    const mt = best(tTf), mo = best(tOurs), mn = best(tNative);
+    console.log(`[${M}x${K}]${tA ? 'T' : ''}x[${K}x${N}]${tB ? 'T' : ''}  tfjs ${mt.toFixed(3)} ms ${gf(mt)} GF/s | trm ${mo.toFixed(3)} ms ${gf(mo)} GF/s | native ${mn.toFixed(3)} ms ${gf(mn)} GF/s | native/trm x${(mo / mn).toFixed(2)} | rel.err trm ${errTrm.toExponential(1)} native ${errNative.toExponential(1)}`);
     tf.dispose([a, b, c]);
   }
   gemm.dispose();
