@@ -6,7 +6,7 @@
 //   node libs/tensor-core/native/build.mjs --optional   never fails: a one-line notice instead (postinstall)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
@@ -52,7 +52,8 @@ function compiler() {
 
 /**
  * Compile the addon unless the binary for the current sources exists. Writes a temporary name and renames it, so
- * concurrent builds (worker threads, test workers) never load a half-written file. Returns the binary's path;
+ * concurrent builds (worker threads, test workers) never load a half-written file; then deletes the binaries of
+ * other source hashes. Returns the binary's path;
  * throws with the reason (compiler output included) on failure.
  */
 export function buildNative() {
@@ -72,7 +73,16 @@ export function buildNative() {
     const stderr = e.stderr ? String(e.stderr).trim().split('\n').slice(0, 5).join(' | ') : '';
     throw new Error(`${cxx} failed${stderr ? `: ${stderr}` : `: ${e.message}`}`);
   }
+  removeStale(out);
   return out;
+}
+
+/** Delete the binaries of earlier sources (a process still using one keeps its mapping). */
+function removeStale(current) {
+  const dir = dirname(current);
+  for (const f of readdirSync(dir)) {
+    if (/^trm_gemm-[0-9a-f]{8}\.node$/.test(f) && join(dir, f) !== current) rmSync(join(dir, f), { force: true });
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -69,12 +69,12 @@ export function headline(input: ReportInput, recipes: PublishedRecipe[]): string
     `hidden size ${p.arch.hidden_size}, and reports ${pct(p.value)} (${p.metric}). Read the numbers below with that in mind.`;
 }
 
-/** The wasm matmul kernels (BackendInfo.gemm) as the report names them. */
-const GEMM_LABELS: Record<string, string> = {
-  native: "tensor-core's native GEMM (C++ addon)",
-  trm: "tensor-core's WebAssembly GEMM",
-  tfjs: "tfjs's own",
-};
+/** The wasm matmul kernel of a backend key (`trm`, `tfjs`, or `native <build>`) as the report names it. */
+function gemmLabel(gemm: string): string {
+  const [kind, ...build] = gemm.split(' ');
+  if (kind === 'native') return `tensor-core's native GEMM (C++ addon${build.length ? `, ${build.join(' ')}` : ''})`;
+  return kind === 'trm' ? "tensor-core's WebAssembly GEMM" : kind === 'tfjs' ? "tfjs's own" : gemm;
+}
 
 export function runSummary(input: ReportInput): string {
   const t = trainSummary(input);
@@ -82,7 +82,7 @@ export function runSummary(input: ReportInput): string {
   const rows: string[][] = [
     ['Config', `${code(input.configName)}${cfgDescription}`],
     ['Dataset', `${code(input.dataset.name)} — ${esc(input.dataset.description)}`],
-    ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}${input.backend.gemm ? ` (matmul kernel: ${esc(GEMM_LABELS[input.backend.gemm] ?? input.backend.gemm)})` : ''}` : 'n/a'],
+    ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}${input.backend.gemm ? ` (matmul kernel: ${esc(gemmLabel(input.backend.gemm))})` : ''}` : 'n/a'],
     ['Training threads', workersCell(input)],
     ['Git commit', gitCell(input.git)],
     ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],

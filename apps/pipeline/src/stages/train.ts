@@ -47,10 +47,13 @@ export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPla
 
 /** The backend named by TRM_BACKEND or runtime.backend, initialised. */
 /** The backend of train/evaluate as their keys record it: name, version and, on wasm, the matmul kernel
- *  ($TRM_GEMM: tensor-core's native or WebAssembly GEMM, or tfjs's own, which round differently in the last bits). */
+ *  ($TRM_GEMM: tensor-core's native or WebAssembly GEMM, or tfjs's own, which round differently in the last bits;
+ *  for native also its build, e.g. `native 1ac49176 512-bit 12x32 kc512 mc96 nc2048`, since the source and the
+ *  machine's vector width decide its bits). */
 export async function selectBackend(config: ResolvedConfig): Promise<{ name: string; version: string; gemm?: string }> {
   const info = await initBackend(((process.env.TRM_BACKEND as BackendName | undefined) ?? config.runtime.backend) as BackendName);
-  return info.gemm ? { name: info.name, version: info.version, gemm: info.gemm } : { name: info.name, version: info.version };
+  if (!info.gemm) return { name: info.name, version: info.version };
+  return { name: info.name, version: info.version, gemm: info.gemmBuild ? `${info.gemm} ${info.gemmBuild}` : info.gemm };
 }
 
 export async function trainSpec(ctx: StageContext): Promise<StageSpec> {

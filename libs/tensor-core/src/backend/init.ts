@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gemmChoice, installWasmGemm, type GemmChoice } from '../ops/gemm/index.ts';
+import { gemmChoice, installWasmGemm, nativeGemmBuild, type GemmChoice } from '../ops/gemm/index.ts';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -19,6 +19,8 @@ export interface BackendInfo {
    * (the WebAssembly GEMM, default otherwise) or `tfjs` (its own)
    */
   gemm?: GemmChoice;
+  /** with gemm `native`: the addon's source hash, vector width and blocking (they decide the result bits) */
+  gemmBuild?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -63,7 +65,13 @@ async function tryWasm(): Promise<BackendInfo | null> {
   const dist = dirname(require.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`));
   wasm.setWasmPaths(join(dist, '/'));
   if (!(await tf.setBackend('wasm'))) return null;
-  return { name: 'wasm', version: packageVersion(pkg), package: pkg, gemm: installWasmGemm(gemmChoice()) };
+  return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...installGemm() };
+}
+
+/** Install the matmul kernel $TRM_GEMM names (see BackendInfo.gemm) and describe it. */
+function installGemm(): Pick<BackendInfo, 'gemm' | 'gemmBuild'> {
+  const gemm = installWasmGemm(gemmChoice());
+  return gemm === 'native' ? { gemm, gemmBuild: nativeGemmBuild()! } : { gemm };
 }
 
 async function tryCpu(): Promise<BackendInfo> {
@@ -83,7 +91,9 @@ export async function initBackend(name: BackendName = (process.env.TRM_BACKEND a
   }
   if (current && (name === 'auto' || name === current.name) && tf.getBackend() === current.name) {
     // the backend stays; the wasm matmul kernel follows $TRM_GEMM as it is now
-    if (current.name === 'wasm' && current.gemm !== gemmChoice()) current = { ...current, gemm: installWasmGemm(gemmChoice()) };
+    if (current.name === 'wasm' && current.gemm !== gemmChoice()) {
+      current = { name: current.name, version: current.version, package: current.package, ...installGemm() };
+    }
     return current;
   }
   gemmChoice(); // a bad TRM_GEMM is an error, not a silent fall back from wasm to cpu under `auto`

@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { expectClose, randomArray } from '../test-util.ts';
-import { loadNativeGemm, nativeGemm, type NativeGemm } from './native.ts';
+import { loadNativeGemm, nativeGemm, nativeGemmBuild, type NativeGemm } from './native.ts';
 
 /** c = op(a) op(b) in float64; a stored [M,K] or [K,M] (transA), b stored [K,N] or [N,K] (transB) */
 function ref(a: Float32Array, b: Float32Array, M: number, N: number, K: number, tA: boolean, tB: boolean): Float64Array {
@@ -40,11 +40,15 @@ function run(M: number, N: number, K: number, tA: boolean, tB: boolean, batch: n
 }
 
 describe('native GEMM addon', () => {
-  it('reports its register tile and blocks', () => {
+  it('reports its register tile and blocks, and the build id that enters backend keys', () => {
     const s = addon().shape();
     expect(s.nr).toBe(2 * s.vecWidth);
     expect(s.mc % s.mr).toBe(0);
     expect(s.nc % s.nr).toBe(0);
+    const load = loadNativeGemm();
+    if (!load.addon) throw new Error(load.reason);
+    const hash = /trm_gemm-([0-9a-f]{8})\.node$/.exec(load.path)![1];
+    expect(nativeGemmBuild()).toBe(`${hash} ${s.vecWidth * 32}-bit ${s.mr}x${s.nr} kc${s.kc} mc${s.mc} nc${s.nc}`);
   });
 
   const sizes: [number, number, number][] = [[1, 1, 1], [1, 33, 7], [3, 1, 97], [13, 17, 5], [97, 97, 64], [29, 70, 300], [25, 65, 513]];

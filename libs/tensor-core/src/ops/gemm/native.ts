@@ -42,12 +42,26 @@ export function loadNativeGemm(options: NativeLoadOptions = {}): NativeLoad {
 }
 
 let cached: NativeLoad | null = null;
+let cachedHash = '';
 
 /** The addon of the current sources for this thread, loaded once; null (reason on stderr, once) when unavailable. */
 export function nativeGemm(): NativeGemm | null {
   if (!cached) {
-    cached = loadNativeGemm();
+    cachedHash = sourceHash();
+    cached = loadNativeGemm({ hash: cachedHash });
     if (!cached.addon) process.stderr.write(`trm: native GEMM unavailable (${cached.reason}); using the WebAssembly GEMM\n`);
   }
   return cached.addon;
+}
+
+/**
+ * What identifies the loaded addon's arithmetic, e.g. `1ac49176 512-bit 12x32 kc512 mc96 nc2048`: the source hash
+ * and the compiled vector width and blocking (an AVX2 build sums in another order than an AVX-512 one); null when
+ * it is not loaded.
+ */
+export function nativeGemmBuild(): string | null {
+  const addon = nativeGemm();
+  if (!addon) return null;
+  const s = addon.shape();
+  return `${cachedHash} ${s.vecWidth * 32}-bit ${s.mr}x${s.nr} kc${s.kc} mc${s.mc} nc${s.nc}`;
 }
