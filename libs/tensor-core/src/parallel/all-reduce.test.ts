@@ -26,14 +26,16 @@ describe('reduceSumChunk', () => {
     const buffers = createReduceBuffers(length, world, createBarrierState());
     const values = [1e8, 1, -1e8]; // order-sensitive in float32: (1e8 + 1) - 1e8 = 0, not 1
     for (let r = 0; r < world; r++) reduceSlot(buffers, r).fill(values[r]).forEach((_, i, a) => (a[i] += i % 7));
-    for (let rank = world - 1; rank >= 0; rank--) reduceSumChunk(buffers, rank); // any order of ranks
     const expected = new Float32Array(length);
     for (let i = 0; i < length; i++) {
       let acc = Math.fround(reduceSlot(buffers, 0)[i]);
       for (let r = 1; r < world; r++) acc = Math.fround(acc + reduceSlot(buffers, r)[i]);
       expected[i] = acc;
     }
+    for (let rank = world - 1; rank >= 0; rank--) reduceSumChunk(buffers, rank); // any order of ranks
     expect(Array.from(buffers.sum)).toEqual(Array.from(expected));
+    expect(buffers.sum.buffer).toBe(buffers.slots.buffer); // in place: slot 0 holds the sum, no second vector
+    expect(buffers.slots.buffer.byteLength).toBe(world * length * 4);
     expect(buffers.sum[0]).toBe(0); // the order-sensitive case really went through float32 in order
   });
 

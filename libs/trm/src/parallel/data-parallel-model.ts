@@ -20,7 +20,7 @@ import { createModel } from '../model/trm.ts';
 import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
 import { paramLayout, rowRanges, type ParamLayout } from './layout.ts';
 import { resolveWorkerCount, WorkerPool } from './pool.ts';
-import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
+import type { ReplicaArgs, StepArgs, StepReply, ThreadMemory } from './protocol.ts';
 import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
 import { createShardedOptimizer, type OptimizerSettings, type ShardedOptimizer } from './sharded-optimizer.ts';
 import { advanceRng, splitRngStarts } from './rng-split.ts';
@@ -41,6 +41,8 @@ export interface DataParallelModel extends TrmModel {
   readonly lastTimings: { totalMs: number; computeMs: number[] } | null;
   /** live tfjs tensors in each worker (a leak check) */
   workerTensorCounts(): number[];
+  /** each worker's wasm heap, live tensor bytes and V8 heap (memory measurements) */
+  workerMemory(): ThreadMemory[];
   /** a full GC in every worker (memory measurements); false when Node runs without --expose-gc */
   collectWorkerGarbage(): boolean;
   /**
@@ -246,6 +248,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       return lastTimings;
     },
     workerTensorCounts: () => pool.allSync<number>('numTensors', () => null),
+    workerMemory: () => pool.allSync<ThreadMemory>('memory', () => null),
     collectWorkerGarbage: () => pool.allSync<boolean>('gc', () => null).every(Boolean),
     initialCarry: (batchSize) => main.initialCarry(batchSize),
     forward(carry, batch, o) {

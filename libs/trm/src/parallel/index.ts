@@ -6,3 +6,4 @@ export { createMicroBatchedModel } from './micro-batch.ts';
 export { matmulThroughput } from './probe.ts';
 export type { MatmulThroughput } from './probe.ts';
 export { resolveWorkerCount } from './pool.ts';
+export type { ThreadMemory } from './protocol.ts';

@@ -85,3 +85,13 @@ export interface ShardState {
   expAvgSq: Float32Array;
   ema: Float32Array | null;
 }
+
+/** A worker thread's memory (the `memory` request). */
+export interface ThreadMemory {
+  /** the tfjs-wasm heap (null on another backend) */
+  wasmHeapBytes: number | null;
+  /** bytes of live tfjs tensors */
+  tensorBytes: number;
+  v8HeapUsedBytes: number;
+  v8HeapTotalBytes: number;
+}

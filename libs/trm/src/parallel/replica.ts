@@ -2,7 +2,7 @@
 // memory), which runs its rows of every global batch and keeps its slice of the ACT carry between steps.
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { allReduceSum, reduceSlot, type TensorDict } from '@trm/tensor-core';
+import { allReduceSum, assignFrom, readInto, reduceSlot, type TensorDict } from '@trm/tensor-core';
 import { createModel, disposeCarry } from '../model/trm.ts';
 import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
 import type { Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
@@ -36,16 +36,10 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     return model;
   };
 
-  // `weights` is rewritten every step. The wasm backend copies a new tensor's values into its heap at once, so a
-  // view will do; another backend may keep the array it is given (cpu does) and gets a copy.
-  const copies = tf.getBackend() !== 'wasm';
+  // `weights` is rewritten every step; on wasm each param's heap memory is overwritten in place (no second copy of
+  // the weights on the heap), elsewhere the param gets a new tensor.
   const loadWeights = (m: TrmModel) => {
-    tf.tidy(() => {
-      for (const slot of layout.slots) {
-        const values = weights.subarray(slot.offset, slot.offset + slot.size);
-        m.params.get(slot.name)!.assign(tf.tensor(copies ? values.slice() : values, slot.shape, 'float32'));
-      }
-    });
+    for (const slot of layout.slots) assignFrom(m.params.get(slot.name)!, weights.subarray(slot.offset, slot.offset + slot.size));
   };
 
   const loadPuzzleRows = (m: TrmModel, rows: Float32Array) => {
@@ -77,8 +71,8 @@ export function createReplica(cfg: ReplicaArgs): Replica {
   const keepCarry = (next: Carry, args: StepArgs) => {
     if (carry) disposeCarry(carry);
     carry = next;
-    zSlice(args.zH, args.range).set(next.zH.dataSync() as Float32Array);
-    zSlice(args.zL, args.range).set(next.zL.dataSync() as Float32Array);
+    readInto(next.zH, zSlice(args.zH, args.range));
+    readInto(next.zL, zSlice(args.zL, args.range));
   };
 
   const writeGrads = (grads: Map<string, tf.Tensor>, rank: number) => {
@@ -86,7 +80,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     for (const s of layout.slots) {
       const g = grads.get(s.name);
       if (!g) throw new Error(`replica: the model returned no gradient for "${s.name}"`);
-      slot.set(g.dataSync() as Float32Array, s.offset);
+      readInto(g, slot, s.offset); // straight from the backend heap into shared memory
     }
     tf.dispose([...grads.values()]);
   };

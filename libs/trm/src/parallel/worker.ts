@@ -1,10 +1,11 @@
 // Entry of a data-parallel worker thread: its own tfjs backend (one wasm instance per thread) and, once loaded,
 // its own model replica. The main thread drives it through `WorkerPool` requests.
 import * as tf from '@tensorflow/tfjs-core';
+import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { createOptimizerShard, type OptimizerShard } from './optimizer-shard.ts';
-import type { OptimizerShardArgs, ReplicaArgs, ShardState, StepArgs, UpdateArgs } from './protocol.ts';
+import type { OptimizerShardArgs, ReplicaArgs, ShardState, StepArgs, ThreadMemory, UpdateArgs } from './protocol.ts';
 import { createReplica, type Replica } from './replica.ts';
 import { serveRequests, workerContext } from './rpc.ts';
 
@@ -37,6 +38,13 @@ function matmul({ n, reps }: MatmulArgs): number {
   a.dispose();
   b.dispose();
   return seconds;
+}
+
+/** This thread's memory: its wasm heap (grows, never shrinks), live tfjs bytes and its V8 heap. */
+function threadMemory(): ThreadMemory {
+  const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  const v8 = getHeapStatistics();
+  return { wasmHeapBytes: heap?.byteLength ?? null, tensorBytes: tf.memory().numBytes, v8HeapUsedBytes: v8.used_heap_size, v8HeapTotalBytes: v8.total_heap_size };
 }
 
 const { rank } = workerContext<null>();
@@ -84,6 +92,9 @@ serveRequests({
   },
   numTensors() {
     return { value: tf.memory().numTensors };
+  },
+  memory() {
+    return { value: threadMemory() };
   },
   gc() {
     // a full collection of this thread's JS heap, when Node runs with --expose-gc (memory benchmarks)

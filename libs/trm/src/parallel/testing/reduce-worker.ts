@@ -1,5 +1,6 @@
-// Test-only worker: fills its slot of shared reduce buffers with a rank-dependent pattern and all-reduces.
-import { allReduceSum, reduceSlot, type ReduceBuffers } from '@trm/tensor-core';
+// Test-only worker: fills its slot of shared reduce buffers with a rank-dependent pattern and all-reduces (the
+// replicas' pattern: nobody writes a slot again before every worker is done with the last sum).
+import { allReduceSum, barrierWait, reduceSlot, type ReduceBuffers } from '@trm/tensor-core';
 import { serveRequests } from '../rpc.ts';
 
 serveRequests({
@@ -10,6 +11,7 @@ serveRequests({
       for (let i = 0; i < slot.length; i++) slot[i] = Math.fround((rank + 1) * 1e7 + i * 0.1 + round);
       const sum = allReduceSum(buffers, rank);
       checksums.push(sum.reduce((a, b) => a + b, 0));
+      barrierWait(buffers.barrier, buffers.world); // the sum lives in slot 0: everyone has read it before rank 0 rewrites it
     }
     return { value: checksums };
   },

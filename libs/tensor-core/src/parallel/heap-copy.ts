@@ -1,0 +1,42 @@
+// Copy float32 values between a tensor and a caller's array without intermediate copies. On the wasm backend the
+// values are read from / written to the backend heap directly: dataSync would first copy them into a fresh
+// ArrayBuffer (resident garbage until the next GC: per data-parallel step, one gradient vector per worker), and
+// loading weights through a new tensor allocates a second weight vector on the heap every step. Other backends go
+// through dataSync / a new tensor.
+import * as tf from '@tensorflow/tfjs-core';
+
+interface WasmHeapBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** The tensor's values as a view on the wasm heap, or null on another backend. Valid until the heap grows. */
+function heapView(t: tf.Tensor): Float32Array | null {
+  if (t.dtype !== 'float32') throw new Error(`heap copy: expected a float32 tensor, got ${t.dtype} [${t.shape}]`);
+  if (tf.getBackend() !== 'wasm') return null;
+  const backend = tf.engine().findBackend('wasm') as unknown as Partial<WasmHeapBackend> | null;
+  const entry = backend?.dataIdMap?.get(t.dataId);
+  if (!entry || !backend?.wasm) return null;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
+}
+
+/** out[offset .. offset + t.size) = t's values (float32). */
+export function readInto(t: tf.Tensor, out: Float32Array, offset = 0): void {
+  if (offset < 0 || offset + t.size > out.length) throw new Error(`readInto: ${t.size} values at offset ${offset} do not fit an array of ${out.length}`);
+  const view = heapView(t);
+  out.set(view ?? (t.dataSync() as Float32Array), offset);
+}
+
+/**
+ * variable := values (float32, variable.size of them). On wasm the values overwrite the variable's heap memory in
+ * place (every tensor sharing its data sees them, as a reshape of it would after assign); elsewhere through assign.
+ */
+export function assignFrom(variable: tf.Variable, values: Float32Array): void {
+  if (values.length !== variable.size) throw new Error(`assignFrom: ${values.length} values for variable "${variable.name}" of ${variable.size} [${variable.shape}]`);
+  const view = heapView(variable);
+  if (view) {
+    view.set(values);
+  } else {
+    tf.tidy(() => variable.assign(tf.tensor(values.slice(), variable.shape, 'float32'))); // a backend may keep the array
+  }
+}
