@@ -9,6 +9,9 @@
 #include "gemm.h"
 
 #include <cstdlib>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 #include <cstring>
 #include <utility>
 
@@ -88,43 +91,87 @@ template <int... Is>
 constexpr auto makeTable(std::integer_sequence<int, Is...>) { return Table<(Is + 1)...>{}; }
 using Kernels = decltype(makeTable(std::make_integer_sequence<int, MR>{}));
 
-// op(A)[i0 : i0+rows, p0 : p0+kc] into panels of MR rows (the last one `rows % MR` rows), each k-major.
+// Packing: a panel is P rows of op(A) (or P columns of op(B)) over kc steps, stored k-major: dst[k * P + p].
+// "Gather" reads p contiguous in memory (src[k * ld + p]); "transpose" reads k contiguous (src[p * ld + k]).
+// Full panels (P = MR or NR) use the compile-time versions, which the compiler turns into vector copies and
+// register transposes; the last, partial panel of a block uses the plain loops.
+template <int P>
+void gatherFull(const float* src, long ld, long kc, float* dst) {
+  for (long k = 0; k < kc; k++) std::memcpy(dst + k * P, src + k * ld, sizeof(float) * P);
+}
+
+#if defined(__AVX__)
+// dst[r * ldd + c] = src[c * ld + r] for an 8 x 8 block (rows of src become columns of dst).
+inline void transpose8(const float* src, long ld, float* dst, long ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ld);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  // now r[i] (i < 4) holds column i of rows 0-3 in its low half and column i + 4 in its high half; r[i + 4] the same
+  // for rows 4-7
+  for (int i = 0; i < 4; i++) {
+    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
+template <int P>
+void transposeFull(const float* src, long ld, long kc, float* dst) {
+  constexpr int T = 8;  // k steps per transposed tile
+  long k = 0;
+  for (; k + T <= kc; k += T) {
+    int p = 0;
+#if defined(__AVX__)
+    for (; p + 8 <= P; p += 8) transpose8(src + p * ld + k, ld, dst + k * P + p, P);
+#endif
+    for (; p < P; p++)
+      for (int kk = 0; kk < T; kk++) dst[(k + kk) * P + p] = src[p * ld + k + kk];
+  }
+  for (; k < kc; k++)
+    for (int p = 0; p < P; p++) dst[k * P + p] = src[p * ld + k];
+}
+
+// A partial panel: `n` of its `P` slots come from src (gathered or transposed), the rest are zero.
+void packPartial(const float* src, long ld, long kc, int P, long n, bool transpose, float* dst) {
+  for (long k = 0; k < kc; k++) {
+    for (long p = 0; p < n; p++) dst[k * P + p] = transpose ? src[p * ld + k] : src[k * ld + p];
+    for (long p = n; p < P; p++) dst[k * P + p] = 0.f;
+  }
+}
+
+// op(A)[i0 : i0+rows, p0 : p0+kc] into panels of MR rows (the last one `rows % MR` rows, no padding).
 void packA(const GemmArgs& g, const float* a, long i0, long rows, long p0, long kc, float* dst) {
+  // A stored [K, M] (transA): element (i, k) at a[k * M + i]; stored [M, K]: at a[i * K + k]
+  const long ld = g.transA ? g.M : g.K;
   for (long r0 = 0; r0 < rows; r0 += MR) {
     const long R = rows - r0 < MR ? rows - r0 : MR;
-    if (g.transA) {  // A stored [K, M]: element (i, k) at a[k * M + i]
-      for (long k = 0; k < kc; k++) {
-        const float* src = a + (p0 + k) * g.M + i0 + r0;
-        for (long i = 0; i < R; i++) dst[k * R + i] = src[i];
-      }
-    } else {  // A stored [M, K]: element (i, k) at a[i * K + k]
-      for (long i = 0; i < R; i++) {
-        const float* src = a + (i0 + r0 + i) * g.K + p0;
-        for (long k = 0; k < kc; k++) dst[k * R + i] = src[k];
-      }
-    }
+    const float* src = g.transA ? a + p0 * ld + i0 + r0 : a + (i0 + r0) * ld + p0;
+    if (R < MR) packPartial(src, ld, kc, int(R), R, !g.transA, dst);
+    else if (g.transA) gatherFull<MR>(src, ld, kc, dst);
+    else transposeFull<MR>(src, ld, kc, dst);
     dst += R * kc;
   }
 }
 
-// op(B)[p0 : p0+kc, j0 : j0+cols] into panels of NR columns, each k-major, zero-padded to NR.
+// op(B)[p0 : p0+kc, j0 : j0+cols] into panels of NR columns, zero-padded to NR.
 void packB(const GemmArgs& g, const float* b, long p0, long kc, long j0, long cols, float* dst) {
+  // B stored [N, K] (transB): element (k, j) at b[j * K + k]; stored [K, N]: at b[k * N + j]
+  const long ld = g.transB ? g.K : g.N;
   for (long c0 = 0; c0 < cols; c0 += NR) {
     const long n = cols - c0 < NR ? cols - c0 : NR;
-    if (g.transB) {  // B stored [N, K]: element (k, j) at b[j * K + k]
-      if (n < NR) std::memset(dst, 0, sizeof(float) * NR * kc);
-      for (long j = 0; j < n; j++) {
-        const float* src = b + (j0 + c0 + j) * g.K + p0;
-        for (long k = 0; k < kc; k++) dst[k * NR + j] = src[k];
-      }
-    } else {  // B stored [K, N]: element (k, j) at b[k * N + j]
-      for (long k = 0; k < kc; k++) {
-        const float* src = b + (p0 + k) * g.N + j0 + c0;
-        long j = 0;
-        for (; j < n; j++) dst[k * NR + j] = src[j];
-        for (; j < NR; j++) dst[k * NR + j] = 0.f;
-      }
-    }
+    const float* src = g.transB ? b + (j0 + c0) * ld + p0 : b + p0 * ld + j0 + c0;
+    if (n < NR) packPartial(src, ld, kc, NR, n, g.transB, dst);
+    else if (g.transB) transposeFull<NR>(src, ld, kc, dst);
+    else gatherFull<NR>(src, ld, kc, dst);
     dst += NR * kc;
   }
 }
