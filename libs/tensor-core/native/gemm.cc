@@ -52,7 +52,9 @@ inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 // C[0:R, 0:cols] (+)= pa (kc x R, k-major) x pb (kc x NR, k-major); NV*W >= cols.
 template <int R, int NV>
 void micro(long kc, const float* __restrict pa, const float* __restrict pb, float* c, long ldc, bool accumulate, long cols) {
-  vf s[R][NV] = {};
+  vf s[R][NV];
+  for (int i = 0; i < R; i++)
+    for (int v = 0; v < NV; v++) s[i][v] = vf{};
   for (long k = 0; k < kc; k++) {
     vf b[NV];
     for (int v = 0; v < NV; v++) b[v] = load(pb + k * NR + v * W);
