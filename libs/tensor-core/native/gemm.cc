@@ -9,11 +9,11 @@
 #include "gemm.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 #if defined(__AVX__)
 #include <immintrin.h>
 #endif
-#include <cstring>
-#include <utility>
 
 namespace trm {
 namespace {
@@ -38,8 +38,8 @@ constexpr int NR = 2 * W;
 #ifndef TRM_NC
 #define TRM_NC 2048
 #endif
-// Measured on Zen 5 (README): kc 512 beats 256 by ~10% (half the passes over C); the 24 KB A micro-panel
-// (12 x 512) stays in L1 while the 64 KB B micro-panel streams from L2.
+// Measured on Zen 5 (README): kc 512 beats 256 by ~10% (half the read-modify-write passes over C), although the
+// micro-panels (12 x 512 of A = 24 KB, 512 x 32 of B = 64 KB) then come from L2 (1 MB) rather than L1 (48 KB).
 constexpr int KC = TRM_KC;                  // k steps per block
 constexpr int MC = TRM_MC / MR * MR;        // rows of A per block: MC x KC floats (192 KB) in L2
 constexpr int NC = TRM_NC / NR * NR;        // columns of B per block: KC x NC floats (4 MB) in L3
