@@ -49,9 +49,10 @@ typedef float vf __attribute__((vector_size(W * 4)));
 inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
 inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
-// C[0:R, 0:cols] (+)= pa (kc x R, k-major) x pb (kc x NR, k-major); NV*W >= cols.
-template <int R, int NV>
-void micro(long kc, const float* __restrict pa, const float* __restrict pb, float* c, long ldc, bool accumulate, long cols) {
+// C[0:R, 0:cols] (+)= op(A)[0:R, 0:kc] x pb (kc x NR, k-major); NV*W >= cols. op(A)(i, k) is pa[k * R + i] when
+// Packed, else read in place at pa[i * rs + k * cs].
+template <int R, int NV, bool Packed>
+void micro(long kc, const float* __restrict pa, long rs, long cs, const float* __restrict pb, float* c, long ldc, bool accumulate, long cols) {
   vf s[R][NV];
   for (int i = 0; i < R; i++)
     for (int v = 0; v < NV; v++) s[i][v] = vf{};
@@ -59,7 +60,7 @@ void micro(long kc, const float* __restrict pa, const float* __restrict pb, floa
     vf b[NV];
     for (int v = 0; v < NV; v++) b[v] = load(pb + k * NR + v * W);
     for (int i = 0; i < R; i++) {
-      const float a = pa[k * R + i];
+      const float a = Packed ? pa[k * R + i] : pa[i * rs + k * cs];
       for (int v = 0; v < NV; v++) s[i][v] += a * b[v];
     }
   }
@@ -79,15 +80,16 @@ void micro(long kc, const float* __restrict pa, const float* __restrict pb, floa
   }
 }
 
-using MicroFn = void (*)(long, const float*, const float*, float*, long, bool, long);
+using MicroFn = void (*)(long, const float*, long, long, const float*, float*, long, bool, long);
 
 template <int... Rs>
 struct Table {
-  // kernels[R - 1][NV - 1]
-  static constexpr MicroFn kernels[sizeof...(Rs)][2] = {{micro<Rs, 1>, micro<Rs, 2>}...};
+  // kernels[packed ? 0 : 1][R - 1][NV - 1]
+  static constexpr MicroFn kernels[2][sizeof...(Rs)][2] = {{{micro<Rs, 1, true>, micro<Rs, 2, true>}...},
+                                                           {{micro<Rs, 1, false>, micro<Rs, 2, false>}...}};
 };
 template <int... Rs>
-constexpr MicroFn Table<Rs...>::kernels[sizeof...(Rs)][2];
+constexpr MicroFn Table<Rs...>::kernels[2][sizeof...(Rs)][2];
 
 template <int... Is>
 constexpr auto makeTable(std::integer_sequence<int, Is...>) { return Table<(Is + 1)...>{}; }
@@ -196,13 +198,20 @@ struct Buffers {
 };
 thread_local Buffers buffers;
 
+// Up to this many columns of C, A is read in place instead of packed: a packed A block would serve only a few
+// B panels, so packing it would cost more than its better locality saves (measured: README).
+constexpr long DIRECT_N = 4 * NR;
+
 void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c) {
   const long M = g.M, N = g.N, K = g.K;
   if (K == 0) { std::memset(c, 0, sizeof(float) * M * N); return; }
   const long kcMax = K < KC ? K : KC;
   const long ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
+  const bool direct = N <= DIRECT_N;
+  // op(A)(i, k) in place: A stored [K, M] (transA) or [M, K]
+  const long rs = g.transA ? 1 : K, cs = g.transA ? M : 1;
   float* pb = Buffers::grow(buffers.b, buffers.nb, size_t(kcMax) * ((ncMax + NR - 1) / NR * NR));
-  float* pa = Buffers::grow(buffers.a, buffers.na, size_t(kcMax) * mcMax);
+  float* pa = direct ? nullptr : Buffers::grow(buffers.a, buffers.na, size_t(kcMax) * mcMax);
   for (long j0 = 0; j0 < N; j0 += NC) {
     const long nc = N - j0 < NC ? N - j0 : NC;
     for (long p0 = 0; p0 < K; p0 += KC) {
@@ -210,14 +219,18 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c) {
       packB(g, b, p0, kc, j0, nc, pb);
       for (long i0 = 0; i0 < M; i0 += MC) {
         const long mc = M - i0 < MC ? M - i0 : MC;
-        packA(g, a, i0, mc, p0, kc, pa);
+        if (!direct) packA(g, a, i0, mc, p0, kc, pa);
         for (long jr = 0; jr < nc; jr += NR) {
           const long cols = nc - jr < NR ? nc - jr : NR;
           const float* bp = pb + jr * kc;
           const int nv = cols > W ? 2 : 1;
           for (long ir = 0; ir < mc; ir += MR) {
             const long R = mc - ir < MR ? mc - ir : MR;
-            Kernels::kernels[R - 1][nv - 1](kc, pa + ir * kc, bp, c + (i0 + ir) * N + j0 + jr, N, p0 > 0, cols);
+            float* cp = c + (i0 + ir) * N + j0 + jr;
+            if (direct)
+              Kernels::kernels[1][R - 1][nv - 1](kc, a + (i0 + ir) * rs + p0 * cs, rs, cs, bp, cp, N, p0 > 0, cols);
+            else
+              Kernels::kernels[0][R - 1][nv - 1](kc, pa + ir * kc, 1, R, bp, cp, N, p0 > 0, cols);
           }
         }
       }

@@ -51,7 +51,8 @@ describe('native GEMM addon', () => {
     expect(nativeGemmBuild()).toBe(`${hash} ${s.vecWidth * 32}-bit ${s.mr}x${s.nr} kc${s.kc} mc${s.mc} nc${s.nc}`);
   });
 
-  const sizes: [number, number, number][] = [[1, 1, 1], [1, 33, 7], [3, 1, 97], [13, 17, 5], [97, 97, 64], [29, 70, 300], [25, 65, 513]];
+  // N <= 128 reads A in place, larger N packs it: both paths, partial tiles, K across the 512-step blocks
+  const sizes: [number, number, number][] = [[1, 1, 1], [1, 33, 7], [3, 1, 97], [13, 17, 5], [97, 97, 64], [29, 70, 300], [25, 65, 513], [7, 150, 40], [13, 161, 530]];
   for (const tA of [false, true]) for (const tB of [false, true]) {
     it(`matches float64 for op(A)${tA ? '=A^T' : ''} op(B)${tB ? '=B^T' : ''} at odd sizes (K across blocks)`, () => {
       sizes.forEach(([M, N, K], i) => {
