@@ -13,7 +13,7 @@ export type { HostLossResult } from './ops/losses.ts';
 export { embedding } from './ops/embedding.ts';
 export { truncatedNormal, truncatedNormalHost } from './ops/init.ts';
 export type { UniformSource } from './ops/init.ts';
-export { allReduceSum, assignFrom, barrierWait, createBarrierState, createReduceBuffers, readInto, reduceChunk, reduceSlot, reduceSumChunk } from './parallel/index.ts';
+export { allReduceSum, assignFrom, barrierWait, bundleWorkerEntry, createBarrierState, createReduceBuffers, readInto, reduceChunk, reduceSlot, reduceSumChunk } from './parallel/index.ts';
 export type { AdamShardConfig, ReduceBuffers } from './parallel/index.ts';
 export { adamAtan2Shard, emaShard } from './parallel/index.ts';
 export { createAdamATan2 } from './optim/adam-atan2.ts';

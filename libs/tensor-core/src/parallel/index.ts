@@ -4,3 +4,4 @@ export { allReduceSum, createReduceBuffers, reduceChunk, reduceSlot, reduceSumCh
 export type { AdamShardConfig } from './shard-optimizer.ts';
 export { adamAtan2Shard, emaShard } from './shard-optimizer.ts';
 export { assignFrom, readInto } from './heap-copy.ts';
+export { bundleWorkerEntry } from './worker-bundle.ts';

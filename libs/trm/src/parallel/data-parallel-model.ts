@@ -64,11 +64,11 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   const world = resolveWorkerCount(opts.workers);
   const microBatch = opts.microBatch ?? 0;
   if (!Number.isInteger(microBatch) || microBatch < 0) throw new Error(`microBatch: expected an integer >= 0 (0 = no micro-batches), got ${microBatch}`);
+  const pool = await WorkerPool.start(new URL('./worker.ts', import.meta.url), world, () => null);
   const main = createModel(arch, seed);
   const layout: ParamLayout = paramLayout(main.params);
   const shared = new Float32Array(new SharedArrayBuffer(layout.length * Float32Array.BYTES_PER_ELEMENT));
   const reduce: ReduceBuffers = createReduceBuffers(layout.length, world, createBarrierState());
-  const pool = new WorkerPool(new URL('./worker.ts', import.meta.url), world, () => null);
   const S = arch.seq_len;
   const D = arch.hidden_size;
   const L = archDims(arch).totalLen;

@@ -4,7 +4,7 @@ import { resolveWorkerCount, WorkerPool } from './pool.ts';
 
 describe('WorkerPool', () => {
   it('runs TypeScript workers, each with its own wasm backend', async () => {
-    const pool = new WorkerPool(new URL('./worker.ts', import.meta.url), 2, () => null);
+    const pool = await WorkerPool.start(new URL('./worker.ts', import.meta.url), 2, () => null);
     try {
       const infos = await pool.all<{ backend: string; threadId: number }>('init', () => ({ backend: 'wasm' }));
       expect(infos.map((i) => i.backend)).toEqual(['wasm', 'wasm']);
@@ -23,7 +23,7 @@ describe('WorkerPool', () => {
     const world = 3;
     const length = 1000;
     const buffers = createReduceBuffers(length, world, createBarrierState());
-    const pool = new WorkerPool(new URL('./testing/reduce-worker.ts', import.meta.url), world, () => null);
+    const pool = await WorkerPool.start(new URL('./testing/reduce-worker.ts', import.meta.url), world, () => null);
     try {
       const rounds = 4;
       const checksums = await pool.all<number[]>('reduce', (rank) => ({ buffers, rank, rounds }));
@@ -44,7 +44,7 @@ describe('WorkerPool', () => {
   });
 
   it('reports a worker error with its rank and the message', async () => {
-    const pool = new WorkerPool(new URL('./testing/reduce-worker.ts', import.meta.url), 1, () => null);
+    const pool = await WorkerPool.start(new URL('./testing/reduce-worker.ts', import.meta.url), 1, () => null);
     try {
       await expect(pool.call(0, 'crash')).rejects.toThrow('worker 0: asked to fail');
       await expect(pool.call(0, 'nope')).rejects.toThrow(/unknown worker request "nope"/);
@@ -62,7 +62,7 @@ describe('WorkerPool', () => {
   });
 
   it('a synchronous call fails at once when a worker exits instead of answering', async () => {
-    const pool = new WorkerPool(new URL('./testing/reduce-worker.ts', import.meta.url), 2, () => null);
+    const pool = await WorkerPool.start(new URL('./testing/reduce-worker.ts', import.meta.url), 2, () => null);
     try {
       await pool.all('crash').catch(() => null); // both started
       const t0 = Date.now();

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Transferable, type Worker } from 'node:worker_threads';
 import type { PoolWorkerData, Reply } from './rpc.ts';
-import { spawnTsWorker } from './spawn.ts';
+import { spawnWorker, workerEntry, type WorkerEntry } from './spawn.ts';
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -34,7 +34,12 @@ export class WorkerPool {
   private failure: Error | null = null;
   private closed = false;
 
-  constructor(entry: URL, size: number, workerData: (rank: number) => unknown) {
+  /** `size` workers running the TypeScript module `entry` (bundled first, see spawn.ts). */
+  static async start(entry: URL, size: number, workerData: (rank: number) => unknown): Promise<WorkerPool> {
+    return new WorkerPool(await workerEntry(entry), size, workerData);
+  }
+
+  private constructor(entry: WorkerEntry, size: number, workerData: (rank: number) => unknown) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`WorkerPool: size must be a positive integer, got ${size}`);
     this.pending = Array.from({ length: size }, () => new Map<number, Pending>());
     this.signal = new Int32Array(new SharedArrayBuffer(size * Int32Array.BYTES_PER_ELEMENT));
@@ -42,7 +47,7 @@ export class WorkerPool {
       const channel = new MessageChannel();
       this.syncPorts.push(channel.port1);
       const data: PoolWorkerData = { rank, port: channel.port2, signal: this.signal, data: workerData(rank) };
-      const worker = spawnTsWorker(entry, data, [channel.port2]);
+      const worker = spawnWorker(entry, data, [channel.port2]);
       worker.on('message', (reply: Reply) => this.settle(rank, reply));
       worker.on('error', (err) => this.fail(rank, err));
       worker.on('exit', (code) => {

@@ -14,7 +14,7 @@ export interface MatmulThroughput {
 
 export async function matmulThroughput(opts: { workers?: number; n: number; reps: number; backend?: BackendName }): Promise<MatmulThroughput> {
   const workers = resolveWorkerCount(opts.workers);
-  const pool = new WorkerPool(new URL('./worker.ts', import.meta.url), workers, () => null);
+  const pool = await WorkerPool.start(new URL('./worker.ts', import.meta.url), workers, () => null);
   try {
     const infos = await pool.all<{ backend: string }>('init', () => ({ backend: opts.backend ?? process.env.TRM_BACKEND ?? 'auto' }));
     const seconds = Math.max(...(await pool.all<number>('matmul', () => ({ n: opts.n, reps: opts.reps }))));
