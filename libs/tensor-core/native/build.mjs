@@ -13,7 +13,9 @@ import { threadId } from 'node:worker_threads';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SOURCES = ['gemm.h', 'gemm.cc', 'addon.cc'];
-const FLAGS = ['-O3', '-march=native', '-ffp-contract=fast', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden'];
+// x64: the widest vectors this CPU has (AVX-512 or AVX2); arm64: NEON and FMA are baseline, and older Apple clang
+// rejects -march=native there.
+const FLAGS = ['-O3', ...(process.arch === 'x64' ? ['-march=native'] : []), '-ffp-contract=fast', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden'];
 const PLATFORM_FLAGS = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
 
 /** 8 hex digits of sha256 over the sources and the compiler flags. */
