@@ -14,7 +14,7 @@
 // stateDict() copy the shared weights back into the main model only when read.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
-import { createBarrierState, createReduceBuffers, type BackendName, type ReduceBuffers, type TensorDict } from '@trm/tensor-core';
+import { assignFrom, createBarrierState, createReduceBuffers, readInto, type BackendName, type ReduceBuffers, type TensorDict } from '@trm/tensor-core';
 import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
 import { createModel } from '../model/trm.ts';
 import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
@@ -106,15 +106,14 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   let workersOwnWeights = false;
   let mainStale = false;
 
+  // both copy without JS intermediates (on wasm: straight between the heap and shared memory)
   const publishWeights = () => {
-    for (const slot of layout.slots) shared.set(main.params.get(slot.name)!.dataSync() as Float32Array, slot.offset);
+    for (const slot of layout.slots) readInto(main.params.get(slot.name)!, shared, slot.offset);
   };
 
   const readBackWeights = () => {
     if (!mainStale) return;
-    tf.tidy(() => {
-      for (const slot of layout.slots) main.params.get(slot.name)!.assign(tf.tensor(shared.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));
-    });
+    for (const slot of layout.slots) assignFrom(main.params.get(slot.name)!, shared.subarray(slot.offset, slot.offset + slot.size));
     mainStale = false;
   };
 

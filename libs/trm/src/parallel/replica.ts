@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { allReduceSum, assignFrom, readInto, reduceSlot, type TensorDict } from '@trm/tensor-core';
 import { createModel, disposeCarry } from '../model/trm.ts';
-import { dims as archDims, H_INIT, L_INIT } from '../model/params.ts';
+import { dims as archDims, H_INIT, L_INIT, PUZZLE_EMB } from '../model/params.ts';
 import type { Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
 import { createMicroBatchedModel } from './micro-batch.ts';
 import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
@@ -28,9 +28,15 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     model?.dispose();
     capacity = Math.max(1, rows, capacity * 2);
     const m = createModel({ ...arch, num_puzzle_identifiers: capacity }, cfg.seed);
-    const dict: TensorDict = m.stateDict();
-    dict[H_INIT] = { dtype: 'float32', shape: [D], data: cfg.hInit };
-    dict[L_INIT] = { dtype: 'float32', shape: [D], data: cfg.lInit };
+    // H_init and L_init from the main model; the weights as the shared vector holds them (views: no JS copies, which
+    // would stay resident in this thread's malloc arena), the puzzle table empty until loadPuzzleRows
+    const view = (a: Float32Array) => (tf.getBackend() === 'wasm' ? a : a.slice()); // cpu keeps the array it gets
+    const dict: TensorDict = {
+      [H_INIT]: { dtype: 'float32', shape: [D], data: cfg.hInit },
+      [L_INIT]: { dtype: 'float32', shape: [D], data: cfg.lInit },
+    };
+    for (const slot of layout.slots) dict[slot.name] = { dtype: 'float32', shape: slot.shape, data: view(weights.subarray(slot.offset, slot.offset + slot.size)) };
+    if (ndim > 0) dict[PUZZLE_EMB] = { dtype: 'float32', shape: [capacity, ndim], data: new Float32Array(capacity * ndim) };
     m.loadStateDict(dict);
     model = cfg.microBatch > 0 ? createMicroBatchedModel(m, cfg.microBatch) : m; // shares m's params and puzzle table
     return model;
