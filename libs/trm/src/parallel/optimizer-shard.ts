@@ -4,12 +4,12 @@
 // replica loads the full weights at its next step. The state lives beside the replica (a replica is rebuilt when
 // the model's state dict is loaded; the optimizer state must survive that).
 import { adamAtan2Shard, emaShard, reduceChunk } from '@trm/tensor-core';
-import type { OptimizerShardArgs, ShardState, UpdateArgs } from './protocol.ts';
+import type { OptimizerShardArgs, ShardPart, ShardState, UpdateArgs } from './protocol.ts';
 
 export interface OptimizerShard {
   update(args: UpdateArgs): void;
-  /** copies of the moments and shadow */
-  state(): ShardState;
+  /** copies of the requested parts of the moments and shadow (the others absent) */
+  state(parts: ShardPart[]): Partial<ShardState>;
   load(state: ShardState): void;
 }
 
@@ -34,7 +34,10 @@ export function createOptimizerShard(args: OptimizerShardArgs, rank: number): Op
       adamAtan2Shard(p, g, expAvg, expAvgSq, lr, t, cfg);
       if (ema) emaShard(ema, p, emaRate!);
     },
-    state: () => ({ expAvg: expAvg.slice(), expAvgSq: expAvgSq.slice(), ema: ema?.slice() ?? null }),
+    state(parts) {
+      const all: ShardState = { expAvg, expAvgSq, ema };
+      return Object.fromEntries(parts.map((part) => [part, all[part]?.slice() ?? null]));
+    },
     load(s) {
       check('exp_avg', s.expAvg, expAvg);
       check('exp_avg_sq', s.expAvgSq, expAvgSq);

@@ -86,6 +86,10 @@ export interface ShardState {
   ema: Float32Array | null;
 }
 
+/** The parts of a shard's state one `optimizerState` request copies out (a checkpoint wants the moments and the
+ *  shadow, evaluation weights only the shadow): copies of the others would be garbage of the size of the model. */
+export type ShardPart = keyof ShardState;
+
 /** A worker thread's memory (the `memory` request). */
 export interface ThreadMemory {
   /** the tfjs-wasm heap (null on another backend) */

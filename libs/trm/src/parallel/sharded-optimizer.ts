@@ -4,7 +4,7 @@
 import { reduceChunk, type HostTensor, type TensorDict } from '@trm/tensor-core';
 import type { ParamLayout } from './layout.ts';
 import type { WorkerPool } from './pool.ts';
-import type { ShardState } from './protocol.ts';
+import type { ShardPart, ShardState } from './protocol.ts';
 
 export interface OptimizerSettings {
   betas: [number, number];
@@ -25,11 +25,9 @@ export interface ShardedOptimizer {
   loadState(optim: TensorDict, ema: TensorDict | null): void;
 }
 
-type Part = keyof ShardState;
-
-/** The rows of one param in a flat vector, as a host tensor. */
+/** The rows of one param in a flat vector (one the caller owns), as a host tensor viewing them. */
 function host(flat: Float32Array, s: ParamLayout['slots'][number]): HostTensor {
-  return { dtype: 'float32', shape: [...s.shape], data: flat.slice(s.offset, s.offset + s.size) };
+  return { dtype: 'float32', shape: [...s.shape], data: flat.subarray(s.offset, s.offset + s.size) };
 }
 
 /** A flat vector from per-param host tensors, checked against the layout. */
@@ -47,19 +45,19 @@ function join(layout: ParamLayout, dict: TensorDict, key: (name: string) => stri
 export function createShardedOptimizer(pool: WorkerPool, layout: ParamLayout, settings: OptimizerSettings): ShardedOptimizer {
   const world = pool.size;
   const chunks = Array.from({ length: world }, (_, rank) => reduceChunk(layout.length, world, rank));
-  const gather = (states: ShardState[], part: Part): Float32Array => {
+  const gather = (states: Partial<ShardState>[], part: ShardPart): Float32Array => {
     const flat = new Float32Array(layout.length);
     states.forEach((s, k) => flat.set(s[part]!, chunks[k][0]));
     return flat;
   };
-  const states = () => pool.allSync<ShardState>('optimizerState', () => null);
+  const states = (parts: ShardPart[]) => pool.allSync<Partial<ShardState>>('optimizerState', () => ({ parts }));
 
   return {
     step(lr, t) {
       pool.allSync('update', () => ({ lr, t }));
     },
     optimizerState() {
-      const s = states();
+      const s = states(['expAvg', 'expAvgSq']);
       const [m, v] = [gather(s, 'expAvg'), gather(s, 'expAvgSq')];
       const out: TensorDict = {};
       for (const slot of layout.slots) {
@@ -70,7 +68,7 @@ export function createShardedOptimizer(pool: WorkerPool, layout: ParamLayout, se
     },
     emaState() {
       if (settings.emaRate === null) return null;
-      const shadow = gather(states(), 'ema');
+      const shadow = gather(states(['ema']), 'ema');
       return Object.fromEntries(layout.slots.map((slot) => [slot.name, host(shadow, slot)]));
     },
     loadState(optim, ema) {

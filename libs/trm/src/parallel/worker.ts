@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { initBackend, type BackendName } from '@trm/tensor-core';
+import { initBackend, readInto, type BackendName } from '@trm/tensor-core';
 import { createOptimizerShard, type OptimizerShard } from './optimizer-shard.ts';
-import type { OptimizerShardArgs, ReplicaArgs, ShardState, StepArgs, ThreadMemory, UpdateArgs } from './protocol.ts';
+import type { OptimizerShardArgs, ReplicaArgs, ShardPart, ShardState, StepArgs, ThreadMemory, UpdateArgs } from './protocol.ts';
 import { createReplica, type Replica } from './replica.ts';
 import { serveRequests, workerContext } from './rpc.ts';
 
@@ -28,10 +28,11 @@ function matmul({ n, reps }: MatmulArgs): number {
   const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
   const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
   for (let i = 0; i < 3; i++) tf.matMul(a, b).dispose(); // warm-up: kernel setup, first allocation, wasm tier-up
+  const out = new Float32Array(n * n); // one array for every product read back (not one garbage copy each)
   const start = performance.now();
   for (let i = 0; i < reps; i++) {
     const c = tf.matMul(a, b);
-    c.dataSync();
+    readInto(c, out);
     c.dispose(); // a leaked product would stay in the wasm heap (which never shrinks) and count in peak RSS
   }
   const seconds = (performance.now() - start) / 1000;
@@ -42,9 +43,10 @@ function matmul({ n, reps }: MatmulArgs): number {
 
 /** This thread's memory: its wasm heap (grows, never shrinks), live tfjs bytes and its V8 heap. */
 function threadMemory(): ThreadMemory {
-  const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  const started = Boolean(tf.getBackend()); // (no backend before init)
+  const heap = started ? (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8 : undefined;
   const v8 = getHeapStatistics();
-  return { wasmHeapBytes: heap?.byteLength ?? null, tensorBytes: tf.memory().numBytes, v8HeapUsedBytes: v8.used_heap_size, v8HeapTotalBytes: v8.total_heap_size };
+  return { wasmHeapBytes: heap?.byteLength ?? null, tensorBytes: started ? tf.memory().numBytes : 0, v8HeapUsedBytes: v8.used_heap_size, v8HeapTotalBytes: v8.total_heap_size };
 }
 
 const { rank } = workerContext<null>();
@@ -81,9 +83,9 @@ serveRequests({
     shard().update(args);
     return { value: null };
   },
-  optimizerState() {
-    const state = shard().state();
-    const buffers = [state.expAvg, state.expAvgSq, ...(state.ema ? [state.ema] : [])].map((a) => a.buffer as ArrayBuffer);
+  optimizerState({ parts }: { parts: ShardPart[] }) {
+    const state = shard().state(parts);
+    const buffers = Object.values(state).flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
     return { value: state, transfer: buffers };
   },
   loadOptimizerState(state: ShardState) {
