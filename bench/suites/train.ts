@@ -9,10 +9,13 @@
 //   train/matmul/gflops_w<N>, train/matmul/speedup_w2   aggregate n x n matmul of N worker threads at once
 //   train/<id>/w<N>/{samples_per_s, tokens_per_s, gflops, share_of_matmul, ratio_to_peer_1t, ratio_to_peer_2t,
 //                    peak_rss_mb}
+//   train/<id>/w<N>/memory   where the memory is: wasm heaps (this thread's, then each worker's), V8 heaps, RSS
+//                            after start-up (value: the wasm heaps' sum, MB)
 //   train/<id>/speedup_w2, train/<id>/cpu_per_step_ratio_w2, train/targets
 // Rows with a target carry `extra.target` and `extra.pass` (null when not comparable, e.g. with a batch override).
 // FLOPs follow peer.json's formula (matmul FLOPs only). Options: see TrainBenchOptions and bench/README.md.
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '@trm/tensor-core';
 import { archDims, createParallelTrainer, createTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
@@ -154,6 +157,20 @@ interface Measurement {
   /** GFLOP/s of an n^3 matmul in this process at this worker count (1: this thread; N: N workers at once) */
   matmul_gflops: number;
   peak_rss_mb: number;
+  /** RSS once the trainer is built (workers started), before the first step */
+  rss_start_mb: number;
+  /** after the timed steps: this thread's wasm heap (null on another backend), then each worker's */
+  wasm_heap_mb: (number | null)[];
+  /** after the timed steps: V8 heap total (committed) of this thread, then of each worker */
+  v8_heap_mb: number[];
+}
+
+const mb = (bytes: number) => bytes / 2 ** 20;
+
+/** This thread's wasm heap (MB; it only grows, so after the steps = its high-water mark), null on another backend. */
+function wasmHeapMb(): number | null {
+  const heap = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? mb(heap.byteLength) : null;
 }
 
 /**
@@ -195,6 +212,7 @@ async function measure(p: ChildParams): Promise<Measurement> {
   const t0 = performance.now();
   const trainer: Trainer = p.workers === 1 ? createTrainer(opts) : await createParallelTrainer({ ...opts, workers: p.workers, backend });
   const startMs = performance.now() - t0;
+  const rssStartMb = mb(process.memoryUsage().rss);
   const params = trainer.model.parameterCount().model;
   log(`${p.workers === 1 ? 'in-thread' : `${p.workers} workers`} on ${info.name}, batch ${batch}${p.microBatch ? ` in micro-batches of ${p.microBatch}` : ''}, ${params} params, matmul ${PROBE.n}^3 ${matmul.toFixed(1)} GFLOP/s, started in ${startMs.toFixed(0)} ms`);
   const parallel = p.workers === 1 ? null : (trainer.model as DataParallelModel);
@@ -215,6 +233,9 @@ async function measure(p: ChildParams): Promise<Measurement> {
     }
     log(`${i < p.warmup ? 'warm-up' : `step ${i - p.warmup + 1}/${p.steps}`} ${ms.toFixed(0)} ms, process CPU ${cpu.toFixed(1)} s${workerMs ? ` (last call: workers ${workerMs.map((t) => t.toFixed(0)).join('/')} ms)` : ''}`);
   }
+  const workerMemory = parallel?.workerMemory() ?? [];
+  const wasmHeaps = [wasmHeapMb(), ...workerMemory.map((w) => (w.wasmHeapBytes === null ? null : mb(w.wasmHeapBytes)))];
+  const v8Heaps = [mb(getHeapStatistics().total_heap_size), ...workerMemory.map((w) => mb(w.v8HeapTotalBytes))];
   trainer.dispose();
   return {
     config: p.id,
@@ -232,6 +253,9 @@ async function measure(p: ChildParams): Promise<Measurement> {
     overhead_ms: overheads.length ? median(overheads) : null,
     matmul_gflops: matmul,
     peak_rss_mb: maxRssMb(),
+    rss_start_mb: rssStartMb,
+    wasm_heap_mb: wasmHeaps,
+    v8_heap_mb: v8Heaps,
   };
 }
 
@@ -277,6 +301,10 @@ function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean):
       extra: { ...tag, peer_peak_rss_mb: refRss, target: '<= reference peak RSS at the same thread count', pass: comparable && refRss !== null ? m.peak_rss_mb <= refRss : null },
     },
   ];
+  rows.push({
+    name: `${base}/memory`, unit: 'MB', value: m.wasm_heap_mb.reduce<number>((a, h) => a + (h ?? 0), 0),
+    extra: { ...tag, note: 'value: wasm heaps summed; [this thread, worker 1, ...]', wasm_heap_mb: m.wasm_heap_mb, v8_heap_mb: m.v8_heap_mb, rss_start_mb: m.rss_start_mb, peak_rss_mb: m.peak_rss_mb },
+  });
   if (ratio1 !== null) rows.push({ name: `${base}/ratio_to_peer_1t`, unit: 'x', value: ratio1, extra: tag });
   if (ratio2 !== null) {
     const target = ratioTarget ? { target: `>= ${TARGET_RATIO_2T.min}`, pass: ratio2 >= TARGET_RATIO_2T.min } : {};
