@@ -20,6 +20,14 @@ function heapView(t: tf.Tensor): Float32Array | null {
   return new Float32Array(backend.wasm.HEAPU8.buffer, entry.memoryOffset, t.size);
 }
 
+/**
+ * t's values (float32): on wasm a view of the backend heap (no copy; valid while no tensor is allocated, which may
+ * grow the heap, and while t lives), elsewhere dataSync's array.
+ */
+export function tensorValues(t: tf.Tensor): Float32Array {
+  return heapView(t) ?? (t.dataSync() as Float32Array);
+}
+
 /** out[offset .. offset + t.size) = t's values (float32). */
 export function readInto(t: tf.Tensor, out: Float32Array, offset = 0): void {
   if (offset < 0 || offset + t.size > out.length) throw new Error(`readInto: ${t.size} values at offset ${offset} do not fit an array of ${out.length}`);

@@ -2,7 +2,7 @@
 // memory), which runs its rows of every global batch and keeps its slice of the ACT carry between steps.
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { allReduceSum, assignFrom, readInto, reduceSlot, type TensorDict } from '@trm/tensor-core';
+import { allReduceSum, assignFrom, readInto, tensorValues, type Segment, type TensorDict } from '@trm/tensor-core';
 import { createModel, disposeCarry } from '../model/trm.ts';
 import { dims as archDims, H_INIT, L_INIT, PUZZLE_EMB } from '../model/params.ts';
 import type { Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
@@ -81,15 +81,15 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     readInto(next.zL, zSlice(args.zL, args.range));
   };
 
-  const writeGrads = (grads: Map<string, tf.Tensor>, rank: number) => {
-    const slot = reduceSlot(reduce, rank);
-    for (const s of layout.slots) {
+  /** The gradients as segments of the flat vector: on wasm views of the backend heap (no copies), valid until the
+   *  next tensor allocation, so taken right before the all-reduce. */
+  const gradSegments = (grads: Map<string, tf.Tensor>): Segment[] =>
+    layout.slots.map((s) => {
       const g = grads.get(s.name);
       if (!g) throw new Error(`replica: the model returned no gradient for "${s.name}"`);
-      readInto(g, slot, s.offset); // straight from the backend heap into shared memory
-    }
-    tf.dispose([...grads.values()]);
-  };
+      return { start: s.offset, values: tensorValues(g) };
+    });
+  const zeros = (): Segment[] => [{ start: 0, values: new Float32Array(layout.length) }];
 
   return {
     step(args, rank) {
@@ -97,10 +97,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
       const rows = b - a;
       if (rows === 0) {
         // More workers than rows: contribute zeros to the gradient sum and nothing else.
-        if (args.mode === 'train') {
-          reduceSlot(reduce, rank).fill(0);
-          allReduceSum(reduce, rank);
-        }
+        if (args.mode === 'train') allReduceSum(reduce, rank, zeros());
         return emptyReply(args);
       }
       const m = ensureModel(args.puzzleRows.length / Math.max(1, ndim));
@@ -115,18 +112,23 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         // A worker that fails still joins the all-reduce, so that its peers do not wait on the barrier forever.
         let failure: unknown = null;
         let train: TrainOutput | null = null;
+        let segments: Segment[] | null = null;
         try {
           train = m.forwardBackward(current, args.batch, { rng, lossScale: args.lossScale });
-          writeGrads(train.grads, rank);
           if (train.puzzleEmbGrad) {
             puzzleGrad = { ids: train.puzzleEmbGrad.ids, grad: (train.puzzleEmbGrad.grad.dataSync() as Float32Array).slice() };
             train.puzzleEmbGrad.grad.dispose();
           }
           keepCarry(train.carry, args);
+          segments = gradSegments(train.grads);
         } catch (err) {
           failure = err;
         }
-        allReduceSum(reduce, rank);
+        try {
+          allReduceSum(reduce, rank, segments ?? zeros()); // this worker's chunk stays in its heap, the others go out
+        } finally {
+          if (train) tf.dispose([...train.grads.values()]);
+        }
         if (failure || !train) throw failure;
         out = train;
       } else {
