@@ -2,12 +2,16 @@
 //   gemm(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC)
 // a, b, c = byte offsets into buffer; strides in bytes between consecutive products (0 = broadcast).
 //   shape() -> { vecWidth, mr, nr, kc, mc, nc }
+// and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
+//   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
+//   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
 // Context-aware (NAPI_MODULE_INIT), so every worker thread can load it.
 #include <node_api.h>
 
 #include <cstdint>
 #include <string>
 
+#include "elementwise.h"
 #include "gemm.h"
 
 namespace {
@@ -67,6 +71,101 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// The buffer argument and `count` integer arguments after it; throws (returns null) when they are not that.
+char* bufferAndInts(napi_env env, napi_callback_info info, const char* fn, const char* const* names, int count, int64_t* v, size_t* length, double* extra = nullptr) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  const size_t want = 1 + count + (extra ? 1 : 0);
+  if (argc != want) { throwError(env, std::string(fn) + ": expected " + std::to_string(want) + " arguments"); return nullptr; }
+  void* data = nullptr;
+  bool isAb = false;
+  napi_is_arraybuffer(env, argv[0], &isAb);
+  if (!isAb || napi_get_arraybuffer_info(env, argv[0], &data, length) != napi_ok) { throwError(env, std::string(fn) + ": buffer must be an ArrayBuffer"); return nullptr; }
+  for (int i = 0; i < count; i++)
+    if (!int64Arg(env, argv[1 + i], names[i], &v[i])) return nullptr;
+  if (extra && napi_get_value_double(env, argv[1 + count], extra) != napi_ok) { throwError(env, std::string(fn) + ": the last argument must be a number"); return nullptr; }
+  return static_cast<char*>(data);
+}
+
+// Checks `floats` float32 values at byte offset `off` fit in the buffer (batch 1 of checkOperand).
+bool checkRange(napi_env env, const char* name, int64_t off, int64_t floats, size_t length) { return checkOperand(env, name, off, 0, 1, floats, length); }
+
+float* at(char* base, int64_t off) { return reinterpret_cast<float*>(base + off); }
+
+napi_value SwigluForward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"g", "u", "a", "n"};
+  int64_t v[4];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "swigluForward", names, 4, v, &length);
+  if (!base) return nullptr;
+  for (int i = 0; i < 3; i++)
+    if (!checkRange(env, names[i], v[i], v[3], length)) return nullptr;
+  trm::swigluForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3]);
+  return nullptr;
+}
+
+napi_value SwigluBackward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"da", "g", "u", "a", "dg", "du", "n"};
+  int64_t v[7];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "swigluBackward", names, 7, v, &length);
+  if (!base) return nullptr;
+  for (int i = 0; i < 6; i++)
+    if (!checkRange(env, names[i], v[i], v[6], length)) return nullptr;
+  trm::swigluBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), at(base, v[4]), at(base, v[5]), v[6]);
+  return nullptr;
+}
+
+napi_value RmsNormForward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"x", "y", "r", "rows", "w"};
+  int64_t v[5];
+  size_t length = 0;
+  double eps = 0;
+  char* base = bufferAndInts(env, info, "rmsNormForward", names, 5, v, &length, &eps);
+  if (!base) return nullptr;
+  const int64_t n = v[3] * v[4];
+  if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "y", v[1], n, length) || !checkRange(env, "r", v[2], v[3], length)) return nullptr;
+  trm::rmsNormForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4], static_cast<float>(eps));
+  return nullptr;
+}
+
+napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"dy", "y", "r", "dx", "rows", "w"};
+  int64_t v[6];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "rmsNormBackward", names, 6, v, &length);
+  if (!base) return nullptr;
+  const int64_t n = v[4] * v[5];
+  if (!checkRange(env, "dy", v[0], n, length) || !checkRange(env, "y", v[1], n, length) || !checkRange(env, "r", v[2], v[4], length) ||
+      !checkRange(env, "dx", v[3], n, length))
+    return nullptr;
+  trm::rmsNormBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5]);
+  return nullptr;
+}
+
+// exp and sigmoid of the element-wise kernels on a Float32Array, element by element (accuracy tests).
+napi_value MapScalar(napi_env env, napi_callback_info info, float (*f)(float)) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t n = 0;
+  void* data = nullptr;
+  bool isTa = false;
+  napi_is_typedarray(env, argv[0], &isTa);
+  if (argc != 1 || !isTa || napi_get_typedarray_info(env, argv[0], &type, &n, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
+    throwError(env, "expected one Float32Array");
+    return nullptr;
+  }
+  float* p = static_cast<float*>(data);
+  for (size_t i = 0; i < n; i++) p[i] = f(p[i]);
+  return nullptr;
+}
+
+napi_value ExpInPlace(napi_env env, napi_callback_info info) { return MapScalar(env, info, trm::expScalar); }
+napi_value SigmoidInPlace(napi_env env, napi_callback_info info) { return MapScalar(env, info, trm::sigmoidScalar); }
+
 napi_value Shape(napi_env env, napi_callback_info) {
   const trm::GemmShape s = trm::gemmShape();
   napi_value obj;
@@ -86,7 +185,11 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
-  napi_create_function(env, "shape", NAPI_AUTO_LENGTH, Shape, nullptr, &fn);
-  napi_set_named_property(env, exports, "shape", fn);
+  const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
+      {"rmsNormForward", RmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace}};
+  for (const auto& [name, cb] : fns) {
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
+    napi_set_named_property(env, exports, name, fn);
+  }
   return exports;
 }

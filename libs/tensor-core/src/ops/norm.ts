@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedElementwiseActive, fusedRmsNormBackward, fusedRmsNormForward } from './fused-kernels.ts';
 
-/** RMSNorm forward without a learned scale: y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1). */
+/** The native fused kernels cover float32 norms over the last axis. */
+const fused = (x: tf.Tensor, axis: number): boolean => x.dtype === 'float32' && (axis === -1 || axis === x.rank - 1) && fusedElementwiseActive();
+
+/**
+ * RMSNorm forward without a learned scale: y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1).
+ * One native pass per row when the fused kernels are active.
+ */
 export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
+  if (fused(x, axis)) return fusedRmsNormForward(x, eps);
   return tf.tidy(() => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
     return { y: tf.mul(x, r), r };
@@ -10,6 +18,7 @@ export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf
 
 /** RMSNorm backward from its output y and scale r: dx = r * (dy - y * mean(dy * y, axis)). */
 export function rmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor, axis: number): tf.Tensor {
+  if (fused(y, axis) && dy.dtype === 'float32') return fusedRmsNormBackward(dy, y, r);
   return tf.tidy(() => tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true)))));
 }
 

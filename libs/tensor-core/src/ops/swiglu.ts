@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedElementwiseActive, fusedSwigluBackward, fusedSwigluForward } from './fused-kernels.ts';
 import { gemmActive } from './gemm/index.ts';
 
 /** Python's round(): halves go to the even neighbour. */
@@ -33,15 +34,15 @@ export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D
   return tf.tidy(() => {
     const g = xWT(x, gate); // [N, inner]
     const u = xWT(x, up); // [N, inner]
-    const a = tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D); // [N, inner]
-    const y = xWT(a, down); // [N, w]
+    const a = fusedElementwiseActive() ? fusedSwigluForward(g, u) : tf.tidy(() => tf.mul(silu(g), u)); // [N, inner]
+    const y = xWT(a as tf.Tensor2D, down); // [N, w]
     return { y, g, u } as { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D };
   });
 }
 
 /**
  * SwiGLU backward (silu recomputed from g): [dx [N, w], dgate [inner, w], dup [inner, w], ddown [w, inner]].
- * [N, inner] temporaries are freed as soon as they are used, so at most five of them are alive at once.
+ * The gating's gradients come from the native fused kernel when it is active (fused-kernels.ts), else tfjs ops.
  */
 export function swigluBackward(
   dy: tf.Tensor2D,
@@ -53,18 +54,10 @@ export function swigluBackward(
   down: tf.Tensor2D,
 ): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   // aTb(a, b) = a^T b: in place with tensor-core's GEMM, else through an explicit transpose
-  const aTb = (a: tf.Tensor2D, b: tf.Tensor2D) => (gemmActive() ? tf.matMul(a, b, true, false) : tf.matMul(tf.transpose(a) as tf.Tensor2D, b));
+  const aTb: ATb = (a, b) => (gemmActive() ? tf.matMul(a, b, true, false) : tf.matMul(tf.transpose(a) as tf.Tensor2D, b));
   return tf.tidy(() => {
-    const da = tf.matMul(dy, down); // [N, inner]
-    const sg = tf.sigmoid(g);
-    const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
-    const dDown = tf.tidy(() => aTb(dy, tf.mul(s, u) as tf.Tensor2D)); // [w, inner]
-    const du = tf.mul(da, s) as tf.Tensor2D;
-    s.dispose();
-    const dsilu = tf.tidy(() => tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
-    sg.dispose();
-    const dg = tf.tidy(() => tf.mul(tf.mul(da, u), dsilu)) as tf.Tensor2D;
-    tf.dispose([da, dsilu]);
+    const da = tf.matMul(dy, down) as tf.Tensor2D; // [N, inner]
+    const [dg, du, dDown] = fusedElementwiseActive() ? swigluGateBackwardFused(dy, da, g, u, aTb) : swigluGateBackward(dy, da, g, u, aTb);
     const dx = tf.add(tf.matMul(dg, gate), tf.matMul(du, up)) as tf.Tensor2D; // [N, w]
     if (gemmActive()) {
       const dGate = tf.matMul(dg, x, true, false); // [inner, w]
@@ -76,6 +69,34 @@ export function swigluBackward(
     const dUp = tf.transpose(tf.matMul(xT, du)) as tf.Tensor2D;
     return [dx, dGate, dUp, dDown] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   });
+}
+
+type ATb = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * The gating's backward in tfjs ops: [dg, du, ddown] from dy [N, w], da [N, inner] (disposed), g, u [N, inner].
+ * [N, inner] temporaries are freed as soon as they are used, so at most five of them are alive at once.
+ */
+function swigluGateBackward(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D, aTb: ATb): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const sg = tf.sigmoid(g);
+  const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
+  const dDown = tf.tidy(() => aTb(dy, tf.mul(s, u) as tf.Tensor2D)); // [w, inner]
+  const du = tf.mul(da, s) as tf.Tensor2D;
+  s.dispose();
+  const dsilu = tf.tidy(() => tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
+  sg.dispose();
+  const dg = tf.tidy(() => tf.mul(tf.mul(da, u), dsilu)) as tf.Tensor2D;
+  tf.dispose([da, dsilu]);
+  return [dg, du, dDown];
+}
+
+/** The same with the native fused kernel: one pass gives a = silu(g) * u, dg and du. */
+function swigluGateBackwardFused(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D, aTb: ATb): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const [a, dg, du] = fusedSwigluBackward(da, g, u) as tf.Tensor2D[]; // [N, inner] each
+  da.dispose();
+  const dDown = aTb(dy, a); // [w, inner]
+  a.dispose();
+  return [dg, du, dDown];
 }
 
 /** Throws unless x [..., w], gate/up [inner, w] and down [w, inner] fit together. */

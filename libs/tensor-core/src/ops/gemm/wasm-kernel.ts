@@ -13,7 +13,7 @@ export type GemmChoice = 'native' | 'trm' | 'tfjs';
 type Engine = 'native' | 'trm';
 
 /** What the tfjs wasm backend exposes that the GEMM needs (not part of its typed public API). */
-interface WasmBackendLike {
+export interface WasmBackendLike {
   wasm: { asm?: Record<string, unknown>; wasmMemory?: WasmMemory; _malloc(bytes: number): number; _free(ptr: number): void };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
@@ -30,7 +30,7 @@ export function gemmChoice(value: string | undefined = process.env.TRM_GEMM): Ge
 }
 
 /** The backend's WebAssembly.Memory, or null when this build of the backend does not expose it. */
-function heapOf(backend: WasmBackendLike): GemmHeap | null {
+export function heapOf(backend: WasmBackendLike): GemmHeap | null {
   const candidates = [backend.wasm.wasmMemory, ...Object.values(backend.wasm.asm ?? {})];
   const memory = candidates.find((m): m is WasmMemory => m instanceof wasm.Memory);
   if (!memory) return null;
@@ -114,6 +114,13 @@ export function installWasmGemm(requested: GemmChoice): GemmChoice {
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel(choice === 'tfjs' ? original! : { ...original!, kernelFunc: kernels[choice] });
   return choice;
+}
+
+/** The GEMM engine of the current backend's BatchMatMul: native or trm, null when it is not ours (tfjs's, or not wasm). */
+export function gemmEngine(): Engine | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const f = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+  return f === kernels.native ? 'native' : f === kernels.trm ? 'trm' : null;
 }
 
 /**

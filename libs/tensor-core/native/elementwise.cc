@@ -1,0 +1,139 @@
+// Fused element-wise kernels, written with GCC/Clang vector extensions like gemm.cc (AVX-512, AVX2, NEON or SSE
+// with -march=native). Each pass reads its inputs once and writes its outputs once; the tails shorter than a vector
+// go through the same vector code on a zero-padded copy, so every element takes the same arithmetic.
+//
+// exp(x): Cody-Waite reduction x = n ln2 + r (|r| <= ln2/2, ln2 split in two so n ln2 is exact) and the degree-7
+// Taylor/minimax polynomial of Cephes' expf, scaled by 2^n built in the exponent bits: within 1-2 ulp of the exact
+// exp (tested over [-88, 88] against Math.exp). Above 88.376 it returns +inf, below -87.33 it returns exp(-87.33)
+// (~1.2e-38, where 1 + exp(x) already rounds to 1). sigmoid(x) = 1 / (1 + exp(-x)), as tfjs writes it.
+#include "elementwise.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace trm {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int W = 16;
+#elif defined(__AVX__)
+constexpr int W = 8;
+#else
+constexpr int W = 4;
+#endif
+
+typedef float vf __attribute__((vector_size(W * 4)));
+typedef int32_t vi __attribute__((vector_size(W * 4)));
+
+inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
+inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+inline vf splat(float x) { return vf{} + x; }
+
+inline float hsum(vf v) {
+  float t[W];
+  store(t, v);
+  float s = 0;
+  for (int i = 0; i < W; i++) s += t[i];
+  return s;
+}
+
+inline vf vexp(vf x) {
+  const vf hi = splat(88.3762626647949f), lo = splat(-87.3365447505531f);
+  const vi over = x > hi;
+  x = x > hi ? hi : x;
+  x = x < lo ? lo : x;
+  const vf magic = splat(12582912.0f);  // 1.5 * 2^23: adding it rounds to the nearest integer
+  const vf n = (x * splat(1.44269504088896341f) + magic) - magic;
+  const vf r = (x - n * splat(0.693359375f)) - n * splat(-2.12194440e-4f);
+  vf p = splat(1.9875691500e-4f);
+  p = p * r + splat(1.3981999507e-3f);
+  p = p * r + splat(8.3334519073e-3f);
+  p = p * r + splat(4.1665795894e-2f);
+  p = p * r + splat(1.6666665459e-1f);
+  p = p * r + splat(5.0000001201e-1f);
+  p = p * r * r + r + splat(1.0f);
+  const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
+  vf scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  const vf e = p * scale;
+  return over ? splat(INFINITY) : e;
+}
+
+inline vf vsigmoid(vf x) { return splat(1.0f) / (splat(1.0f) + vexp(-x)); }
+
+// f(i, count) over [0, n) in vector steps; the last partial step has count < W (the callers pad it).
+template <typename F>
+void forVectors(long n, F f) {
+  long i = 0;
+  for (; i + W <= n; i += W) f(i, W);
+  if (i < n) f(i, static_cast<int>(n - i));
+}
+
+// Load count <= W floats from p, zero-padded.
+inline vf loadPart(const float* p, int count) {
+  if (count == W) return load(p);
+  float t[W] = {};
+  std::memcpy(t, p, count * 4);
+  return load(t);
+}
+
+inline void storePart(float* p, vf v, int count) {
+  if (count == W) return store(p, v);
+  float t[W];
+  store(t, v);
+  std::memcpy(p, t, count * 4);
+}
+
+}  // namespace
+
+float expScalar(float x) { return vexp(splat(x))[0]; }
+float sigmoidScalar(float x) { return vsigmoid(splat(x))[0]; }
+
+void swigluForward(const float* g, const float* u, float* a, long n) {
+  forVectors(n, [&](long i, int c) {
+    const vf gv = loadPart(g + i, c);
+    const vf s = gv * vsigmoid(gv);  // silu(g)
+    storePart(a + i, s * loadPart(u + i, c), c);
+  });
+}
+
+void swigluBackward(const float* da, const float* g, const float* u, float* a, float* dg, float* du, long n) {
+  forVectors(n, [&](long i, int c) {
+    const vf gv = loadPart(g + i, c), uv = loadPart(u + i, c), dav = loadPart(da + i, c);
+    const vf sg = vsigmoid(gv);
+    const vf s = gv * sg;  // silu(g)
+    storePart(a + i, s * uv, c);
+    storePart(du + i, dav * s, c);
+    const vf dsilu = sg * (splat(1.0f) + gv * (splat(1.0f) - sg));
+    storePart(dg + i, (dav * uv) * dsilu, c);
+  });
+}
+
+void rmsNormForward(const float* x, float* y, float* r, long rows, long w, float eps) {
+  for (long row = 0; row < rows; row++) {
+    const float* xr = x + row * w;
+    vf ss = vf{};
+    forVectors(w, [&](long i, int c) {
+      const vf v = loadPart(xr + i, c);
+      ss += v * v;
+    });
+    const float rr = 1.0f / std::sqrt(hsum(ss) / static_cast<float>(w) + eps);
+    r[row] = rr;
+    const vf rv = splat(rr);
+    forVectors(w, [&](long i, int c) { storePart(y + row * w + i, loadPart(xr + i, c) * rv, c); });
+  }
+}
+
+void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx, long rows, long w) {
+  for (long row = 0; row < rows; row++) {
+    const float* dyr = dy + row * w;
+    const float* yr = y + row * w;
+    vf dot = vf{};
+    forVectors(w, [&](long i, int c) { dot += loadPart(dyr + i, c) * loadPart(yr + i, c); });
+    const vf m = splat(hsum(dot) / static_cast<float>(w)), rv = splat(r[row]);
+    forVectors(w, [&](long i, int c) { storePart(dx + row * w + i, rv * (loadPart(dyr + i, c) - loadPart(yr + i, c) * m), c); });
+  }
+}
+
+}  // namespace trm

@@ -1,0 +1,24 @@
+// Fused float32 element-wise kernels of the TRM block (SwiGLU gating, RMSNorm), single-threaded, in place on a
+// caller's buffer (see elementwise.cc). Same formulas as the tfjs ops they replace (libs/tensor-core/src/ops).
+#pragma once
+
+namespace trm {
+
+// a = silu(g) * u, silu(g) = g * sigmoid(g); n elements.
+void swigluForward(const float* g, const float* u, float* a, long n);
+
+// From da, g, u (n elements): a = silu(g) * u (the down projection's input, recomputed), du = da * silu(g),
+// dg = da * u * sigmoid(g) * (1 + g * (1 - sigmoid(g))).
+void swigluBackward(const float* da, const float* g, const float* u, float* a, float* dg, float* du, long n);
+
+// Per row of w floats: r = 1 / sqrt(mean(x^2) + eps), y = x * r. x, y [rows, w]; r [rows].
+void rmsNormForward(const float* x, float* y, float* r, long rows, long w, float eps);
+
+// Per row: dx = r * (dy - y * mean(dy * y)). dy, y, dx [rows, w]; r [rows].
+void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx, long rows, long w);
+
+// exp(x) and sigmoid(x) of this file's vector code, one float at a time (for the tests of their accuracy).
+float expScalar(float x);
+float sigmoidScalar(float x);
+
+}  // namespace trm

@@ -1,0 +1,130 @@
+// The native addon's fused element-wise kernels (libs/tensor-core/native/elementwise.cc) as tfjs kernels of the
+// wasm backend, working in place on its heap like the native GEMM (outputs from backend.makeOutput, offsets from
+// backend.dataIdMap, the heap's ArrayBuffer re-read per call since memory growth replaces it). They run when the
+// wasm BatchMatMul is the native engine (TRM_GEMM=native, the default when the addon loads) and the switch
+// (setFusedElementwise) is on; the op functions (swiglu.ts, norm.ts) otherwise take their plain tfjs path.
+// They are called inside hand-written gradients only (no tfjs gradient is registered for them).
+import * as tf from '@tensorflow/tfjs-core';
+import { gemmEngine, heapOf, nativeGemm, type WasmBackendLike } from './gemm/index.ts';
+import type { NativeGemm } from './gemm/index.ts';
+
+/** The element-wise functions of the addon (native/addon.cc); offsets in bytes into `buffer`. */
+interface NativeElementwise {
+  swigluForward(buffer: ArrayBuffer, g: number, u: number, a: number, n: number): void;
+  swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number): void;
+  rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number): void;
+  rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number): void;
+  /** the kernels' exp / sigmoid applied to each element, in place (accuracy tests) */
+  expInPlace(x: Float32Array): void;
+  sigmoidInPlace(x: Float32Array): void;
+}
+
+/** The addon's element-wise functions, or null when the addon does not load. */
+export function nativeElementwise(): NativeElementwise | null {
+  return nativeGemm() as (NativeGemm & NativeElementwise) | null;
+}
+
+let enabled = true;
+
+/** Turn the fused kernels on or off in this thread (A/B benchmarks and tests); on by default. */
+export function setFusedElementwise(on: boolean): void {
+  enabled = on;
+}
+
+/** True when the op functions run the fused native kernels: wasm backend, native GEMM engine, switch on. */
+export function fusedElementwiseActive(): boolean {
+  return enabled && gemmEngine() === 'native';
+}
+
+/** A kernel's arguments; every input named by the kernel is present (runKernel passes what the op function gave). */
+type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
+
+const buffers = new WeakMap<object, () => ArrayBuffer>();
+
+/** The backend's heap as it is now (call after the outputs are allocated). */
+function heapBuffer(backend: WasmBackendLike): ArrayBuffer {
+  if (!buffers.has(backend)) {
+    const heap = heapOf(backend);
+    if (!heap) throw new Error('fused kernels: the wasm backend does not expose its memory');
+    buffers.set(backend, () => heap.memory.buffer);
+  }
+  return buffers.get(backend)!();
+}
+
+const size = (t: tf.TensorInfo): number => t.shape.reduce((x, y) => x * y, 1);
+
+function addon(): NativeElementwise {
+  const a = nativeElementwise();
+  if (!a) throw new Error('fused kernels: the native addon is not loaded');
+  return a;
+}
+
+/** Run `body` with the byte offset of each tensor and the heap buffer, after the outputs exist. */
+function inHeap(backend: WasmBackendLike, outputs: tf.TensorInfo[], inputs: tf.TensorInfo[], body: (buffer: ArrayBuffer, off: (t: tf.TensorInfo) => number) => void): tf.TensorInfo[] {
+  for (const t of inputs) if (t.dtype !== 'float32') throw new Error(`fused kernels: expected float32 inputs, got ${t.dtype}`);
+  body(heapBuffer(backend), (t) => backend.dataIdMap.get(t.dataId)!.memoryOffset);
+  return outputs;
+}
+
+const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
+  TrmSwigluForward({ inputs: { g, u }, backend }) {
+    const b = backend as WasmBackendLike;
+    const a = b.makeOutput(g.shape, 'float32');
+    return inHeap(b, [a], [g, u], (buf, off) => addon().swigluForward(buf, off(g), off(u), off(a), size(g)));
+  },
+  TrmSwigluBackward({ inputs: { da, g, u }, backend }) {
+    const b = backend as WasmBackendLike;
+    const [a, dg, du] = [0, 1, 2].map(() => b.makeOutput(g.shape, 'float32'));
+    return inHeap(b, [a, dg, du], [da, g, u], (buf, off) => addon().swigluBackward(buf, off(da), off(g), off(u), off(a), off(dg), off(du), size(g)));
+  },
+  TrmRmsNormForward({ inputs: { x }, backend, attrs }) {
+    const b = backend as WasmBackendLike;
+    const w = x.shape[x.shape.length - 1];
+    const y = b.makeOutput(x.shape, 'float32');
+    const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
+    return inHeap(b, [y, r], [x], (buf, off) => addon().rmsNormForward(buf, off(x), off(y), off(r), size(x) / w, w, attrs!.eps as number));
+  },
+  TrmRmsNormBackward({ inputs: { dy, y, r }, backend }) {
+    const b = backend as WasmBackendLike;
+    const w = y.shape[y.shape.length - 1];
+    const dx = b.makeOutput(y.shape, 'float32');
+    return inHeap(b, [dx], [dy, y, r], (buf, off) => addon().rmsNormBackward(buf, off(dy), off(y), off(r), off(dx), size(y) / w, w));
+  },
+};
+
+/** Run kernel `name`, registering it first for this thread's wasm backend (the kernel registry is per thread). */
+function run(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}): tf.Tensor[] {
+  if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: KERNELS[name] as unknown as tf.KernelFunc });
+  return tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
+}
+
+function checkSame(op: string, shape: number[], ...others: [string, tf.Tensor][]): void {
+  for (const [name, t] of others) {
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) throw new Error(`${op}: ${name} has shape [${t.shape}], expected [${shape}]`);
+  }
+}
+
+/** silu(g) * u. g, u: same shape. */
+export function fusedSwigluForward(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
+  checkSame('fusedSwigluForward', g.shape, ['u', u]);
+  return run('TrmSwigluForward', { g, u })[0];
+}
+
+/** [a = silu(g) * u, dg, du] from da, g, u (all one shape). */
+export function fusedSwigluBackward(da: tf.Tensor, g: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  checkSame('fusedSwigluBackward', g.shape, ['u', u], ['da', da]);
+  return run('TrmSwigluBackward', { da, g, u }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+/** RMSNorm over the last axis: y [..., w] and r [..., 1]. */
+export function fusedRmsNormForward(x: tf.Tensor, eps: number): { y: tf.Tensor; r: tf.Tensor } {
+  const [y, r] = run('TrmRmsNormForward', { x }, { eps });
+  return { y, r };
+}
+
+/** RMSNorm backward over the last axis: dx [..., w] from dy, y [..., w] and r [..., 1]. */
+export function fusedRmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor): tf.Tensor {
+  checkSame('fusedRmsNormBackward', y.shape, ['dy', dy]);
+  checkSame('fusedRmsNormBackward', [...y.shape.slice(0, -1), 1], ['r', r]);
+  return run('TrmRmsNormBackward', { dy, y, r })[0];
+}
