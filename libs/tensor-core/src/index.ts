@@ -27,5 +27,6 @@ export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors.t
 export type { DecodedSafetensors } from './checkpoint/safetensors.ts';
 export { toHostTensor, fromHostTensor } from './checkpoint/host.ts';
 export { matmul, transposeLast2 } from './ops/matmul.ts';
+export { fusedElementwiseActive, setFusedElementwise } from './ops/fused-kernels.ts';
 export { createGemm, gemmChoice, installWasmGemm, loadNativeGemm, nativeGemm } from './ops/gemm/index.ts';
 export type { Gemm, GemmChoice, GemmConfig, GemmHeap, NativeGemm, NativeLoad } from './ops/gemm/index.ts';
