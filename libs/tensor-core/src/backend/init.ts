@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gemmChoice, installWasmGemm, nativeGemmBuild, type GemmChoice } from '../ops/gemm/index.ts';
+import { installWasmSlice } from '../ops/slice-kernel.ts';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -65,6 +66,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
   const dist = dirname(require.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`));
   wasm.setWasmPaths(join(dist, '/'));
   if (!(await tf.setBackend('wasm'))) return null;
+  installWasmSlice(); // in-heap copies (ops/slice-kernel.ts), same bits as tfjs's Slice
   return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...installGemm() };
 }
 
