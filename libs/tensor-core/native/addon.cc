@@ -5,6 +5,7 @@
 // and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
+// and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc.
 // Context-aware (NAPI_MODULE_INIT), so every worker thread can load it.
 #include <node_api.h>
 
@@ -13,6 +14,7 @@
 
 #include "elementwise.h"
 #include "gemm.h"
+#include "transpose.h"
 
 namespace {
 
@@ -144,6 +146,19 @@ napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value TransposeSwap(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"src", "dst", "outer", "A", "B", "inner"};
+  int64_t v[6];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "transposeSwap", names, 6, v, &length);
+  if (!base) return nullptr;
+  const int64_t n = v[2] * v[3] * v[4] * v[5];
+  if (!checkRange(env, "src", v[0], n, length) || !checkRange(env, "dst", v[1], n, length)) return nullptr;
+  if (n > 0 && v[0] < v[1] + n * 4 && v[1] < v[0] + n * 4) { throwError(env, "transposeSwap: src and dst overlap"); return nullptr; }
+  trm::transposeSwap(at(base, v[0]), at(base, v[1]), v[2], v[3], v[4], v[5]);
+  return nullptr;
+}
+
 // exp and sigmoid of the element-wise kernels on a Float32Array, element by element (accuracy tests).
 napi_value MapScalar(napi_env env, napi_callback_info info, float (*f)(float)) {
   size_t argc = 1;
@@ -186,7 +201,7 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
-      {"rmsNormForward", RmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace}};
+      {"rmsNormForward", RmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
     napi_set_named_property(env, exports, name, fn);

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gemmChoice, installWasmGemm, nativeGemmBuild, type GemmChoice } from '../ops/gemm/index.ts';
 import { installWasmSlice } from '../ops/slice-kernel.ts';
+import { installWasmTranspose } from '../ops/transpose-kernel.ts';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -67,6 +68,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
   wasm.setWasmPaths(join(dist, '/'));
   if (!(await tf.setBackend('wasm'))) return null;
   installWasmSlice(); // in-heap copies (ops/slice-kernel.ts), same bits as tfjs's Slice
+  installWasmTranspose(); // the native addon's transpose for swaps of two axis groups (ops/transpose-kernel.ts)
   return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...installGemm() };
 }
 

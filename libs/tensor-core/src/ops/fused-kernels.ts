@@ -14,6 +14,8 @@ interface NativeElementwise {
   swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number): void;
   rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number): void;
   rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number): void;
+  /** dst[o][b][a][i] = src[o][a][b][i] (native/transpose.cc) */
+  transposeSwap(buffer: ArrayBuffer, src: number, dst: number, outer: number, A: number, B: number, inner: number): void;
   /** the kernels' exp / sigmoid applied to each element, in place (accuracy tests) */
   expInPlace(x: Float32Array): void;
   sigmoidInPlace(x: Float32Array): void;
