@@ -12,32 +12,48 @@ function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: bo
 }
 
 /**
- * softmax(q k^T / sqrt(hd)) v and the probabilities. q, k, v: [B, H, S, hd] -> out [B, H, S, hd], probs [B, H, S, S].
- * The scale is applied to q ([.., S, hd]) rather than to the scores, so one [B, H, S, S] temporary fewer exists.
+ * softmax(q k^T / sqrt(hd)). q, k: [B, H, S, hd] -> [B, H, S, S]. The scale is applied to q ([.., S, hd]) rather
+ * than to the scores, so one [B, H, S, S] temporary fewer exists. The same inputs give the same bits, so the
+ * backward's recomputation equals the forward's probabilities exactly.
  */
-export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): { out: tf.Tensor4D; probs: tf.Tensor4D } {
+function attentionProbs(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
     const scores = tf.tidy(() => product(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
     const probs = tf.softmax(scores, -1) as tf.Tensor4D;
     scores.dispose();
-    return { out: product(probs, v, false, false) as tf.Tensor4D, probs }; // [B, H, S, hd]
+    return probs;
   });
 }
 
 /**
- * Gradients [dq, dk, dv] of attention from dy [B, H, S, hd], the inputs and the saved probabilities.
- * [B, H, S, S] temporaries are freed as soon as they are used (at most three are alive besides probs), and the
- * scale is applied to dq and dk instead of the score gradient.
+ * softmax(q k^T / sqrt(hd)) v. q, k, v: [B, H, S, hd] -> [B, H, S, hd]. The probabilities are not kept: the
+ * backward recomputes them from q and k (one more [S, hd] x [hd, S] product per head) so a training step holds no
+ * [B, H, S, S] tensor between its forward and backward passes.
  */
-export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, probs: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const probs = attentionProbs(q, k); // [B, H, S, S]
+    const out = product(probs, v, false, false) as tf.Tensor4D; // [B, H, S, hd]
+    probs.dispose();
+    return out;
+  });
+}
+
+/**
+ * Gradients [dq, dk, dv] of attention from dy [B, H, S, hd] and the inputs. The probabilities are recomputed
+ * (bit-equal to the forward's) and every [B, H, S, S] temporary is freed as soon as it is used (at most four are
+ * alive at once); the scale is applied to dq and dk instead of the score gradient.
+ */
+export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
+    const probs = attentionProbs(q, k); // [B, H, S, S]
     const dv = product(probs, dy, true, false); // [B, H, S, hd]
     const dp = product(dy, v, false, true); // [B, H, S, S]
     const rowDot = tf.tidy(() => tf.sum(tf.mul(dp, probs), -1, true)); // [B, H, S, 1]
     const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, rowDot))); // softmax backward, unscaled
-    dp.dispose();
+    tf.dispose([dp, probs]);
     const dq = tf.tidy(() => tf.mul(product(ds, k, false, false), scale));
     const dk = tf.tidy(() => tf.mul(product(ds, q, true, false), scale));
     return [dq, dk, dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
@@ -46,19 +62,18 @@ export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D,
 
 /**
  * Non-causal scaled dot-product attention. q, k, v: [B, H, S, hd] -> [B, H, S, hd].
- * One op with a hand-written gradient that keeps only q, k, v and the probabilities for the backward pass.
+ * One op with a hand-written gradient that keeps only q, k and v for the backward pass.
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [qs, ks, vs] = args.slice(0, 3) as tf.Tensor4D[];
     const save = args[3] as tf.GradSaveFunc;
-    const { out, probs } = attentionForward(qs, ks, vs);
-    save([qs, ks, vs, probs]);
+    save([qs, ks, vs]);
     return {
-      value: out,
+      value: attentionForward(qs, ks, vs),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [q2, k2, v2, p] = saved as tf.Tensor4D[];
-        return attentionBackward(dy, q2, k2, v2, p);
+        const [q2, k2, v2] = saved as tf.Tensor4D[];
+        return attentionBackward(dy, q2, k2, v2);
       },
     };
   });

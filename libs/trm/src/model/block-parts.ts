@@ -90,7 +90,8 @@ function mergeHeads(x: tf.Tensor, s: BlockShape): tf.Tensor2D {
 
 /**
  * y = rmsNorm(h + o_proj(attention(rope(q), rope(k), v))). h [B*S', D] -> [B*S', D];
- * saves [h, q, k, v, probs, merged, y, r] (q and k after RoPE, merged = the attention output as o_proj's input).
+ * saves [h, q, k, v, merged, y, r] (q and k after RoPE, merged = the attention output as o_proj's input); the
+ * attention probabilities [B, H, S', S'] are not saved but recomputed by the backward from q and k.
  */
 export function attentionMixerForward(h: tf.Tensor2D, w: AttentionWeights, rope: RopeTables | null, eps: number, s: BlockShape): PartForward {
   return tf.tidy(() => {
@@ -99,22 +100,21 @@ export function attentionMixerForward(h: tf.Tensor2D, w: AttentionWeights, rope:
     const q = rotate(splitHeads(linear(h, wq), s)); // [B, H, S', hd]
     const k = rotate(splitHeads(linear(h, wk), s));
     const v = splitHeads(linear(h, wv), s);
-    const { out, probs } = attentionForward(q, k, v); // out [B, H, S', hd], probs [B, H, S', S']
-    const merged = mergeHeads(out, s); // [B*S', D]
+    const merged = mergeHeads(attentionForward(q, k, v), s); // [B, H, S', hd] -> [B*S', D]
     const { y, r } = rmsNormForward(tf.add(h, linear(merged, wo)), eps, -1);
-    return { y: y as tf.Tensor2D, saved: [h, q, k, v, probs, merged, y, r] };
+    return { y: y as tf.Tensor2D, saved: [h, q, k, v, merged, y, r] };
   });
 }
 
 /** dy [B*S', D] -> [dh, dq_w, dk_w, dv_w, do_w]. */
 export function attentionMixerBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: AttentionWeights, rope: RopeTables | null, s: BlockShape): tf.Tensor2D[] {
-  const [h, merged, y, r] = [saved[0], saved[5], saved[6], saved[7]] as tf.Tensor2D[];
-  const [q, k, v, probs] = saved.slice(1, 5) as tf.Tensor4D[];
+  const [h, merged, y, r] = [saved[0], saved[4], saved[5], saved[6]] as tf.Tensor2D[];
+  const [q, k, v] = saved.slice(1, 4) as tf.Tensor4D[];
   return tf.tidy(() => {
     const [wq, wk, wv, wo] = w;
     const ds = rmsNormBackward(dy, y, r, -1) as tf.Tensor2D; // [B*S', D]
     const [dMerged, dWo] = linearBackward(ds, merged, wo);
-    const [dq, dk, dv] = attentionBackward(splitHeads(dMerged, s), q, k, v, probs); // [B, H, S', hd]
+    const [dq, dk, dv] = attentionBackward(splitHeads(dMerged, s), q, k, v); // [B, H, S', hd]
     const unrotate = (d: tf.Tensor) => (rope ? ropeBackward(d, rope) : d);
     const [dhq, dWq] = linearBackward(mergeHeads(unrotate(dq), s), h, wq);
     const [dhk, dWk] = linearBackward(mergeHeads(unrotate(dk), s), h, wk);

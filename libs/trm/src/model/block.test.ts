@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { applyRope, attention, initBackend, linear, rmsNorm, ropeTables, swigluSplit } from '@trm/tensor-core';
 import { block, blockParamGrads, derivedOnly, splitWeights } from './block.ts';
+import { attentionMixerForward } from './block-parts.ts';
+import type { AttentionWeights } from './block-parts.ts';
 import type { GradSink, NetContext, Weights } from './block.ts';
 import { dims, initialValues, isBlockParam, layerName, paramSpecs } from './params.ts';
 import type { ArchConfig } from './types.ts';
@@ -81,6 +83,19 @@ describe('fused block', () => {
       if (rope) tf.dispose([rope.cos, rope.sin]);
     });
   }
+
+  it('the attention mixer saves no [B, H, S, S] probabilities for its backward (recomputed there)', () => {
+    const s = { B: 3, S: 5, D: 8, heads: 2 };
+    const w = [1, 2, 3, 4].map((seed) => tf.randomNormal([s.D, s.D], 0, 0.3, 'float32', seed)) as AttentionWeights;
+    const h = tf.randomNormal([s.B * s.S, s.D], 0, 1, 'float32', 8) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const { y, saved } = attentionMixerForward(h, w, null, 1e-5, s);
+    expect(saved.map((t) => t.shape)).toEqual([[15, 8], [3, 2, 5, 4], [3, 2, 5, 4], [3, 2, 5, 4], [15, 8], [15, 8], [15, 1]]);
+    expect(saved[0]).toBe(h);
+    expect(saved[5]).toBe(y);
+    expect(tf.memory().numTensors).toBe(before + 6); // exactly the six new saved tensors q, k, v, merged, y, r
+    tf.dispose([h, ...w, ...saved.slice(1)]);
+  });
 
   it('refuses a backward pass without a weight-gradient sink', () => {
     const a = { ...arch, mlp_t: true, pos_encodings: 'none' as const };
