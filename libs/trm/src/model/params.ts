@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { swigluInner, truncatedNormalHost } from '@trm/tensor-core';
+import type { TensorDict } from '@trm/tensor-core';
 import type { ArchConfig } from './types.ts';
 
 export const PREFIX = 'model.inner.';
@@ -98,6 +99,40 @@ export function initialValues(arch: ArchConfig, seed: number): Map<string, tf.Te
     const data = spec.fill !== undefined ? new Float32Array(size).fill(spec.fill) : truncatedNormalHost(size, spec.std, rng);
     out.set(spec.name, tf.tensor(data, spec.shape, 'float32'));
   }
+  return out;
+}
+
+/**
+ * The float32 values of `dict` for every parameter and buffer of `arch`, by reference name (`_orig_mod.` prefix
+ * accepted); throws on a missing, unexpected or misshapen tensor. `who` starts the error messages.
+ */
+export function checkedValues(arch: ArchConfig, dict: TensorDict, who: string): Map<string, Float32Array> {
+  const strip = (k: string) => (k.startsWith('_orig_mod.') ? k.slice('_orig_mod.'.length) : k);
+  const byName = new Map(Object.entries(dict).map(([k, v]) => [strip(k), v]));
+  const buffers = new Set(bufferSpecs(arch).map((s) => s.name));
+  const specs = [...paramSpecs(arch), ...bufferSpecs(arch)];
+  const known = new Set(specs.map((s) => s.name));
+  for (const key of byName.keys()) {
+    if (!known.has(key)) throw new Error(`${who}: unexpected tensor "${key}" (not a parameter or buffer of this arch)`);
+  }
+  const out = new Map<string, Float32Array>();
+  for (const { name, shape } of specs) {
+    const src = byName.get(name);
+    if (!src) throw new Error(`${who}: missing tensor "${name}"${buffers.has(name) ? ' (buffer)' : ''}`);
+    if (src.shape.length !== shape.length || src.shape.some((n, i) => n !== shape[i])) {
+      throw new Error(`${who}: "${name}" has shape [${src.shape}], expected [${shape}]`);
+    }
+    if (src.dtype !== 'float32' && src.dtype !== 'float64') throw new Error(`${who}: "${name}" has dtype ${src.dtype}, expected float32`);
+    out.set(name, src.data instanceof Float32Array ? src.data : Float32Array.from(src.data as Float64Array));
+  }
+  return out;
+}
+
+/** Tensors of given values (see checkedValues) in place of initialValues: no random draw. */
+export function givenValues(arch: ArchConfig, dict: TensorDict): Map<string, tf.Tensor> {
+  const shapes = new Map([...paramSpecs(arch), ...bufferSpecs(arch)].map((s) => [s.name, s.shape]));
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, data] of checkedValues(arch, dict, 'createModel')) out.set(name, tf.tensor(data, shapes.get(name)!, 'float32'));
   return out;
 }
 

@@ -2,14 +2,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
 import { hostLoss, registerGradients, ropeTables } from '@trm/tensor-core';
-import type { HostTensor, TensorDict } from '@trm/tensor-core';
+import type { TensorDict } from '@trm/tensor-core';
 import { haltDecision, resetCarry } from './act.ts';
 import type { Prepared } from './act.ts';
 import { blockParamGrads, derivedOnly, splitWeights } from './block.ts';
 import type { GradSink, NetContext, Weights } from './block.ts';
 import { heads, inputEmbeddings, recursionRound } from './inner.ts';
 import { actLoss } from './loss.ts';
-import { bufferSpecs, dims, H_INIT, initialValues, isBlockParam, L_INIT, paramSpecs, PUZZLE_EMB, validateArch } from './params.ts';
+import { checkedValues, dims, givenValues, H_INIT, initialValues, isBlockParam, L_INIT, paramSpecs, PUZZLE_EMB, validateArch } from './params.ts';
 import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput, TrmModel } from './types.ts';
 
 /** Dispose the tensors a carry owns. */
@@ -18,12 +18,17 @@ export function disposeCarry(carry: Carry): void {
   carry.zL.dispose();
 }
 
-export function createModel(arch: ArchConfig, seed: number): TrmModel {
+export interface ModelInit {
+  /** every parameter and buffer (reference names, as loadStateDict takes them): the model starts from these values
+   *  and draws no random ones (no host copies of an initialisation it would overwrite; `seed` is then unused) */
+  weights?: TensorDict;
+}
+
+export function createModel(arch: ArchConfig, seed: number, opts: ModelInit = {}): TrmModel {
   validateArch(arch);
   registerGradients(); // no-op after initBackend; needed for forwardBackward on a backend chosen elsewhere
   const d = dims(arch);
-  const B_NAMES = new Set(bufferSpecs(arch).map((s) => s.name));
-  const init = initialValues(arch, seed);
+  const init = opts.weights ? givenValues(arch, opts.weights) : initialValues(arch, seed);
   const params = new Map<string, tf.Variable>();
   for (const spec of paramSpecs(arch)) params.set(spec.name, tf.variable(init.get(spec.name)!, true));
   const hInit = tf.variable(init.get(H_INIT)!, false) as tf.Variable<tf.Rank.R1>;
@@ -172,22 +177,8 @@ export function createModel(arch: ArchConfig, seed: number): TrmModel {
   };
 
   const loadStateDict = (dict: TensorDict): void => {
-    const strip = (k: string) => (k.startsWith('_orig_mod.') ? k.slice('_orig_mod.'.length) : k);
-    const byName = new Map<string, HostTensor>(Object.entries(dict).map(([k, v]) => [strip(k), v]));
-    const targets = allTensors();
-    for (const key of byName.keys()) {
-      if (!targets.has(key)) throw new Error(`loadStateDict: unexpected tensor "${key}" (not a parameter or buffer of this arch)`);
-    }
-    for (const [name, v] of targets) {
-      const src = byName.get(name);
-      if (!src) throw new Error(`loadStateDict: missing tensor "${name}"${B_NAMES.has(name) ? ' (buffer)' : ''}`);
-      if (src.shape.length !== v.shape.length || src.shape.some((n, i) => n !== v.shape[i])) {
-        throw new Error(`loadStateDict: "${name}" has shape [${src.shape}], expected [${v.shape}]`);
-      }
-      if (src.dtype !== 'float32' && src.dtype !== 'float64') throw new Error(`loadStateDict: "${name}" has dtype ${src.dtype}, expected float32`);
-      const data = src.data instanceof Float32Array ? src.data : Float32Array.from(src.data as Float64Array);
-      tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
-    }
+    const values = checkedValues(arch, dict, 'loadStateDict');
+    for (const [name, v] of allTensors()) tf.tidy(() => v.assign(tf.tensor(values.get(name)!, v.shape, 'float32')));
   };
 
   const count = (t: tf.Tensor) => t.size;

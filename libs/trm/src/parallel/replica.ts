@@ -27,9 +27,9 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     if (model && rows <= capacity) return model;
     model?.dispose();
     capacity = Math.max(1, rows, capacity * 2);
-    const m = createModel({ ...arch, num_puzzle_identifiers: capacity }, cfg.seed);
-    // H_init and L_init from the main model; the weights as the shared vector holds them (views: no JS copies, which
-    // would stay resident in this thread's malloc arena), the puzzle table empty until loadPuzzleRows
+    // Built straight from H_init and L_init of the main model, the weights as the shared vector holds them (views:
+    // no JS copies, which would stay resident in this thread's malloc arena) and the puzzle table empty until
+    // loadPuzzleRows: no random initialisation drawn only to be overwritten.
     const view = (a: Float32Array) => (tf.getBackend() === 'wasm' ? a : a.slice()); // cpu keeps the array it gets
     const dict: TensorDict = {
       [H_INIT]: { dtype: 'float32', shape: [D], data: cfg.hInit },
@@ -37,7 +37,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     };
     for (const slot of layout.slots) dict[slot.name] = { dtype: 'float32', shape: slot.shape, data: view(weights.subarray(slot.offset, slot.offset + slot.size)) };
     if (ndim > 0) dict[PUZZLE_EMB] = { dtype: 'float32', shape: [capacity, ndim], data: new Float32Array(capacity * ndim) };
-    m.loadStateDict(dict);
+    const m = createModel({ ...arch, num_puzzle_identifiers: capacity }, cfg.seed, { weights: dict });
     model = cfg.microBatch > 0 ? createMicroBatchedModel(m, cfg.microBatch) : m; // shares m's params and puzzle table
     return model;
   };
