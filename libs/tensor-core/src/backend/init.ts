@@ -32,11 +32,12 @@ let gradientsRegistered = false;
 /**
  * tfjs-core registers no gradient functions; its gradient modules ship only as extensionless ESM that Node cannot
  * load, so they come from the @tensorflow/tfjs node bundle (registries are global, shared with tfjs-core).
- * This also loads tfjs-layers/converter/data (about 1 s), once per process.
+ * This also loads tfjs-layers/converter/data (about 1 s and ~19 MB of RSS), once per process. Worker threads skip it:
+ * their bundle carries tfjs-core's own gradient modules (GRADIENT_MODULE, parallel/worker-bundle.ts).
  */
 export function registerGradients(): void {
   if (gradientsRegistered) return;
-  require('@tensorflow/tfjs');
+  if (!tf.getGradient('BatchMatMul')) require('@tensorflow/tfjs');
   gradientsRegistered = true;
 }
 

@@ -22,6 +22,20 @@ describe('bundleWorkerEntry', () => {
     }
   });
 
+  it('bundles tfjs-core\'s gradient registrations (GRADIENT_MODULE): gradients work without the @tensorflow/tfjs package', async () => {
+    const worker = new Worker(await bundleWorkerEntry(new URL('./testing/gradients-entry.ts', import.meta.url)));
+    try {
+      const got = await new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      // d/da sum(a @ b) = ones @ b^T: rows [5+6, 7+8]
+      expect(got).toEqual({ grad: [11, 15, 11, 15], tfjsLoaded: false });
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   it('names the entry when it cannot be bundled', async () => {
     await expect(bundleWorkerEntry(new URL('./testing/no-such-entry.ts', import.meta.url))).rejects.toThrow(/could not bundle .*no-such-entry\.ts/);
   });

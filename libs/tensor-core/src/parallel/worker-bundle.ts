@@ -34,11 +34,18 @@ function esbuild(): { api: Esbuild; nodeModules: string } {
 
 const inNodeModules = (path: string) => path.split(sep).includes('node_modules');
 
-/** Packages (bare specifiers, node builtins) stay imports; @trm workspace packages are bundled from source. */
+/**
+ * tfjs-core's gradient registrations (extensionless ESM that Node cannot load as such): bundled into a worker that
+ * imports them, with the tfjs-core modules they use (a second copy of the code, which tfjs-core supports: engine,
+ * registries and the Tensor class live in globals), instead of the whole @tensorflow/tfjs package (~19 MB of RSS).
+ */
+export const GRADIENT_MODULE = '@tensorflow/tfjs-core/dist/register_all_gradients';
+
+/** Packages (bare specifiers, node builtins) stay imports; @trm workspace packages and GRADIENT_MODULE are bundled. */
 const externalPackages: EsbuildPlugin = {
   name: 'external-packages',
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@trm/') ? undefined : { path: a.path, external: true }));
+    build.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@trm/') || a.path === GRADIENT_MODULE ? undefined : { path: a.path, external: true }));
   },
 };
 

@@ -1,6 +1,7 @@
 // Entry of a data-parallel worker thread: its own tfjs backend (one wasm instance per thread) and, once loaded,
 // its own model replica. The main thread drives it through `WorkerPool` requests.
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients'; // bundled (GRADIENT_MODULE): no @tensorflow/tfjs here
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
 import { initBackend, readInto, type BackendName } from '@trm/tensor-core';
