@@ -1,0 +1,71 @@
+// A/B of one training forwardBackward with a kernel switch flipped between alternating steps in one process, so
+// both sides see the same machine load. CPU time of the process (process.cpuUsage), best of --reps after one
+// warm-up step of each side.
+//   --switch fused   the native fused element-wise and transpose kernels on vs off (setFusedElementwise)
+//   --switch gemm    the native GEMM vs the WebAssembly GEMM (installWasmGemm('native' | 'trm'); 'trm' also turns
+//                    the fused kernels off, since they come with the native engine)
+// Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm] [--reps N] [--batch B]
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '@trm/augment';
+import { initBackend, installWasmGemm, setFusedElementwise } from '@trm/tensor-core';
+import { createModel, disposeCarry, type ArchConfig, type Batch } from '@trm/trm';
+import { peerConfig } from './peer.ts';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const keys = args.filter((a) => /^[a-e]$/.test(a));
+const reps = Number(option('--reps', '3'));
+const batchArg = Number(option('--batch', '0'));
+const which = option('--switch', 'fused');
+if (which !== 'fused' && which !== 'gemm') throw new Error(`--switch: expected fused or gemm, got ${which}`);
+if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected an integer >= 1, got ${option('--reps', '')}`);
+
+const info = await initBackend('wasm');
+if (info.gemm !== 'native') throw new Error(`ab-step needs the native GEMM (got ${info.gemm}); build it with npm run build:native`);
+console.log(`backend ${info.name} ${info.version}, gemm ${info.gemm} (${info.gemmBuild}); switch: ${which}`);
+
+/** Side A (the new code) or B (the old): flip the chosen switch. */
+function select(a: boolean): void {
+  if (which === 'fused') setFusedElementwise(a);
+  else installWasmGemm(a ? 'native' : 'trm');
+}
+
+function randomBatch(arch: ArchConfig, B: number): Batch {
+  const rng = createRng(2);
+  const tokens = () => Int32Array.from({ length: B * arch.seq_len }, () => 1 + rng.int(arch.vocab_size - 1));
+  return { inputs: tokens(), labels: tokens(), puzzleIdentifiers: new Int32Array(B) };
+}
+
+for (const key of keys.length ? keys : ['b', 'a', 'd']) {
+  const { arch, batch: peerBatch } = peerConfig(key);
+  const B = batchArg || peerBatch;
+  const model = createModel(arch, 0);
+  const rng = createRng(1);
+  const batch = randomBatch(arch, B);
+  let carry = model.initialCarry(B);
+  const stepMs = (a: boolean): number => {
+    select(a);
+    const c0 = process.cpuUsage();
+    const out = model.forwardBackward(carry, batch, { rng, lossScale: 1 / B });
+    tf.dispose([...out.grads.values(), ...(out.puzzleEmbGrad ? [out.puzzleEmbGrad.grad] : [])]);
+    const c = process.cpuUsage(c0);
+    disposeCarry(carry);
+    carry = out.carry;
+    return (c.user + c.system) / 1000;
+  };
+  stepMs(true);
+  stepMs(false);
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    on.push(stepMs(true));
+    off.push(stepMs(false));
+  }
+  const best = (x: number[]) => Math.min(...x);
+  const [nameA, nameB] = which === 'fused' ? ['fused', 'plain'] : ['native', 'wasm'];
+  console.log(`${key} batch ${B}: ${nameA} ${best(on).toFixed(0)} ms, ${nameB} ${best(off).toFixed(0)} ms (CPU, best of ${reps}); ` +
+    `speed-up ${(best(off) / best(on)).toFixed(2)}x; ${nameA} [${on.map((x) => x.toFixed(0))}] ${nameB} [${off.map((x) => x.toFixed(0))}]`);
+  disposeCarry(carry);
+  model.dispose();
+}
+select(true);
