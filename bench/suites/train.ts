@@ -17,7 +17,7 @@
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@trm/tensor-core';
+import { initBackend, readInto, type BackendName } from '@trm/tensor-core';
 import { archDims, createParallelTrainer, createTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
 import { type BenchResult, cpuSeconds, listOption, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
 import { PEER_PATH, peerConfig, peerRows, type PeerConfig } from '../peer.ts';
@@ -181,10 +181,12 @@ function wasmHeapMb(): number | null {
 function matmulGflops(n: number, reps: number): number {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
+  const out = new Float32Array(n * n); // read back into one array, as the workers' probe does (a fresh 4 MB array per
+  // product costs ~18 ms of page faults in this thread, more than the product itself with the native GEMM)
   const once = (): number => {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    readInto(c, out);
     c.dispose();
     return performance.now() - t0;
   };
