@@ -5,7 +5,10 @@
 // and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
-// and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc.
+// and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc, and the optimizer shard of optim.cc on
+// Float32Arrays (ArrayBuffer- or SharedArrayBuffer-backed), scalars already rounded to float32 by the caller:
+//   adamAtan2Shard(p, g, m, v, decay, keep1, keep2, stepSize, sqrtBias2)   emaShard(shadow, p, keep, rate)
+//   atan2Map(y, x, out)
 // Context-aware (NAPI_MODULE_INIT), so every worker thread can load it.
 #include <node_api.h>
 
@@ -14,6 +17,7 @@
 
 #include "elementwise.h"
 #include "gemm.h"
+#include "optim.h"
 #include "transpose.h"
 
 namespace {
@@ -181,6 +185,61 @@ napi_value MapScalar(napi_env env, napi_callback_info info, float (*f)(float)) {
 napi_value ExpInPlace(napi_env env, napi_callback_info info) { return MapScalar(env, info, trm::expScalar); }
 napi_value SigmoidInPlace(napi_env env, napi_callback_info info) { return MapScalar(env, info, trm::sigmoidScalar); }
 
+// `count` Float32Arrays of equal length, then `nums` numbers; throws (returns false) when they are not that.
+bool floatArraysAndNumbers(napi_env env, napi_callback_info info, const char* fn, const char* const* names, int count, float** arrays, size_t* n, int nums, double* numbers) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != static_cast<size_t>(count + nums)) { throwError(env, std::string(fn) + ": expected " + std::to_string(count + nums) + " arguments"); return false; }
+  for (int i = 0; i < count; i++) {
+    bool isTa = false;
+    napi_typedarray_type type;
+    size_t len = 0;
+    void* data = nullptr;
+    napi_is_typedarray(env, argv[i], &isTa);
+    if (!isTa || napi_get_typedarray_info(env, argv[i], &type, &len, &data, nullptr, nullptr) != napi_ok || type != napi_float32_array) {
+      throwError(env, std::string(fn) + ": " + names[i] + " must be a Float32Array");
+      return false;
+    }
+    if (i > 0 && len != *n) { throwError(env, std::string(fn) + ": " + names[i] + " has " + std::to_string(len) + " floats, " + names[0] + " " + std::to_string(*n)); return false; }
+    *n = len;
+    arrays[i] = static_cast<float*>(data);
+  }
+  for (int i = 0; i < nums; i++)
+    if (napi_get_value_double(env, argv[count + i], &numbers[i]) != napi_ok) { throwError(env, std::string(fn) + ": argument " + std::to_string(count + i + 1) + " must be a number"); return false; }
+  return true;
+}
+
+napi_value AdamAtan2Shard(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"param", "grad", "exp_avg", "exp_avg_sq"};
+  float* a[4];
+  size_t n = 0;
+  double s[5];
+  if (!floatArraysAndNumbers(env, info, "adamAtan2Shard", names, 4, a, &n, 5, s)) return nullptr;
+  trm::adamAtan2Update(a[0], a[1], a[2], a[3], static_cast<long>(n),
+                       {static_cast<float>(s[0]), static_cast<float>(s[1]), static_cast<float>(s[2]), static_cast<float>(s[3]), static_cast<float>(s[4])});
+  return nullptr;
+}
+
+napi_value EmaShard(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"shadow", "param"};
+  float* a[2];
+  size_t n = 0;
+  double s[2];
+  if (!floatArraysAndNumbers(env, info, "emaShard", names, 2, a, &n, 2, s)) return nullptr;
+  trm::emaUpdate(a[0], a[1], static_cast<long>(n), static_cast<float>(s[0]), static_cast<float>(s[1]));
+  return nullptr;
+}
+
+napi_value Atan2Map(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"y", "x", "out"};
+  float* a[3];
+  size_t n = 0;
+  if (!floatArraysAndNumbers(env, info, "atan2Map", names, 3, a, &n, 0, nullptr)) return nullptr;
+  trm::atan2Map(a[0], a[1], a[2], static_cast<long>(n));
+  return nullptr;
+}
+
 napi_value Shape(napi_env env, napi_callback_info) {
   const trm::GemmShape s = trm::gemmShape();
   napi_value obj;
@@ -201,7 +260,8 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
-      {"rmsNormForward", RmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace}};
+      {"rmsNormForward", RmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
+      {"adamAtan2Shard", AdamAtan2Shard}, {"emaShard", EmaShard}, {"atan2Map", Atan2Map}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
     napi_set_named_property(env, exports, name, fn);

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/init.ts';
 import { createAdamATan2 } from '../optim/adam-atan2.ts';
 import { createEma } from '../optim/ema.ts';
 import { reduceChunk } from './all-reduce.ts';
 import { adamAtan2Shard, emaShard } from './shard-optimizer.ts';
+import { setNativeShardOptimizer } from './shard-optimizer-native.ts';
 
 const fixturePath = fileURLToPath(new URL('../../../../../shared/fixtures/parity/optimizers.json', import.meta.url));
 const fixtures = JSON.parse(readFileSync(fixturePath, 'utf8'));
@@ -66,6 +67,10 @@ function shardRun(world: number): { p: Float32Array; m: Float32Array; v: Float32
   });
   return { p, m, v, ema };
 }
+
+// The JS loops (the native shard is compared with them in shard-optimizer-native.test.ts).
+beforeAll(() => setNativeShardOptimizer(false));
+afterAll(() => setNativeShardOptimizer(true));
 
 describe('adamAtan2Shard and emaShard', () => {
   it('equal the tfjs AdamATan2 and EMA bit for bit on the cpu backend, for any sharding', async () => {
