@@ -24,6 +24,16 @@ const SHAPES: [number, number, number, number?, number?][] = [
   [1552, 2816, 512, 0, 1], // dx = dy W^T, W stored [512, 2816]
   [97, 64, 97, 0, 1], // q k^T per head, k stored [97, 64]
   [1, 512, 512], // a single row (M = 1)
+  // config b (h128, mlp_t, seq 97) at a worker's batch of 32, as its forwardBackward issues them (README: by shape)
+  [4096, 97, 512, 0, 1], // 12: token mixing up, x [B*128, 97] W^T
+  [3104, 128, 512, 0, 1], // 13: channel MLP up
+  [512, 4096, 97, 1, 0], // 14: dW of token mixing down (x^T dy), K = batch x hidden
+  [4096, 512, 97, 0, 1], // 15: token mixing down
+  [4096, 512, 97], // 16: dx of token mixing up
+  [512, 3104, 128, 1, 0], // 17: dW of channel MLP down, K = batch x seq
+  [3104, 512, 128], // 18: dx of channel MLP up
+  [128, 3104, 512, 1, 0], // 19: dW of channel MLP up
+  [97, 4096, 512, 1, 0], // 20: dW of token mixing up
 ];
 
 function cpuMs(fn: () => void): number {
