@@ -7,6 +7,7 @@
 // exp (tested over [-88, 88] against Math.exp). Above 88.376 it returns +inf, below -87.33 it returns exp(-87.33)
 // (~1.2e-38, where 1 + exp(x) already rounds to 1). sigmoid(x) = 1 / (1 + exp(-x)), as tfjs writes it.
 #include "elementwise.h"
+#include "vector-loop.h"
 
 #include <cmath>
 #include <cstdint>
@@ -62,45 +63,22 @@ inline vf vexp(vf x) {
 
 inline vf vsigmoid(vf x) { return splat(1.0f) / (splat(1.0f) + vexp(-x)); }
 
-// f(i, count) over [0, n) in vector steps; the last partial step has count < W (the callers pad it).
-template <typename F>
-void forVectors(long n, F f) {
-  long i = 0;
-  for (; i + W <= n; i += W) f(i, W);
-  if (i < n) f(i, static_cast<int>(n - i));
-}
-
-// Load count <= W floats from p, zero-padded.
-inline vf loadPart(const float* p, int count) {
-  if (count == W) return load(p);
-  float t[W] = {};
-  std::memcpy(t, p, count * 4);
-  return load(t);
-}
-
-inline void storePart(float* p, vf v, int count) {
-  if (count == W) return store(p, v);
-  float t[W];
-  store(t, v);
-  std::memcpy(p, t, count * 4);
-}
-
 }  // namespace
 
 float expScalar(float x) { return vexp(splat(x))[0]; }
 float sigmoidScalar(float x) { return vsigmoid(splat(x))[0]; }
 
 void swigluForward(const float* g, const float* u, float* a, long n) {
-  forVectors(n, [&](long i, int c) {
-    const vf gv = loadPart(g + i, c);
+  forVectors<vf>(n, [&](long i, int c) {
+    const vf gv = loadPart<vf>(g + i, c);
     const vf s = gv * vsigmoid(gv);  // silu(g)
-    storePart(a + i, s * loadPart(u + i, c), c);
+    storePart(a + i, s * loadPart<vf>(u + i, c), c);
   });
 }
 
 void swigluBackward(const float* da, const float* g, const float* u, float* a, float* dg, float* du, long n) {
-  forVectors(n, [&](long i, int c) {
-    const vf gv = loadPart(g + i, c), uv = loadPart(u + i, c), dav = loadPart(da + i, c);
+  forVectors<vf>(n, [&](long i, int c) {
+    const vf gv = loadPart<vf>(g + i, c), uv = loadPart<vf>(u + i, c), dav = loadPart<vf>(da + i, c);
     const vf sg = vsigmoid(gv);
     const vf s = gv * sg;  // silu(g)
     storePart(a + i, s * uv, c);
@@ -114,14 +92,14 @@ void rmsNormForward(const float* x, float* y, float* r, long rows, long w, float
   for (long row = 0; row < rows; row++) {
     const float* xr = x + row * w;
     vf ss = vf{};
-    forVectors(w, [&](long i, int c) {
-      const vf v = loadPart(xr + i, c);
+    forVectors<vf>(w, [&](long i, int c) {
+      const vf v = loadPart<vf>(xr + i, c);
       ss += v * v;
     });
     const float rr = 1.0f / std::sqrt(hsum(ss) / static_cast<float>(w) + eps);
     r[row] = rr;
     const vf rv = splat(rr);
-    forVectors(w, [&](long i, int c) { storePart(y + row * w + i, loadPart(xr + i, c) * rv, c); });
+    forVectors<vf>(w, [&](long i, int c) { storePart(y + row * w + i, loadPart<vf>(xr + i, c) * rv, c); });
   }
 }
 
@@ -130,9 +108,9 @@ void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx,
     const float* dyr = dy + row * w;
     const float* yr = y + row * w;
     vf dot = vf{};
-    forVectors(w, [&](long i, int c) { dot += loadPart(dyr + i, c) * loadPart(yr + i, c); });
+    forVectors<vf>(w, [&](long i, int c) { dot += loadPart<vf>(dyr + i, c) * loadPart<vf>(yr + i, c); });
     const vf m = splat(hsum(dot) / static_cast<float>(w)), rv = splat(r[row]);
-    forVectors(w, [&](long i, int c) { storePart(dx + row * w + i, rv * (loadPart(dyr + i, c) - loadPart(yr + i, c) * m), c); });
+    forVectors<vf>(w, [&](long i, int c) { storePart(dx + row * w + i, rv * (loadPart<vf>(dyr + i, c) - loadPart<vf>(yr + i, c) * m), c); });
   }
 }
 

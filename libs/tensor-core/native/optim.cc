@@ -18,6 +18,7 @@
 #endif
 
 #include "optim.h"
+#include "vector-loop.h"
 
 #include <cmath>
 #include <cstdint>
@@ -75,50 +76,28 @@ inline vf vatan2f(vf y, vf x) {
   return __builtin_convertvector(vatan2(__builtin_convertvector(y, vd), __builtin_convertvector(x, vd)), vf);
 }
 
-// f(i, count) over [0, n) in steps of H; the last partial step has count < H and works on a zero-padded copy.
-template <typename F>
-void forVectors(long n, F f) {
-  long i = 0;
-  for (; i + H <= n; i += H) f(i, H);
-  if (i < n) f(i, static_cast<int>(n - i));
-}
-
-inline vf loadPart(const float* p, int count) {
-  if (count == H) return load(p);
-  float t[H] = {};
-  std::memcpy(t, p, count * 4);
-  return load(t);
-}
-
-inline void storePart(float* p, vf v, int count) {
-  if (count == H) return store(p, v);
-  float t[H];
-  store(t, v);
-  std::memcpy(p, t, count * 4);
-}
-
 }  // namespace
 
 void adamAtan2Update(float* p, const float* g, float* m, float* v, long n, AdamScalars s) {
   const vf decay = splatf(s.decay), keep1 = splatf(s.keep1), keep2 = splatf(s.keep2), step = splatf(s.stepSize), bias = splatf(s.sqrtBias2);
-  forVectors(n, [&](long i, int c) {
-    const vf gi = loadPart(g + i, c), m0 = loadPart(m + i, c), v0 = loadPart(v + i, c);
+  forVectors<vf>(n, [&](long i, int c) {
+    const vf gi = loadPart<vf>(g + i, c), m0 = loadPart<vf>(m + i, c), v0 = loadPart<vf>(v + i, c);
     const vf mi = m0 + (gi - m0) * keep1;
     const vf vi = v0 + (gi * gi - v0) * keep2;
     const vf direction = vatan2f(mi, vsqrt(vi) / bias);
     storePart(m + i, mi, c);
     storePart(v + i, vi, c);
-    storePart(p + i, loadPart(p + i, c) * decay - direction * step, c);
+    storePart(p + i, loadPart<vf>(p + i, c) * decay - direction * step, c);
   });
 }
 
 void emaUpdate(float* shadow, const float* p, long n, float keep, float rate) {
   const vf k = splatf(keep), r = splatf(rate);
-  forVectors(n, [&](long i, int c) { storePart(shadow + i, loadPart(p + i, c) * k + loadPart(shadow + i, c) * r, c); });
+  forVectors<vf>(n, [&](long i, int c) { storePart(shadow + i, loadPart<vf>(p + i, c) * k + loadPart<vf>(shadow + i, c) * r, c); });
 }
 
 void atan2Map(const float* y, const float* x, float* out, long n) {
-  forVectors(n, [&](long i, int c) { storePart(out + i, vatan2f(loadPart(y + i, c), loadPart(x + i, c)), c); });
+  forVectors<vf>(n, [&](long i, int c) { storePart(out + i, vatan2f(loadPart<vf>(y + i, c), loadPart<vf>(x + i, c)), c); });
 }
 
 }  // namespace trm
