@@ -5,7 +5,7 @@
 // (setFusedElementwise) is on; the op functions (swiglu.ts, norm.ts) otherwise take their plain tfjs path.
 // They are called inside hand-written gradients only (no tfjs gradient is registered for them).
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmEngine, heapOf, nativeGemm, type WasmBackendLike } from './gemm/index.ts';
+import { gemmEngine, heapOf, heapOffset, nativeGemm, type WasmBackendLike } from './gemm/index.ts';
 import type { NativeGemm } from './gemm/index.ts';
 
 /** The element-wise functions of the addon (native/addon.cc); offsets in bytes into `buffer`. */
@@ -64,7 +64,7 @@ function addon(): NativeElementwise {
 /** Run `body` with the byte offset of each tensor and the heap buffer, after the outputs exist. */
 function inHeap(backend: WasmBackendLike, outputs: tf.TensorInfo[], inputs: tf.TensorInfo[], body: (buffer: ArrayBuffer, off: (t: tf.TensorInfo) => number) => void): tf.TensorInfo[] {
   for (const t of inputs) if (t.dtype !== 'float32') throw new Error(`fused kernels: expected float32 inputs, got ${t.dtype}`);
-  body(heapBuffer(backend), (t) => backend.dataIdMap.get(t.dataId)!.memoryOffset);
+  body(heapBuffer(backend), (t) => heapOffset(backend, t));
   return outputs;
 }
 

@@ -3,7 +3,8 @@
 // replacement copies only the slice, inside the heap (memmove of each contiguous run of the last axis). Same bits
 // as tfjs's kernel; string and complex tensors keep tfjs's kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import { heapOf, type WasmBackendLike } from './gemm/index.ts';
+import { heapOf, heapOffset, type WasmBackendLike } from './gemm/index.ts';
+import { wasmKernelOverride } from './wasm-override.ts';
 
 interface SliceBackend extends WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -13,19 +14,17 @@ type KernelArgs = { inputs: { x: tf.TensorInfo }; backend: unknown; attrs: { beg
 
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
 
-let original: tf.KernelConfig | null = null;
-
 function inHeapSlice(args: KernelArgs): tf.TensorInfo {
   const { inputs: { x }, attrs, backend } = args;
   const bytes = BYTES[x.dtype];
   const b = backend as SliceBackend;
   const heap = heapOf(b);
-  if (!bytes || !heap) return original!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (!bytes || !heap) return slice.fallback(args);
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
   const out = b.makeOutput(size, x.dtype as 'float32');
   const n = size.reduce((p, d) => p * d, 1);
   if (n === 0) return out;
-  const src = b.dataIdMap.get(x.dataId)!.memoryOffset, dst = b.dataIdMap.get(out.dataId)!.memoryOffset;
+  const src = heapOffset(b, x), dst = heapOffset(b, out);
   const u8 = new Uint8Array(heap.memory.buffer); // after makeOutput: growth replaces the buffer
   const strides = tf.util.computeStrides(x.shape);
   if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
@@ -44,19 +43,10 @@ function inHeapSlice(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-const kernelFunc = inHeapSlice as unknown as tf.KernelFunc;
+const slice = wasmKernelOverride('Slice', inHeapSlice as unknown as tf.KernelFunc);
 
 /** Make the in-heap slice the wasm backend's 'Slice' kernel (per thread; call after the backend is registered). */
-export function installWasmSlice(): void {
-  const current = tf.getKernel('Slice', 'wasm');
-  if (!current) throw new Error("installWasmSlice: the wasm backend has no 'Slice' kernel registered (is @tensorflow/tfjs-backend-wasm loaded?)");
-  if (current.kernelFunc === kernelFunc) return;
-  original = current;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ ...current, kernelFunc });
-}
+export const installWasmSlice = (): void => slice.install();
 
 /** True when the wasm backend's 'Slice' is the in-heap one. */
-export function wasmSliceInstalled(): boolean {
-  return tf.getKernel('Slice', 'wasm')?.kernelFunc === kernelFunc;
-}
+export const wasmSliceInstalled = (): boolean => slice.installed();

@@ -4,7 +4,8 @@
 // (fused kernels off: TRM_GEMM other than native, or setFusedElementwise(false)), keep tfjs's kernel. Same bits.
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedElementwiseActive, nativeElementwise } from './fused-kernels.ts';
-import { heapOf, type WasmBackendLike } from './gemm/index.ts';
+import { heapOf, heapOffset, type WasmBackendLike } from './gemm/index.ts';
+import { wasmKernelOverride } from './wasm-override.ts';
 
 type KernelArgs = { inputs: { x: tf.TensorInfo }; backend: unknown; attrs: { perm: number[] } };
 
@@ -31,34 +32,22 @@ export function swapForm(shape: number[], perm: number[]): [number, number, numb
   return null;
 }
 
-let original: tf.KernelConfig | null = null;
-
 function nativeTranspose(args: KernelArgs): tf.TensorInfo {
   const { inputs: { x }, attrs: { perm }, backend } = args;
   const form = x.dtype === 'float32' && fusedElementwiseActive() ? swapForm(x.shape, perm) : null;
   const b = backend as WasmBackendLike;
   const heap = form && heapOf(b);
   const addon = heap && nativeElementwise();
-  if (!form || !heap || !addon) return original!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (!form || !heap || !addon) return transpose.fallback(args);
   const out = b.makeOutput(perm.map((p) => x.shape[p]), 'float32');
-  const off = (t: tf.TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset;
-  addon.transposeSwap(heap.memory.buffer, off(x), off(out), ...form);
+  addon.transposeSwap(heap.memory.buffer, heapOffset(b, x), heapOffset(b, out), ...form);
   return out;
 }
 
-const kernelFunc = nativeTranspose as unknown as tf.KernelFunc;
+const transpose = wasmKernelOverride('Transpose', nativeTranspose as unknown as tf.KernelFunc);
 
 /** Make the native-backed transpose the wasm backend's 'Transpose' kernel (per thread; after the backend is registered). */
-export function installWasmTranspose(): void {
-  const current = tf.getKernel('Transpose', 'wasm');
-  if (!current) throw new Error("installWasmTranspose: the wasm backend has no 'Transpose' kernel registered (is @tensorflow/tfjs-backend-wasm loaded?)");
-  if (current.kernelFunc === kernelFunc) return;
-  original = current;
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel({ ...current, kernelFunc });
-}
+export const installWasmTranspose = (): void => transpose.install();
 
 /** True when the wasm backend's 'Transpose' is this one (it still defers to tfjs's kernel when the fused kernels are off). */
-export function wasmTransposeInstalled(): boolean {
-  return tf.getKernel('Transpose', 'wasm')?.kernelFunc === kernelFunc;
-}
+export const wasmTransposeInstalled = (): boolean => transpose.installed();

@@ -37,6 +37,11 @@ export function heapOf(backend: WasmBackendLike): GemmHeap | null {
   return { memory, malloc: (n) => backend.wasm._malloc(n) >>> 0, free: (p) => backend.wasm._free(p) };
 }
 
+/** Byte offset of a tensor's data in the backend's heap. */
+export function heapOffset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
 /** A batched product on the heap: byte offsets of A, B, C and byte strides between their matrices (0 = broadcast). */
 type BatchedProduct = (a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
   batch: number, strideA: number, strideB: number, strideC: number) => void;
@@ -89,9 +94,8 @@ function batchMatMul(engine: Engine, args: KernelArgs): tf.TensorInfo {
   const product = productFor(backend, engine);
   if (!product) return fallback();
   const out = backend.makeOutput([...outer, M, N], 'float32');
-  const offset = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
   const strideA = batchA === 1 ? 0 : M * K * 4, strideB = batchB === 1 ? 0 : K * N * 4;
-  product(offset(a), offset(b), offset(out), M, N, K, !!transposeA, !!transposeB, size(outer), strideA, strideB, M * N * 4);
+  product(heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), M, N, K, !!transposeA, !!transposeB, size(outer), strideA, strideB, M * N * 4);
   return out;
 }
 
