@@ -37,8 +37,11 @@ export interface DataParallelOptions {
 
 export interface DataParallelModel extends TrmModel {
   readonly workers: number;
-  /** timing of the last forward/forwardBackward: the whole call and each worker's model time (ms) */
-  readonly lastTimings: { totalMs: number; computeMs: number[] } | null;
+  /**
+   * timing of the last forward/forwardBackward (ms): the whole call; each worker's model call and all-reduce
+   * (computeMs), and its model call alone (modelMs: the spread across workers is their load imbalance)
+   */
+  readonly lastTimings: { totalMs: number; computeMs: number[]; modelMs: number[] } | null;
   /** live tfjs tensors in each worker (a leak check) */
   workerTensorCounts(): number[];
   /** each worker's wasm heap, live tensor bytes and V8 heap (memory measurements) */
@@ -205,7 +208,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       allHalted: halted.every((h) => h === 1),
       logits: concat(replies.map((r) => r.logits), (n) => new Float32Array(n)),
     };
-    lastTimings = { totalMs: performance.now() - started, computeMs: replies.map((r) => r.computeMs) };
+    lastTimings = { totalMs: performance.now() - started, computeMs: replies.map((r) => r.computeMs), modelMs: replies.map((r) => r.modelMs) };
     return { out, replies, toGlobal };
   };
 

@@ -56,8 +56,10 @@ export interface StepReply {
   /** train mode: local ids and [rows, puzzle_emb_ndim] gradient rows */
   puzzleGrad: { ids: Int32Array; grad: Float32Array } | null;
   rng: RngState;
-  /** time this worker spent in the model call and its gradient export (ms) */
+  /** time this worker spent in the model call and its gradient export, the all-reduce included (ms) */
   computeMs: number;
+  /** the model call alone (forward, or forward and backward), before the all-reduce (ms) */
+  modelMs: number;
 }
 
 /** Start a worker's optimizer shard: AdamATan2 (+ EMA) on its chunk of the flat parameter vector. */

@@ -108,6 +108,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
       const t0 = performance.now();
       let out: StepOutput | TrainOutput;
       let puzzleGrad: StepReply['puzzleGrad'] = null;
+      let modelMs = 0;
       if (args.mode === 'train') {
         // A worker that fails still joins the all-reduce, so that its peers do not wait on the barrier forever.
         let failure: unknown = null;
@@ -124,6 +125,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         } catch (err) {
           failure = err;
         }
+        modelMs = performance.now() - t0;
         try {
           allReduceSum(reduce, rank, segments ?? zeros()); // this worker's chunk stays in its heap, the others go out
         } finally {
@@ -134,6 +136,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
       } else {
         out = m.forward(current, args.batch, { training: args.training, rng });
         keepCarry(out.carry, args);
+        modelMs = performance.now() - t0;
       }
       const computeMs = performance.now() - t0;
       return {
@@ -149,6 +152,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         puzzleGrad,
         rng: rng.state(),
         computeMs,
+        modelMs,
       };
     },
     dispose() {
@@ -176,5 +180,6 @@ function emptyReply(args: StepArgs): StepReply {
     puzzleGrad: null,
     rng: args.rng,
     computeMs: 0,
+    modelMs: 0,
   };
 }
