@@ -27,10 +27,15 @@ export interface TrainBenchOptions {
   configs?: string[];
   /** worker counts (default [1, 2]): 1 = the in-thread trainer, N >= 2 = createParallelTrainer with N workers */
   workers?: number[];
-  /** timed steps per measurement after warm-up, median reported (default 3; config c 2) */
+  /** timed steps per measurement after warm-up, median reported (default 4; config c 2) */
   steps?: number;
-  /** untimed warm-up steps (default 1) */
+  /** untimed warm-up steps (default 2; config c 1) */
   warmup?: number;
+  /**
+   * measurements per worker count, interleaved (1, 2, 1, 2 workers, each in a fresh process), pooled into one
+   * median (default 2; config c 1): the host's speed drifts, and one measurement each would compare two moments
+   */
+  rounds?: number;
   /** global batch instead of the peer config's (smoke runs: no comparison with peer.json, no pass flags) */
   batch?: number;
   /**
@@ -49,8 +54,10 @@ export interface TrainBenchOptions {
 
 /** Config c (h512, batch 64) does not fit the 4 GB wasm heap in one piece: it runs in chunks of 16 rows. */
 const DEFAULT_MICRO_BATCH: Record<string, number> = { c: 16 };
-/** Timed steps: 3, but config c (~2 min a step in one thread) 2. */
+/** Timed steps, warm-up steps and rounds: config c takes ~18 s a step in one thread, so it does fewer. */
 const DEFAULT_STEPS: Record<string, number> = { c: 2 };
+const DEFAULT_WARMUP: Record<string, number> = { c: 1 };
+const DEFAULT_ROUNDS: Record<string, number> = { c: 1 };
 /** Issue 6 targets. Peak RSS: at most the reference's at the same thread count, every config. */
 const TARGET_SPEEDUP_W2 = { min: 1.8, configs: ['a', 'b', 'd'] };
 const TARGET_RATIO_2T = { min: 0.25, configs: ['a', 'b', 'c', 'd'] };
@@ -154,6 +161,8 @@ interface Measurement {
   cpu_s_step: number;
   /** data-parallel: median of (step - slowest worker's model time): dispatch, copies, optimizer, EMA */
   overhead_ms: number | null;
+  /** data-parallel: per timed step, slowest / fastest worker's model time (1 = balanced; the host's vCPUs differ) */
+  imbalance: number[];
   /** GFLOP/s of an n^3 matmul in this process at this worker count (1: this thread; N: N workers at once) */
   matmul_gflops: number;
   peak_rss_mb: number;
@@ -221,6 +230,7 @@ async function measure(p: ChildParams): Promise<Measurement> {
   const times: number[] = [];
   const cpus: number[] = [];
   const overheads: number[] = [];
+  const imbalance: number[] = [];
   for (let i = 0; i < p.warmup + p.steps; i++) {
     const c0 = process.cpuUsage();
     const s0 = performance.now();
@@ -228,12 +238,14 @@ async function measure(p: ChildParams): Promise<Measurement> {
     const ms = performance.now() - s0;
     const cpu = cpuSeconds(c0);
     const workerMs = parallel?.lastTimings?.computeMs ?? null;
+    const modelMs = parallel?.lastTimings?.modelMs ?? null;
     if (i >= p.warmup) {
       times.push(ms);
       cpus.push(cpu);
       if (workerMs && !p.microBatch) overheads.push(ms - Math.max(...workerMs)); // (micro-batches: several calls a step)
+      if (modelMs && !p.microBatch) imbalance.push(Math.max(...modelMs) / Math.min(...modelMs));
     }
-    log(`${i < p.warmup ? 'warm-up' : `step ${i - p.warmup + 1}/${p.steps}`} ${ms.toFixed(0)} ms, process CPU ${cpu.toFixed(1)} s${workerMs ? ` (last call: workers ${workerMs.map((t) => t.toFixed(0)).join('/')} ms)` : ''}`);
+    log(`${i < p.warmup ? 'warm-up' : `step ${i - p.warmup + 1}/${p.steps}`} ${ms.toFixed(0)} ms, process CPU ${cpu.toFixed(1)} s${workerMs ? ` (last call: workers ${workerMs.map((t) => t.toFixed(0)).join('/')} ms, model ${modelMs!.map((t) => t.toFixed(0)).join('/')} ms)` : ''}`);
   }
   const workerMemory = parallel?.workerMemory() ?? [];
   const wasmHeaps = [wasmHeapMb(), ...workerMemory.map((w) => (w.wasmHeapBytes === null ? null : mb(w.wasmHeapBytes)))];
@@ -253,6 +265,7 @@ async function measure(p: ChildParams): Promise<Measurement> {
     ms_step: median(times),
     cpu_s_step: median(cpus),
     overhead_ms: overheads.length ? median(overheads) : null,
+    imbalance,
     matmul_gflops: matmul,
     peak_rss_mb: maxRssMb(),
     rss_start_mb: rssStartMb,
@@ -262,6 +275,28 @@ async function measure(p: ChildParams): Promise<Measurement> {
 }
 
 runAsChild<ChildParams>(import.meta.url, measure);
+
+type PooledMeasurement = ReturnType<typeof poolRounds>;
+
+/** One measurement from the interleaved rounds of the same (config, workers): every timed step pooled into one median. */
+export function poolRounds(rounds: Measurement[]): Measurement & { round_ms_step: number[] } {
+  const last = rounds[rounds.length - 1];
+  const steps = rounds.flatMap((m) => m.step_ms);
+  const overheads = rounds.map((m) => m.overhead_ms).filter((x): x is number => x !== null);
+  return {
+    ...last, // wasm and V8 heaps: the last round's
+    start_ms: median(rounds.map((m) => m.start_ms)),
+    step_ms: steps,
+    ms_step: median(steps),
+    cpu_s_step: median(rounds.map((m) => m.cpu_s_step)),
+    overhead_ms: overheads.length ? median(overheads) : null,
+    imbalance: rounds.flatMap((m) => m.imbalance),
+    matmul_gflops: median(rounds.map((m) => m.matmul_gflops)),
+    peak_rss_mb: Math.max(...rounds.map((m) => m.peak_rss_mb)),
+    rss_start_mb: Math.max(...rounds.map((m) => m.rss_start_mb)),
+    round_ms_step: rounds.map((m) => m.ms_step),
+  };
+}
 
 // ---- parent side ------------------------------------------------------------------------------------------------
 
@@ -307,6 +342,9 @@ function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean):
     name: `${base}/memory`, unit: 'MB', value: m.wasm_heap_mb.reduce<number>((a, h) => a + (h ?? 0), 0),
     extra: { ...tag, note: 'value: wasm heaps summed; [this thread, worker 1, ...]', wasm_heap_mb: m.wasm_heap_mb, v8_heap_mb: m.v8_heap_mb, rss_start_mb: m.rss_start_mb, peak_rss_mb: m.peak_rss_mb },
   });
+  if (m.imbalance.length) {
+    rows.push({ name: `${base}/imbalance`, unit: 'x', value: median(m.imbalance), extra: { ...tag, note: 'median over timed steps of slowest / fastest worker model time', per_step: m.imbalance } });
+  }
   if (ratio1 !== null) rows.push({ name: `${base}/ratio_to_peer_1t`, unit: 'x', value: ratio1, extra: tag });
   if (ratio2 !== null) {
     const target = ratioTarget ? { target: `>= ${TARGET_RATIO_2T.min}`, pass: ratio2 >= TARGET_RATIO_2T.min } : {};
@@ -315,12 +353,16 @@ function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean):
   return rows;
 }
 
-/** 2 workers over 1 (same batch): samples/s speed-up, and CPU per step (1.0 = the split adds no work). */
-function scalingRows(id: string, one: Measurement, two: Measurement, comparable: boolean): BenchResult[] {
+/**
+ * 2 workers over 1 (same batch): samples/s speed-up of the pooled medians (and of each round's pair, to show the
+ * spread), and CPU per step (1.0 = the split adds no work).
+ */
+function scalingRows(id: string, one: PooledMeasurement, two: PooledMeasurement, comparable: boolean): BenchResult[] {
   const speedup = one.ms_step / two.ms_step;
+  const perRound = one.round_ms_step.map((ms, r) => ms / two.round_ms_step[r]).filter(Number.isFinite);
   const hasTarget = TARGET_SPEEDUP_W2.configs.includes(id);
   return [
-    { name: `train/${id}/speedup_w2`, unit: 'x', value: speedup, extra: { config: id, ...(hasTarget ? { target: `>= ${TARGET_SPEEDUP_W2.min}`, pass: comparable ? speedup >= TARGET_SPEEDUP_W2.min : null } : {}) } },
+    { name: `train/${id}/speedup_w2`, unit: 'x', value: speedup, extra: { config: id, per_round: perRound, ...(hasTarget ? { target: `>= ${TARGET_SPEEDUP_W2.min}`, pass: comparable ? speedup >= TARGET_SPEEDUP_W2.min : null } : {}) } },
     { name: `train/${id}/cpu_per_step_ratio_w2`, unit: 'x', value: two.cpu_s_step / one.cpu_s_step, extra: { config: id, note: 'process CPU seconds per step, 2 workers / 1 worker: 1.0 = the split adds no work (load-independent)' } },
   ];
 }
@@ -351,12 +393,13 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   const configs = listOption(opts.configs ?? (opts.quick ? ['b'] : ['a', 'b', 'c', 'd', 'e']), 'string', 'bench train: configs');
   const workerCounts = listOption(opts.workers ?? [1, 2], 'number', 'bench train: workers').map((w) => positiveInt(w, 'workers[]', 1));
   const batch = positiveInt(opts.batch ?? (opts.quick ? 8 : 0), 'batch', 0);
-  const warmup = positiveInt(opts.warmup ?? (opts.quick ? 0 : 1), 'warmup', 0);
-  const stepsOf = (id: string) => positiveInt(opts.steps ?? (opts.quick ? 1 : (DEFAULT_STEPS[id] ?? 3)), 'steps', 1);
+  const warmupOf = (id: string) => positiveInt(opts.warmup ?? (opts.quick ? 0 : (DEFAULT_WARMUP[id] ?? 2)), 'warmup', 0);
+  const stepsOf = (id: string) => positiveInt(opts.steps ?? (opts.quick ? 1 : (DEFAULT_STEPS[id] ?? 4)), 'steps', 1);
+  const roundsOf = (id: string) => positiveInt(opts.rounds ?? (opts.quick ? 1 : (DEFAULT_ROUNDS[id] ?? 2)), 'rounds', 1);
   const microOf = (id: string) => positiveInt(typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0), 'micro_batch', 0);
   const rows = peerRows();
   // every option is checked (and unknown configs fail) before anything runs
-  const plan = configs.map((id) => ({ peer: checkFlops(peerConfig(id, rows)), steps: stepsOf(id), microBatch: microOf(id) }));
+  const plan = configs.map((id) => ({ peer: checkFlops(peerConfig(id, rows)), steps: stepsOf(id), warmup: warmupOf(id), rounds: roundsOf(id), microBatch: microOf(id) }));
   const comparable = batch === 0;
   const results: BenchResult[] = [];
 
@@ -371,20 +414,35 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   }
   if (matmul.has(1) && matmul.has(2)) results.push({ name: 'train/matmul/speedup_w2', unit: 'x', value: matmul.get(2)! / matmul.get(1)!, extra: { n, ideal: 2 } });
 
-  for (const { peer, steps, microBatch } of plan) {
+  for (const { peer, steps, warmup, rounds, microBatch } of plan) {
     const id = peer.id;
-    const byWorkers = new Map<number, Measurement>();
-    for (const workers of workerCounts) {
-      const params: ChildParams = { id, workers, steps, warmup, batch, microBatch, backend: opts.backend ?? null };
-      try {
-        const m = await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, `bench train ${id} w${workers}`, log, (line) => /^  \S+ w\d+ /.test(line));
-        byWorkers.set(workers, m);
-        results.push(...measurementRows(m, peer, comparable));
-      } catch (err) {
-        const error = err instanceof Error ? err.message : String(err);
-        log(`train ${id} w${workers}: FAILED (${error})`);
-        results.push({ name: `train/${id}/w${workers}/samples_per_s`, unit: 'samples/s', value: Number.NaN, extra: { config: id, workers, error } });
+    // rounds interleaved (1, 2, 1, 2 workers): both worker counts see the host's drift alike
+    const measured = new Map<number, Measurement[]>(workerCounts.map((w) => [w, []]));
+    const failed = new Map<number, string>();
+    for (let round = 0; round < rounds; round++) {
+      for (const workers of workerCounts) {
+        if (failed.has(workers)) continue;
+        const params: ChildParams = { id, workers, steps, warmup, batch, microBatch, backend: opts.backend ?? null };
+        const label = `bench train ${id} w${workers}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ''}`;
+        try {
+          measured.get(workers)!.push(await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, label, log, (line) => /^  \S+ w\d+ /.test(line)));
+        } catch (err) {
+          const error = err instanceof Error ? err.message : String(err);
+          log(`train ${id} w${workers}: FAILED (${error})`);
+          failed.set(workers, error);
+        }
       }
+    }
+    const byWorkers = new Map<number, PooledMeasurement>();
+    for (const workers of workerCounts) {
+      const error = failed.get(workers);
+      if (error !== undefined) {
+        results.push({ name: `train/${id}/w${workers}/samples_per_s`, unit: 'samples/s', value: Number.NaN, extra: { config: id, workers, error } });
+        continue;
+      }
+      const pooled = poolRounds(measured.get(workers)!);
+      byWorkers.set(workers, pooled);
+      results.push(...measurementRows(pooled, peer, comparable));
     }
     const one = byWorkers.get(1);
     const two = byWorkers.get(2);
@@ -397,6 +455,11 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
 // ---- Markdown summary (bench/results/train.md) ------------------------------------------------------------------
 
 const fixed = (x: number | null | undefined, digits: number): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+/** " (rounds 1.79, 1.86)": each interleaved round's own speed-up, when there was more than one */
+const perRound = (r: BenchResult): string => {
+  const rounds = (r.extra?.per_round as number[] | undefined) ?? [];
+  return rounds.length > 1 ? ` (rounds ${rounds.map((x) => x.toFixed(2)).join(', ')})` : '';
+};
 const verdict = (r: BenchResult | undefined): string => (typeof r?.extra?.pass === 'boolean' ? (r.extra.pass ? ' pass' : ' FAIL') : '');
 
 /** The summary table of a train run, from its results (the runner writes it next to the JSON). */
@@ -419,7 +482,7 @@ export function markdown(results: BenchResult[]): string {
       fixed(x.gflops as number, 1),
       `${fixed(100 * (x.share_of_matmul as number), 0)}%`,
       `${fixed(ratio?.value, 3)}${verdict(ratio)}`,
-      speed ? `${fixed(speed.value, 2)}x${verdict(speed)}` : '',
+      speed ? `${fixed(speed.value, 2)}x${verdict(speed)}${perRound(speed)}` : '',
       `${fixed(rss?.value, 0)}${verdict(rss)}`,
       fixed(x.peer_peak_rss_mb as number | null, 0),
       fixed(x.cpu_s_step as number, 1),
@@ -430,7 +493,13 @@ export function markdown(results: BenchResult[]): string {
   if (first && first.comparable === false) lines.push(`Batch override (${first.batch as number}): not comparable with peer.json, no pass/fail.`, '');
   lines.push('1 worker = createTrainer in the main thread; N workers = createParallelTrainer. "% of matmul": GFLOP/s over the same process\'s ' +
     `${PROBE.n}^3 matmul at the same worker count. Ref RSS: the reference at the same thread count (1 worker: 1 thread). ` +
-    'CPU s/step: all threads of the process (load-independent; on a busy machine compare it rather than wall time).', '');
+    'CPU s/step: all threads of the process (load-independent; on a busy machine compare it rather than wall time). ' +
+    's/step: median of every timed step of the interleaved rounds (1, 2, 1, 2 workers, each in a fresh process).', '');
+  const imbalance = results.filter((r) => /^train\/[^/]+\/w\d+\/imbalance$/.test(r.name));
+  if (imbalance.length) {
+    lines.push('Worker imbalance (slowest / fastest worker\'s model time per step, median; the work is split evenly, so above ' +
+      '1.0 it is one vCPU running slower): ' + imbalance.map((r) => `${r.extra!.config as string} ${fixed(r.value, 3)}`).join(', ') + '.', '');
+  }
   const mm = results.filter((r) => r.name.startsWith('train/matmul/gflops_w'));
   if (mm.length) {
     const speed = byName.get('train/matmul/speedup_w2');
