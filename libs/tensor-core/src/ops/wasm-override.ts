@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface WasmKernelOverride {
   /** Register our kernel (after the wasm backend is registered); calling it again changes nothing. */
   install(): void;
+  /** Put tfjs's own kernel back (A/B benchmarks and tests); nothing when ours is not installed. */
+  uninstall(): void;
   /** True when the wasm backend's kernel is ours. */
   installed(): boolean;
   /** Run tfjs's own kernel on the same arguments. */
@@ -21,6 +23,11 @@ export function wasmKernelOverride(kernelName: string, kernelFunc: tf.KernelFunc
       original = current;
       tf.unregisterKernel(kernelName, 'wasm');
       tf.registerKernel({ ...current, kernelFunc });
+    },
+    uninstall() {
+      if (!original || tf.getKernel(kernelName, 'wasm')?.kernelFunc !== kernelFunc) return;
+      tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel(original);
     },
     installed: () => tf.getKernel(kernelName, 'wasm')?.kernelFunc === kernelFunc,
     fallback: (args) => original!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo,
