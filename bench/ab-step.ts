@@ -4,10 +4,13 @@
 //   --switch fused   the native fused element-wise and transpose kernels on vs off (setFusedElementwise)
 //   --switch gemm    the native GEMM vs the WebAssembly GEMM (installWasmGemm('native' | 'trm'); 'trm' also turns
 //                    the fused kernels off, since they come with the native engine)
+//   --switch gather    the in-heap GatherV2 vs tfjs-wasm's (setWasmGather)
+//   --switch identity  the buffer-sharing Identity (clones, saved tensors of custom gradients) vs tfjs-wasm's copy
+//   --switch copies    both of the above at once
 // Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm] [--reps N] [--batch B]
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { initBackend, installWasmGemm, setFusedElementwise } from '@trm/tensor-core';
+import { initBackend, installWasmGemm, setFusedElementwise, setWasmGather, setWasmIdentity } from '@trm/tensor-core';
 import { createModel, disposeCarry, type ArchConfig, type Batch } from '@trm/trm';
 import { peerConfig } from './peer.ts';
 
@@ -17,7 +20,15 @@ const keys = args.filter((a) => /^[a-e]$/.test(a));
 const reps = Number(option('--reps', '3'));
 const batchArg = Number(option('--batch', '0'));
 const which = option('--switch', 'fused');
-if (which !== 'fused' && which !== 'gemm') throw new Error(`--switch: expected fused or gemm, got ${which}`);
+/** Each switch: side A (the new code, on) or B (the old, off), and the two sides' names. */
+const SWITCHES: Record<string, { select(on: boolean): void; names: [string, string] }> = {
+  fused: { select: setFusedElementwise, names: ['fused', 'plain'] },
+  gemm: { select: (on) => installWasmGemm(on ? 'native' : 'trm'), names: ['native', 'wasm'] },
+  gather: { select: setWasmGather, names: ['in-heap', 'tfjs'] },
+  identity: { select: setWasmIdentity, names: ['shared', 'copy'] },
+  copies: { select: (on) => (setWasmGather(on), setWasmIdentity(on)), names: ['ours', 'tfjs'] },
+};
+if (!SWITCHES[which]) throw new Error(`--switch: expected one of ${Object.keys(SWITCHES).join(', ')}, got ${which}`);
 if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected an integer >= 1, got ${option('--reps', '')}`);
 
 const info = await initBackend('wasm');
@@ -25,10 +36,7 @@ if (info.gemm !== 'native') throw new Error(`ab-step needs the native GEMM (got 
 console.log(`backend ${info.name} ${info.version}, gemm ${info.gemm} (${info.gemmBuild}); switch: ${which}`);
 
 /** Side A (the new code) or B (the old): flip the chosen switch. */
-function select(a: boolean): void {
-  if (which === 'fused') setFusedElementwise(a);
-  else installWasmGemm(a ? 'native' : 'trm');
-}
+const select = (a: boolean): void => SWITCHES[which].select(a);
 
 function randomBatch(arch: ArchConfig, B: number): Batch {
   const rng = createRng(2);
@@ -62,7 +70,7 @@ for (const key of keys.length ? keys : ['b', 'a', 'd']) {
     off.push(stepMs(false));
   }
   const best = (x: number[]) => Math.min(...x);
-  const [nameA, nameB] = which === 'fused' ? ['fused', 'plain'] : ['native', 'wasm'];
+  const [nameA, nameB] = SWITCHES[which].names;
   console.log(`${key} batch ${B}: ${nameA} ${best(on).toFixed(0)} ms, ${nameB} ${best(off).toFixed(0)} ms (CPU, best of ${reps}); ` +
     `speed-up ${(best(off) / best(on)).toFixed(2)}x; ${nameA} [${on.map((x) => x.toFixed(0))}] ${nameB} [${off.map((x) => x.toFixed(0))}]`);
   disposeCarry(carry);

@@ -1,6 +1,7 @@
 // Profile one training step (forwardBackward) of the TRM model per tfjs kernel, for the peer configs of
 // /work/shared/bench/peer.json.
 // Usage: node --import tsx bench/profile-step.ts [b|d|...] [--steps N] [--batch B] [--no-warmup] [--no-profile] [--matmul]
+//   [--detail Kernel,Kernel...]   also list every call of these kernels (ms, input -> output shapes)
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { initBackend } from '@trm/tensor-core';
@@ -13,6 +14,7 @@ const which = args.filter((a) => /^[a-z]$/.test(a));
 const steps = Number(args[args.indexOf('--steps') + 1] ?? 3) || 3;
 const profile = !args.includes('--no-profile');
 const batchArg = args.indexOf('--batch') >= 0 ? Number(args[args.indexOf('--batch') + 1]) : 0;
+const detail = new Set(args.indexOf('--detail') >= 0 ? args[args.indexOf('--detail') + 1].split(',') : []);
 
 
 function randomBatch(arch: ArchConfig, B: number, seed: number): Batch {
@@ -73,6 +75,10 @@ for (const key of which.length ? which : args.includes('--matmul') ? [] : ['b', 
     console.log(`  per kernel (one profiled step, kernel total ${total.toFixed(0)} ms):`);
     for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 18)) {
       console.log(`    ${name.padEnd(18)} ${e.ms.toFixed(1).padStart(8)} ms  ${(100 * e.ms / total).toFixed(1).padStart(5)}%  x${e.n}`);
+    }
+    for (const k of p.kernels.filter((k) => detail.has(k.name))) {
+      const shapes = (s: number[][]) => s.map((x) => `[${x}]`).join(' ');
+      console.log(`    ${k.name} ${Number(k.kernelTimeMs).toFixed(2)} ms  ${shapes(k.inputShapes)} -> ${shapes(k.outputShapes)}`);
     }
   }
   disposeCarry(carry);

@@ -29,5 +29,7 @@ export type { DecodedSafetensors } from './checkpoint/safetensors.ts';
 export { toHostTensor, fromHostTensor } from './checkpoint/host.ts';
 export { matmul, transposeLast2 } from './ops/matmul.ts';
 export { fusedElementwiseActive, setFusedElementwise } from './ops/fused-kernels.ts';
+export { setWasmGather } from './ops/gather-kernel.ts';
+export { setWasmIdentity } from './ops/identity-kernel.ts';
 export { createGemm, gemmChoice, installWasmGemm, loadNativeGemm, nativeGemm } from './ops/gemm/index.ts';
 export type { Gemm, GemmChoice, GemmConfig, GemmHeap, NativeGemm, NativeLoad } from './ops/gemm/index.ts';

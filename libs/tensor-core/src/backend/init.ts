@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gemmChoice, installWasmGemm, nativeGemmBuild, type GemmChoice } from '../ops/gemm/index.ts';
+import { installWasmGather } from '../ops/gather-kernel.ts';
+import { installWasmIdentity } from '../ops/identity-kernel.ts';
 import { installWasmSlice } from '../ops/slice-kernel.ts';
 import { installWasmTranspose } from '../ops/transpose-kernel.ts';
 
@@ -70,6 +72,8 @@ async function tryWasm(): Promise<BackendInfo | null> {
   if (!(await tf.setBackend('wasm'))) return null;
   installWasmSlice(); // in-heap copies (ops/slice-kernel.ts), same bits as tfjs's Slice
   installWasmTranspose(); // the native addon's transpose for swaps of two axis groups (ops/transpose-kernel.ts)
+  installWasmGather(); // in-heap row copies (ops/gather-kernel.ts), same bits as tfjs's GatherV2
+  installWasmIdentity(); // clones share their input's buffer (ops/identity-kernel.ts) instead of copying it
   return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...installGemm() };
 }
 
