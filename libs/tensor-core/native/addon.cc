@@ -5,6 +5,7 @@
 // and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
+//   addRmsNormForward(buffer, x, o, y, r, rows, w, eps)  (RMSNorm of x + o)
 // and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc, and the optimizer shard of optim.cc on
 // Float32Arrays (ArrayBuffer- or SharedArrayBuffer-backed), scalars already rounded to float32 by the caller:
 //   adamAtan2Shard(p, g, m, v, decay, keep1, keep2, stepSize, sqrtBias2)   emaShard(shadow, p, keep, rate)
@@ -136,6 +137,21 @@ napi_value RmsNormForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value AddRmsNormForward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"x", "o", "y", "r", "rows", "w"};
+  int64_t v[6];
+  size_t length = 0;
+  double eps = 0;
+  char* base = bufferAndInts(env, info, "addRmsNormForward", names, 6, v, &length, &eps);
+  if (!base) return nullptr;
+  const int64_t n = v[4] * v[5];
+  if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "o", v[1], n, length) || !checkRange(env, "y", v[2], n, length) ||
+      !checkRange(env, "r", v[3], v[4], length))
+    return nullptr;
+  trm::addRmsNormForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], static_cast<float>(eps));
+  return nullptr;
+}
+
 napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"dy", "y", "r", "dx", "rows", "w"};
   int64_t v[6];
@@ -260,7 +276,7 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
-      {"rmsNormForward", RmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
+      {"rmsNormForward", RmsNormForward}, {"addRmsNormForward", AddRmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
       {"adamAtan2Shard", AdamAtan2Shard}, {"emaShard", EmaShard}, {"atan2Map", Atan2Map}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);

@@ -88,19 +88,33 @@ void swigluBackward(const float* da, const float* g, const float* u, float* a, f
   });
 }
 
-void rmsNormForward(const float* x, float* y, float* r, long rows, long w, float eps) {
-  for (long row = 0; row < rows; row++) {
-    const float* xr = x + row * w;
+namespace {
+
+// RMSNorm of the rows of s, where row(row, i, c) loads c <= W values of row `row` from column i (read twice, once
+// for the mean of squares and once for y): r = 1 / sqrt(mean(s^2) + eps), y = s * r.
+template <typename Row>
+void normRows(Row row, float* y, float* r, long rows, long w, float eps) {
+  for (long k = 0; k < rows; k++) {
     vf ss = vf{};
     forVectors<vf>(w, [&](long i, int c) {
-      const vf v = loadPart<vf>(xr + i, c);
+      const vf v = row(k, i, c);
       ss += v * v;
     });
     const float rr = 1.0f / std::sqrt(hsum(ss) / static_cast<float>(w) + eps);
-    r[row] = rr;
+    r[k] = rr;
     const vf rv = splat(rr);
-    forVectors<vf>(w, [&](long i, int c) { storePart(y + row * w + i, loadPart<vf>(xr + i, c) * rv, c); });
+    forVectors<vf>(w, [&](long i, int c) { storePart(y + k * w + i, row(k, i, c) * rv, c); });
   }
+}
+
+}  // namespace
+
+void rmsNormForward(const float* x, float* y, float* r, long rows, long w, float eps) {
+  normRows([&](long k, long i, int c) { return loadPart<vf>(x + k * w + i, c); }, y, r, rows, w, eps);
+}
+
+void addRmsNormForward(const float* x, const float* o, float* y, float* r, long rows, long w, float eps) {
+  normRows([&](long k, long i, int c) { return loadPart<vf>(x + k * w + i, c) + loadPart<vf>(o + k * w + i, c); }, y, r, rows, w, eps);
 }
 
 void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx, long rows, long w) {

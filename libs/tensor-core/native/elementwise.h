@@ -14,6 +14,10 @@ void swigluBackward(const float* da, const float* g, const float* u, float* a, f
 // Per row of w floats: r = 1 / sqrt(mean(x^2) + eps), y = x * r. x, y [rows, w]; r [rows].
 void rmsNormForward(const float* x, float* y, float* r, long rows, long w, float eps);
 
+// The same of s = x + o (the residual sum, never stored): x, o, y [rows, w]; r [rows]. Equals rmsNormForward of
+// the float32 sum bit for bit.
+void addRmsNormForward(const float* x, const float* o, float* y, float* r, long rows, long w, float eps);
+
 // Per row: dx = r * (dy - y * mean(dy * y)). dy, y, dx [rows, w]; r [rows].
 void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx, long rows, long w);
 

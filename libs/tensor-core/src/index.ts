@@ -3,7 +3,7 @@ export { numel } from './tensor-dict.ts';
 export { initBackend, backendInfo, registerGradients } from './backend/init.ts';
 export type { BackendName, BackendInfo } from './backend/init.ts';
 export { linear, linearBackward } from './ops/linear.ts';
-export { rmsNorm, rmsNormBackward, rmsNormForward } from './ops/norm.ts';
+export { addRmsNormForward, rmsNorm, rmsNormBackward, rmsNormForward } from './ops/norm.ts';
 export { ropeTables, ropeTablesHost, rotateHalf, applyRope, ropeBackward, ropeForward } from './ops/rope.ts';
 export type { RopeTables } from './ops/rope.ts';
 export { attention, attentionBackward, attentionForward } from './ops/attention.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/init.ts';
 import { fusedElementwiseActive, fusedSwigluBackward, nativeElementwise, setFusedElementwise } from './fused-kernels.ts';
 import { installWasmGemm } from './gemm/index.ts';
-import { rmsNorm, rmsNormBackward, rmsNormForward } from './norm.ts';
+import { addRmsNormForward, rmsNorm, rmsNormBackward, rmsNormForward } from './norm.ts';
 import { swigluBackward, swigluForward, swigluSplit } from './swiglu.ts';
 import { randomArray } from './test-util.ts';
 
@@ -155,6 +155,24 @@ describe('fused kernels through the op functions, against the plain tfjs path', 
     tf.dispose([x, dy]);
   });
 
+  it('RMSNorm of a residual sum: the fused pass equals the fused norm of tf.add bit for bit, and the tfjs path', async () => {
+    const x = tf.tensor3d(randomArray(3 * 13 * w, 26, 3), [3, 13, w]), o = tf.tensor3d(randomArray(3 * 13 * w, 27, 2), [3, 13, w]);
+    const [fused, plain] = both(() => {
+      const { y, r } = addRmsNormForward(x, o, 1e-5, -1);
+      expect(r.shape).toEqual([3, 13, 1]);
+      const separate = rmsNormForward(tf.add(x, o), 1e-5, -1); // the sum stored, then the norm kernel
+      return [y, r, separate.y, separate.r];
+    });
+    expect(fused[0]).toEqual(fused[2]);
+    expect(fused[1]).toEqual(fused[3]);
+    expect(scaledError(fused[0], plain[0])).toBeLessThan(1e-6);
+    expect(scaledError(fused[1], plain[1])).toBeLessThan(1e-6);
+    const names = (await tf.profile(() => tf.dispose(Object.values(addRmsNormForward(x, o, 1e-5, -1))))).kernelNames;
+    expect(names).toEqual(['TrmAddRmsNormForward']); // no Add kernel: the sum is never stored
+    expect(() => addRmsNormForward(x, tf.zeros([3, 13, w + 1]), 1e-5, -1)).toThrow(/fusedAddRmsNormForward: o has shape \[3,13,30\]/);
+    tf.dispose([x, o]);
+  });
+
   it('RMSNorm over another axis keeps the tfjs path', async () => {
     const x = t2(N, w, 20);
     const names = (await tf.profile(() => tf.dispose(Object.values(rmsNormForward(x, 1e-5, 0))))).kernelNames;
@@ -187,5 +205,6 @@ describe('fused kernel argument checks', () => {
     expect(() => addon().swigluForward(buffer, 0, 16, 40, 8)).toThrow(/a: bytes \[40, 72\) exceed the buffer of 64 bytes/);
     expect(() => addon().rmsNormForward(buffer, 0, 0, 2, 1, 4, 1e-5)).toThrow(/multiples of 4/);
     expect(() => addon().rmsNormBackward(buffer, 0, 0, 0, 0, -1, 4)).toThrow(/rows must be a non-negative integer/);
+    expect(() => addon().addRmsNormForward(buffer, 0, 32, 48, 0, 2, 4, 1e-5)).toThrow(/y: bytes \[48, 80\) exceed the buffer of 64 bytes/);
   });
 });

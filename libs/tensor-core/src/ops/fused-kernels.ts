@@ -13,6 +13,7 @@ interface NativeElementwise {
   swigluForward(buffer: ArrayBuffer, g: number, u: number, a: number, n: number): void;
   swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number): void;
   rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number): void;
+  addRmsNormForward(buffer: ArrayBuffer, x: number, o: number, y: number, r: number, rows: number, w: number, eps: number): void;
   rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number): void;
   /** dst[o][b][a][i] = src[o][a][b][i] (native/transpose.cc) */
   transposeSwap(buffer: ArrayBuffer, src: number, dst: number, outer: number, A: number, B: number, inner: number): void;
@@ -86,6 +87,13 @@ const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
     const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
     return inHeap(b, [y, r], [x], (buf, off) => addon().rmsNormForward(buf, off(x), off(y), off(r), size(x) / w, w, attrs!.eps as number));
   },
+  TrmAddRmsNormForward({ inputs: { x, o }, backend, attrs }) {
+    const b = backend as WasmBackendLike;
+    const w = x.shape[x.shape.length - 1];
+    const y = b.makeOutput(x.shape, 'float32');
+    const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
+    return inHeap(b, [y, r], [x, o], (buf, off) => addon().addRmsNormForward(buf, off(x), off(o), off(y), off(r), size(x) / w, w, attrs!.eps as number));
+  },
   TrmRmsNormBackward({ inputs: { dy, y, r }, backend }) {
     const b = backend as WasmBackendLike;
     const w = y.shape[y.shape.length - 1];
@@ -121,6 +129,13 @@ export function fusedSwigluBackward(da: tf.Tensor, g: tf.Tensor, u: tf.Tensor): 
 /** RMSNorm over the last axis: y [..., w] and r [..., 1]. */
 export function fusedRmsNormForward(x: tf.Tensor, eps: number): { y: tf.Tensor; r: tf.Tensor } {
   const [y, r] = run('TrmRmsNormForward', { x }, { eps });
+  return { y, r };
+}
+
+/** RMSNorm over the last axis of the residual sum x + o (not stored): y [..., w] and r [..., 1]. */
+export function fusedAddRmsNormForward(x: tf.Tensor, o: tf.Tensor, eps: number): { y: tf.Tensor; r: tf.Tensor } {
+  checkSame('fusedAddRmsNormForward', x.shape, ['o', o]);
+  const [y, r] = run('TrmAddRmsNormForward', { x, o }, { eps });
   return { y, r };
 }
 

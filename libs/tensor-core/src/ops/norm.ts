@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedElementwiseActive, fusedRmsNormBackward, fusedRmsNormForward } from './fused-kernels.ts';
+import { fusedAddRmsNormForward, fusedElementwiseActive, fusedRmsNormBackward, fusedRmsNormForward } from './fused-kernels.ts';
 
 /** The native fused kernels cover float32 norms over the last axis. */
 const fused = (x: tf.Tensor, axis: number): boolean => x.dtype === 'float32' && (axis === -1 || axis === x.rank - 1) && fusedElementwiseActive();
@@ -14,6 +14,15 @@ export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
     return { y: tf.mul(x, r), r };
   });
+}
+
+/**
+ * rmsNormForward of the residual sum x + o (same shapes). With the fused kernels active, over the last axis, the
+ * sum is formed inside the norm's native pass and never stored (same bits as the norm of tf.add(x, o)).
+ */
+export function addRmsNormForward(x: tf.Tensor, o: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
+  if (fused(x, axis) && o.dtype === 'float32') return fusedAddRmsNormForward(x, o, eps);
+  return tf.tidy(() => rmsNormForward(tf.add(x, o), eps, axis));
 }
 
 /** RMSNorm backward from its output y and scale r: dx = r * (dy - y * mean(dy * y, axis)). */

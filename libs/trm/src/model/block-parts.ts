@@ -3,12 +3,12 @@
 // outlives it. Used by the fused block op (block.ts), whose backward chains them.
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  addRmsNormForward,
   attentionBackward,
   attentionForward,
   linear,
   linearBackward,
   rmsNormBackward,
-  rmsNormForward,
   ropeBackward,
   ropeForward,
   swigluBackward,
@@ -37,7 +37,7 @@ export type SwigluWeights = [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 export function mlpResidualForward(x: tf.Tensor2D, w: SwigluWeights, eps: number): PartForward {
   return tf.tidy(() => {
     const { y: o, g, u } = swigluForward(x, ...w); // [N, w], g and u [N, inner]
-    const { y, r } = rmsNormForward(tf.add(x, o), eps, -1);
+    const { y, r } = addRmsNormForward(x, o, eps, -1); // norm of the residual sum x + o
     return { y: y as tf.Tensor2D, saved: [x, g, u, y, r] };
   });
 }
@@ -101,7 +101,7 @@ export function attentionMixerForward(h: tf.Tensor2D, w: AttentionWeights, rope:
     const k = rotate(splitHeads(linear(h, wk), s));
     const v = splitHeads(linear(h, wv), s);
     const merged = mergeHeads(attentionForward(q, k, v), s); // [B, H, S', hd] -> [B*S', D]
-    const { y, r } = rmsNormForward(tf.add(h, linear(merged, wo)), eps, -1);
+    const { y, r } = addRmsNormForward(h, linear(merged, wo), eps, -1); // norm of the residual sum
     return { y: y as tf.Tensor2D, saved: [h, q, k, v, merged, y, r] };
   });
 }
