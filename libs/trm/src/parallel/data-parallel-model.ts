@@ -25,6 +25,7 @@ import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
 import { createShardedOptimizer, type OptimizerSettings, type ShardedOptimizer } from './sharded-optimizer.ts';
 import { advanceRng, splitRngStarts } from './rng-split.ts';
 import { concat, sumMetrics } from './join.ts';
+import { carryTensor } from './carry-tensor.ts';
 
 export interface DataParallelOptions {
   /** worker threads (>= 1); default one per core */
@@ -185,10 +186,9 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     const toGlobal = (ids: Int32Array, k: number) => Int32Array.from(ids, (i) => locals[k].unique[i]);
     const metrics = sumMetrics(replies.map((r) => r.metrics));
     const halted = concat(replies.map((r) => r.halted), (n) => new Uint8Array(n));
-    // copies: a backend may keep the array it is given (cpu does), and the workers rewrite zH/zL every call
     const next: Carry = {
-      zH: tf.tensor3d(zs.zH.slice(), [B, L, D]),
-      zL: tf.tensor3d(zs.zL.slice(), [B, L, D]),
+      zH: carryTensor(zs.zH, B, L, D),
+      zL: carryTensor(zs.zL, B, L, D),
       steps: concat(replies.map((r) => r.steps), (n) => new Int32Array(n)),
       halted,
       data: {

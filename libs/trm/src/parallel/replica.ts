@@ -6,6 +6,7 @@ import { allReduceSum, assignFrom, readInto, tensorValues, type Segment, type Te
 import { createModel, disposeCarry } from '../model/trm.ts';
 import { dims as archDims, H_INIT, L_INIT, PUZZLE_EMB } from '../model/params.ts';
 import type { Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
+import { carryTensor } from './carry-tensor.ts';
 import { createMicroBatchedModel } from './micro-batch.ts';
 import type { ReplicaArgs, StepArgs, StepReply } from './protocol.ts';
 
@@ -65,8 +66,8 @@ export function createReplica(cfg: ReplicaArgs): Replica {
     }
     if (carry) disposeCarry(carry);
     carry = {
-      zH: tf.tensor3d(zSlice(args.zH, args.range).slice(), [rows, L, D]),
-      zL: tf.tensor3d(zSlice(args.zL, args.range).slice(), [rows, L, D]),
+      zH: carryTensor(zSlice(args.zH, args.range), rows, L, D),
+      zL: carryTensor(zSlice(args.zL, args.range), rows, L, D),
       steps: args.steps,
       halted: args.halted,
       data: args.carried,
