@@ -11,7 +11,10 @@
 // With an optimizer attached (attachOptimizer, what createParallelTrainer does), the weights live in the workers
 // instead: after the all-reduce each worker updates its own shard of the shared weight vector (AdamATan2 + EMA,
 // optimizer state sharded), so step 1 publishes nothing and step 4 builds no gradient tensors; `params` and
-// stateDict() copy the shared weights back into the main model only when read.
+// stateDict() copy the shared weights back into the main model only when read. The optimizer's step is deferred:
+// it travels with the next forward/forwardBackward request (each worker updates its shard, then waits for the
+// others, then loads the weights), or goes out on its own when anything reads the weights or the optimizer state
+// first; either way the same arithmetic on the same values.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
 import { assignFrom, createBarrierState, createReduceBuffers, readInto, type BackendName, type ReduceBuffers, type TensorDict } from '@trm/tensor-core';
@@ -20,7 +23,7 @@ import { createModel } from '../model/trm.ts';
 import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
 import { paramLayout, rowRanges, type ParamLayout } from './layout.ts';
 import { resolveWorkerCount, WorkerPool } from './pool.ts';
-import type { ReplicaArgs, StepArgs, StepReply, ThreadMemory } from './protocol.ts';
+import type { ReplicaArgs, StepArgs, StepReply, ThreadMemory, UpdateArgs } from './protocol.ts';
 import { effectiveIds, localIds, type LocalIds } from './puzzle-rows.ts';
 import { createShardedOptimizer, type OptimizerSettings, type ShardedOptimizer } from './sharded-optimizer.ts';
 import { advanceRng, splitRngStarts } from './rng-split.ts';
@@ -53,7 +56,8 @@ export interface DataParallelModel extends TrmModel {
    * Run AdamATan2 (and the EMA) in the workers, each on its shard of the parameters; from then on the shared
    * weights are authoritative: forwardBackward returns no dense gradients (they stay in the workers for the
    * returned optimizer's step), and weights change only through that step or loadStateDict (`params` and
-   * stateDict() read them back). Not for a micro-batched wrapper, which needs the gradients. Once per model.
+   * stateDict() read them back). The optimizer's step runs in the workers at the front of the next forward or
+   * forwardBackward (no request of its own), or before anything reads the weights or the optimizer state. Not for a micro-batched wrapper, which needs the gradients. Once per model.
    */
   attachOptimizer(settings: OptimizerSettings): ShardedOptimizer;
   /** dispose() and wait for the worker threads to exit */
@@ -109,6 +113,17 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
    *  attached, the shared vector the workers update (`mainStale`: the main model has not read them back yet) */
   let workersOwnWeights = false;
   let mainStale = false;
+  /** the attached optimizer's update not yet sent (it goes with the next step request, see flushUpdate) */
+  let pendingUpdate: UpdateArgs | null = null;
+  let sendUpdate: ((u: UpdateArgs) => void) | null = null;
+
+  /** the deferred update as a request of its own, before anything that reads the weights or optimizer state */
+  const flushUpdate = () => {
+    if (!pendingUpdate) return;
+    const u = pendingUpdate;
+    pendingUpdate = null;
+    sendUpdate!(u);
+  };
 
   // both copy without JS intermediates (on wasm: straight between the heap and shared memory)
   const publishWeights = () => {
@@ -116,6 +131,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   };
 
   const readBackWeights = () => {
+    flushUpdate();
     if (!mainStale) return;
     for (const slot of layout.slots) assignFrom(main.params.get(slot.name)!, shared.subarray(slot.offset, slot.offset + slot.size));
     mainStale = false;
@@ -160,6 +176,8 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     checkIds(effective, 'puzzleIdentifiers');
     const locals: LocalIds[] = ranges.map(([a, b]) => localIds(effective.subarray(a, b)));
     const starts = splitRngStarts(rng, ranges);
+    const update = pendingUpdate;
+    pendingUpdate = null;
     const args = (k: number): StepArgs => {
       const [a, b] = ranges[k];
       const ids = locals[k].local;
@@ -179,6 +197,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
         carried: rowsOf(carry.data, ranges[k], S, ids),
         batch: rowsOf(batch, ranges[k], S, ids),
         puzzleRows: puzzleRows(locals[k].unique),
+        update,
       };
     };
     const replies = pool.allSync<StepReply>('step', args);
@@ -225,14 +244,27 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   const attachOptimizer = (settings: OptimizerSettings): ShardedOptimizer => {
     if (optimizer) throw new Error('attachOptimizer: this data-parallel model already has an optimizer');
     if (!workersOwnWeights) publishWeights(); // the shards (and the EMA shadow) start from the current weights
-    pool.allSync('optimizer', () => ({ weights: shared, sum: reduce.sum, world, ...settings }));
+    pool.allSync('optimizer', () => ({ weights: shared, sum: reduce.sum, barrier: reduce.barrier, world, ...settings }));
     workersOwnWeights = true;
     const sharded = createShardedOptimizer(pool, layout, settings);
+    sendUpdate = (u) => sharded.step(u.lr, u.t);
     optimizer = {
-      ...sharded,
       step(lr, t) {
-        sharded.step(lr, t);
+        flushUpdate(); // a second update before the next step request (the same gradients) goes out on its own
+        pendingUpdate = { lr, t };
         mainStale = true;
+      },
+      optimizerState() {
+        flushUpdate();
+        return sharded.optimizerState();
+      },
+      emaState() {
+        flushUpdate();
+        return sharded.emaState();
+      },
+      loadState(optim, ema) {
+        flushUpdate();
+        sharded.loadState(optim, ema);
       },
     };
     return optimizer;

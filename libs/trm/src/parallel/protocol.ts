@@ -40,6 +40,9 @@ export interface StepArgs {
   batch: Batch;
   /** [U, puzzle_emb_ndim] rows of the puzzle-embedding table, local slot order (empty without puzzle embeddings) */
   puzzleRows: Float32Array;
+  /** the optimizer update of the previous step, deferred to this request (one round trip per step, not two): every
+   *  worker applies it to its shard, then waits for the others, before its replica loads the weights */
+  update: UpdateArgs | null;
 }
 
 export interface StepReply {
@@ -68,6 +71,8 @@ export interface OptimizerShardArgs {
   weights: Float32Array;
   /** the summed gradients of the last step (ReduceBuffers.sum) */
   sum: Float32Array;
+  /** the all-reduce's barrier (ReduceBuffers.barrier): a deferred update waits on it for the other shards */
+  barrier: Int32Array;
   world: number;
   betas: [number, number];
   weightDecay: number;

@@ -89,4 +89,34 @@ describe('DataParallelModel.attachOptimizer (AdamATan2 + EMA sharded over the wo
       await dp.close();
     }
   }, 120_000);
+
+  it('applies an update deferred into the next step request (before the replicas load the weights) as one sent at once', async () => {
+    const [deferred, immediate] = [await createDataParallelModel(arch, 3, { workers: 2, backend: 'wasm' }), await createDataParallelModel(arch, 3, { workers: 2, backend: 'wasm' })];
+    try {
+      const optimizers = [deferred.attachOptimizer(settings), immediate.attachOptimizer(settings)];
+      const loader = createTrainLoader(data, B, 5);
+      let carries: Carry[] = [deferred.initialCarry(B), immediate.initialCarry(B)];
+      const losses: number[][] = [[], []];
+      for (let s = 0; s < 3; s++) {
+        const batch = loader.next().batch;
+        [deferred, immediate].forEach((model, k) => {
+          const out = pass(model, carries[k], batch, [...createRng(7 + s).state()]);
+          losses[k].push(out.lossTotal);
+          disposeCarry(carries[k]);
+          carries[k] = out.carry;
+          optimizers[k].step(lrs[s], s + 1);
+        });
+        void immediate.params; // reading the weights sends the update at once
+      }
+      // the second and third passes already saw the previous update in both models: equal losses, equal bits
+      expect(losses[0]).toEqual(losses[1]);
+      expect(losses[0][1]).not.toBe(losses[0][0]);
+      const [a, b] = [deferred.stateDict(), immediate.stateDict()];
+      for (const [name, t] of Object.entries(a)) expect(t.data, name).toEqual(b[name].data);
+      expect(optimizers[0].optimizerState()).toEqual(optimizers[1].optimizerState());
+      carries.forEach(disposeCarry);
+    } finally {
+      await Promise.all([deferred.close(), immediate.close()]);
+    }
+  }, 120_000);
 });

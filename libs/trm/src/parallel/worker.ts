@@ -74,7 +74,17 @@ serveRequests({
   },
   step(args: StepArgs) {
     if (!replica) throw new Error('step before replica');
-    return { value: replica.step(args, rank) };
+    // the previous step's deferred optimizer update; a worker whose update fails still runs the step (its peers
+    // wait for it in the all-reduce), then reports the failure
+    let failure: unknown = null;
+    try {
+      if (args.update) shard().updateBeforeStep(args.update);
+    } catch (err) {
+      failure = err;
+    }
+    const value = replica.step(args, rank);
+    if (failure) throw failure;
+    return { value };
   },
   optimizer(args: OptimizerShardArgs) {
     optimizer = createOptimizerShard(args, rank);
