@@ -6,6 +6,8 @@
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
 //   addRmsNormForward(buffer, x, o, y, r, rows, w, eps)  (RMSNorm of x + o)
+//   softmaxForward(buffer, x, y, rows, w)              softmaxBackward(buffer, dp, p, ds, rows, w)
+//   ropeForward(buffer, x, cos, sin, y, rows, S, hd)   ropeBackward(buffer, dy, cos, sin, dx, rows, S, hd)
 // and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc, and the optimizer shard of optim.cc on
 // Float32Arrays (ArrayBuffer- or SharedArrayBuffer-backed), scalars already rounded to float32 by the caller:
 //   adamAtan2Shard(p, g, m, v, decay, keep1, keep2, stepSize, sqrtBias2)   emaShard(shadow, p, keep, rate)
@@ -152,6 +154,50 @@ napi_value AddRmsNormForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value SoftmaxForward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"x", "y", "rows", "w"};
+  int64_t v[4];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "softmaxForward", names, 4, v, &length);
+  if (!base) return nullptr;
+  const int64_t n = v[2] * v[3];
+  if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "y", v[1], n, length)) return nullptr;
+  trm::softmaxForward(at(base, v[0]), at(base, v[1]), v[2], v[3]);
+  return nullptr;
+}
+
+napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"dp", "p", "ds", "rows", "w"};
+  int64_t v[5];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "softmaxBackward", names, 5, v, &length);
+  if (!base) return nullptr;
+  const int64_t n = v[3] * v[4];
+  for (int i = 0; i < 3; i++)
+    if (!checkRange(env, names[i], v[i], n, length)) return nullptr;
+  trm::softmaxBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4]);
+  return nullptr;
+}
+
+// ropeForward / ropeBackward: (buffer, in, cos, sin, out, rows, S, hd)
+napi_value Rope(napi_env env, napi_callback_info info, const char* fn, void (*kernel)(const float*, const float*, const float*, float*, long, long, long)) {
+  static const char* names[] = {"x", "cos", "sin", "out", "rows", "S", "hd"};
+  int64_t v[7];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, fn, names, 7, v, &length);
+  if (!base) return nullptr;
+  if (v[6] % 2 != 0 || v[5] == 0) { throwError(env, std::string(fn) + ": hd must be even and S positive"); return nullptr; }
+  const int64_t n = v[4] * v[6];
+  if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "cos", v[1], v[5] * v[6], length) || !checkRange(env, "sin", v[2], v[5] * v[6], length) ||
+      !checkRange(env, "out", v[3], n, length))
+    return nullptr;
+  kernel(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], v[6]);
+  return nullptr;
+}
+
+napi_value RopeForward(napi_env env, napi_callback_info info) { return Rope(env, info, "ropeForward", trm::ropeForward); }
+napi_value RopeBackward(napi_env env, napi_callback_info info) { return Rope(env, info, "ropeBackward", trm::ropeBackward); }
+
 napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"dy", "y", "r", "dx", "rows", "w"};
   int64_t v[6];
@@ -276,7 +322,8 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &fn);
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
-      {"rmsNormForward", RmsNormForward}, {"addRmsNormForward", AddRmsNormForward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
+      {"rmsNormForward", RmsNormForward}, {"addRmsNormForward", AddRmsNormForward}, {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
+      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
       {"adamAtan2Shard", AdamAtan2Shard}, {"emaShard", EmaShard}, {"atan2Map", Atan2Map}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);

@@ -31,6 +31,13 @@ inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
 inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 inline vf splat(float x) { return vf{} + x; }
 
+// {0, 1, ..., W - 1}
+inline vi lanes() {
+  vi l;
+  for (int j = 0; j < W; j++) l[j] = j;
+  return l;
+}
+
 inline float hsum(vf v) {
   float t[W];
   store(t, v);
@@ -125,6 +132,66 @@ void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx,
     forVectors<vf>(w, [&](long i, int c) { dot += loadPart<vf>(dyr + i, c) * loadPart<vf>(yr + i, c); });
     const vf m = splat(hsum(dot) / static_cast<float>(w)), rv = splat(r[row]);
     forVectors<vf>(w, [&](long i, int c) { storePart(dx + row * w + i, rv * (loadPart<vf>(dyr + i, c) - loadPart<vf>(yr + i, c) * m), c); });
+  }
+}
+
+void softmaxForward(const float* x, float* y, long rows, long w) {
+  for (long k = 0; k < rows; k++) {
+    const float* xr = x + k * w;
+    float* yr = y + k * w;
+    vf mv = splat(-INFINITY);  // the row's maximum, lane-wise (a scalar loop is one long compare chain)
+    forVectors<vf>(w, [&](long i, int c) {
+      const vf v = loadPart<vf>(xr + i, c);
+      mv = (lanes() < c) & (v > mv) ? v : mv;  // padded lanes never win
+    });
+    float mx = mv[0];
+    for (int j = 1; j < W; j++) mx = mv[j] > mx ? mv[j] : mx;
+    const vf m = splat(mx);
+    vf sum = vf{};
+    forVectors<vf>(w, [&](long i, int c) {
+      const vf e = vexp(loadPart<vf>(xr + i, c) - m);
+      sum += lanes() < c ? e : vf{};  // the padded lanes add nothing to the sum
+      storePart(yr + i, e, c);
+    });
+    const vf inv = splat(1.0f / hsum(sum));
+    forVectors<vf>(w, [&](long i, int c) { storePart(yr + i, loadPart<vf>(yr + i, c) * inv, c); });
+  }
+}
+
+void softmaxBackward(const float* dp, const float* p, float* ds, long rows, long w) {
+  for (long k = 0; k < rows; k++) {
+    const float* dr = dp + k * w;
+    const float* pr = p + k * w;
+    vf dot = vf{};
+    forVectors<vf>(w, [&](long i, int c) { dot += loadPart<vf>(dr + i, c) * loadPart<vf>(pr + i, c); });
+    const vf d = splat(hsum(dot));
+    forVectors<vf>(w, [&](long i, int c) { storePart(ds + k * w + i, loadPart<vf>(pr + i, c) * (loadPart<vf>(dr + i, c) - d), c); });
+  }
+}
+
+void ropeForward(const float* x, const float* cos, const float* sin, float* y, long rows, long S, long hd) {
+  const long h = hd / 2;
+  for (long k = 0; k < rows; k++) {
+    const float *xr = x + k * hd, *cr = cos + (k % S) * hd, *sr = sin + (k % S) * hd;
+    float* yr = y + k * hd;
+    forVectors<vf>(h, [&](long i, int c) {
+      const vf a = loadPart<vf>(xr + i, c), b = loadPart<vf>(xr + h + i, c);
+      storePart(yr + i, a * loadPart<vf>(cr + i, c) - b * loadPart<vf>(sr + i, c), c);
+      storePart(yr + h + i, b * loadPart<vf>(cr + h + i, c) + a * loadPart<vf>(sr + h + i, c), c);
+    });
+  }
+}
+
+void ropeBackward(const float* dy, const float* cos, const float* sin, float* dx, long rows, long S, long hd) {
+  const long h = hd / 2;
+  for (long k = 0; k < rows; k++) {
+    const float *dr = dy + k * hd, *cr = cos + (k % S) * hd, *sr = sin + (k % S) * hd;
+    float* xr = dx + k * hd;
+    forVectors<vf>(h, [&](long i, int c) {
+      const vf a = loadPart<vf>(dr + i, c), b = loadPart<vf>(dr + h + i, c);
+      storePart(xr + i, a * loadPart<vf>(cr + i, c) + b * loadPart<vf>(sr + h + i, c), c);
+      storePart(xr + h + i, b * loadPart<vf>(cr + h + i, c) - a * loadPart<vf>(sr + i, c), c);
+    });
   }
 }
 

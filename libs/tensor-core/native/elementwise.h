@@ -21,6 +21,19 @@ void addRmsNormForward(const float* x, const float* o, float* y, float* r, long 
 // Per row: dx = r * (dy - y * mean(dy * y)). dy, y, dx [rows, w]; r [rows].
 void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx, long rows, long w);
 
+// Softmax of each row of w floats: y = exp(x - max) / sum(exp(x - max)). x, y [rows, w].
+void softmaxForward(const float* x, float* y, long rows, long w);
+
+// Softmax backward per row from the probabilities p: ds = p * (dp - sum(dp * p)). dp, p, ds [rows, w].
+void softmaxBackward(const float* dp, const float* p, float* ds, long rows, long w);
+
+// RoPE of rows of hd floats (hd even, h = hd / 2), row k at position k % S of the tables cos, sin [S, hd]:
+// y = x * cos + rotate_half(x) * sin, rotate_half([a, b]) = [-b, a].
+void ropeForward(const float* x, const float* cos, const float* sin, float* y, long rows, long S, long hd);
+
+// Its gradient: dx = dy * cos - rotate_half(dy * sin).
+void ropeBackward(const float* dy, const float* cos, const float* sin, float* dx, long rows, long S, long hd);
+
 // exp(x) and sigmoid(x) of this file's vector code, one float at a time (for the tests of their accuracy).
 float expScalar(float x);
 float sigmoidScalar(float x);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedElementwiseActive, fusedSoftmax, fusedSoftmaxBackward } from './fused-kernels.ts';
 import { gemmActive } from './gemm/index.ts';
 import { plainMatMul, transposeLast2 } from './matmul.ts';
 
@@ -20,9 +21,18 @@ function attentionProbs(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
     const scores = tf.tidy(() => product(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
-    const probs = tf.softmax(scores, -1) as tf.Tensor4D;
+    const probs = (fusedElementwiseActive() ? fusedSoftmax(scores) : tf.softmax(scores, -1)) as tf.Tensor4D;
     scores.dispose();
     return probs;
+  });
+}
+
+/** The softmax's backward over the last axis: probs * (dp - sum(dp * probs)); one native pass when the fused kernels are active. */
+function softmaxBackward(dp: tf.Tensor, probs: tf.Tensor): tf.Tensor {
+  if (fusedElementwiseActive()) return fusedSoftmaxBackward(dp, probs);
+  return tf.tidy(() => {
+    const rowDot = tf.sum(tf.mul(dp, probs), -1, true); // [..., S, 1]
+    return tf.mul(probs, tf.sub(dp, rowDot));
   });
 }
 
@@ -51,8 +61,7 @@ export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D,
     const probs = attentionProbs(q, k); // [B, H, S, S]
     const dv = product(probs, dy, true, false); // [B, H, S, hd]
     const dp = product(dy, v, false, true); // [B, H, S, S]
-    const rowDot = tf.tidy(() => tf.sum(tf.mul(dp, probs), -1, true)); // [B, H, S, 1]
-    const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, rowDot))); // softmax backward, unscaled
+    const ds = softmaxBackward(dp, probs); // unscaled
     tf.dispose([dp, probs]);
     const dq = tf.tidy(() => tf.mul(product(ds, k, false, false), scale));
     const dk = tf.tidy(() => tf.mul(product(ds, q, true, false), scale));

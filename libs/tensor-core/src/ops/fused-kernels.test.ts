@@ -4,10 +4,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/init.ts';
-import { fusedElementwiseActive, fusedSwigluBackward, nativeElementwise, setFusedElementwise } from './fused-kernels.ts';
+import { fusedElementwiseActive, fusedSoftmax, fusedSwigluBackward, nativeElementwise, setFusedElementwise } from './fused-kernels.ts';
 import { installWasmGemm } from './gemm/index.ts';
 import { addRmsNormForward, rmsNorm, rmsNormBackward, rmsNormForward } from './norm.ts';
 import { swigluBackward, swigluForward, swigluSplit } from './swiglu.ts';
+import { attentionBackward, attentionForward } from './attention.ts';
+import { applyRope, ropeBackward, ropeForward, ropeTables } from './rope.ts';
 import { randomArray } from './test-util.ts';
 
 /** float32 ulp at |x| (x a normal float). */
@@ -173,6 +175,38 @@ describe('fused kernels through the op functions, against the plain tfjs path', 
     tf.dispose([x, o]);
   });
 
+  it('attention (softmax forward and backward) matches the tfjs path, and the softmax rows sum to 1', async () => {
+    const shape: [number, number, number, number] = [2, 3, 37, 16]; // S = 37: the softmax rows have a vector tail
+    const t4 = (seed: number, scale = 1) => tf.tensor4d(randomArray(shape.reduce((a, b) => a * b), seed, scale), shape);
+    const [q, k, v, dy] = [31, 32, 33, 34].map((seed) => t4(seed, 3));
+    const [fused, plain] = both(() => [attentionForward(q, k, v), ...attentionBackward(dy, q, k, v)]);
+    for (let i = 0; i < 4; i++) expect(scaledError(fused[i], plain[i])).toBeLessThan(2e-6);
+    const names = (await tf.profile(() => tf.dispose(attentionBackward(dy, q, k, v)))).kernelNames;
+    expect(names).toContain('TrmSoftmax');
+    expect(names).toContain('TrmSoftmaxBackward');
+    expect(names).not.toContain('Softmax');
+    const x = tf.tensor2d(randomArray(5 * 37, 35, 30), [5, 37]); // scores up to +-30: exp spans 26 decades
+    const p = fusedSoftmax(x).dataSync() as Float32Array;
+    const ref = tf.softmax(x).dataSync() as Float32Array;
+    for (let r = 0; r < 5; r++) expect(Math.abs(p.slice(r * 37, r * 37 + 37).reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-6);
+    expect(scaledError(p, ref)).toBeLessThan(1e-6);
+    tf.dispose([q, k, v, dy, x]);
+  });
+
+  it('RoPE forward, backward and gradients through applyRope match the tfjs path', async () => {
+    const [S, hd] = [13, 40]; // half 20: a vector tail in each half
+    const tables = ropeTables(hd, S, 10000);
+    const x = tf.tensor4d(randomArray(2 * 3 * S * hd, 36, 2), [2, 3, S, hd]), dy = tf.tensor4d(randomArray(2 * 3 * S * hd, 37), [2, 3, S, hd]);
+    const [fused, plain] = both(() => [ropeForward(x, tables), ropeBackward(dy, tables), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(applyRope(t as tf.Tensor4D, tables), dy)))(x)]);
+    // one product and one sum per element (fused into an FMA natively): ~1 ulp of the result's scale
+    for (let i = 0; i < 3; i++) expect(scaledError(fused[i], plain[i])).toBeLessThan(5e-7);
+    const names = (await tf.profile(() => tf.dispose([ropeForward(x, tables), ropeBackward(dy, tables)]))).kernelNames;
+    expect(names).toEqual(['TrmRope', 'TrmRopeBackward']);
+    const other = ropeTables(hd, S + 1, 10000); // tables of another length: not the fused path, and tfjs's broadcast refuses them
+    expect(() => ropeForward(x, other)).toThrow();
+    tf.dispose([x, dy, tables.cos, tables.sin, other.cos, other.sin]);
+  });
+
   it('RMSNorm over another axis keeps the tfjs path', async () => {
     const x = t2(N, w, 20);
     const names = (await tf.profile(() => tf.dispose(Object.values(rmsNormForward(x, 1e-5, 0))))).kernelNames;
@@ -205,6 +239,8 @@ describe('fused kernel argument checks', () => {
     expect(() => addon().swigluForward(buffer, 0, 16, 40, 8)).toThrow(/a: bytes \[40, 72\) exceed the buffer of 64 bytes/);
     expect(() => addon().rmsNormForward(buffer, 0, 0, 2, 1, 4, 1e-5)).toThrow(/multiples of 4/);
     expect(() => addon().rmsNormBackward(buffer, 0, 0, 0, 0, -1, 4)).toThrow(/rows must be a non-negative integer/);
+    expect(() => addon().ropeForward(buffer, 0, 0, 0, 0, 1, 1, 3)).toThrow(/hd must be even/);
+    expect(() => addon().softmaxBackward(buffer, 0, 0, 32, 2, 5)).toThrow(/ds: bytes \[32, 72\) exceed/);
     expect(() => addon().addRmsNormForward(buffer, 0, 32, 48, 0, 2, 4, 1e-5)).toThrow(/y: bytes \[48, 80\) exceed the buffer of 64 bytes/);
   });
 });

@@ -14,6 +14,10 @@ interface NativeElementwise {
   swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number): void;
   rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number): void;
   addRmsNormForward(buffer: ArrayBuffer, x: number, o: number, y: number, r: number, rows: number, w: number, eps: number): void;
+  softmaxForward(buffer: ArrayBuffer, x: number, y: number, rows: number, w: number): void;
+  softmaxBackward(buffer: ArrayBuffer, dp: number, p: number, ds: number, rows: number, w: number): void;
+  ropeForward(buffer: ArrayBuffer, x: number, cos: number, sin: number, y: number, rows: number, S: number, hd: number): void;
+  ropeBackward(buffer: ArrayBuffer, dy: number, cos: number, sin: number, dx: number, rows: number, S: number, hd: number): void;
   rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number): void;
   /** dst[o][b][a][i] = src[o][a][b][i] (native/transpose.cc) */
   transposeSwap(buffer: ArrayBuffer, src: number, dst: number, outer: number, A: number, B: number, inner: number): void;
@@ -94,6 +98,30 @@ const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
     const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
     return inHeap(b, [y, r], [x, o], (buf, off) => addon().addRmsNormForward(buf, off(x), off(o), off(y), off(r), size(x) / w, w, attrs!.eps as number));
   },
+  TrmSoftmax({ inputs: { x }, backend }) {
+    const b = backend as WasmBackendLike;
+    const w = x.shape[x.shape.length - 1];
+    const y = b.makeOutput(x.shape, 'float32');
+    return inHeap(b, [y], [x], (buf, off) => addon().softmaxForward(buf, off(x), off(y), size(x) / w, w));
+  },
+  TrmSoftmaxBackward({ inputs: { dp, p }, backend }) {
+    const b = backend as WasmBackendLike;
+    const w = p.shape[p.shape.length - 1];
+    const ds = b.makeOutput(p.shape, 'float32');
+    return inHeap(b, [ds], [dp, p], (buf, off) => addon().softmaxBackward(buf, off(dp), off(p), off(ds), size(p) / w, w));
+  },
+  TrmRope({ inputs: { x, cos, sin }, backend }) {
+    const b = backend as WasmBackendLike;
+    const [S, hd] = cos.shape;
+    const y = b.makeOutput(x.shape, 'float32');
+    return inHeap(b, [y], [x, cos, sin], (buf, off) => addon().ropeForward(buf, off(x), off(cos), off(sin), off(y), size(x) / hd, S, hd));
+  },
+  TrmRopeBackward({ inputs: { dy, cos, sin }, backend }) {
+    const b = backend as WasmBackendLike;
+    const [S, hd] = cos.shape;
+    const dx = b.makeOutput(dy.shape, 'float32');
+    return inHeap(b, [dx], [dy, cos, sin], (buf, off) => addon().ropeBackward(buf, off(dy), off(cos), off(sin), off(dx), size(dy) / hd, S, hd));
+  },
   TrmRmsNormBackward({ inputs: { dy, y, r }, backend }) {
     const b = backend as WasmBackendLike;
     const w = y.shape[y.shape.length - 1];
@@ -144,4 +172,34 @@ export function fusedRmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor):
   checkSame('fusedRmsNormBackward', y.shape, ['dy', dy]);
   checkSame('fusedRmsNormBackward', [...y.shape.slice(0, -1), 1], ['r', r]);
   return run('TrmRmsNormBackward', { dy, y, r })[0];
+}
+
+/** Softmax over the last axis. */
+export function fusedSoftmax(x: tf.Tensor): tf.Tensor {
+  return run('TrmSoftmax', { x })[0];
+}
+
+/** Softmax backward over the last axis from the probabilities p: dp * p - p * sum(dp * p) as p * (dp - sum(dp * p)). */
+export function fusedSoftmaxBackward(dp: tf.Tensor, p: tf.Tensor): tf.Tensor {
+  checkSame('fusedSoftmaxBackward', p.shape, ['dp', dp]);
+  return run('TrmSoftmaxBackward', { dp, p })[0];
+}
+
+/** Throws unless the tables are [S, hd] with x [..., S, hd] (hd even). */
+function checkRope(op: string, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): void {
+  const want = x.shape.slice(-2);
+  if (x.rank < 2 || want[1] % 2 !== 0) throw new Error(`${op}: x has shape [${x.shape}], expected [..., S, hd] with hd even`);
+  checkSame(op, want, ['cos', cos], ['sin', sin]);
+}
+
+/** RoPE x * cos + rotate_half(x) * sin. x [..., S, hd], tables [S, hd]. */
+export function fusedRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  checkRope('fusedRope', x, cos, sin);
+  return run('TrmRope', { x, cos, sin })[0];
+}
+
+/** RoPE's gradient dy * cos - rotate_half(dy * sin). dy [..., S, hd], tables [S, hd]. */
+export function fusedRopeBackward(dy: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  checkRope('fusedRopeBackward', dy, cos, sin);
+  return run('TrmRopeBackward', { dy, cos, sin })[0];
 }
