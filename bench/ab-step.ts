@@ -6,11 +6,12 @@
 //                    the fused kernels off, since they come with the native engine)
 //   --switch gather    the in-heap GatherV2 vs tfjs-wasm's (setWasmGather)
 //   --switch identity  the buffer-sharing Identity (clones, saved tensors of custom gradients) vs tfjs-wasm's copy
-//   --switch copies    both of the above at once
+//   --switch slice     the in-heap Slice and SplitV vs tfjs-wasm's (setWasmSlice)
+//   --switch copies    the three above at once
 // Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm] [--reps N] [--batch B]
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { initBackend, installWasmGemm, setFusedElementwise, setWasmGather, setWasmIdentity } from '@trm/tensor-core';
+import { initBackend, installWasmGemm, setFusedElementwise, setWasmGather, setWasmIdentity, setWasmSlice } from '@trm/tensor-core';
 import { createModel, disposeCarry, type ArchConfig, type Batch } from '@trm/trm';
 import { peerConfig } from './peer.ts';
 
@@ -26,7 +27,8 @@ const SWITCHES: Record<string, { select(on: boolean): void; names: [string, stri
   gemm: { select: (on) => installWasmGemm(on ? 'native' : 'trm'), names: ['native', 'wasm'] },
   gather: { select: setWasmGather, names: ['in-heap', 'tfjs'] },
   identity: { select: setWasmIdentity, names: ['shared', 'copy'] },
-  copies: { select: (on) => (setWasmGather(on), setWasmIdentity(on)), names: ['ours', 'tfjs'] },
+  slice: { select: setWasmSlice, names: ['in-heap', 'tfjs'] },
+  copies: { select: (on) => (setWasmGather(on), setWasmIdentity(on), setWasmSlice(on)), names: ['ours', 'tfjs'] },
 };
 if (!SWITCHES[which]) throw new Error(`--switch: expected one of ${Object.keys(SWITCHES).join(', ')}, got ${which}`);
 if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected an integer >= 1, got ${option('--reps', '')}`);

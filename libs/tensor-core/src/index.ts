@@ -31,5 +31,6 @@ export { matmul, transposeLast2 } from './ops/matmul.ts';
 export { fusedElementwiseActive, setFusedElementwise } from './ops/fused-kernels.ts';
 export { setWasmGather } from './ops/gather-kernel.ts';
 export { setWasmIdentity } from './ops/identity-kernel.ts';
+export { setWasmSlice } from './ops/slice-kernel.ts';
 export { createGemm, gemmChoice, installWasmGemm, loadNativeGemm, nativeGemm } from './ops/gemm/index.ts';
 export type { Gemm, GemmChoice, GemmConfig, GemmHeap, NativeGemm, NativeLoad } from './ops/gemm/index.ts';

@@ -58,6 +58,31 @@ describe('in-heap Slice (wasm)', () => {
     expect(Array.from(g.dataSync())).toEqual([0, 0, 0, 2, 0, 2]);
   });
 
+  it('SplitV (tf.split) equals host slices along each axis, and the concat gradient splits through it', () => {
+    const shape = [3, 5, 4];
+    const values = Array.from({ length: 60 }, (_, i) => i * 2 - 9);
+    const x = tf.tensor(values, shape);
+    for (const [axis, sizes] of [[0, [1, 2]], [1, [2, 3]], [2, [1, 1, 2]]] as [number, number[]][]) {
+      const parts = tf.split(x, sizes, axis);
+      let at = 0;
+      parts.forEach((p, i) => {
+        const begin = [0, 0, 0], size = [...shape];
+        begin[axis] = at;
+        size[axis] = sizes[i];
+        expect(p.shape).toEqual(size);
+        expect(Array.from(p.dataSync())).toEqual(hostSlice(values, shape, begin, size));
+        at += sizes[i];
+      });
+      tf.dispose(parts);
+    }
+    const a = tf.tensor2d([1, 2, 3, 4], [2, 2]), b = tf.tensor2d([5, 6], [2, 1]);
+    const w = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.concat([p, q], 1), w)))([a, b]);
+    expect(Array.from(ga.dataSync())).toEqual([1, 2, 4, 5]);
+    expect(Array.from(gb.dataSync())).toEqual([3, 6]);
+    tf.dispose([x, a, b, w, ga, gb]);
+  });
+
   it('copies correctly after the heap has grown', () => {
     const x = tf.tensor2d(Float32Array.from({ length: 64 * 9 }, (_, i) => i), [64, 9]);
     const big = tf.zeros([64 << 20 >> 2]); // 64 MB: more than the heap has free, so it grows

@@ -2,6 +2,9 @@
 // back in: slicing the row halves of a [3072, 512] weight took ~10 ms per call, 3-5% of a training step. This
 // replacement copies only the slice, inside the heap (memmove of each contiguous run of the last axis). Same bits
 // as tfjs's kernel; string and complex tensors keep tfjs's kernel.
+// tfjs-wasm's 'SplitV' is a series of its Slice (called directly, not through the registry): the split of the
+// input embedding's gradient into puzzle and token positions took 5-15 ms per step (configs a, b). Its
+// replacement runs the same series through the in-heap slice.
 import * as tf from '@tensorflow/tfjs-core';
 import { heapOf, heapOffset, type WasmBackendLike } from './gemm/index.ts';
 import { wasmKernelOverride } from './wasm-override.ts';
@@ -45,8 +48,33 @@ function inHeapSlice(args: KernelArgs): tf.TensorInfo {
 
 const slice = wasmKernelOverride('Slice', inHeapSlice as unknown as tf.KernelFunc);
 
-/** Make the in-heap slice the wasm backend's 'Slice' kernel (per thread; call after the backend is registered). */
-export const installWasmSlice = (): void => slice.install();
+type SplitArgs = { inputs: { x: tf.TensorInfo }; backend: unknown; attrs: { numOrSizeSplits: number | number[]; axis: number } };
 
-/** True when the wasm backend's 'Slice' is the in-heap one. */
-export const wasmSliceInstalled = (): boolean => slice.installed();
+/** tfjs-wasm's splitV with the in-heap slice: consecutive slices along `axis`. */
+function inHeapSplitV(args: SplitArgs): tf.TensorInfo[] {
+  const { inputs: { x }, attrs, backend } = args;
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((s) => {
+    const size = [...x.shape];
+    size[axis] = s;
+    const out = inHeapSlice({ inputs: { x }, backend, attrs: { begin: [...begin], size } });
+    begin[axis] += s;
+    return out;
+  });
+}
+
+const splitV = wasmKernelOverride('SplitV', inHeapSplitV as unknown as tf.KernelFunc);
+
+/** Make the in-heap slice the wasm backend's 'Slice' and 'SplitV' kernels (per thread; after the backend is registered). */
+export const installWasmSlice = (): void => {
+  slice.install();
+  splitV.install();
+};
+
+/** Switch between the in-heap Slice and SplitV (on, the default after initBackend) and tfjs's kernels (off), for A/B benchmarks. */
+export const setWasmSlice = (on: boolean): void => (on ? installWasmSlice() : (slice.uninstall(), splitV.uninstall()));
+
+/** True when the wasm backend's 'Slice' and 'SplitV' are the in-heap ones. */
+export const wasmSliceInstalled = (): boolean => slice.installed() && splitV.installed();
