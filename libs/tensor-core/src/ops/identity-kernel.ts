@@ -2,8 +2,10 @@
 // every tensor a custom gradient saves (the engine keeps a clone of each): 127 copies, ~21 ms of a training step of
 // config b at batch 32. This replacement shares the input's buffer and counts one more reference to it, as the
 // wasm Reshape kernel does and as tfjs's cpu and webgl backends do for Identity: tfjs tensors are immutable, so
-// nothing sees the difference. Only code writing into a tensor's heap memory in place would (the one such
-// writer, parallel/heap-copy.ts's assignFrom, says every tensor sharing the variable's data sees its values).
+// nothing sees the difference. Only code writing into a tensor's heap memory in place would: the one such writer,
+// parallel/heap-copy.ts's assignFrom, runs on replica and data-parallel main-model weights between steps, when no
+// clone of them is alive (the tape frees saved clones after each backward); createEma's shadow, a clone of its
+// param until its first update, belongs to the in-thread update, whose params change by assign (a new buffer).
 // String tensors keep tfjs's kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmKernelOverride } from './wasm-override.ts';
