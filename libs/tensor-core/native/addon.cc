@@ -6,7 +6,7 @@
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
 //   addRmsNormForward(buffer, x, o, y, r, rows, w, eps)  (RMSNorm of x + o)
-//   softmaxForward(buffer, x, y, rows, w)              softmaxBackward(buffer, dp, p, ds, rows, w)
+//   softmaxForward(buffer, x, y, rows, w, scale)       softmaxBackward(buffer, dp, p, ds, rows, w, scale)
 //   ropeForward(buffer, x, cos, sin, y, rows, S, hd)   ropeBackward(buffer, dy, cos, sin, dx, rows, S, hd)
 // and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc, and the optimizer shard of optim.cc on
 // Float32Arrays (ArrayBuffer- or SharedArrayBuffer-backed), scalars already rounded to float32 by the caller:
@@ -158,11 +158,12 @@ napi_value SoftmaxForward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"x", "y", "rows", "w"};
   int64_t v[4];
   size_t length = 0;
-  char* base = bufferAndInts(env, info, "softmaxForward", names, 4, v, &length);
+  double scale = 1;
+  char* base = bufferAndInts(env, info, "softmaxForward", names, 4, v, &length, &scale);
   if (!base) return nullptr;
   const int64_t n = v[2] * v[3];
   if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "y", v[1], n, length)) return nullptr;
-  trm::softmaxForward(at(base, v[0]), at(base, v[1]), v[2], v[3]);
+  trm::softmaxForward(at(base, v[0]), at(base, v[1]), v[2], v[3], static_cast<float>(scale));
   return nullptr;
 }
 
@@ -170,12 +171,13 @@ napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"dp", "p", "ds", "rows", "w"};
   int64_t v[5];
   size_t length = 0;
-  char* base = bufferAndInts(env, info, "softmaxBackward", names, 5, v, &length);
+  double scale = 1;
+  char* base = bufferAndInts(env, info, "softmaxBackward", names, 5, v, &length, &scale);
   if (!base) return nullptr;
   const int64_t n = v[3] * v[4];
   for (int i = 0; i < 3; i++)
     if (!checkRange(env, names[i], v[i], n, length)) return nullptr;
-  trm::softmaxBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4]);
+  trm::softmaxBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4], static_cast<float>(scale));
   return nullptr;
 }
 

@@ -135,21 +135,21 @@ void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx,
   }
 }
 
-void softmaxForward(const float* x, float* y, long rows, long w) {
+void softmaxForward(const float* x, float* y, long rows, long w, float scale) {
   for (long k = 0; k < rows; k++) {
     const float* xr = x + k * w;
     float* yr = y + k * w;
     vf mv = splat(-INFINITY);  // the row's maximum, lane-wise (a scalar loop is one long compare chain)
     forVectors<vf>(w, [&](long i, int c) {
-      const vf v = loadPart<vf>(xr + i, c);
+      const vf v = loadPart<vf>(xr + i, c) * splat(scale);
       mv = (lanes() < c) & (v > mv) ? v : mv;  // padded lanes never win
     });
     float mx = mv[0];
     for (int j = 1; j < W; j++) mx = mv[j] > mx ? mv[j] : mx;
-    const vf m = splat(mx);
+    const vf m = splat(mx), sc = splat(scale);
     vf sum = vf{};
     forVectors<vf>(w, [&](long i, int c) {
-      const vf e = vexp(loadPart<vf>(xr + i, c) - m);
+      const vf e = vexp(loadPart<vf>(xr + i, c) * sc - m);
       sum += lanes() < c ? e : vf{};  // the padded lanes add nothing to the sum
       storePart(yr + i, e, c);
     });
@@ -158,14 +158,14 @@ void softmaxForward(const float* x, float* y, long rows, long w) {
   }
 }
 
-void softmaxBackward(const float* dp, const float* p, float* ds, long rows, long w) {
+void softmaxBackward(const float* dp, const float* p, float* ds, long rows, long w, float scale) {
   for (long k = 0; k < rows; k++) {
     const float* dr = dp + k * w;
     const float* pr = p + k * w;
     vf dot = vf{};
     forVectors<vf>(w, [&](long i, int c) { dot += loadPart<vf>(dr + i, c) * loadPart<vf>(pr + i, c); });
-    const vf d = splat(hsum(dot));
-    forVectors<vf>(w, [&](long i, int c) { storePart(ds + k * w + i, loadPart<vf>(pr + i, c) * (loadPart<vf>(dr + i, c) - d), c); });
+    const vf d = splat(hsum(dot)), sc = splat(scale);
+    forVectors<vf>(w, [&](long i, int c) { storePart(ds + k * w + i, (loadPart<vf>(pr + i, c) * (loadPart<vf>(dr + i, c) - d)) * sc, c); });
   }
 }
 

@@ -21,11 +21,12 @@ void addRmsNormForward(const float* x, const float* o, float* y, float* r, long 
 // Per row: dx = r * (dy - y * mean(dy * y)). dy, y, dx [rows, w]; r [rows].
 void rmsNormBackward(const float* dy, const float* y, const float* r, float* dx, long rows, long w);
 
-// Softmax of each row of w floats: y = exp(x - max) / sum(exp(x - max)). x, y [rows, w].
-void softmaxForward(const float* x, float* y, long rows, long w);
+// Softmax of each row of w floats of z = x * scale: y = exp(z - max) / sum(exp(z - max)). x, y [rows, w].
+void softmaxForward(const float* x, float* y, long rows, long w, float scale);
 
-// Softmax backward per row from the probabilities p: ds = p * (dp - sum(dp * p)). dp, p, ds [rows, w].
-void softmaxBackward(const float* dp, const float* p, float* ds, long rows, long w);
+// Its backward per row from the probabilities p: ds = p * (dp - sum(dp * p)) * scale (the gradient with respect
+// to x). dp, p, ds [rows, w].
+void softmaxBackward(const float* dp, const float* p, float* ds, long rows, long w, float scale);
 
 // RoPE of rows of hd floats (hd even, h = hd / 2), row k at position k % S of the tables cos, sin [S, hd]:
 // y = x * cos + rotate_half(x) * sin, rotate_half([a, b]) = [-b, a].

@@ -13,27 +13,36 @@ function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: bo
 }
 
 /**
- * softmax(q k^T / sqrt(hd)). q, k: [B, H, S, hd] -> [B, H, S, S]. The scale is applied to q ([.., S, hd]) rather
- * than to the scores, so one [B, H, S, S] temporary fewer exists. The same inputs give the same bits, so the
- * backward's recomputation equals the forward's probabilities exactly.
+ * softmax(q k^T / sqrt(hd)). q, k: [B, H, S, hd] -> [B, H, S, S]. On the tfjs path the scale is applied to q
+ * ([.., S, hd]) rather than to the scores, so one [B, H, S, S] temporary fewer exists; the native softmax applies it
+ * to the scores as it reads them (the same bits when sqrt(hd) is a power of two: hd = 16, 64, 256). The same inputs
+ * give the same bits, so the backward's recomputation equals the forward's probabilities exactly.
  */
 function attentionProbs(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
   const scale = 1 / Math.sqrt(q.shape[3]);
   return tf.tidy(() => {
+    if (fusedElementwiseActive()) return fusedSoftmax(product(q, k, false, true), scale) as tf.Tensor4D; // [B, H, S, S]
     const scores = tf.tidy(() => product(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
-    const probs = (fusedElementwiseActive() ? fusedSoftmax(scores) : tf.softmax(scores, -1)) as tf.Tensor4D;
+    const probs = tf.softmax(scores, -1) as tf.Tensor4D;
     scores.dispose();
     return probs;
   });
 }
 
-/** The softmax's backward over the last axis: probs * (dp - sum(dp * probs)); one native pass when the fused kernels are active. */
-function softmaxBackward(dp: tf.Tensor, probs: tf.Tensor): tf.Tensor {
-  if (fusedElementwiseActive()) return fusedSoftmaxBackward(dp, probs);
-  return tf.tidy(() => {
-    const rowDot = tf.sum(tf.mul(dp, probs), -1, true); // [..., S, 1]
-    return tf.mul(probs, tf.sub(dp, rowDot));
-  });
+/**
+ * [dq, dk] from the probabilities' gradient dp and the probabilities [B, H, S, S]: through the softmax's backward
+ * ds = probs * (dp - sum(dp * probs)) over the last axis and the scaled product. The native kernel scales ds in the
+ * same pass; the tfjs path scales dq and dk ([.., S, hd], smaller than ds) instead. Frees dp and probs.
+ */
+function scoreGradients(dp: tf.Tensor, probs: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, scale: number): [tf.Tensor, tf.Tensor] {
+  if (fusedElementwiseActive()) {
+    const ds = fusedSoftmaxBackward(dp, probs, scale); // [B, H, S, S]
+    tf.dispose([dp, probs]);
+    return [product(ds, k, false, false), product(ds, q, true, false)];
+  }
+  const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true)))); // unscaled
+  tf.dispose([dp, probs]);
+  return [tf.tidy(() => tf.mul(product(ds, k, false, false), scale)), tf.tidy(() => tf.mul(product(ds, q, true, false), scale))];
 }
 
 /**
@@ -53,7 +62,7 @@ export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D)
 /**
  * Gradients [dq, dk, dv] of attention from dy [B, H, S, hd] and the inputs. The probabilities are recomputed
  * (bit-equal to the forward's) and every [B, H, S, S] temporary is freed as soon as it is used (at most four are
- * alive at once); the scale is applied to dq and dk instead of the score gradient.
+ * alive at once).
  */
 export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
   const scale = 1 / Math.sqrt(q.shape[3]);
@@ -61,10 +70,7 @@ export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D,
     const probs = attentionProbs(q, k); // [B, H, S, S]
     const dv = product(probs, dy, true, false); // [B, H, S, hd]
     const dp = product(dy, v, false, true); // [B, H, S, S]
-    const ds = softmaxBackward(dp, probs); // unscaled
-    tf.dispose([dp, probs]);
-    const dq = tf.tidy(() => tf.mul(product(ds, k, false, false), scale));
-    const dk = tf.tidy(() => tf.mul(product(ds, q, true, false), scale));
+    const [dq, dk] = scoreGradients(dp, probs, q, k, scale);
     return [dq, dk, dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   });
 }

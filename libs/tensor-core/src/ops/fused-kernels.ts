@@ -14,8 +14,8 @@ interface NativeElementwise {
   swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number): void;
   rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number): void;
   addRmsNormForward(buffer: ArrayBuffer, x: number, o: number, y: number, r: number, rows: number, w: number, eps: number): void;
-  softmaxForward(buffer: ArrayBuffer, x: number, y: number, rows: number, w: number): void;
-  softmaxBackward(buffer: ArrayBuffer, dp: number, p: number, ds: number, rows: number, w: number): void;
+  softmaxForward(buffer: ArrayBuffer, x: number, y: number, rows: number, w: number, scale: number): void;
+  softmaxBackward(buffer: ArrayBuffer, dp: number, p: number, ds: number, rows: number, w: number, scale: number): void;
   ropeForward(buffer: ArrayBuffer, x: number, cos: number, sin: number, y: number, rows: number, S: number, hd: number): void;
   ropeBackward(buffer: ArrayBuffer, dy: number, cos: number, sin: number, dx: number, rows: number, S: number, hd: number): void;
   rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number): void;
@@ -98,17 +98,17 @@ const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
     const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
     return inHeap(b, [y, r], [x, o], (buf, off) => addon().addRmsNormForward(buf, off(x), off(o), off(y), off(r), size(x) / w, w, attrs!.eps as number));
   },
-  TrmSoftmax({ inputs: { x }, backend }) {
+  TrmSoftmax({ inputs: { x }, backend, attrs }) {
     const b = backend as WasmBackendLike;
     const w = x.shape[x.shape.length - 1];
     const y = b.makeOutput(x.shape, 'float32');
-    return inHeap(b, [y], [x], (buf, off) => addon().softmaxForward(buf, off(x), off(y), size(x) / w, w));
+    return inHeap(b, [y], [x], (buf, off) => addon().softmaxForward(buf, off(x), off(y), size(x) / w, w, attrs!.scale as number));
   },
-  TrmSoftmaxBackward({ inputs: { dp, p }, backend }) {
+  TrmSoftmaxBackward({ inputs: { dp, p }, backend, attrs }) {
     const b = backend as WasmBackendLike;
     const w = p.shape[p.shape.length - 1];
     const ds = b.makeOutput(p.shape, 'float32');
-    return inHeap(b, [ds], [dp, p], (buf, off) => addon().softmaxBackward(buf, off(dp), off(p), off(ds), size(p) / w, w));
+    return inHeap(b, [ds], [dp, p], (buf, off) => addon().softmaxBackward(buf, off(dp), off(p), off(ds), size(p) / w, w, attrs!.scale as number));
   },
   TrmRope({ inputs: { x, cos, sin }, backend }) {
     const b = backend as WasmBackendLike;
@@ -174,15 +174,15 @@ export function fusedRmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor):
   return run('TrmRmsNormBackward', { dy, y, r })[0];
 }
 
-/** Softmax over the last axis. */
-export function fusedSoftmax(x: tf.Tensor): tf.Tensor {
-  return run('TrmSoftmax', { x })[0];
+/** Softmax of x * scale over the last axis. */
+export function fusedSoftmax(x: tf.Tensor, scale = 1): tf.Tensor {
+  return run('TrmSoftmax', { x }, { scale })[0];
 }
 
-/** Softmax backward over the last axis from the probabilities p: dp * p - p * sum(dp * p) as p * (dp - sum(dp * p)). */
-export function fusedSoftmaxBackward(dp: tf.Tensor, p: tf.Tensor): tf.Tensor {
+/** The gradient with respect to x of softmax(x * scale) over the last axis, from the probabilities p: p * (dp - sum(dp * p)) * scale. */
+export function fusedSoftmaxBackward(dp: tf.Tensor, p: tf.Tensor, scale = 1): tf.Tensor {
   checkSame('fusedSoftmaxBackward', p.shape, ['dp', dp]);
-  return run('TrmSoftmaxBackward', { dp, p })[0];
+  return run('TrmSoftmaxBackward', { dp, p }, { scale })[0];
 }
 
 /** Throws unless the tables are [S, hd] with x [..., S, hd] (hd even). */
