@@ -1,6 +1,42 @@
-import { describe, expect, it } from 'vitest';
-import { createReduceBuffers, reduceChunk, reduceSumChunk, writeContribution } from './all-reduce.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { addInto, createReduceBuffers, reduceChunk, reduceSumChunk, writeContribution } from './all-reduce.ts';
 import { barrierWait, createBarrierState } from './barrier.ts';
+import { nativeShardOptimizer, setNativeShardOptimizer } from './shard-optimizer-native.ts';
+
+afterAll(() => setNativeShardOptimizer(true));
+
+/** run `f` with the native addition (the addon must load on this machine) or the JS loop */
+function withNative<T>(native: boolean, f: () => T): T {
+  setNativeShardOptimizer(native);
+  try {
+    if (native && !nativeShardOptimizer()) throw new Error('the native addon did not load on this machine (see stderr)');
+    return f();
+  } finally {
+    setNativeShardOptimizer(true);
+  }
+}
+
+describe('addInto', () => {
+  it('adds in float32 with the bits of Math.fround(a + b), native and JS alike, on shared and plain arrays', () => {
+    let x = 12345;
+    const draw = () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return ((x / 2 ** 32) * 2 - 1) * 2 ** ((x % 61) - 30); // mixed magnitudes: many additions round
+    };
+    const n = 4099; // not a multiple of any vector width
+    const a = Float32Array.from({ length: n }, draw);
+    const b = Float32Array.from({ length: n }, draw);
+    b[7] = -a[7]; // exact cancellation
+    const expected = a.map((v, i) => Math.fround(v + b[i]));
+    for (const native of [true, false]) {
+      const sum = new Float32Array(new SharedArrayBuffer(n * 4));
+      sum.set(a);
+      withNative(native, () => addInto(sum, b));
+      expect(Array.from(sum), native ? 'native' : 'js').toEqual(Array.from(expected));
+    }
+    expect(() => addInto(new Float32Array(3), new Float32Array(2))).toThrow(/2 values for 3 sums/);
+  });
+});
 
 describe('reduceChunk', () => {
   it('partitions 0..length into contiguous chunks that differ by at most one', () => {
@@ -19,8 +55,8 @@ describe('reduceChunk', () => {
   });
 });
 
-describe('writeContribution + reduceSumChunk', () => {
-  it.each([1, 2, 3, 4])('sum every worker in rank order (bit-identical to a sequential float32 sum), %i workers, any order of ranks', (world) => {
+describe.each([true, false])('writeContribution + reduceSumChunk (native addition: %s)', (native) => {
+  it.each([1, 2, 3, 4])('sum every worker in rank order (bit-identical to a sequential float32 sum), %i workers, any order of ranks', (world) => withNative(native, () => {
     const length = 1001;
     const buffers = createReduceBuffers(length, world, createBarrierState());
     expect(buffers.slots.length).toBe(Math.max(1, world - 1) * length); // own chunks stay with their workers
@@ -37,7 +73,7 @@ describe('writeContribution + reduceSumChunk', () => {
     for (let r = world - 1; r >= 0; r--) reduceSumChunk(buffers, r, segments[r]);
     expect(Array.from(buffers.sum)).toEqual(Array.from(expected));
     if (world === 3) expect(buffers.sum[0]).toBe(0); // the order-sensitive case really went through float32 in order
-  });
+  }));
 
   it('rejects a bad world size with a clear error', () => {
     expect(() => createReduceBuffers(4, 0, createBarrierState())).toThrow(/world must be a positive integer/);

@@ -5,8 +5,9 @@
 // After a barrier, worker k sums chunk k over all workers, always in rank order 0, 1, ..., world-1 (so the result
 // depends on the worker count only, never on timing), its own values taken from where it keeps them, in place into
 // slot 0 (`sum` is slot 0). A second barrier (or the caller's join) makes the whole sum visible; it stays valid
-// until a worker writes its next contributions.
+// until a worker writes its next contributions. The additions run in the native addon when it is loaded (addInto).
 import { barrierWait } from './barrier.ts';
+import { nativeShardOptimizer } from './shard-optimizer-native.ts';
 
 export interface ReduceBuffers {
   /** max(1, world - 1) * length floats: slot s = slots.subarray(s * length, (s + 1) * length) */
@@ -69,16 +70,27 @@ export function writeContribution(buffers: ReduceBuffers, rank: number, segments
   }
 }
 
+/**
+ * sum[i] = sum[i] + values[i] in float32, arrays of equal length. With the native addon loaded (and its switch on)
+ * through its EMA kernel with both weights 1: shadow = 1 * p + 1 * shadow, both products exact, so one rounding of
+ * the same two floats, the bits of the JS loop (a float32 sum rounded once from double); ~10x faster than the loop
+ * (config a's chunk of 2.5M floats: ~7.8 -> ~0.6 ms), which runs on the all-reduce's critical path.
+ */
+export function addInto(sum: Float32Array, values: Float32Array): void {
+  if (sum.length !== values.length) throw new Error(`addInto: ${values.length} values for ${sum.length} sums`);
+  const native = nativeShardOptimizer();
+  if (native) return native.emaShard(sum, values, 1, 1);
+  for (let i = 0; i < sum.length; i++) sum[i] += values[i];
+}
+
 /** sum[i] = sum[i] + own[i] over chunk `rank` (float32 addition is commutative: own + sum gives the same bits). */
 function addOwn(sum: Float32Array, segments: Segment[], [start, end]: [number, number], set: boolean): void {
   for (const { start: s, values } of segments) {
     const a = Math.max(start, s);
     const b = Math.min(end, s + values.length);
-    if (set) {
-      if (a < b) sum.set(values.subarray(a - s, b - s), a);
-      continue;
-    }
-    for (let i = a; i < b; i++) sum[i] += values[i - s];
+    if (a >= b) continue;
+    if (set) sum.set(values.subarray(a - s, b - s), a);
+    else addInto(sum.subarray(a, b), values.subarray(a - s, b - s));
   }
 }
 
@@ -90,10 +102,7 @@ export function reduceSumChunk(buffers: ReduceBuffers, rank: number, own: Segmen
   const { slots, sum, length, world } = buffers;
   const chunk = reduceChunk(length, world, rank);
   const [start, end] = chunk;
-  const add = (slot: number) => {
-    const offset = slot * length;
-    for (let i = start; i < end; i++) sum[i] += slots[offset + i];
-  };
+  const add = (slot: number) => addInto(sum.subarray(start, end), slots.subarray(slot * length + start, slot * length + end));
   // sum holds contributor 0 of this chunk: worker 0's values, or (chunk 0) worker 1's
   if (world === 1) addOwn(sum, own, chunk, true);
   if (rank === 0) {
