@@ -3,9 +3,8 @@
 // config b at batch 32. This replacement shares the input's buffer and counts one more reference to it, as the
 // wasm Reshape kernel does and as tfjs's cpu and webgl backends do for Identity: tfjs tensors are immutable, so
 // nothing sees the difference. Only code writing into a tensor's heap memory in place would: the one such writer,
-// parallel/heap-copy.ts's assignFrom, runs on replica and data-parallel main-model weights between steps, when no
-// clone of them is alive (the tape frees saved clones after each backward); createEma's shadow, a clone of its
-// param until its first update, belongs to the in-thread update, whose params change by assign (a new buffer).
+// parallel/heap-copy.ts's assignFrom, writes in place only when the variable is its buffer's sole owner (refCount
+// 1), and otherwise assigns a new buffer, so a live clone keeps its values.
 // String tensors keep tfjs's kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmKernelOverride } from './wasm-override.ts';

@@ -50,4 +50,19 @@ describe.each(['wasm', 'cpu'] as const)('readInto / assignFrom on %s', (backend)
     expect(Array.from(out)).toEqual([1, 2, 3, 4]);
     tf.dispose([neighbour, v]);
   });
+
+  it('assignFrom leaves a clone and a reshape of the variable their old values, and writes in place when it can', async () => {
+    await initBackend(backend);
+    const v = tf.tidy(() => tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2])));
+    const alone = v.dataId;
+    assignFrom(v, new Float32Array([5, 6, 7, 8]));
+    if (backend === 'wasm') expect(v.dataId).toBe(alone); // sole owner: the heap memory is overwritten in place
+    const clone = tf.clone(v); // the wasm Identity shares the buffer
+    const flat = tf.reshape(v, [4]);
+    assignFrom(v, new Float32Array([9, 10, 11, 12]));
+    expect(Array.from(v.dataSync())).toEqual([9, 10, 11, 12]);
+    expect(Array.from(clone.dataSync())).toEqual([5, 6, 7, 8]);
+    expect(Array.from(flat.dataSync())).toEqual([5, 6, 7, 8]);
+    tf.dispose([v, clone, flat]);
+  });
 });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 interface WasmHeapBackend {
   wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } | undefined };
 }
 
 /** The tensor's values as a view on the wasm heap, or null on another backend. Valid until the heap grows. */
@@ -35,14 +35,22 @@ export function readInto(t: tf.Tensor, out: Float32Array, offset = 0): void {
   out.set(view ?? (t.dataSync() as Float32Array), offset);
 }
 
+/** True when no other tensor shares t's wasm buffer (a reshape or a buffer-sharing clone of it would). */
+function soleOwner(t: tf.Tensor): boolean {
+  const backend = tf.engine().findBackend('wasm') as unknown as Partial<WasmHeapBackend> | null;
+  return backend?.dataIdMap?.get(t.dataId)?.refCount === 1;
+}
+
 /**
  * variable := values (float32, variable.size of them). On wasm the values overwrite the variable's heap memory in
- * place (every tensor sharing its data sees them, as a reshape of it would after assign); elsewhere through assign.
+ * place when the variable alone holds that memory; when another tensor shares it (a reshape, or a clone: the wasm
+ * Identity shares buffers), and on other backends, through assign (a new buffer), so that the other tensor keeps
+ * its values as tfjs promises.
  */
 export function assignFrom(variable: tf.Variable, values: Float32Array): void {
   if (values.length !== variable.size) throw new Error(`assignFrom: ${values.length} values for variable "${variable.name}" of ${variable.size} [${variable.shape}]`);
   const view = heapView(variable);
-  if (view) {
+  if (view && soleOwner(variable)) {
     view.set(values);
   } else {
     tf.tidy(() => variable.assign(tf.tensor(values.slice(), variable.shape, 'float32'))); // a backend may keep the array
