@@ -29,7 +29,7 @@ export interface TrainBenchOptions {
   workers?: number[];
   /** timed steps per measurement after warm-up, median reported (default 4; config c 2) */
   steps?: number;
-  /** untimed warm-up steps (default 2; config c 1) */
+  /** untimed warm-up steps (default 3; config c 1) */
   warmup?: number;
   /**
    * measurements per worker count, interleaved (1, 2, 1, 2 workers, each in a fresh process), pooled into one
@@ -393,7 +393,7 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   const configs = listOption(opts.configs ?? (opts.quick ? ['b'] : ['a', 'b', 'c', 'd', 'e']), 'string', 'bench train: configs');
   const workerCounts = listOption(opts.workers ?? [1, 2], 'number', 'bench train: workers').map((w) => positiveInt(w, 'workers[]', 1));
   const batch = positiveInt(opts.batch ?? (opts.quick ? 8 : 0), 'batch', 0);
-  const warmupOf = (id: string) => positiveInt(opts.warmup ?? (opts.quick ? 0 : (DEFAULT_WARMUP[id] ?? 2)), 'warmup', 0);
+  const warmupOf = (id: string) => positiveInt(opts.warmup ?? (opts.quick ? 0 : (DEFAULT_WARMUP[id] ?? 3)), 'warmup', 0);
   const stepsOf = (id: string) => positiveInt(opts.steps ?? (opts.quick ? 1 : (DEFAULT_STEPS[id] ?? 4)), 'steps', 1);
   const roundsOf = (id: string) => positiveInt(opts.rounds ?? (opts.quick ? 1 : (DEFAULT_ROUNDS[id] ?? 2)), 'rounds', 1);
   const microOf = (id: string) => positiveInt(typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0), 'micro_batch', 0);
