@@ -57,7 +57,8 @@ export interface DataParallelModel extends TrmModel {
    * weights are authoritative: forwardBackward returns no dense gradients (they stay in the workers for the
    * returned optimizer's step), and weights change only through that step or loadStateDict (`params` and
    * stateDict() read them back). The optimizer's step runs in the workers at the front of the next forward or
-   * forwardBackward (no request of its own), or before anything reads the weights or the optimizer state. Not for a micro-batched wrapper, which needs the gradients. Once per model.
+   * forwardBackward (no request of its own), or before anything reads the weights or the optimizer state. Not for
+   * a micro-batched wrapper, which needs the gradients. Once per model.
    */
   attachOptimizer(settings: OptimizerSettings): ShardedOptimizer;
   /** dispose() and wait for the worker threads to exit */

@@ -2,8 +2,9 @@
 // vector -- the same chunk it sums in the gradient all-reduce -- with its AdamATan2 moments and EMA shadow. An
 // update reads the shard's summed gradient and writes the new weights into the shared vector, from which every
 // replica loads the full weights at its next step. An update is either its own request (`update`) or deferred to
-// the front of the next step request (`updateBeforeStep`, which waits until every shard is written). The state lives beside the replica (a replica is rebuilt when
-// the model's state dict is loaded; the optimizer state must survive that).
+// the front of the next step request (`updateBeforeStep`, which waits until every shard is written). The state
+// lives beside the replica (a replica is rebuilt when the model's state dict is loaded; the optimizer state must
+// survive that).
 import { adamAtan2Shard, barrierWait, emaShard, reduceChunk } from '@trm/tensor-core';
 import type { OptimizerShardArgs, ShardPart, ShardState, UpdateArgs } from './protocol.ts';
 

@@ -1,6 +1,7 @@
 // Main-thread handle of the optimizer that runs in a data-parallel model's workers (optimizer-shard.ts): one small
-// request per update (the data-parallel model defers it into its next step request instead), and the full state (AdamATan2 moments, EMA shadow) assembled from the shards only when asked
-// for (checkpoints, evaluation weights). Keys and layout as AdamATan2.stateDict and Ema.stateDict.
+// request per update (the data-parallel model defers it into its next step request instead), and the full state
+// (AdamATan2 moments, EMA shadow) assembled from the shards only when asked for (checkpoints, evaluation weights).
+// Keys and layout as AdamATan2.stateDict and Ema.stateDict.
 import { reduceChunk, type HostTensor, type TensorDict } from '@trm/tensor-core';
 import type { ParamLayout } from './layout.ts';
 import type { WorkerPool } from './pool.ts';
