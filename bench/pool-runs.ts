@@ -7,7 +7,12 @@ import { type BenchResult, markdownTable, median } from './common.ts';
 const files = process.argv.slice(2);
 if (files.length === 0) throw new Error('usage: node --import tsx bench/pool-runs.ts <train results JSON>...');
 const runs = files.map((file) => {
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { results?: BenchResult[] };
+  let parsed: { results?: BenchResult[] };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not a bench results JSON file (${err instanceof Error ? err.message : String(err)})`);
+  }
   if (!Array.isArray(parsed.results)) throw new Error(`${file}: no "results" array (not a bench results file)`);
   return new Map(parsed.results.map((r) => [r.name, r]));
 });
