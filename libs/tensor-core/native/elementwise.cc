@@ -27,8 +27,6 @@ constexpr int W = 4;
 typedef float vf __attribute__((vector_size(W * 4)));
 typedef int32_t vi __attribute__((vector_size(W * 4)));
 
-inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
-inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 inline vf splat(float x) { return vf{} + x; }
 
 // {0, 1, ..., W - 1}
@@ -40,7 +38,7 @@ inline vi lanes() {
 
 inline float hsum(vf v) {
   float t[W];
-  store(t, v);
+  storePart(t, v, W);
   float s = 0;
   for (int i = 0; i < W; i++) s += t[i];
   return s;

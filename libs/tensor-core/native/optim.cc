@@ -38,8 +38,6 @@ typedef float vf __attribute__((vector_size(H * 4)));
 typedef double vd __attribute__((vector_size(H * 8)));
 typedef int64_t vl __attribute__((vector_size(H * 8)));
 
-inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
-inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 inline vd splat(double x) { return vd{} + x; }
 inline vf splatf(float x) { return vf{} + x; }
 inline vl bits(vd x) { vl b; std::memcpy(&b, &x, sizeof b); return b; }
