@@ -1,7 +1,7 @@
 // augment: streams the dataset lib's augmented groups of each split into train.arrow / test.arrow.
 import * as path from 'node:path';
 import { readArrowRows, writeArrowFile, type Row } from '../artifacts/arrow-table.ts';
-import { createProgress } from '../catalog/progress.ts';
+import { createProgress } from '../io/progress.ts';
 import { DATA_CODE, runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
 import { augmentedColumns, augmentedRows, collectPuzzles } from './tables.ts';
 

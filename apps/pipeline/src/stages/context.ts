@@ -6,7 +6,7 @@ import type { ResolvedDataset } from '../registry.ts';
 import { canonicalJson, codeHash, sha256 } from '../artifacts/hash.ts';
 import { isUpToDate, readManifest, stageDir, verifyFiles, type Manifest, type ManifestKey, type StageName } from '../artifacts/manifest.ts';
 import { writeStage } from '../artifacts/stage-writer.ts';
-import { log } from '../catalog/progress.ts';
+import { log } from '../io/progress.ts';
 
 export interface StageContext {
   config: ResolvedConfig;

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readArrowRows, writeArrowFile } from '../artifacts/arrow-table.ts';
-import { createProgress } from '../catalog/progress.ts';
+import { createProgress } from '../io/progress.ts';
 import { DATA_CODE, runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
 import { SPLITS } from './augment.ts';
 import { collectPuzzles, encodedColumns } from './tables.ts';

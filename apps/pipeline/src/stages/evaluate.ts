@@ -7,7 +7,7 @@ import type { ExamplePrediction } from '@trm/dataset';
 import { createDataParallelModel, createModel, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
 import { decodeSafetensors, type BackendName } from '@trm/tensor-core';
 import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-table.ts';
-import { createProgress, log } from '../catalog/progress.ts';
+import { createProgress, log } from '../io/progress.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';

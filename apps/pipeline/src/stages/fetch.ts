@@ -1,7 +1,7 @@
 // fetch: the dataset lib parses/generates/downloads raw puzzles through SourceIO -> puzzles.arrow.
 import * as path from 'node:path';
 import { writeArrowFile } from '../artifacts/arrow-table.ts';
-import { createSourceIO } from '../catalog/source-io.ts';
+import { createSourceIO } from '../io/source-io.ts';
 import { DATA_CODE, runStage, type StageContext, type StageResult, type StageSpec } from './context.ts';
 import { puzzleColumns, puzzleRows } from './tables.ts';
 

@@ -9,7 +9,7 @@ import { decodeSafetensors, encodeSafetensors, initBackend, type BackendName } f
 import { writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
 import { canonicalJson } from '../artifacts/hash.ts';
 import { writeFileAtomic } from '../artifacts/stage-writer.ts';
-import { createProgress, log } from '../catalog/progress.ts';
+import { createProgress, log } from '../io/progress.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
