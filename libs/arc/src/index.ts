@@ -14,6 +14,7 @@ import { schema } from './config.ts';
 import { evaluateArc } from './evaluate.ts';
 import { fetchArc } from './fetch.ts';
 import { renderSvg, renderText } from './render.ts';
+import { arcSolving } from './solving.ts';
 import { ARC_SHAPE, cropTokens, encodeExample } from './tokens.ts';
 import { invertTransform, parseTransform } from './transform.ts';
 
@@ -32,11 +33,13 @@ export const arc: DatasetLib = {
   renderText,
   renderSvg,
   evaluate: evaluateArc,
+  solving: arcSolving,
 };
 
 export { checkSplits, checkTaskOverlap, ArcSplitError } from './splits.ts';
 export { ArcFormatError, parseGrid, parseTask } from './parse.ts';
 export { ARC_PALETTE } from './render.ts';
+export { arcSolving, parseTaskText } from './solving.ts';
 export { CANVAS, SEQ_LEN, VOCAB_SIZE, PAD, EOS, cropTokens, gridToCanvas } from './tokens.ts';
 export { gridHash, taskHash } from './hash.ts';
 export { applyTransform, augmentedName, formatTransform, parseTransform, splitName } from './transform.ts';

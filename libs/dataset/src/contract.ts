@@ -1,6 +1,7 @@
 // The one contract every dataset lib implements and that the pipeline alone consumes.
 // Dataset libs are pure: they never touch the file system or the network themselves; the
 // pipeline hands them a `SourceIO` (the "catalog" side) and stores what they return.
+import type { PuzzleSolving } from './solving.ts';
 
 /** A rectangular grid of cell values in the dataset's own alphabet (not tokens). */
 export interface Grid {
@@ -150,6 +151,9 @@ export interface DatasetLib {
 
   /** task-specific metrics on top of exact/token accuracy (Maze: path validity; ARC: pass@K) */
   evaluate(preds: ExamplePrediction[], cfg: Record<string, unknown>, aux: AuxArtifacts | null): TaskEvaluation;
+
+  /** using a trained model on a typed puzzle (`trm solve`, the web app); absent = the dataset cannot be solved interactively */
+  readonly solving?: PuzzleSolving;
 }
 
 export interface TaskEvaluation {

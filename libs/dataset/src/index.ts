@@ -17,3 +17,5 @@ export { parseNpy } from './npy.ts';
 export type { NpyArray } from './npy.ts';
 export { parseCsv, column } from './csv.ts';
 export type { CsvTable } from './csv.ts';
+export { PuzzleInputError, changedCells } from './solving.ts';
+export type { AnswerCheck, PuzzleSolving, QueryResult, SolveContext, SolveQuery } from './solving.ts';

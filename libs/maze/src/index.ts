@@ -8,3 +8,4 @@ export type { GeneratorOptions, GeneratedMaze } from './generator.ts';
 export { checkPath } from './evaluate.ts';
 export type { PathCheck } from './evaluate.ts';
 export { parseMazeCsv, hfUrl } from './sources.ts';
+export { checkMaze, mazeSolving, parseMazeText } from './solving.ts';

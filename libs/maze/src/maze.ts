@@ -6,6 +6,7 @@ import { renderMazeSvg, renderMazeText } from './render.ts';
 import { augmentSchema, encodeSchema, evaluateSchema, fetchSchema, option, optionalOption } from './schema.ts';
 import { fetchCsv, fetchHuggingface, fetchReferenceNpy, generatePuzzles } from './sources.ts';
 import type { GeneratorOptions } from './generator.ts';
+import { mazeSolving } from './solving.ts';
 
 // The Maze dataset lib: 2-D mazes (`#` wall, space open, `S` start, `G` goal), label = the
 // shortest S-G path marked with `o`. Wires the sources, augmentation, token layout and metrics.
@@ -76,4 +77,5 @@ export const maze: DatasetLib = {
     const cols = optionalOption<number>(cfg, evaluateSchema, 'evaluate', 'cols');
     return evaluateMazes(preds, (seqLen) => canvasOf(seqLen, rows, cols));
   },
+  solving: mazeSolving,
 };

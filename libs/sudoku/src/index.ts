@@ -24,3 +24,4 @@ export { huggingfaceUrl } from './fetch.ts';
 export { renderText, renderSvg } from './render.ts';
 export type { SudokuSvgOptions } from './render.ts';
 export { evaluateSudoku } from './evaluate.ts';
+export { checkSudoku, parsePuzzleText, sudokuSolving } from './solving.ts';

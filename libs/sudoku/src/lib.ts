@@ -6,6 +6,7 @@ import { readAugmentConfig, readFetchConfig, readSize, schema } from './config.t
 import { evaluateSudoku } from './evaluate.ts';
 import { fetchPuzzles } from './fetch.ts';
 import { renderSvg, renderText } from './render.ts';
+import { sudokuSolving } from './solving.ts';
 import { invertTransform, parseTransform } from './transform.ts';
 
 /** Token layout: PAD 0, blank 1, digit d -> d + 1; vocab n + 2; labels never use PAD (ignore id 0). */
@@ -72,4 +73,5 @@ export const sudoku: DatasetLib = {
   renderText,
   renderSvg,
   evaluate: (preds) => evaluateSudoku(preds),
+  solving: sudokuSolving,
 };
