@@ -2,10 +2,11 @@
 // `trm`: the command line of the pipeline. Every stage reads configs/<name>.json and writes
 // artifacts/<config>/<stage>/; see `trm <command> --help`.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { listConfigs, loadConfig } from './config/load.ts';
-import { ConfigError } from './config/validate.ts';
+import { ConfigError, UsageError } from './config/validate.ts';
 import { ArtifactError } from './artifacts/manifest.ts';
 import { artifactsDir, configsDir, workspaceRoot } from './workspace.ts';
 import { STAGE_INFO, chain, stageInfo } from './stages/index.ts';
@@ -29,7 +30,10 @@ export async function runStageCommand(stage: string, opts: { config: string; set
 export function buildProgram(): Command {
   const program = new Command('trm')
     .description('TRM.ts pipeline: fetch -> augment -> encode -> train -> evaluate -> report.\nConfigs live in configs/<name>.json, artifacts in artifacts/<config>/<stage>/.')
-    .showHelpAfterError();
+    .version(packageVersion(), '-V, --version', 'print the version of TRM.ts')
+    .addHelpText('after', '\nExit status: 0 done, 1 failed (bad config, data or artifacts; see the message), 2 usage error (bad command line).')
+    .showHelpAfterError()
+    .exitOverride(); // commander throws instead of exiting; main() maps its errors to exit code 2 (inherited by the commands)
 
   for (const s of STAGE_INFO) {
     const cmd = program
@@ -90,12 +94,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** The version of the repository's package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(workspaceRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Exit status: 0 done, 1 failed, 2 usage error (commander's parse errors, a bad --set, an unknown config). */
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
     return 0;
   } catch (e) {
+    // commander has printed its own message (and the help); --help and --version end here with exit code 0
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const err = e as Error;
+    if (err instanceof UsageError) {
+      process.stderr.write(`trm: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof ConfigError || err instanceof ArtifactError || !process.env.TRM_DEBUG) process.stderr.write(`trm: ${err.message}\n`);
     else process.stderr.write(`trm: ${err.stack}\n`);
     return 1;

@@ -72,7 +72,7 @@ describe('arc fetch: bad input', () => {
   });
 
   it('reports invalid JSON and missing files with their path', async () => {
-    await expect(fetchOne('{"t1": ')).rejects.toThrow(/arc: d\/arc-agi_training_challenges.json: invalid JSON/);
+    await expect(fetchOne('{"t1": ')).rejects.toThrow(/^arc: d\/arc-agi_training_challenges.json:1:8: invalid JSON: unexpected end of text, expected a value/);
     await expect(arc.fetch({ path: 'd', subsets: ['nope'] }, memoryIO({}))).rejects.toThrow('arc: d/arc-agi_nope_challenges.json: not found');
   });
 

@@ -1,4 +1,4 @@
-import type { Grid, RawExample } from '@trm/dataset';
+import { parseJsonText, type Grid, type RawExample } from '@trm/dataset';
 import { CANVAS, NUM_COLOURS } from './tokens.ts';
 
 // Validation of ARC JSON: every error names the file, task, pair and field.
@@ -69,12 +69,12 @@ export function parseTask(value: unknown, where: Where): RawExample[] {
   return out;
 }
 
-/** Parse JSON text, naming the file on a syntax error. */
+/** Parse JSON text; a syntax error names the file, line and column (and quotes at most a short excerpt). */
 export function parseJson(text: string, file: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonText(text, file);
   } catch (err) {
-    throw new ArcFormatError(`arc: ${file}: invalid JSON (${(err as Error).message})`);
+    throw new ArcFormatError(`arc: ${(err as Error).message}`);
   }
 }
 

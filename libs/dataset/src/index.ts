@@ -19,3 +19,4 @@ export { parseCsv, column } from './csv.ts';
 export type { CsvTable } from './csv.ts';
 export { PuzzleInputError, changedCells } from './solving.ts';
 export type { AnswerCheck, PuzzleSolving, QueryResult, SolveContext, SolveQuery } from './solving.ts';
+export { excerpt, lineColumn, parseJsonText, stripJsonComments, JsonSyntaxError } from './json.ts';

@@ -47,13 +47,18 @@ describe('trm CLI', () => {
     expect(shown.arch.hidden_size).toBe(16);
   });
 
-  it('fails with exit code 1 and a one-line reason on bad input', async () => {
+  it('fails with exit code 2 and a one-line reason on a bad command line, 1 on a bad config file', async () => {
     const { err } = capture();
-    expect(await main(['node', 'trm', 'show-config', 'sudoku-tiny', '--set', 'arch.hidden_size=wide'])).toBe(1);
+    expect(await main(['node', 'trm', 'show-config', 'sudoku-tiny', '--set', 'arch.hidden_size=wide'])).toBe(2);
     expect(err.join('')).toBe('trm: --set arch.hidden_size=wide: expected an integer >= 1\n');
     err.length = 0;
-    expect(await main(['node', 'trm', 'show-config', 'no-such-config'])).toBe(1);
+    expect(await main(['node', 'trm', 'show-config', 'no-such-config'])).toBe(2);
     expect(err.join('')).toContain('config not found; known configs:');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-cli-'));
+    fs.writeFileSync(path.join(dir, 'broken.json'), '{ "extends": "sudoku-tiny",\n  "seed": 1\n  "train": {} }');
+    err.length = 0;
+    expect(await main(['node', 'trm', 'show-config', path.join(dir, 'broken.json')])).toBe(1);
+    expect(err.join('')).toContain(`${path.join(dir, 'broken.json')}:3:3: invalid JSON: unexpected '"', expected "," or "}"`);
   });
 
   it('inspects an encode artifact: manifest, schema, metadata, rows decoded by the dataset lib', async () => {

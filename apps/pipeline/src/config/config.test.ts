@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listConfigs, loadConfig } from './load.ts';
 import { describeWorkers, planWorkers } from './workers.ts';
+import { UsageError } from './validate.ts';
 import { workspaceRoot } from '../workspace.ts';
 
 const root = workspaceRoot();
@@ -70,9 +71,40 @@ describe('config loading', () => {
     await expect(loadConfig('c', { dir, root, sets: ['bogus=1'] })).rejects.toThrow('unknown key "bogus"');
     await expect(loadConfig('c', { dir, root, sets: ['train.lr'] })).rejects.toThrow('expected key=value');
     await expect(loadConfig('a', { dir, root })).rejects.toThrow('"extends" cycle');
-    await expect(loadConfig('broken', { dir, root })).rejects.toThrow(`${path.join(dir, 'broken.json')}: not valid JSON`);
+    await expect(loadConfig('broken', { dir, root })).rejects.toThrow(`${path.join(dir, 'broken.json')}:1:14: invalid JSON: unexpected end of text, expected a value`);
     await expect(loadConfig('missing', { dir, root })).rejects.toThrow('config not found; known configs:');
     await expect(loadConfig('d', { dir, root })).rejects.toThrow('dataset "no-such-dataset": cannot load');
+  });
+
+  it('blames a bad --set value on the --set, not on the config file, as a usage error', async () => {
+    const dir = tmpConfigs({ c: { dataset: toy, arch: { hidden_size: 'big' } }, ok: { dataset: toy } });
+    const fromSet = await loadConfig('ok', { dir, root, sets: ['train.epochs=-1', 'arch.bogus=1'] }).catch((e: Error) => e);
+    expect(fromSet).toBeInstanceOf(UsageError);
+    expect((fromSet as Error).message).toMatch(/^invalid --set overrides/);
+    expect((fromSet as Error).message).toContain('train.epochs = -1: expected an integer >= 1 (');
+    expect((fromSet as Error).message).toContain('(from --set train.epochs=-1)');
+    expect((fromSet as Error).message).toContain('arch.bogus: unknown key; allowed keys:');
+    expect((fromSet as Error).message).toContain('(from --set arch.bogus=1)');
+    // a problem of the file stays the file's, next to the --set one
+    const both = await loadConfig('c', { dir, root, sets: ['epochs=-1'] }).catch((e: Error) => e);
+    expect(both).not.toBeInstanceOf(UsageError);
+    expect((both as Error).message).toMatch(new RegExp(`^${path.join(dir, 'c.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid config`));
+    expect((both as Error).message).toContain('arch.hidden_size = "big": expected an integer >= 1');
+    expect((both as Error).message).not.toMatch(/hidden_size[^\n]*from --set/);
+    expect((both as Error).message).toContain('train.epochs = -1: expected an integer >= 1 (');
+    expect((both as Error).message).toMatch(/train\.epochs[^\n]*\(from --set epochs=-1\)/);
+    await expect(loadConfig('ok', { dir, root, sets: ['seed=-3'] })).rejects.toThrow('seed = -3: expected a non-negative integer (from --set seed=-3)');
+  });
+
+  it('reads JSONC configs (comments, trailing commas); a folder or a missing config says which', async () => {
+    const dir = tmpConfigs({});
+    fs.writeFileSync(path.join(dir, 'commented.json'), `{\n  // the toy task\n  "dataset": ${JSON.stringify(toy)}, /* seed */ "seed": 4,\n  "train": { "lr": 0.5, },\n}\n`);
+    const { config } = await loadConfig('commented', { dir, root });
+    expect(config.seed).toBe(4);
+    expect(config.train.lr).toBe(0.5);
+    fs.mkdirSync(path.join(dir, 'folder.json'));
+    await expect(loadConfig('folder', { dir, root })).rejects.toThrow(`${path.join(dir, 'folder.json')}: cannot read the config (a folder, not a file)`);
+    await expect(loadConfig('missing', { dir, root })).rejects.toBeInstanceOf(UsageError);
   });
 
   it('runtime.workers: one per core by default, 0 = the main thread, a bad value names the key', async () => {

@@ -2,9 +2,9 @@
 // parsing and train aliases, validates every section and fills defaults.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FieldSchema, SectionSchema } from '@trm/dataset';
+import { parseJsonText, type FieldSchema, type SectionSchema } from '@trm/dataset';
 import { archSchema, pipelineEvaluateSchema, reportSchema, runtimeSchema, trainAliases, trainSchema } from './sections.ts';
-import { ConfigError, checkSection, invalidConfig, parseSetValue } from './validate.ts';
+import { ConfigError, UsageError, checkSection, invalidConfig, parseSetValue } from './validate.ts';
 import { builtinDatasets, resolveDataset, type ResolvedDataset } from '../registry.ts';
 
 export type Section = Record<string, unknown>;
@@ -36,16 +36,18 @@ function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError(`${file}: cannot read the config (${code === 'EISDIR' ? 'a folder, not a file' : (e as Error).message})`);
     const dir = path.dirname(file);
     const known = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)) : [];
-    throw new ConfigError(`${file}: config not found; known configs: ${known.join(', ') || '(none)'}`);
+    throw new UsageError(`${file}: config not found; known configs: ${known.join(', ') || '(none)'}`);
   }
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parseJsonText(text, file, { comments: true }); // JSONC: comments and trailing commas are allowed
   } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new ConfigError((e as Error).message);
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${file}: expected a JSON object`);
   return v as Record<string, unknown>;
@@ -89,12 +91,12 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[],
   const out = structuredClone(raw);
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`--set ${s}: expected key=value (e.g. train.lr=3e-4 or lr=3e-4)`);
+    if (eq <= 0) throw new UsageError(`--set ${s}: expected key=value (e.g. train.lr=3e-4 or lr=3e-4)`);
     let key = s.slice(0, eq).trim();
     const value = s.slice(eq + 1);
     if (!key.includes('.') && trainAliases.includes(key)) key = `train.${key}`;
     const keys = key.split('.');
-    if (!TOP_KEYS.includes(keys[0]) || keys[0] === 'extends') throw new ConfigError(`--set ${s}: unknown key "${keys[0]}"; use a section key (train.lr, arch.hidden_size, ...) or a train alias (${trainAliases.join(', ')})`);
+    if (!TOP_KEYS.includes(keys[0]) || keys[0] === 'extends') throw new UsageError(`--set ${s}: unknown key "${keys[0]}"; use a section key (train.lr, arch.hidden_size, ...) or a train alias (${trainAliases.join(', ')})`);
     const f = keys[0] === 'seed' ? ({ type: 'integer', description: 'seed' } as FieldSchema) : fieldAt(schemas, keys);
     let node = out;
     for (const k of keys.slice(0, -1)) {
@@ -134,12 +136,12 @@ export async function loadConfig(name: string, opts: LoadOptions): Promise<{ con
   const schemas = sectionSchemas(dataset);
   const raw = applySets(merged, opts.sets ?? [], schemas);
   const seed = raw.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw new ConfigError(`${file}: seed = ${JSON.stringify(seed)}: expected a non-negative integer`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw blameSets(file, [`seed = ${JSON.stringify(seed)}: expected a non-negative integer`], opts.sets ?? []);
   // a dataset's own fetch.seed (if it has one) defaults to the top-level seed
   if ('seed' in schemas.fetch && !(isObject(raw.fetch) && 'seed' in raw.fetch)) raw.fetch = { ...(isObject(raw.fetch) ? raw.fetch : {}), seed };
   const errors: string[] = [];
   const sections = Object.fromEntries(SECTIONS.map((s) => [s, checkSection(schemas[s], raw[s], s, errors)])) as Record<(typeof SECTIONS)[number], Section>;
-  if (errors.length) throw invalidConfig(file, errors);
+  if (errors.length) throw blameSets(file, errors, opts.sets ?? []);
   const config: ResolvedConfig = {
     name: path.basename(file, '.json'),
     file,
@@ -149,6 +151,27 @@ export async function loadConfig(name: string, opts: LoadOptions): Promise<{ con
     ...sections,
   };
   return { config, dataset };
+}
+
+/** The dotted key a `--set` assigns, aliases resolved (`lr=1` -> `train.lr`). */
+function setKey(set: string): string {
+  const key = set.slice(0, set.indexOf('=')).trim();
+  return !key.includes('.') && trainAliases.includes(key) ? `train.${key}` : key;
+}
+
+/**
+ * One error for every problem, each blamed on what caused it: a problem of a key that a `--set` assigned (or of
+ * something inside it) names that --set, not the config file; the rest name the file. Only --set problems: a usage error.
+ */
+function blameSets(file: string, errors: string[], sets: readonly string[]): ConfigError {
+  const keys = sets.map((s) => ({ s, key: setKey(s) }));
+  const fromSet = (e: string) => keys.findLast(({ key }) => e.startsWith(key) && /^($|[.[ :=])/.test(e.slice(key.length, key.length + 1)));
+  const lines = errors.map((e) => {
+    const set = fromSet(e);
+    return set ? `${e} (from --set ${set.s})` : e;
+  });
+  if (errors.every((e) => fromSet(e))) return new UsageError(`invalid --set override${errors.length > 1 ? 's' : ''} (config ${file})\n  ${lines.join('\n  ')}`);
+  return invalidConfig(file, lines);
 }
 
 /** Names and descriptions of the configs in `dir` (base files, whose names end in `-base`, included). */

@@ -9,6 +9,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** A mistake on the command line itself (a `--set` that does not parse or fit, an unknown config): exit code 2. */
+export class UsageError extends ConfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 function describeAllowed(f: FieldSchema): string {
   switch (f.type) {
     case 'number':
@@ -89,13 +97,13 @@ export function validateSection(schema: SectionSchema, value: unknown, section: 
 export function parseSetValue(raw: string, f: FieldSchema | undefined, path: string): unknown {
   if (f && (f.type === 'number' || f.type === 'integer')) {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`--set ${path}=${raw}: expected ${describeAllowed(f)}`);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--set ${path}=${raw}: expected ${describeAllowed(f)}`);
     return n;
   }
   if (f && f.type === 'boolean') {
     if (raw === 'true' || raw === '1') return true;
     if (raw === 'false' || raw === '0') return false;
-    throw new ConfigError(`--set ${path}=${raw}: expected true or false`);
+    throw new UsageError(`--set ${path}=${raw}: expected true or false`);
   }
   if (f && (f.type === 'string' || f.type === 'enum')) return raw;
   try { return JSON.parse(raw); } catch { return raw; }
