@@ -9,7 +9,9 @@ import { listConfigs, loadConfig } from './config/load.ts';
 import { ConfigError, UsageError } from './config/validate.ts';
 import { ArtifactError } from './artifacts/manifest.ts';
 import { artifactsDir, configsDir, workspaceRoot } from './workspace.ts';
-import { STAGE_INFO, chain, stageInfo } from './stages/index.ts';
+import { STAGE_LIST, chain, stageInfo } from './stages/index.ts';
+import { entryLocation } from './catalog/entries.mjs';
+import type { StageDeclaration } from './stages/declarations.mjs';
 import type { StageContext, StageResult } from './stages/context.ts';
 import { inspect } from './cli/inspect.ts';
 import { formatStatus, stageStatus } from './cli/status.ts';
@@ -27,6 +29,26 @@ export async function runStageCommand(stage: string, opts: { config: string; set
   return results;
 }
 
+/** Reads/Writes of a stage's --help, from its declaration and the catalog. */
+export function stageHelp(s: StageDeclaration): string {
+  // artifacts/<config>/train/{model.safetensors, state.json}: the entries grouped by folder
+  const files = (ids: readonly string[]) => {
+    const byDir = new Map<string, string[]>();
+    for (const loc of ids.map((id) => entryLocation(id))) {
+      const [dir, file] = /^(artifacts\/<config>\/[^/]+)\/?(.*)$/.exec(loc)!.slice(1);
+      byDir.set(dir, [...(byDir.get(dir) ?? []), ...(file ? [file] : [])]);
+    }
+    return [...byDir].map(([dir, f]) => (f.length > 1 ? `${dir}/{${f.join(', ')}}` : f.length ? `${dir}/${f[0]}` : dir)).join(', ');
+  };
+  const reads = [
+    ...(s.reads.length ? [files(s.reads)] : []),
+    `the config keys ${s.sections.join(', ')}`,
+    ...(s.notes ? [s.notes] : []),
+  ];
+  const check = s.upstream.length ? `\nIt first checks the folders it reads: a missing or stale one (see \`trm status\`) stops it.` : '';
+  return `\nReads:  ${reads.join('; ')}\nWrites: ${files(s.writes)}, manifest.json, run.json${check}`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('trm')
     .description('TRM.ts pipeline: fetch -> augment -> encode -> train -> evaluate -> report.\nConfigs live in configs/<name>.json, artifacts in artifacts/<config>/<stage>/.')
@@ -35,17 +57,17 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride(); // commander throws instead of exiting; main() maps its errors to exit code 2 (inherited by the commands)
 
-  for (const s of STAGE_INFO) {
+  for (const s of STAGE_LIST) {
     const cmd = program
       .command(s.name)
-      .description(`run the ${s.name} stage${s.upstream.length ? ` (and the stages before it unless --only)` : ''}; skipped when its manifest already matches its inputs`)
+      .description(`${s.summary}${s.upstream.length ? ' (running the stages before it first, unless --only)' : ''}; skipped when its manifest already matches its inputs`)
       .requiredOption('-c, --config <name>', 'config name (configs/<name>.json) or path to a .json file')
       .option('--set <key=value>', 'override a config key, repeatable (train.lr=3e-4, lr=3e-4, arch.hidden_size=64)', collect, [])
       .option('--only', 'run only this stage; fail if an upstream stage is missing or stale')
       .option('--force', 'rerun this stage even when it is up to date')
-      .addHelpText('after', `\nReads:  ${s.reads}\nWrites: ${s.writes}`)
+      .addHelpText('after', stageHelp(s))
       .action(async (opts) => { await runStageCommand(s.name, opts); });
-    if (s.name === 'report') cmd.option('--compare <config>', 'add a params diff and a metrics diff against the run of another config');
+    for (const o of s.options) cmd.option(o.flags, o.description);
   }
 
   program

@@ -1,19 +1,13 @@
-// The one place that names dataset libs. `dataset` in a config is a short name below, or a package
-// name / file path of a module exporting a DatasetLib (as `default`, `dataset`, or any export).
-import * as path from 'node:path';
+// Loads the dataset lib a config names: a short name of stages/inputs.mjs's BUILTIN_DATASETS, or a package name or file
+// path of a module exporting a DatasetLib (as `default`, `dataset`, or any export).
 import { pathToFileURL } from 'node:url';
 import type { DatasetLib } from '@trm/dataset';
 import { ConfigError } from './config/validate.ts';
-
-const builtin: Record<string, { pkg: string; src: string }> = {
-  sudoku: { pkg: '@trm/sudoku', src: 'libs/sudoku/src' },
-  maze: { pkg: '@trm/maze', src: 'libs/maze/src' },
-  arc: { pkg: '@trm/arc', src: 'libs/arc/src' },
-};
+import { BUILTIN_DATASETS, locateDataset } from './stages/inputs.mjs';
 
 export interface ResolvedDataset {
   lib: DatasetLib;
-  /** files/folders (relative to the root) whose sources make up the dataset lib, for code hashes */
+  /** folders (relative to the root) whose sources make up the dataset lib, for code hashes (stages/inputs.mjs) */
   sources: string[];
 }
 
@@ -24,13 +18,12 @@ function isDatasetLib(v: unknown): v is DatasetLib {
 }
 
 export function builtinDatasets(): string[] {
-  return Object.keys(builtin);
+  return Object.keys(BUILTIN_DATASETS);
 }
 
 export async function resolveDataset(name: string, root: string): Promise<ResolvedDataset> {
-  const known = builtin[name];
-  const isPath = name.startsWith('.') || name.startsWith('/');
-  const spec = known ? known.pkg : isPath ? pathToFileURL(path.resolve(root, name)).href : name;
+  const where = locateDataset(name, root);
+  const spec = where.kind === 'path' ? pathToFileURL(where.import).href : where.import;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(spec)) as Record<string, unknown>;
@@ -40,6 +33,5 @@ export async function resolveDataset(name: string, root: string): Promise<Resolv
   const candidates = [mod.default, mod.dataset, ...Object.values(mod)].filter(isDatasetLib);
   const lib = candidates.find((c) => c.name === name) ?? candidates[0];
   if (!lib) throw new ConfigError(`dataset "${name}": ${spec} exports no DatasetLib (an object with name, schema, shape, fetch, augment, encode, ...)`);
-  const sources = known ? [known.src] : isPath ? [path.relative(root, path.dirname(path.resolve(root, name)))] : [];
-  return { lib, sources };
+  return { lib, sources: where.sources };
 }

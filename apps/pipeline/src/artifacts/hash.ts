@@ -1,7 +1,7 @@
 // Content hashes: canonical JSON (sorted keys) and sha256 of strings, bytes, files and source trees.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { sourcesHash } from '../stages/inputs.mjs';
 
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -28,28 +28,10 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-function listSources(dir: string, out: string[]): void {
-  if (!fs.existsSync(dir)) return;
-  const st = fs.statSync(dir);
-  if (st.isFile()) { out.push(dir); return; }
-  for (const name of fs.readdirSync(dir).sort()) {
-    if (name === 'node_modules' || name.startsWith('.')) continue;
-    const p = path.join(dir, name);
-    if (fs.statSync(p).isDirectory()) listSources(p, out);
-    else if (/\.(ts|js|mjs|json)$/.test(name) && !/\.test\.ts$/.test(name)) out.push(p);
-  }
-}
-
-/** Hash of the non-test sources under the given files/folders (paths relative to `root` enter the hash). */
+/**
+ * Hash of the source files under the given files/folders (paths relative to `root` enter the hash): the same files
+ * that the Nx targets hash for the stage (stages/inputs.mjs lists them for both).
+ */
 export function codeHash(root: string, dirs: readonly string[]): string {
-  const files: string[] = [];
-  for (const d of dirs) listSources(path.resolve(root, d), files);
-  const h = createHash('sha256');
-  for (const f of files) {
-    h.update(path.relative(root, f).split(path.sep).join('/'));
-    h.update('\0');
-    h.update(fs.readFileSync(f));
-    h.update('\0');
-  }
-  return h.digest('hex');
+  return sourcesHash(root, dirs);
 }

@@ -47,7 +47,8 @@ export function stageDir(artifacts: string, config: string, stage: StageName): s
   return path.join(artifacts, config, stage);
 }
 
-function runHint(stage: string, config: string): string {
+/** How to rebuild a stage's folder, for error messages. */
+export function runHint(stage: string, config: string): string {
   return `run \`trm ${stage} --config ${config}\` (or \`npx nx run pipeline:${stage} --config ${config}\`)`;
 }
 

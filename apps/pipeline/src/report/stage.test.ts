@@ -9,7 +9,7 @@ import { readTable } from '../artifacts/open-stage.ts';
 import { writeStage } from '../artifacts/stage-writer.ts';
 import { loadConfig } from '../config/load.ts';
 import { runAugment } from '../stages/augment.ts';
-import type { StageContext } from '../stages/context.ts';
+import { stageKey, type StageContext } from '../stages/context.ts';
 import { runEncode } from '../stages/encode.ts';
 import { runFetch } from '../stages/fetch.ts';
 import { runReport } from '../stages/report.ts';
@@ -37,12 +37,9 @@ async function context(name: string, sets: string[] = []): Promise<StageContext>
   return { config, dataset, root, artifacts };
 }
 
-function key(ctx: StageContext, stage: 'train' | 'evaluate', input: 'encode' | 'train'): ManifestKey {
-  const upstream = readManifest(stageDir(artifacts, ctx.config.name, input), input, ctx.config.name).hash;
-  return {
-    stage, config: ctx.config.name, dataset: ctx.config.dataset, configHash: 'test', inputs: { [input]: upstream }, code: 'test',
-    backend: { name: 'cpu', version: '4.22.0' },
-  };
+/** The key the stage would have (hand-written artifacts must be up to date: the report builds only on those). */
+function key(ctx: StageContext, stage: 'train' | 'evaluate'): Promise<ManifestKey> {
+  return stageKey(ctx, stage);
 }
 
 /** A safetensors file holding only a header (shapes are all the report reads). */
@@ -66,7 +63,7 @@ const metricColumns: ColumnSpec[] = [
 ];
 
 async function fakeTrain(ctx: StageContext): Promise<void> {
-  await writeStage(stageDir(artifacts, ctx.config.name, 'train'), key(ctx, 'train', 'encode'), async (dir) => {
+  await writeStage(stageDir(artifacts, ctx.config.name, 'train'), await key(ctx, 'train'), async (dir) => {
     fs.writeFileSync(path.join(dir, 'model.safetensors'), safetensorsHeader({
       'model.inner.embed_tokens.embedding_weight': [11, 16], 'model.inner.lm_head.weight': [11, 16],
       'model.inner.H_init': [16], 'model.inner.L_init': [16], 'model.inner.puzzle_emb.weights': [2, 8],
@@ -90,7 +87,7 @@ const predictionColumns: ColumnSpec[] = [
 /** Evaluate artifact: even rows right, odd rows with their last token wrong; trajectories of the first two rows. */
 async function fakeEvaluate(ctx: StageContext, exact: number): Promise<void> {
   const test = await readTable(path.join(stageDir(artifacts, ctx.config.name, 'encode'), 'test.arrow'));
-  await writeStage(stageDir(artifacts, ctx.config.name, 'evaluate'), key(ctx, 'evaluate', 'train'), async (dir) => {
+  await writeStage(stageDir(artifacts, ctx.config.name, 'evaluate'), await key(ctx, 'evaluate'), async (dir) => {
     const preds = test.map((r, i) => {
       const p = (r.labels as Uint8Array).slice();
       if (i % 2) p[S - 1] = 1 + (p[S - 1] % 10);
@@ -125,7 +122,7 @@ describe('report stage', () => {
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('fails naming the stage to run when an upstream artifact is missing', async () => {
-    const ctx = await context('toy-report');
+    const ctx = await context('toy-report', ['train.lr=0.0003']);
     await expect(runReport(ctx)).rejects.toThrow(/the train stage has not been run for config toy-report.*trm train --config toy-report/);
     await fakeTrain(ctx);
     await expect(runReport(ctx)).rejects.toThrow(/the evaluate stage has not been run for config toy-report.*trm evaluate --config toy-report/);
@@ -183,8 +180,9 @@ describe('report stage', () => {
     writeConfig('toy-broken', 1e-4);
     fs.cpSync(path.join(artifacts, 'toy-report'), path.join(artifacts, 'toy-broken'), { recursive: true });
     const ctx = await context('toy-broken');
+    await fakeTrain(ctx);
     const evalDir = stageDir(artifacts, 'toy-broken', 'evaluate');
-    await writeStage(evalDir, { ...key(ctx, 'evaluate', 'train') }, async (dir) => {
+    await writeStage(evalDir, await key(ctx, 'evaluate'), async (dir) => {
       fs.writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({ exact_accuracy: 1 }));
     });
     await expect(runReport(ctx)).rejects.toThrow(/has no predictions\.arrow .*trm evaluate --config toy-broken --force/);

@@ -2,21 +2,13 @@
 import * as path from 'node:path';
 import { readArrowRows, writeArrowFile, type Row } from '../artifacts/arrow-table.ts';
 import { createProgress } from '../io/progress.ts';
-import { DATA_CODE, runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
 import { augmentedColumns, augmentedRows, collectPuzzles } from './tables.ts';
 
 export const SPLITS = ['train', 'test'] as const;
 
-export const augmentSpec: StageSpec = {
-  stage: 'augment',
-  sections: ['dataset', 'seed', 'augment'],
-  inputs: ['fetch'],
-  code: [...DATA_CODE, 'apps/pipeline/src/stages/augment.ts'],
-  usesDataset: true,
-};
-
 export function runAugment(ctx: StageContext): Promise<StageResult> {
-  return runStage(ctx, augmentSpec, async (tmp) => {
+  return runStage(ctx, 'augment', async (tmp) => {
     const fetched = await upstream(ctx, 'fetch');
     const puzzles = await collectPuzzles(readArrowRows(path.join(fetched.dir, 'puzzles.arrow')));
     const counts: Record<string, number> = {};

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../config/load.ts';
 import { runSummary } from '../report/summary.ts';
 import { syntheticInput } from '../report/testing/synthetic.ts';
-import { selectBackend } from './train.ts';
+import { selectBackend } from './backend.ts';
 
 const wasmConfig = { runtime: { backend: 'wasm' } } as unknown as ResolvedConfig;
 const saved = process.env.TRM_GEMM;

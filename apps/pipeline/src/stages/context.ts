@@ -1,12 +1,19 @@
-// What every stage gets, and the skip-or-produce logic shared by all stages.
+// What every stage gets, the manifest key a stage's declaration (declarations.mjs) implies, whether a stage folder is
+// up to date, and the skip-or-produce logic shared by all stages. The rule: a stage runs only on upstream folders that
+// are up to date themselves (their own key and every stage before them), so a stale artifact is never built upon,
+// whoever put it there (an older run, a copy, a cache).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { ResolvedDataset } from '../registry.ts';
 import { canonicalJson, codeHash, sha256 } from '../artifacts/hash.ts';
-import { isUpToDate, readManifest, stageDir, verifyFiles, type Manifest, type ManifestKey, type StageName } from '../artifacts/manifest.ts';
+import { ArtifactError, isUpToDate, readManifest, runHint, stageDir, verifyFiles, type Manifest, type ManifestKey, type StageName } from '../artifacts/manifest.ts';
 import { writeStage } from '../artifacts/stage-writer.ts';
 import { log } from '../io/progress.ts';
+import { STAGES, stageDeclaration, type StageDeclaration } from './declarations.mjs';
+import { selectBackend } from './backend.ts';
+
+export type { StageDeclaration };
 
 export interface StageContext {
   config: ResolvedConfig;
@@ -39,39 +46,111 @@ export async function upstream(ctx: StageContext, stage: StageName): Promise<Ups
   return { dir, manifest };
 }
 
-export interface StageSpec {
-  stage: StageName;
-  /** the config sections (top-level keys) this stage's output depends on */
-  sections: (keyof ResolvedConfig)[];
-  /** upstream stages whose manifests are inputs */
-  inputs: StageName[];
-  /** source folders/files (relative to the root) besides the dataset lib when `usesDataset` */
-  code: string[];
-  usesDataset: boolean;
-  backend?: { name: string; version: string; gemm?: string } | null;
+/** The manifest key the stage's output must have for this config, code and machine (upstream manifests as on disk). */
+export async function stageKey(ctx: StageContext, stage: StageDeclaration | StageName): Promise<ManifestKey> {
+  const decl = typeof stage === 'string' ? stageDeclaration(stage) : stage;
+  const sections = Object.fromEntries(decl.sections.map((s) => [s, ctx.config[s as keyof ResolvedConfig]]));
+  const inputs: Record<string, string> = {};
+  for (const s of decl.upstream) inputs[s] = readManifest(stageDir(ctx.artifacts, ctx.config.name, s), s, ctx.config.name).hash;
+  const code = codeHash(ctx.root, [...decl.code, ...(decl.dataset ? ctx.dataset.sources : [])]);
+  const backend = decl.engine ? await selectBackend(ctx.config) : null;
+  return { stage: decl.name, config: ctx.config.name, dataset: ctx.config.dataset, configHash: sha256(canonicalJson(sections)), inputs, code, backend };
 }
 
-export function stageKey(ctx: StageContext, spec: StageSpec): ManifestKey {
-  const sections = Object.fromEntries(spec.sections.map((s) => [s, ctx.config[s]]));
-  const inputs: Record<string, string> = {};
-  for (const s of spec.inputs) inputs[s] = readManifest(stageDir(ctx.artifacts, ctx.config.name, s), s, ctx.config.name).hash;
-  const code = codeHash(ctx.root, [...spec.code, ...(spec.usesDataset ? ctx.dataset.sources : [])]);
-  return { stage: spec.stage, config: ctx.config.name, dataset: ctx.config.dataset, configHash: sha256(canonicalJson(sections)), inputs, code, backend: spec.backend ?? null };
+export interface StageState {
+  stage: StageName;
+  state: 'up to date' | 'stale' | 'missing' | 'damaged';
+  /** what differs (stale), or the error (damaged) */
+  why: string[];
+}
+
+/**
+ * Whether each stage's folder is up to date: present, its files verified, its manifest equal to the key it would have
+ * now, and every upstream stage up to date too. Stages are checked in declaration order, each once.
+ */
+export async function stageStates(ctx: StageContext, names: readonly StageName[] = STAGES.map((s) => s.name)): Promise<StageState[]> {
+  const known = new Map<StageName, StageState>();
+  const check = async (name: StageName): Promise<StageState> => {
+    const seen = known.get(name);
+    if (seen) return seen;
+    const decl = stageDeclaration(name);
+    const ups: StageState[] = [];
+    for (const u of decl.upstream) ups.push(await check(u));
+    const state = await ownState(ctx, decl, ups);
+    known.set(name, state);
+    return state;
+  };
+  const out: StageState[] = [];
+  for (const n of names) out.push(await check(n));
+  return out;
+}
+
+/** Folders whose files were verified in this process, with the size and mtime of each file then. */
+const verified = new Map<string, string>();
+
+/** verifyFiles, skipped when this process already verified the same manifest and the files have not changed since. */
+async function verifyOnce(dir: string, manifest: Manifest): Promise<void> {
+  const stamp = (): string => canonicalJson([manifest, Object.keys(manifest.files).map((f) => {
+    try {
+      const st = fs.statSync(path.join(dir, f));
+      return [st.size, st.mtimeMs];
+    } catch {
+      return null;
+    }
+  })]);
+  const before = stamp();
+  if (verified.get(dir) === before) return;
+  await verifyFiles(dir, manifest);
+  verified.set(dir, before);
+}
+
+async function ownState(ctx: StageContext, decl: StageDeclaration, ups: StageState[]): Promise<StageState> {
+  const stage = decl.name;
+  const dir = stageDir(ctx.artifacts, ctx.config.name, stage);
+  let manifest: Manifest;
+  try {
+    manifest = readManifest(dir, stage, ctx.config.name).manifest;
+    await verifyOnce(dir, manifest);
+  } catch (e) {
+    const missing = !fs.existsSync(path.join(dir, 'manifest.json'));
+    return { stage, state: missing ? 'missing' : 'damaged', why: missing ? [] : [(e as Error).message] };
+  }
+  const notReady = ups.filter((u) => u.state !== 'up to date').map((u) => `upstream ${u.stage} is ${u.state}`);
+  if (ups.some((u) => u.state === 'missing' || u.state === 'damaged')) return { stage, state: 'stale', why: notReady };
+  const key = await stageKey(ctx, decl);
+  const why = [...notReady];
+  if (manifest.configHash !== key.configHash) why.push(`config sections changed (${decl.sections.join(', ')})`);
+  for (const [u, h] of Object.entries(key.inputs)) if (manifest.inputs[u] !== h) why.push(`upstream ${u} changed`);
+  if (manifest.code !== key.code) why.push('code changed');
+  if (canonicalJson(manifest.backend) !== canonicalJson(key.backend)) why.push(`backend changed (${canonicalJson(manifest.backend)} -> ${canonicalJson(key.backend)})`);
+  if (manifest.dataset !== key.dataset) why.push(`dataset changed (${manifest.dataset} -> ${key.dataset})`);
+  return { stage, state: why.length ? 'stale' : 'up to date', why };
+}
+
+/** Throws unless every upstream stage of `decl` is up to date (the rule above). */
+export async function requireFreshUpstream(ctx: StageContext, decl: StageDeclaration): Promise<void> {
+  if (!decl.upstream.length) return;
+  for (const s of await stageStates(ctx, decl.upstream)) {
+    if (s.state === 'up to date') continue;
+    const dir = stageDir(ctx.artifacts, ctx.config.name, s.stage);
+    if (s.state === 'missing') readManifest(dir, s.stage, ctx.config.name); // throws: "the fetch stage has not been run ..."
+    if (s.state === 'damaged') throw new ArtifactError(s.why.join('; '));
+    throw new ArtifactError(`${decl.name}: ${dir} is stale (${s.why.join('; ')}): the ${decl.name} stage does not build on it; ${runHint(s.stage, ctx.config.name)}`);
+  }
 }
 
 /** Skips when the stage folder already matches its inputs; otherwise produces it atomically. */
-export async function runStage(ctx: StageContext, spec: StageSpec, produce: (tmp: string, key: ManifestKey) => Promise<Record<string, unknown> | void>): Promise<StageResult> {
-  for (const s of spec.inputs) await upstream(ctx, s);
-  const key = stageKey(ctx, spec);
-  const dir = stageDir(ctx.artifacts, ctx.config.name, spec.stage);
+export async function runStage(ctx: StageContext, decl: StageDeclaration | StageName, produce: (tmp: string, key: ManifestKey) => Promise<Record<string, unknown> | void>): Promise<StageResult> {
+  const d = typeof decl === 'string' ? stageDeclaration(decl) : decl;
+  await requireFreshUpstream(ctx, d);
+  const key = await stageKey(ctx, d);
+  const dir = stageDir(ctx.artifacts, ctx.config.name, d.name);
   if (!ctx.force && (await isUpToDate(dir, key))) {
-    log(`${spec.stage}: up to date (${path.relative(process.cwd(), dir) || dir})`);
-    return { stage: spec.stage, dir, skipped: true, manifest: readManifest(dir, spec.stage, ctx.config.name).manifest };
+    log(`${d.name}: up to date (${path.relative(process.cwd(), dir) || dir})`);
+    return { stage: d.name, dir, skipped: true, manifest: readManifest(dir, d.name, ctx.config.name).manifest };
   }
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const manifest = await writeStage(dir, key, (tmp) => produce(tmp, key));
-  log(`${spec.stage}: wrote ${path.relative(process.cwd(), dir) || dir} (${Object.entries(manifest.files).map(([f, e]) => (e.rows !== undefined ? `${f} ${e.rows} rows` : f)).join(', ')})`);
-  return { stage: spec.stage, dir, skipped: false, manifest };
+  log(`${d.name}: wrote ${path.relative(process.cwd(), dir) || dir} (${Object.entries(manifest.files).map(([f, e]) => (e.rows !== undefined ? `${f} ${e.rows} rows` : f)).join(', ')})`);
+  return { stage: d.name, dir, skipped: false, manifest };
 }
-
-export const DATA_CODE = ['libs/dataset/src', 'libs/augment/src', 'apps/pipeline/src/stages/tables.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'];

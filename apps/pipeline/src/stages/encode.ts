@@ -4,18 +4,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readArrowRows, writeArrowFile } from '../artifacts/arrow-table.ts';
 import { createProgress } from '../io/progress.ts';
-import { DATA_CODE, runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
 import { SPLITS } from './augment.ts';
 import { collectPuzzles, encodedColumns } from './tables.ts';
 import { IdentifierScan, encodeRows, type SplitScan } from './encode-rows.ts';
-
-export const encodeSpec: StageSpec = {
-  stage: 'encode',
-  sections: ['dataset', 'encode'],
-  inputs: ['fetch', 'augment'],
-  code: [...DATA_CODE, 'apps/pipeline/src/stages/encode.ts', 'apps/pipeline/src/stages/encode-rows.ts'],
-  usesDataset: true,
-};
 
 /** `trm.dataset` schema metadata of train.arrow / test.arrow (spec section 1, reference dataset.json names). */
 export interface DatasetMetadata {
@@ -33,7 +25,7 @@ export interface DatasetMetadata {
 }
 
 export function runEncode(ctx: StageContext): Promise<StageResult> {
-  return runStage(ctx, encodeSpec, async (tmp) => {
+  return runStage(ctx, 'encode', async (tmp) => {
     const lib = ctx.dataset.lib;
     const aug = await upstream(ctx, 'augment');
     const shape = lib.shape(ctx.config.encode);

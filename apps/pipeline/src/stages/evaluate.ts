@@ -10,9 +10,9 @@ import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-ta
 import { createProgress, log } from '../io/progress.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import type { ResolvedConfig } from '../config/load.ts';
-import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
+import { selectBackend } from './backend.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
-import { ENGINE_CODE, selectBackend } from './train.ts';
 
 export function predictionColumns(seqLen: number): ColumnSpec[] {
   return [
@@ -62,21 +62,9 @@ export async function withEvalModel<T>(arch: ArchConfig, seed: number, plan: Wor
   }
 }
 
-export async function evaluateSpec(ctx: StageContext): Promise<StageSpec> {
-  return {
-    stage: 'evaluate',
-    // runtime: the worker count changes the last float bits of the results
-    sections: ['evaluate', 'runtime'],
-    inputs: ['encode', 'train'],
-    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/stages/encoded-split.ts'],
-    usesDataset: true,
-    backend: await selectBackend(ctx.config),
-  };
-}
-
 export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
-  const spec = await evaluateSpec(ctx);
-  return runStage(ctx, spec, async (tmp) => {
+  return runStage(ctx, 'evaluate', async (tmp) => {
+    const backend = await selectBackend(ctx.config);
     const lib = ctx.dataset.lib;
     const enc = await upstream(ctx, 'encode');
     const trained = await upstream(ctx, 'train');
@@ -87,9 +75,9 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const N = split.puzzleIdentifiers.length;
     const S = split.seqLen;
     const batchSize = ctx.config.evaluate.batch_size as number;
-    const plan = evaluateWorkers(ctx.config, spec.backend!.name);
-    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${spec.backend!.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
-    const res = await withEvalModel(arch, seed, plan, spec.backend!.name, async (model) => {
+    const plan = evaluateWorkers(ctx.config, backend.name);
+    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${backend.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    const res = await withEvalModel(arch, seed, plan, backend.name, async (model) => {
       model.loadStateDict(weights);
       const bar = createProgress('evaluate', N);
       let seen = 0;

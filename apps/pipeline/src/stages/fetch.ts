@@ -2,19 +2,11 @@
 import * as path from 'node:path';
 import { writeArrowFile } from '../artifacts/arrow-table.ts';
 import { createSourceIO } from '../io/source-io.ts';
-import { DATA_CODE, runStage, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { runStage, type StageContext, type StageResult } from './context.ts';
 import { puzzleColumns, puzzleRows } from './tables.ts';
 
-export const fetchSpec: StageSpec = {
-  stage: 'fetch',
-  sections: ['dataset', 'seed', 'fetch'],
-  inputs: [],
-  code: [...DATA_CODE, 'apps/pipeline/src/stages/fetch.ts'],
-  usesDataset: true,
-};
-
 export function runFetch(ctx: StageContext): Promise<StageResult> {
-  return runStage(ctx, fetchSpec, async (tmp) => {
+  return runStage(ctx, 'fetch', async (tmp) => {
     const io = createSourceIO(ctx.root, path.join(ctx.artifacts, '_downloads'));
     const lib = ctx.dataset.lib;
     const cfg = 'seed' in lib.schema.fetch ? ctx.config.fetch : { ...ctx.config.fetch, seed: ctx.config.seed };

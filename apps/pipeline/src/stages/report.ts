@@ -11,15 +11,7 @@ import { paramsDiff, scalarMetrics } from '../report/diff.ts';
 import { countParams, dataSizes, evalMetricsOf, gitInfo, openRun, readExamples, readTrainMetrics, trainingTime } from '../report/load.ts';
 import type { ComparisonRun, ReportInput } from '../report/types.ts';
 import { configsDir } from '../workspace.ts';
-import { runStage, type StageContext, type StageResult, type StageSpec } from './context.ts';
-
-export const reportSpec: StageSpec = {
-  stage: 'report',
-  sections: ['description', 'dataset', 'seed', 'fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime'],
-  inputs: ['encode', 'train', 'evaluate'],
-  code: ['apps/pipeline/src/report', 'apps/pipeline/src/stages/report.ts'],
-  usesDataset: true,
-};
+import { runStage, type StageContext, type StageResult } from './context.ts';
 
 /** One reported run, kept in report/history.json (oldest first). */
 export interface HistoryEntry {
@@ -72,7 +64,7 @@ async function compareWith(ctx: StageContext, other: string): Promise<Comparison
 
 export function runReport(ctx: StageContext): Promise<StageResult> {
   // a comparison is not part of the manifest key: always rebuild when one is asked for
-  return runStage(ctx.compare ? { ...ctx, force: true } : ctx, reportSpec, async (tmp) => {
+  return runStage(ctx.compare ? { ...ctx, force: true } : ctx, 'report', async (tmp) => {
     const name = ctx.config.name;
     const run = await openRun(ctx.artifacts, name);
     const evalMetrics = evalMetricsOf(run.evaluate);

@@ -9,7 +9,7 @@ import { readTable, openStage } from '../artifacts/open-stage.ts';
 import { openArrowFile } from '../artifacts/arrow-table.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
 import { stageDir } from '../artifacts/manifest.ts';
-import type { StageContext } from './context.ts';
+import { stageStates, type StageContext } from './context.ts';
 import { runFetch } from './fetch.ts';
 import { runAugment } from './augment.ts';
 import { runEncode, type DatasetMetadata } from './encode.ts';
@@ -89,6 +89,20 @@ describe('fetch -> augment -> encode', () => {
     await expect(runAugment(ctx)).rejects.toThrow('the fetch stage has not been run for config toy');
     await runFetch(ctx);
     await expect(runEncode(ctx)).rejects.toThrow('the augment stage has not been run for config toy (no manifest.json); run `trm augment --config toy`');
+  });
+
+  it('does not build on an upstream folder whose own manifest is stale, however far up', async () => {
+    const ctx = await context();
+    await dataStages(ctx);
+    // fetch's config changed: fetch is stale, augment's own key still matches, encode must refuse both
+    const changed = await context(['fetch.test_size=2'], ctx.artifacts);
+    await expect(runEncode({ ...changed, force: true })).rejects.toThrow(/encode: .*toy\/fetch is stale \(config sections changed \(dataset, seed, fetch\)\): the encode stage does not build on it; run `trm fetch --config toy`/);
+    const states = await stageStates(changed, ['fetch', 'augment', 'encode']);
+    expect(states.map((s) => [s.stage, s.state])).toEqual([['fetch', 'stale'], ['augment', 'stale'], ['encode', 'stale']]);
+    expect(states[1].why).toEqual(['upstream fetch is stale']);
+    // rerunning the chain makes every stage up to date again
+    await dataStages(changed);
+    expect((await stageStates(changed, ['fetch', 'augment', 'encode'])).map((s) => s.state)).toEqual(['up to date', 'up to date', 'up to date']);
   });
 
   it('leaves no output when the dataset lib fails', async () => {

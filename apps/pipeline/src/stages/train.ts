@@ -5,19 +5,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createParallelTrainer, createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
-import { decodeSafetensors, encodeSafetensors, initBackend, type BackendName } from '@trm/tensor-core';
+import { decodeSafetensors, encodeSafetensors, type BackendName } from '@trm/tensor-core';
 import { writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
 import { canonicalJson } from '../artifacts/hash.ts';
 import { writeFileAtomic } from '../artifacts/stage-writer.ts';
 import { createProgress, log } from '../io/progress.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
-import { runStage, upstream, type StageContext, type StageResult, type StageSpec } from './context.ts';
+import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
+import { selectBackend } from './backend.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
 import type { DatasetMetadata } from './encode.ts';
 import { flopsPerStep, formatFlops } from './flops.ts';
-
-export const ENGINE_CODE = ['libs/trm/src', 'libs/tensor-core/src', 'libs/augment/src'];
 
 export const metricColumns: ColumnSpec[] = [
   { name: 'step', kind: 'int32' },
@@ -43,28 +42,6 @@ export function trainConfig(config: ResolvedConfig): TrainConfig {
  */
 export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPlan {
   return planWorkers(config.runtime.workers as number, config.train.global_batch_size as number, 'train.global_batch_size', backend);
-}
-
-/** The backend named by TRM_BACKEND or runtime.backend, initialised. */
-/** The backend of train/evaluate as their keys record it: name, version and, on wasm, the matmul kernel
- *  ($TRM_GEMM: tensor-core's native or WebAssembly GEMM, or tfjs's own, which round differently in the last bits;
- *  for native also its build, e.g. `native 1ac49176 512-bit 12x32 kc512 mc96 nc2048`, since the source and the
- *  machine's vector width decide its bits). */
-export async function selectBackend(config: ResolvedConfig): Promise<{ name: string; version: string; gemm?: string }> {
-  const info = await initBackend(((process.env.TRM_BACKEND as BackendName | undefined) ?? config.runtime.backend) as BackendName);
-  if (!info.gemm) return { name: info.name, version: info.version };
-  return { name: info.name, version: info.version, gemm: info.gemmBuild ? `${info.gemm} ${info.gemmBuild}` : info.gemm };
-}
-
-export async function trainSpec(ctx: StageContext): Promise<StageSpec> {
-  return {
-    stage: 'train',
-    sections: ['seed', 'arch', 'train', 'runtime'],
-    inputs: ['encode'],
-    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/encoded-split.ts'],
-    usesDataset: false,
-    backend: await selectBackend(ctx.config),
-  };
 }
 
 interface Checkpoint { step: number; state: TrainerState; metrics: MetricRow[] }
@@ -104,8 +81,8 @@ export function gpuWarning(config: ResolvedConfig, root: string, backend: string
 }
 
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
-  const spec = await trainSpec(ctx);
-  return runStage(ctx, spec, async (tmp, key) => {
+  return runStage(ctx, 'train', async (tmp, key) => {
+    const backendKey = await selectBackend(ctx.config);
     const enc = await upstream(ctx, 'encode');
     const { split, meta } = await loadEncodedSplit(path.join(enc.dir, 'train.arrow'));
     const arch = archConfig(ctx.config, meta);
@@ -116,9 +93,9 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const resume = readCheckpoint(partial, keyText);
     writeFileAtomic(path.join(partial, 'key.json'), keyText);
 
-    const backend = spec.backend!.name;
+    const backend = backendKey.name;
     const plan = trainWorkers(ctx.config, backend);
-    log(`train: on ${backend}${spec.backend!.gemm ? ` (matmul kernel: ${spec.backend!.gemm})` : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    log(`train: on ${backend}${backendKey.gemm ? ` (matmul kernel: ${backendKey.gemm})` : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
     const trainer = plan.workers > 0
       ? await createParallelTrainer({ ...options, workers: plan.workers, backend: backend as BackendName })

@@ -1,0 +1,21 @@
+// Types of entries.mjs.
+export type StageName = 'fetch' | 'augment' | 'encode' | 'train' | 'evaluate' | 'report';
+/** arrow: Arrow IPC file; json; safetensors; text; files: a set of files the stage names at run time; checkpoints: the train.partial folder */
+export type CatalogFormat = 'arrow' | 'json' | 'safetensors' | 'text' | 'files' | 'checkpoints';
+
+export interface CatalogEntry {
+  /** the stage whose folder holds the file */
+  stage: StageName;
+  /** the file inside the stage folder (a glob for `files`; '' for a folder of its own) */
+  path: string;
+  /** a folder beside the stage folders instead of the stage folder (train.partial) */
+  folder?: string;
+  format: CatalogFormat;
+  /** written only by some datasets */
+  optional?: boolean;
+  description: string;
+}
+
+export const CATALOG: Readonly<Record<string, CatalogEntry>>;
+export function catalogEntry(id: string): CatalogEntry;
+export function entryLocation(id: string): string;

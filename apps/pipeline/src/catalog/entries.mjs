@@ -1,0 +1,42 @@
+// The data catalog, in the Kedro sense: every file a stage writes is named here once, with its format.
+// Stages refer to files by these ids (`declarations.mjs` lists what each stage reads and writes); only the
+// catalog (catalog/index.ts) turns an id into a path, and the format's reader and writer (catalog/formats.ts)
+// read and write it. Plain JavaScript (types in entries.d.mts) so that the Nx plugin and the `--help` texts can
+// use it without loading a tensor library.
+
+/** @type {Readonly<Record<string, import('./entries.d.mts').CatalogEntry>>} */
+export const CATALOG = Object.freeze({
+  'fetch.puzzles': { stage: 'fetch', path: 'puzzles.arrow', format: 'arrow', description: 'raw puzzles, one row per example (split, puzzle_id, role, grids)' },
+  'augment.train': { stage: 'augment', path: 'train.arrow', format: 'arrow', description: 'augmented train split, one row per example of each copy' },
+  'augment.test': { stage: 'augment', path: 'test.arrow', format: 'arrow', description: 'augmented test split' },
+  'encode.train': { stage: 'encode', path: 'train.arrow', format: 'arrow', description: 'token rows of the train split (inputs, labels, identifiers; trm.dataset metadata)' },
+  'encode.test': { stage: 'encode', path: 'test.arrow', format: 'arrow', description: 'token rows of the test split' },
+  'encode.identifiers': { stage: 'encode', path: 'identifiers.json', format: 'json', description: 'puzzle identifier names (index = identifier, 0 = blank)' },
+  'encode.aux': { stage: 'encode', path: 'aux.json', format: 'json', optional: true, description: 'what the dataset needs to score predictions (ARC: augmentations to undo)' },
+  'train.model': { stage: 'train', path: 'model.safetensors', format: 'safetensors', description: 'weights with the reference names (EMA weights when train.ema)' },
+  'train.state': { stage: 'train', path: 'state.safetensors', format: 'safetensors', description: 'optimizer moments, raw weights, RNG and loader position (to continue training)' },
+  'train.state_meta': { stage: 'train', path: 'state.json', format: 'json', description: 'trainer state meta plus the resolved arch and train sections' },
+  'train.metrics': { stage: 'train', path: 'metrics.arrow', format: 'arrow', description: 'one row of losses and accuracies per training step' },
+  'train.checkpoints': { stage: 'train', folder: 'train.partial', path: '', format: 'checkpoints', description: 'checkpoints while training runs (artifacts/<config>/train.partial, removed when it finishes)' },
+  'evaluate.predictions': { stage: 'evaluate', path: 'predictions.arrow', format: 'arrow', description: 'one row per test example: inputs, labels, prediction, q_halt, steps, correct' },
+  'evaluate.trajectories': { stage: 'evaluate', path: 'trajectories.arrow', format: 'arrow', description: 'predictions after every supervision step of the first examples' },
+  'evaluate.metrics': { stage: 'evaluate', path: 'metrics.json', format: 'json', description: 'exact and token accuracy, per-step accuracies, task metrics' },
+  'evaluate.task_files': { stage: 'evaluate', path: '*', format: 'files', description: 'files the dataset lib returns (ARC: submission.json)' },
+  'report.markdown': { stage: 'report', path: 'report.md', format: 'text', description: 'the report' },
+  'report.images': { stage: 'report', path: 'img/*.svg', format: 'files', description: 'charts and rendered puzzles of the report' },
+  'report.history': { stage: 'report', path: 'history.json', format: 'json', description: 'config and metrics of every run reported so far' },
+});
+
+/** The entry, or an error naming the known ids. */
+export function catalogEntry(id) {
+  const e = CATALOG[id];
+  if (!e) throw new Error(`no catalog entry ${JSON.stringify(id)}; known: ${Object.keys(CATALOG).join(', ')}`);
+  return e;
+}
+
+/** `artifacts/<config>/fetch/puzzles.arrow`: where an entry lives, as the help texts show it. */
+export function entryLocation(id) {
+  const e = catalogEntry(id);
+  const file = e.path === '*' ? '<files of the dataset lib>' : e.path;
+  return `artifacts/<config>/${e.folder ?? e.stage}${file ? `/${file}` : ''}`;
+}

@@ -1,0 +1,141 @@
+// The stages of the pipeline, each declared once. Everything else is derived from these declarations: the order,
+// the commands and `--help` texts of `trm`, the manifest key of every stage (the config sections it hashes, the code
+// whose hash it records, the upstream manifests it lists), `trm status`, and the Nx targets that tools/nx-plugin
+// infers (inputs, dependsOn, outputs). A stage is added or changed here and nowhere else;
+// tools/stage-declarations.test.ts checks each declaration against the imports of its code.
+// Plain JavaScript (types in declarations.d.mts) so that the Nx plugin loads it without tsx, tfjs or vega.
+
+/** Code every data stage runs: the dataset contract, grid transforms, the stage tables and the Arrow format. */
+const DATA_CODE = ['libs/dataset/src', 'libs/augment/src', 'apps/pipeline/src/stages/tables.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'];
+
+/** The model and its tensor backend (train, evaluate); the native addon's build is part of the backend key. */
+const ENGINE_CODE = ['libs/trm/src', 'libs/tensor-core/src', 'libs/augment/src', 'apps/pipeline/src/stages/backend.ts', 'apps/pipeline/src/config/workers.ts', 'apps/pipeline/src/stages/encoded-split.ts'];
+const ENGINE_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'];
+
+/** @type {readonly import('./declarations.d.mts').StageDeclaration[]} */
+export const STAGES = Object.freeze([
+  {
+    name: 'fetch',
+    summary: 'fetch raw puzzles from the dataset source (generator, local files or HTTPS downloads)',
+    sections: ['dataset', 'seed', 'fetch'],
+    upstream: [],
+    reads: [],
+    writes: ['fetch.puzzles'],
+    dataset: true,
+    engine: false,
+    code: [...DATA_CODE, 'apps/pipeline/src/stages/fetch.ts', 'apps/pipeline/src/io/source-io.ts', 'apps/pipeline/src/io/download.ts'],
+    packages: ['apache-arrow'],
+    module: 'apps/pipeline/src/stages/fetch.ts',
+    entry: 'runFetch',
+    options: [],
+    notes: 'the dataset source: a generator, local files under the repo, or HTTPS downloads cached in artifacts/_downloads',
+  },
+  {
+    name: 'augment',
+    summary: 'augment each split with the dataset\'s symmetries',
+    sections: ['dataset', 'seed', 'augment'],
+    upstream: ['fetch'],
+    reads: ['fetch.puzzles'],
+    writes: ['augment.train', 'augment.test'],
+    dataset: true,
+    engine: false,
+    code: [...DATA_CODE, 'apps/pipeline/src/stages/augment.ts'],
+    packages: ['apache-arrow'],
+    module: 'apps/pipeline/src/stages/augment.ts',
+    entry: 'runAugment',
+    options: [],
+  },
+  {
+    name: 'encode',
+    summary: 'tokenise the augmented puzzles into fixed-length rows',
+    sections: ['dataset', 'encode'],
+    upstream: ['fetch', 'augment'],
+    reads: ['augment.train', 'augment.test', 'fetch.puzzles'],
+    writes: ['encode.train', 'encode.test', 'encode.identifiers', 'encode.aux'],
+    dataset: true,
+    engine: false,
+    code: [...DATA_CODE, 'apps/pipeline/src/stages/encode.ts', 'apps/pipeline/src/stages/encode-rows.ts', 'apps/pipeline/src/stages/augment.ts'],
+    packages: ['apache-arrow'],
+    module: 'apps/pipeline/src/stages/encode.ts',
+    entry: 'runEncode',
+    options: [],
+  },
+  {
+    name: 'train',
+    summary: 'train the model',
+    sections: ['seed', 'arch', 'train', 'runtime'],
+    upstream: ['encode'],
+    reads: ['encode.train'],
+    writes: ['train.model', 'train.state', 'train.state_meta', 'train.metrics', 'train.checkpoints'],
+    dataset: false,
+    engine: true,
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts'],
+    packages: [...ENGINE_PACKAGES, 'apache-arrow'],
+    module: 'apps/pipeline/src/stages/train.ts',
+    entry: 'runTrain',
+    options: [],
+    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); checkpoints go to artifacts/<config>/train.partial while it runs, and a rerun resumes from the last one',
+  },
+  {
+    name: 'evaluate',
+    summary: 'evaluate the trained model on the test split',
+    sections: ['evaluate', 'runtime'],
+    upstream: ['encode', 'train'],
+    reads: ['encode.test', 'encode.aux', 'train.model', 'train.state_meta'],
+    writes: ['evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics', 'evaluate.task_files'],
+    dataset: true,
+    engine: true,
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'],
+    packages: [...ENGINE_PACKAGES, 'apache-arrow'],
+    module: 'apps/pipeline/src/stages/evaluate.ts',
+    entry: 'runEvaluate',
+    options: [],
+    notes: 'each test batch is split across runtime.workers threads',
+  },
+  {
+    name: 'report',
+    summary: 'write the report (Markdown with SVG charts and rendered puzzles)',
+    sections: ['description', 'dataset', 'seed', 'fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime'],
+    upstream: ['fetch', 'augment', 'encode', 'train', 'evaluate'],
+    reads: ['encode.train', 'encode.test', 'train.model', 'train.metrics', 'evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics'],
+    writes: ['report.markdown', 'report.images', 'report.history'],
+    dataset: true,
+    engine: false,
+    code: ['apps/pipeline/src/stages/report.ts', 'apps/pipeline/src/report', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/open-stage.ts', 'libs/dataset/src'],
+    packages: ['apache-arrow', 'vega', 'vega-lite'],
+    module: 'apps/pipeline/src/stages/report.ts',
+    entry: 'runReport',
+    options: [{ flags: '--compare <config>', name: 'compare', description: 'add a params diff and a metrics diff against the run of another config' }],
+    notes: 'the manifests of every stage before it (the report\'s stage table)',
+  },
+]);
+
+/**
+ * What runs a stage without deciding its output: the command line, config loading, the catalog, manifests.
+ * Not in the manifest's code hash (editing `trm status` does not make an artifact stale), but an input of every Nx
+ * target: Nx reruns the command when it changes, and the manifest then decides whether the work is redone.
+ */
+export const RUNNER = Object.freeze({
+  code: [
+    'apps/pipeline/src/main.ts', 'apps/pipeline/src/workspace.ts', 'apps/pipeline/src/registry.ts',
+    'apps/pipeline/src/cli', 'apps/pipeline/src/config', 'apps/pipeline/src/artifacts', 'apps/pipeline/src/catalog',
+    'apps/pipeline/src/io/progress.ts',
+    'apps/pipeline/src/stages/context.ts', 'apps/pipeline/src/stages/index.ts',
+    'apps/pipeline/src/stages/declarations.mjs', 'apps/pipeline/src/stages/declarations.d.mts',
+    'apps/pipeline/src/stages/inputs.mjs', 'apps/pipeline/src/stages/inputs.d.mts',
+  ],
+  packages: ['commander', 'tsx', 'apache-arrow'],
+});
+
+/** The declaration of a stage, or an error naming the stages. */
+export function stageDeclaration(name) {
+  const s = STAGES.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown stage ${JSON.stringify(name)}; stages: ${STAGES.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+/** The stage and every stage before it, in order. */
+export function stagesUpTo(name) {
+  const i = STAGES.indexOf(stageDeclaration(name));
+  return STAGES.slice(0, i + 1);
+}
