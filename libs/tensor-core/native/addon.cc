@@ -2,6 +2,9 @@
 //   gemm(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC)
 // a, b, c = byte offsets into buffer; strides in bytes between consecutive products (0 = broadcast).
 //   shape() -> { vecWidth, mr, nr, kc, mc, nc }
+// the bfloat16 GEMM of gemm-bf16.cc, the same arguments and two more (kernel: a name of bf16Kernels(), "" = the best):
+//   gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel)
+//   bf16Kernels() -> e.g. ["avx512bf16", "fp32-fma", "reference"]     roundBf16(buffer, x, y, n)  (bf16.h)
 // and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
@@ -18,7 +21,9 @@
 #include <cstdint>
 #include <string>
 
+#include "bf16.h"
 #include "elementwise.h"
+#include "gemm-bf16.h"
 #include "gemm.h"
 #include "optim.h"
 #include "transpose.h"
@@ -51,33 +56,91 @@ bool checkOperand(napi_env env, const char* name, int64_t off, int64_t stride, i
   return true;
 }
 
+// The 13 arguments of a product (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC) from
+// argv into g, checked; false (an exception pending) when they are not that, or when there is nothing to compute.
+bool gemmArgs(napi_env env, const napi_value* argv, trm::GemmArgs* g, bool* empty) {
+  void* data = nullptr;
+  size_t length = 0;
+  bool isAb = false;
+  napi_is_arraybuffer(env, argv[0], &isAb);
+  if (!isAb || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) { throwError(env, "buffer must be an ArrayBuffer"); return false; }
+  static const char* names[] = {"", "a", "b", "c", "M", "N", "K", "", "", "batch", "strideA", "strideB", "strideC"};
+  int64_t v[13] = {};
+  for (int i : {1, 2, 3, 4, 5, 6, 9, 10, 11, 12})
+    if (!int64Arg(env, argv[i], names[i], &v[i])) return false;
+  bool tA = false, tB = false;
+  napi_get_value_bool(env, argv[7], &tA);
+  napi_get_value_bool(env, argv[8], &tB);
+  const int64_t M = v[4], N = v[5], K = v[6], batch = v[9];
+  *empty = batch == 0 || M == 0 || N == 0;
+  if (*empty) return true;
+  if (!checkOperand(env, "a", v[1], v[10], batch, M * K, length) || !checkOperand(env, "b", v[2], v[11], batch, K * N, length) ||
+      !checkOperand(env, "c", v[3], v[12], batch, M * N, length))
+    return false;
+  char* base = static_cast<char*>(data);
+  *g = trm::GemmArgs{reinterpret_cast<const float*>(base + v[1]), reinterpret_cast<const float*>(base + v[2]), reinterpret_cast<float*>(base + v[3]),
+                     M, N, K, tA, tB, batch, v[10] / 4, v[11] / 4, v[12] / 4};
+  return true;
+}
+
 napi_value Gemm(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != 13) { throwError(env, "expected 13 arguments (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC)"); return nullptr; }
-  void* data = nullptr;
-  size_t length = 0;
-  bool isAb = false;
-  napi_is_arraybuffer(env, argv[0], &isAb);
-  if (!isAb || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) { throwError(env, "buffer must be an ArrayBuffer"); return nullptr; }
-  static const char* names[] = {"", "a", "b", "c", "M", "N", "K", "", "", "batch", "strideA", "strideB", "strideC"};
-  int64_t v[13] = {};
-  for (int i : {1, 2, 3, 4, 5, 6, 9, 10, 11, 12})
-    if (!int64Arg(env, argv[i], names[i], &v[i])) return nullptr;
-  bool tA = false, tB = false;
-  napi_get_value_bool(env, argv[7], &tA);
-  napi_get_value_bool(env, argv[8], &tB);
-  const int64_t M = v[4], N = v[5], K = v[6], batch = v[9];
-  if (batch == 0 || M == 0 || N == 0) return nullptr;
-  if (!checkOperand(env, "a", v[1], v[10], batch, M * K, length) || !checkOperand(env, "b", v[2], v[11], batch, K * N, length) ||
-      !checkOperand(env, "c", v[3], v[12], batch, M * N, length))
-    return nullptr;
-  char* base = static_cast<char*>(data);
-  trm::GemmArgs g{reinterpret_cast<const float*>(base + v[1]), reinterpret_cast<const float*>(base + v[2]), reinterpret_cast<float*>(base + v[3]),
-                  M, N, K, tA, tB, batch, v[10] / 4, v[11] / 4, v[12] / 4};
-  trm::gemm(g);
+  trm::GemmArgs g;
+  bool empty = false;
+  if (gemmArgs(env, argv, &g, &empty) && !empty) trm::gemm(g);
   return nullptr;
+}
+
+const trm::Bf16Kernel bf16Kernels[] = {trm::Bf16Kernel::Avx512, trm::Bf16Kernel::Neon, trm::Bf16Kernel::Fma, trm::Bf16Kernel::Reference};
+
+// gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel): kernel
+// is a name of bf16Kernels() or "" for the best one.
+napi_value GemmBf16(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 15) {
+    throwError(env, "gemmBf16: expected 15 arguments (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel)");
+    return nullptr;
+  }
+  bool round = false;
+  napi_get_value_bool(env, argv[13], &round);
+  char name[32] = {};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[14], name, sizeof name, &len) != napi_ok) { throwError(env, "gemmBf16: kernel must be a string"); return nullptr; }
+  trm::Bf16Kernel kernel = trm::bf16KernelBest();
+  if (len > 0) {
+    bool found = false;
+    for (trm::Bf16Kernel k : bf16Kernels)
+      if (std::string(name) == trm::bf16KernelName(k)) kernel = k, found = true;
+    if (!found || !trm::bf16KernelAvailable(kernel)) {
+      throwError(env, std::string("gemmBf16: kernel \"") + name + "\" " + (found ? "is not available on this CPU" : "is unknown") + " (see bf16Kernels())");
+      return nullptr;
+    }
+  }
+  trm::GemmArgs g;
+  bool empty = false;
+  if (gemmArgs(env, argv, &g, &empty) && !empty) trm::gemmBf16(g, round, kernel);
+  return nullptr;
+}
+
+// bf16Kernels() -> the names of the bfloat16 GEMM kernels this CPU runs, the default first ("reference" last).
+napi_value Bf16Kernels(napi_env env, napi_callback_info) {
+  napi_value arr, x;
+  napi_create_array(env, &arr);
+  uint32_t i = 0;
+  const trm::Bf16Kernel best = trm::bf16KernelBest();
+  napi_create_string_utf8(env, trm::bf16KernelName(best), NAPI_AUTO_LENGTH, &x);
+  napi_set_element(env, arr, i++, x);
+  for (trm::Bf16Kernel k : bf16Kernels)
+    if (k != best && trm::bf16KernelAvailable(k)) {
+      napi_create_string_utf8(env, trm::bf16KernelName(k), NAPI_AUTO_LENGTH, &x);
+      napi_set_element(env, arr, i++, x);
+    }
+  return arr;
 }
 
 // The buffer argument and `count` integer arguments after it; throws (returns null) when they are not that.
@@ -227,6 +290,17 @@ napi_value TransposeSwap(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value RoundBf16(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"x", "y", "n"};
+  int64_t v[3];
+  size_t length = 0;
+  char* base = bufferAndInts(env, info, "roundBf16", names, 3, v, &length);
+  if (!base) return nullptr;
+  if (!checkRange(env, "x", v[0], v[2], length) || !checkRange(env, "y", v[1], v[2], length)) return nullptr;
+  trm::roundToBf16(at(base, v[0]), at(base, v[1]), v[2]);
+  return nullptr;
+}
+
 // exp and sigmoid of the element-wise kernels on a Float32Array, element by element (accuracy tests).
 napi_value MapScalar(napi_env env, napi_callback_info info, float (*f)(float)) {
   size_t argc = 1;
@@ -325,7 +399,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
       {"rmsNormForward", RmsNormForward}, {"addRmsNormForward", AddRmsNormForward}, {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
-      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
+      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"gemmBf16", GemmBf16}, {"bf16Kernels", Bf16Kernels}, {"roundBf16", RoundBf16}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
       {"adamAtan2Shard", AdamAtan2Shard}, {"emaShard", EmaShard}, {"atan2Map", Atan2Map}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);

@@ -1,4 +1,4 @@
-// Builds the native addon (gemm.cc + elementwise.cc + transpose.cc + optim.cc + addon.cc) with the C++ compiler found here, into
+// Builds the native addon (gemm.cc + gemm-bf16.cc + bf16.cc + elementwise.cc + transpose.cc + optim.cc + addon.cc) with the C++ compiler found here, into
 // build/trm_gemm-<hash8>.node, where hash8 covers the sources and the flags: the runtime loader
 // (src/ops/gemm/native.ts) asks for the binary of the current sources and builds it on first use.
 // Direct compiler call, no node-gyp: it works offline with just a compiler and Node's headers.
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SOURCES = ['gemm.h', 'gemm.cc', 'vector-loop.h', 'elementwise.h', 'elementwise.cc', 'transpose.h', 'transpose.cc', 'optim.h', 'optim.cc', 'addon.cc'];
+const SOURCES = ['gemm.h', 'gemm.cc', 'bf16.h', 'bf16.cc', 'gemm-bf16.h', 'gemm-bf16.cc', 'vector-loop.h', 'elementwise.h', 'elementwise.cc', 'transpose.h', 'transpose.cc', 'optim.h', 'optim.cc', 'addon.cc'];
 // x64: the widest vectors this CPU has (AVX-512 or AVX2); arm64: NEON and FMA are baseline, and older Apple clang
 // rejects -march=native there.
 const FLAGS = ['-O3', ...(process.arch === 'x64' ? ['-march=native'] : []), '-ffp-contract=fast', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden'];

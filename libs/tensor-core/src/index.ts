@@ -33,4 +33,4 @@ export { setWasmGather } from './ops/gather-kernel.ts';
 export { setWasmIdentity } from './ops/identity-kernel.ts';
 export { setWasmSlice } from './ops/slice-kernel.ts';
 export { createGemm, gemmChoice, installWasmGemm, loadNativeGemm, nativeGemm } from './ops/gemm/index.ts';
-export type { Gemm, GemmChoice, GemmConfig, GemmHeap, NativeGemm, NativeLoad } from './ops/gemm/index.ts';
+export type { Bf16Kernel, Gemm, GemmChoice, GemmConfig, GemmHeap, NativeGemm, NativeLoad } from './ops/gemm/index.ts';

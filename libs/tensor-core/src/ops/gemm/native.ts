@@ -5,10 +5,27 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { binaryPath, buildNative, sourceHash } from '../../../native/build.mjs';
 
+/**
+ * The bfloat16 GEMM kernels of native/gemm-bf16.cc: `avx512bf16` (vdpbf16ps) and `fp32-fma` (float32 FMAs with
+ * denormals flushed) give the same bits; `neon-bf16` (BFDOT) rounds inside its dot products its own way;
+ * `reference` is the definition one element at a time (tests only).
+ */
+export type Bf16Kernel = 'avx512bf16' | 'neon-bf16' | 'fp32-fma' | 'reference';
+
 /** The addon's functions (native/addon.cc). Offsets and strides in bytes; stride 0 = the same matrix each time. */
 export interface NativeGemm {
   gemm(buffer: ArrayBuffer, a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
     batch: number, strideA: number, strideB: number, strideC: number): void;
+  /**
+   * The same product with op(A) and op(B) rounded to bfloat16 and float32 accumulation (native/gemm-bf16.h), C
+   * rounded to bfloat16 too when `roundOutput`; `kernel` '' = the first of `bf16Kernels()`.
+   */
+  gemmBf16(buffer: ArrayBuffer, a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
+    batch: number, strideA: number, strideB: number, strideC: number, roundOutput: boolean, kernel: Bf16Kernel | ''): void;
+  /** the bfloat16 kernels this CPU runs, the default first (`reference` last) */
+  bf16Kernels(): Bf16Kernel[];
+  /** y = x rounded to bfloat16 (nearest, ties to even; NaN to 0x7FC0), n floats at byte offsets x, y (y may be x) */
+  roundBf16(buffer: ArrayBuffer, x: number, y: number, n: number): void;
   /** the compiled register tile and cache blocks: vector width (floats), mr x nr tile, kc/mc/nc blocks */
   shape(): { vecWidth: number; mr: number; nr: number; kc: number; mc: number; nc: number };
 }

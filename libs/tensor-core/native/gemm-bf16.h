@@ -1,0 +1,34 @@
+// bfloat16 GEMM, single-threaded: C = op(A) op(B) for a batch of row-major float32 matrices (GemmArgs of gemm.h),
+// with op(A) and op(B) rounded to bfloat16 while packing and float32 accumulation (see gemm-bf16.cc).
+//
+// The arithmetic, identical for every kernel below but Neon (Reference computes it one element at a time): for each element of C, acc = +0, then for each pair of k steps (2p, 2p + 1), zero-padded when K is odd,
+//   acc = fma(a[2p + 1], b[2p + 1], acc);  acc = fma(a[2p], b[2p], acc)
+// where a, b are the bfloat16-rounded operands and each fma rounds to nearest even, treats denormal inputs (acc
+// included) as zero and flushes a denormal result to zero. That is AVX512_BF16's vdpbf16ps, instruction for
+// instruction (the products of two bfloat16 values are exact in float32). Then C = acc, or roundBf16(acc) with
+// roundOutput. The result depends only on K, not on the blocking or the tile of a build.
+#pragma once
+
+#include "gemm.h"
+
+namespace trm {
+
+enum class Bf16Kernel {
+  Avx512,  // vdpbf16ps (x86 AVX512_BF16), detected at run time
+  Neon,    // BFDOT (arm64 FEAT_BF16), detected at run time: its own rounding (round to odd inside the dot product)
+  Fma,     // float32 FMA with denormals flushed, the same bits as Avx512; runs everywhere
+  Reference,  // the definition above as plain scalar loops, one element at a time (slow; for the tests)
+};
+
+const char* bf16KernelName(Bf16Kernel k);
+
+// Whether this CPU (and this build) can run kernel k.
+bool bf16KernelAvailable(Bf16Kernel k);
+
+// The kernel used when none is named: Avx512 when available, else Neon when available, else Fma.
+// (Reference is never the default.)
+Bf16Kernel bf16KernelBest();
+
+void gemmBf16(const GemmArgs& g, bool roundOutput, Bf16Kernel k);
+
+}  // namespace trm
