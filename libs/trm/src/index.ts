@@ -18,3 +18,7 @@ export { evaluateModel } from './eval/evaluate.ts';
 export type { EvalMetrics, EvalOptions, EvalResult } from './eval/evaluate.ts';
 export { createDataParallelModel, createMicroBatchedModel, createParallelTrainer, matmulThroughput, resolveWorkerCount } from './parallel/index.ts';
 export type { DataParallelModel, DataParallelOptions, MatmulThroughput, OptimizerSettings, ShardedOptimizer } from './parallel/index.ts';
+export { archFromMetadata, checkFits, loadModel, ModelFileError } from './infer/load.ts';
+export type { DataShape, LoadedModel } from './infer/load.ts';
+export { solve, solveSteps } from './infer/solve.ts';
+export type { SolveOptions, SolveRow, SolveStep, SolveTrace } from './infer/solve.ts';

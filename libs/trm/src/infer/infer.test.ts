@@ -1,0 +1,96 @@
+import { encodeSafetensors, initBackend } from '@trm/tensor-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateModel } from '../eval/evaluate.ts';
+import { createModel } from '../model/trm.ts';
+import type { ArchConfig } from '../model/types.ts';
+import { toyArch, toyCopySplit } from '../train/toy.ts';
+import { loadModel, ModelFileError } from './load.ts';
+import { solve } from './solve.ts';
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+const arch = toyArch({ halt_max_steps: 4 });
+const data = toyCopySplit({ groups: 3, perGroup: 1, seqLen: 6, vocab: 6, numIds: 3, seed: 2 });
+const rows = [0, 1, 2].map((k) => ({ inputs: data.inputs.slice(k * 6, (k + 1) * 6), puzzleIdentifier: data.puzzleIdentifiers[k] }));
+
+/** A model file as the train stage writes it, from a random model whose q_head bias is `qBias` (0: as drawn). */
+function modelFile(a: ArchConfig, qBias?: [number, number], metadata: Record<string, string> = { format: 'pt', config: JSON.stringify(a) }): Uint8Array {
+  const model = createModel(a, 5);
+  const dict = model.stateDict();
+  if (qBias) dict['model.inner.q_head.bias'] = { dtype: 'float32', shape: [2], data: Float32Array.from(qBias) };
+  model.dispose();
+  return encodeSafetensors(dict, metadata);
+}
+
+describe('loadModel', () => {
+  it('builds the model of the file: its arch from the metadata, its weights', () => {
+    const bytes = modelFile(arch);
+    const { model, arch: got } = loadModel(bytes, 'model.safetensors', { seqLen: 6, vocabSize: 6, numPuzzleIdentifiers: 3 });
+    expect(got).toEqual(arch);
+    const ref = createModel(arch, 5);
+    const a = model.stateDict();
+    const b = ref.stateDict();
+    for (const name of Object.keys(b)) expect(a[name].data).toEqual(b[name].data);
+    model.dispose();
+    ref.dispose();
+  });
+  it.each([
+    ['no arch metadata', () => modelFile(arch, undefined, { format: 'pt' }), /m\.st: no "config" metadata \(the model's arch\); expected a model\.safetensors written by the train stage/],
+    ['arch metadata that is not JSON', () => modelFile(arch, undefined, { config: '{' }), /m\.st: the "config" metadata is not JSON/],
+    ['an arch key missing', () => modelFile(arch, undefined, { config: JSON.stringify({ ...arch, hidden_size: undefined }) }), /m\.st: the arch metadata has hidden_size = undefined, expected a number/],
+    ['weights of another arch', () => modelFile(arch, undefined, { config: JSON.stringify({ ...arch, hidden_size: 32, puzzle_emb_ndim: 32 }) }), /m\.st: createModel: "model\.inner\.\S+" has shape \[\d+(,\d+)*\], expected/],
+    ['bytes that are no safetensors', () => new Uint8Array(4), /m\.st: not a valid safetensors file/],
+  ])('refuses a file with %s, naming it', (_, bytes, message) => {
+    expect(() => loadModel(bytes(), 'm.st')).toThrow(ModelFileError);
+    expect(() => loadModel(bytes(), 'm.st')).toThrow(message);
+  });
+  it('refuses a model trained on data of another shape', () => {
+    expect(() => loadModel(modelFile(arch), 'm.st', { seqLen: 81, vocabSize: 11, numPuzzleIdentifiers: 3, what: 'the sudoku-x dataset' })).toThrow(
+      'm.st: the model was trained on data with seq_len 6, vocab_size 6, but the sudoku-x dataset has seq_len 81, vocab_size 11',
+    );
+    expect(() => loadModel(modelFile(arch), 'm.st', { seqLen: 6, vocabSize: 6, numPuzzleIdentifiers: 1 })).toThrow(/num_puzzle_identifiers 3, but the dataset has num_puzzle_identifiers 1/);
+  });
+});
+
+describe('solve', () => {
+  it('until max: every step equals what the evaluate stage computes (trajectory and final predictions)', () => {
+    const { model } = loadModel(modelFile(arch), 'm.st');
+    const traces = solve(model, rows, { until: 'max' });
+    const ev = evaluateModel(model, data, { batchSize: 3, trajectoryExamples: 3 });
+    traces.forEach((t, k) => {
+      expect(t.steps).toHaveLength(4);
+      t.steps.forEach((s, j) => expect(s.prediction).toEqual(ev.trajectory[k][j]));
+      expect(t.steps[3].qHaltLogit).toBe(ev.qHalt[k]);
+      expect(t.steps[3].qHalt).toBeCloseTo(1 / (1 + Math.exp(-ev.qHalt[k])), 12);
+    });
+    // rows do not depend on the batch they run in
+    const one = solve(model, [rows[1]], { until: 'max' })[0];
+    expect(one.steps.map((s) => s.prediction)).toEqual(traces[1].steps.map((s) => s.prediction));
+    expect(solve(model, rows, { until: 'max', batchSize: 2 }).map((t) => t.steps.map((s) => s.prediction))).toEqual(traces.map((t) => t.steps.map((s) => s.prediction)));
+    model.dispose();
+  });
+  it('halts at the first step with q_halt > 0, or runs to halt_max_steps', () => {
+    const sure = loadModel(modelFile(arch, [8, 0]), 'm.st').model; // q_halt = 8 at once
+    for (const t of solve(sure, rows)) {
+      expect(t).toMatchObject({ haltedAt: 1, confident: true });
+      expect(t.steps).toHaveLength(1);
+      expect(t.steps[0].qHalt).toBeGreaterThan(0.99);
+    }
+    expect(solve(sure, rows, { until: 'max' })[0].steps).toHaveLength(4);
+    expect(solve(sure, rows, { until: 'max' })[0].haltedAt).toBe(1);
+    const never = loadModel(modelFile(arch, [-8, 0]), 'm.st').model;
+    for (const t of solve(never, rows)) {
+      expect(t).toMatchObject({ haltedAt: 4, confident: false });
+      expect(t.steps).toHaveLength(4);
+    }
+    sure.dispose();
+    never.dispose();
+  });
+  it('refuses rows of another length', () => {
+    const { model } = loadModel(modelFile(arch), 'm.st');
+    expect(() => solve(model, [{ inputs: new Uint8Array(5), puzzleIdentifier: 0 }])).toThrow('solve: row 0 has 5 tokens, the model takes seq_len 6');
+    model.dispose();
+  });
+});
