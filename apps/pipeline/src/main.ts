@@ -15,6 +15,7 @@ import type { StageDeclaration } from './stages/declarations.mjs';
 import type { StageContext, StageResult } from './stages/context.ts';
 import { inspect } from './cli/inspect.ts';
 import { formatStatus, stageStatus } from './cli/status.ts';
+import { formatSolve, isSolveInputError, solvePuzzle } from './cli/solve.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -113,6 +114,39 @@ export function buildProgram(): Command {
     .addHelpText('after', '\nReads:  the given artifact (and the dataset lib named in its manifest, to render grids)\nWrites: nothing')
     .action(async (p: string, opts: { rows: number }) => { await inspect(p, { rows: opts.rows, root: workspaceRoot() }); });
 
+  program
+    .command('solve')
+    .description("solve one puzzle with a trained model: the answer, whether it keeps the task's rules, and with --trace every supervision step")
+    .argument('[puzzle]', 'the puzzle as text (a Sudoku line with . or 0 for blanks; a maze row by row; an ARC task JSON), or - to read it from stdin')
+    .requiredOption('-c, --config <name>', 'config name or path: its dataset parses the puzzle, its train stage made the model')
+    .option('--set <key=value>', 'override a config key, repeatable', collect, [])
+    .option('--checkpoint <file>', 'a safetensors model file with the arch in its metadata (default: artifacts/<config>/train/model.safetensors)')
+    .option('--file <file>', 'read the puzzle from a file (- = stdin); an ARC task file is named by its task id')
+    .option('--trace', 'print every supervision step with the cells that changed and the halting confidence sigmoid(q_halt)')
+    .option('--json', 'print one JSON object: steps[] (step, prediction, tokens, q_halt), halted_at, answer, valid, reason, tests[]')
+    .option('--all-steps', 'run halt_max_steps supervision steps, as the evaluate stage, instead of stopping where the model halts')
+    .addHelpText('after', `
+The model halts at the first step whose q_halt is positive (sigmoid > 0.5), or at halt_max_steps; the answer is
+its prediction there. ARC runs every augmented copy of the task the model was trained on for halt_max_steps steps
+and gives two attempts after the copies vote, as the evaluate stage does. Bad input (a puzzle of the wrong length
+or characters, a board size the model was not trained for, a missing or unfit model file) is one line on stderr and
+exit status 2. Backend: runtime.backend of the config, or TRM_BACKEND.
+
+Examples:
+  npm run trm -- solve --config sudoku-quick --trace "1.3.5.4.6.3.......2..1...6..4.1.5...."
+  echo "<puzzle>" | npm run trm -- solve --config sudoku-quick --json -
+  npm run trm -- solve --config arc-tiny --file ../shared/data/arc/arc-agi-1-per-task-samples/evaluation/66e6c45b.json
+
+Reads:  the config, the model file (${entryLocation('train.model')} or --checkpoint), ${entryLocation('encode.identifiers')} and aux.json when present
+Writes: nothing`)
+    .action(async (puzzle: string | undefined, opts: { config: string; set: string[]; checkpoint?: string; file?: string; trace?: boolean; json?: boolean; allSteps?: boolean }) => {
+      const root = workspaceRoot();
+      const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
+      const readStdin = async () => { let s = ''; for await (const chunk of process.stdin) s += chunk; return s; };
+      const solved = await solvePuzzle(config, dataset.lib, puzzle, opts, { root, artifacts: artifactsDir(root), readStdin, write: (t) => process.stdout.write(t) });
+      process.stdout.write(opts.json ? JSON.stringify(solved.report) + '\n' : formatSolve(dataset.lib, solved, !!opts.trace));
+    });
+
   return program;
 }
 
@@ -130,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     // commander has printed its own message (and the help); --help and --version end here with exit code 0
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const err = e as Error;
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || isSolveInputError(err)) {
       process.stderr.write(`trm: ${err.message}\n`);
       return 2;
     }

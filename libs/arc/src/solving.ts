@@ -36,6 +36,9 @@ export function parseTaskText(text: string, name?: string): RawPuzzle {
   }
 }
 
+/** A submission grid back to a Grid; a prediction without a colour at the canvas origin crops to 0x0 (`[]`). */
+const gridOfJson = (rows: number[][]): Grid => ({ rows: rows.length, cols: rows[0]?.length ?? 0, cells: Uint8Array.from(rows.flat()) });
+
 const testExamples = (puzzle: RawPuzzle) => puzzle.examples.filter((e) => e.role === 'test');
 
 /** The task id the model knows this puzzle by: its name, else the test task of aux whose test inputs it has. */
@@ -87,9 +90,7 @@ export const arcSolving: PuzzleSolving = {
     }));
     const { files } = evaluateArc(preds, { ...evaluate, pass_ks: [1], submission_k: ATTEMPTS }, aux as unknown as Record<string, unknown>);
     const submission = (files!['submission.json'] as Record<string, Record<string, number[][]>[]>).task;
-    return submission.map((attempts, i) =>
-      Array.from({ length: ATTEMPTS }, (_, a) => parseGrid(attempts[`attempt_${a + 1}`], { file: 'submission', task: puzzle.id }, `test ${i} attempt ${a + 1}`)),
-    );
+    return submission.map((attempts) => Array.from({ length: ATTEMPTS }, (_, a) => gridOfJson(attempts[`attempt_${a + 1}`])));
   },
   formatAnswer: (attempts) => JSON.stringify(attempts.map(gridToJson)),
   renderChanged(grid, changed) {
