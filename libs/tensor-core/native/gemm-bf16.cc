@@ -26,6 +26,19 @@
 #define TRM_X86 1
 #endif
 
+// arm64 with GCC, or a compiler already targeting FEAT_BF16: the BFDOT kernel, compiled for +bf16 and chosen at
+// run time (Linux: HWCAP2_BF16; macOS: hw.optional.arm.FEAT_BF16)
+#if defined(__aarch64__) && (defined(__ARM_FEATURE_BF16_VECTOR_ARITHMETIC) || (defined(__GNUC__) && !defined(__clang__)))
+#define TRM_NEON_BF16 1
+#include <arm_neon.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+#endif
+
 // vu2/vq are twice this build's vector width: GCC notes that such values would be passed differently across calls;
 // they never cross one (roundedBits is always inlined).
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -348,6 +361,74 @@ bool cpuHasAvx512Bf16() {
 }
 #endif
 
+// ---- Neon: BFDOT on 4-lane vectors, a 12 x 8 tile (24 q accumulators, 2 B vectors, 1 broadcast). BFDOT rounds its
+// own way (Arm ARM BFDotAdd: the two products summed and added to the accumulator, each sum rounded to odd, denormals
+// flushed), so its bits differ from the others'.
+
+#if defined(TRM_NEON_BF16)
+#if defined(__ARM_FEATURE_BF16_VECTOR_ARITHMETIC)
+#define TRM_BF16_TARGET
+#else
+#define TRM_BF16_TARGET __attribute__((target("arch=armv8.2-a+bf16")))
+#endif
+
+template <int R, int NV>
+TRM_BF16_TARGET void microNeon(long kp, const uint32_t* __restrict pa, const uint32_t* __restrict pb, float* c, long ldc, bool accumulate, bool round,
+                               long cols) {
+  float32x4_t s[R][NV];
+  float t[NV * 4];
+  for (int i = 0; i < R; i++) {
+    if (accumulate) {
+      for (long j = 0; j < NV * 4; j++) t[j] = j < cols ? c[i * ldc + j] : 0.f;
+      for (int v = 0; v < NV; v++) s[i][v] = vld1q_f32(t + 4 * v);
+    } else {
+      for (int v = 0; v < NV; v++) s[i][v] = vdupq_n_f32(0.f);
+    }
+  }
+  for (long k = 0; k < kp; k++) {
+    bfloat16x8_t b[NV];
+    for (int v = 0; v < NV; v++) b[v] = vreinterpretq_bf16_u32(vld1q_u32(pb + k * 8 + v * 4));
+    for (int i = 0; i < R; i++) {
+      const bfloat16x8_t a = vreinterpretq_bf16_u32(vld1q_dup_u32(pa + k * R + i));
+      for (int v = 0; v < NV; v++) s[i][v] = vbfdotq_f32(s[i][v], a, b[v]);
+    }
+  }
+  for (int i = 0; i < R; i++) {
+    for (int v = 0; v < NV; v++) {
+      uint32x4_t u = vreinterpretq_u32_f32(s[i][v]);
+      if (round) {
+        const uint32x4_t r = vandq_u32(vaddq_u32(vaddq_u32(u, vdupq_n_u32(0x7fff)), vandq_u32(vshrq_n_u32(u, 16), vdupq_n_u32(1))), vdupq_n_u32(0xffff0000u));
+        const uint32x4_t nan = vcgtq_u32(vandq_u32(u, vdupq_n_u32(0x7fffffffu)), vdupq_n_u32(0x7f800000u));
+        u = vbslq_u32(nan, vdupq_n_u32(0x7fc00000u), r);
+      }
+      vst1q_f32(t + 4 * v, vreinterpretq_f32_u32(u));
+    }
+    for (long j = 0; j < cols; j++) c[i * ldc + j] = t[j];
+  }
+}
+
+template <int... Is>
+Kernel makeNeon(std::integer_sequence<int, Is...>) {
+  Kernel k{12, 8, {}};
+  const Micro rows[][2] = {{microNeon<Is + 1, 1>, microNeon<Is + 1, 2>}...};
+  for (int r = 0; r < 12; r++) k.micro[r][0] = rows[r][0], k.micro[r][1] = rows[r][1];
+  return k;
+}
+const Kernel neonKernel = makeNeon(std::make_integer_sequence<int, 12>{});
+
+bool cpuHasBf16() {
+#if defined(__linux__)
+  return getauxval(AT_HWCAP2) & (1ul << 14);  // HWCAP2_BF16
+#elif defined(__APPLE__)
+  int has = 0;
+  size_t size = sizeof has;
+  return sysctlbyname("hw.optional.arm.FEAT_BF16", &has, &size, nullptr, 0) == 0 && has;
+#else
+  return false;
+#endif
+}
+#endif
+
 // Packing buffers, one pair per thread, grown to the largest block used.
 struct Buffers {
   uint32_t* a = nullptr;
@@ -438,6 +519,12 @@ bool bf16KernelAvailable(Bf16Kernel k) {
       return has;
     }
 #endif
+#if defined(TRM_NEON_BF16)
+    case Bf16Kernel::Neon: {
+      static const bool has = cpuHasBf16();
+      return has;
+    }
+#endif
     case Bf16Kernel::Fma:
     case Bf16Kernel::Reference: return true;
     default: return false;
@@ -458,6 +545,9 @@ void gemmBf16(const GemmArgs& g, bool roundOutput, Bf16Kernel k) {
     switch (k) {
 #if defined(TRM_X86)
       case Bf16Kernel::Avx512: gemmOne(g, a, b, c, roundOutput, avx512Kernel); break;
+#endif
+#if defined(TRM_NEON_BF16)
+      case Bf16Kernel::Neon: gemmOne(g, a, b, c, roundOutput, neonKernel); break;
 #endif
       case Bf16Kernel::Reference: referenceOne(g, a, b, c, roundOutput); break;
       default: {
