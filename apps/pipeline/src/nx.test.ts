@@ -9,15 +9,17 @@ import { workspaceRoot } from './workspace.ts';
 const root = workspaceRoot();
 const SKIP = new Set(['node_modules', 'artifacts', '.nx', '.git', 'bench', 'coverage']);
 let ws = '';
+let cache = '';
 
 function nx(...args: string[]): { out: string; cached: string[]; ran: string[] } {
   const r = spawnSync(process.execPath, [path.join(ws, 'node_modules/nx/dist/bin/nx.js'), ...args], {
     cwd: ws, encoding: 'utf8',
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_ISOLATE_PLUGINS: 'false', NX_TUI: 'false', TRM_QUIET: '1', TRM_ARTIFACTS: '', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+    // a cache of its own: Nx 24 otherwise shares one per repository and user (~/.nx/<id>/cache) with every checkout
+    env: { ...process.env, NX_CACHE_DIRECTORY: cache, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_ISOLATE_PLUGINS: 'false', NX_TUI: 'false', TRM_QUIET: '1', TRM_ARTIFACTS: '', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   if (r.status !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.status}):\n${out}`);
-  const tasks = [...out.matchAll(/> nx run pipeline:(\w+)[^\n]*/g)];
+  const tasks = [...out.matchAll(/> nx run pipeline:([\w-]+)[^\n]*/g)].filter((m) => m[1] !== 'stage-inputs');
   return {
     out,
     cached: tasks.filter((m) => m[0].includes('[local cache]') || m[0].includes('[existing outputs match the cache')).map((m) => m[1]),
@@ -34,6 +36,7 @@ function editConfig(edit: (c: Record<string, Record<string, unknown>>) => void):
 
 beforeAll(() => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-nx-'));
+  cache = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-nx-cache-'));
   for (const name of fs.readdirSync(root)) {
     if (SKIP.has(name) || name.startsWith('.scratch')) continue;
     fs.cpSync(path.join(root, name), path.join(ws, name), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
@@ -41,7 +44,9 @@ beforeAll(() => {
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(ws, 'node_modules'));
 });
 
-afterAll(() => { if (ws) fs.rmSync(ws, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const dir of [ws, cache]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('nx run pipeline:<stage>', () => {
   it('runs fetch, augment, encode once, then serves them from the cache; only the sections a stage uses invalidate it', () => {

@@ -46,5 +46,6 @@ export interface StageDeclaration {
 
 export const STAGES: readonly StageDeclaration[];
 export const RUNNER: { readonly code: readonly string[]; readonly packages: readonly string[] };
+export const BACKEND: { readonly code: readonly string[]; readonly env: readonly string[] };
 export function stageDeclaration(name: string): StageDeclaration;
 export function stagesUpTo(name: string): StageDeclaration[];

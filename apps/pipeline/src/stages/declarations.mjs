@@ -127,6 +127,16 @@ export const RUNNER = Object.freeze({
   packages: ['commander', 'tsx', 'apache-arrow'],
 });
 
+/**
+ * What picks the tensor backend of the engine stages besides the config and the installed packages: the native addon's
+ * sources (its build, compiled for this CPU, is the matmul kernel on wasm) and two environment variables. The
+ * manifest records the backend itself (name, version, kernel build); Nx hashes these.
+ */
+export const BACKEND = Object.freeze({
+  code: ['libs/tensor-core/native/*.cc', 'libs/tensor-core/native/*.h', 'libs/tensor-core/native/build.mjs'],
+  env: ['TRM_BACKEND', 'TRM_GEMM'],
+});
+
 /** The declaration of a stage, or an error naming the stages. */
 export function stageDeclaration(name) {
   const s = STAGES.find((x) => x.name === name);

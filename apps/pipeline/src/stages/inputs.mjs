@@ -63,7 +63,7 @@ export function sourceGlobs(root, paths) {
   for (const p of paths) {
     const rel = p.split(path.sep).join('/').replace(/\/$/, '');
     if (fs.existsSync(path.join(root, rel)) && fs.statSync(path.join(root, rel)).isDirectory()) {
-      out.push(`{workspaceRoot}/${rel}/**/*.${exts}`, `!{workspaceRoot}/${rel}/**/*.test.{ts,mts,cts,js,mjs,cjs}`, `!{workspaceRoot}/${rel}/**/node_modules/**`);
+      out.push(`{workspaceRoot}/${rel}/**/*.${exts}`, `!{workspaceRoot}/${rel}/**/*.test.{ts,mts,cts,js,mjs,cjs}`);
     } else {
       out.push(`{workspaceRoot}/${rel}`);
     }

@@ -1,0 +1,45 @@
+// Runs one pipeline stage for Nx: `node --import tsx apps/pipeline/src/main.ts <stage> --only --config NAME
+// [--set K=V ...] [--compare OTHER]`. The arguments go to node as an argv array, with no shell in between: a value keeps
+// its quotes (`--set 'fetch.train_files=["a.csv"]'`), and node is the direct child of this process (the one a signal
+// must reach). Nx forwards every option of the target the user ran to the stages it depends on (params: forward);
+// each stage gets only the options its declaration has (`--compare` goes to report, not to fetch).
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const { pipelineModules, setsOf } = require('../pipeline.cjs');
+
+const COMMON = ['stage', 'config', 'set'];
+
+async function stageExecutor(options, context) {
+  const root = context.root;
+  const { declarations } = await pipelineModules(root);
+  const decl = declarations.stageDeclaration(options.stage);
+  const config = String(options.config);
+  const fail = (message) => {
+    console.error(`pipeline:${decl.name}: ${message}`);
+    return { success: false };
+  };
+  if (config.includes('/') || config.includes('\\') || config.endsWith('.json')) {
+    return fail(`--config ${config}: the Nx targets take the name of a config in configs/ (their outputs are artifacts/<name>/); run a config file elsewhere with \`npm run trm -- ${decl.name} --config ${config}\``);
+  }
+  const artifacts = process.env.TRM_ARTIFACTS;
+  if (artifacts && path.resolve(artifacts) !== path.join(root, 'artifacts')) {
+    return fail(`TRM_ARTIFACTS=${artifacts}: Nx caches artifacts/<config>/<stage>, not that folder; unset TRM_ARTIFACTS, or run \`npm run trm -- ${decl.name} --config ${config}\``);
+  }
+  const stageOptions = new Set(declarations.STAGES.flatMap((s) => s.options.map((o) => o.name)));
+  const unknown = Object.keys(options).filter((k) => !COMMON.includes(k) && !stageOptions.has(k));
+  if (unknown.length) {
+    return fail(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `--${k}`).join(', ')}; the stage targets take --config NAME, --set key=value (repeatable)${stageOptions.size ? ` and ${declarations.STAGES.filter((s) => s.options.length).map((s) => `${s.options.map((o) => o.flags.split(' ')[0]).join(', ')} (${s.name})`).join(', ')}` : ''}`);
+  }
+  const args = ['--import', 'tsx', path.join(root, 'apps/pipeline/src/main.ts'), decl.name, '--only', '--config', config];
+  for (const s of setsOf(options)) args.push('--set', s);
+  for (const o of decl.options) if (options[o.name] !== undefined) args.push(o.flags.split(' ')[0], String(options[o.name]));
+  const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  const code = await new Promise((resolve) => {
+    child.on('error', (e) => { console.error(`pipeline:${decl.name}: cannot start node: ${e.message}`); resolve(1); });
+    child.on('close', (status) => resolve(status ?? 1));
+  });
+  return { success: code === 0 };
+}
+
+module.exports = stageExecutor;
+module.exports.default = stageExecutor;
