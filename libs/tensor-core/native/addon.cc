@@ -11,6 +11,7 @@
 //   addRmsNormForward(buffer, x, o, y, r, rows, w, eps)  (RMSNorm of x + o)
 //   softmaxForward(buffer, x, y, rows, w, scale)       softmaxBackward(buffer, dp, p, ds, rows, w, scale)
 //   ropeForward(buffer, x, cos, sin, y, rows, S, hd)   ropeBackward(buffer, dy, cos, sin, dx, rows, S, hd)
+// each with an optional last argument bf16 (default false): the reference's bfloat16 roundings (elementwise.h)
 // and transposeSwap(buffer, src, dst, outer, A, B, inner) of transpose.cc, and the optimizer shard of optim.cc on
 // Float32Arrays (ArrayBuffer- or SharedArrayBuffer-backed), scalars already rounded to float32 by the caller:
 //   adamAtan2Shard(p, g, m, v, decay, keep1, keep2, stepSize, sqrtBias2)   emaShard(shadow, p, keep, rate)
@@ -143,13 +144,22 @@ napi_value Bf16Kernels(napi_env env, napi_callback_info) {
   return arr;
 }
 
-// The buffer argument and `count` integer arguments after it; throws (returns null) when they are not that.
-char* bufferAndInts(napi_env env, napi_callback_info info, const char* fn, const char* const* names, int count, int64_t* v, size_t* length, double* extra = nullptr) {
-  size_t argc = 10;
-  napi_value argv[10];
+// The buffer argument and `count` integer arguments after it, then the number `extra` when asked for; throws
+// (returns null) when they are not that. With `bf16`, one more optional boolean argument (absent: false).
+char* bufferAndInts(napi_env env, napi_callback_info info, const char* fn, const char* const* names, int count, int64_t* v, size_t* length, double* extra = nullptr,
+                    bool* bf16 = nullptr) {
+  size_t argc = 12;
+  napi_value argv[12];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   const size_t want = 1 + count + (extra ? 1 : 0);
-  if (argc != want) { throwError(env, std::string(fn) + ": expected " + std::to_string(want) + " arguments"); return nullptr; }
+  if (argc != want && !(bf16 && argc == want + 1)) {
+    throwError(env, std::string(fn) + ": expected " + std::to_string(want) + (bf16 ? " arguments (and an optional bf16 flag)" : " arguments"));
+    return nullptr;
+  }
+  if (bf16) {
+    *bf16 = false;
+    if (argc == want + 1 && napi_get_value_bool(env, argv[want], bf16) != napi_ok) { throwError(env, std::string(fn) + ": the bf16 flag must be a boolean"); return nullptr; }
+  }
   void* data = nullptr;
   bool isAb = false;
   napi_is_arraybuffer(env, argv[0], &isAb);
@@ -169,11 +179,12 @@ napi_value SwigluForward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"g", "u", "a", "n"};
   int64_t v[4];
   size_t length = 0;
-  char* base = bufferAndInts(env, info, "swigluForward", names, 4, v, &length);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "swigluForward", names, 4, v, &length, nullptr, &bf16);
   if (!base) return nullptr;
   for (int i = 0; i < 3; i++)
     if (!checkRange(env, names[i], v[i], v[3], length)) return nullptr;
-  trm::swigluForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3]);
+  trm::swigluForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], bf16);
   return nullptr;
 }
 
@@ -181,11 +192,12 @@ napi_value SwigluBackward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"da", "g", "u", "a", "dg", "du", "n"};
   int64_t v[7];
   size_t length = 0;
-  char* base = bufferAndInts(env, info, "swigluBackward", names, 7, v, &length);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "swigluBackward", names, 7, v, &length, nullptr, &bf16);
   if (!base) return nullptr;
   for (int i = 0; i < 6; i++)
     if (!checkRange(env, names[i], v[i], v[6], length)) return nullptr;
-  trm::swigluBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), at(base, v[4]), at(base, v[5]), v[6]);
+  trm::swigluBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), at(base, v[4]), at(base, v[5]), v[6], bf16);
   return nullptr;
 }
 
@@ -194,11 +206,12 @@ napi_value RmsNormForward(napi_env env, napi_callback_info info) {
   int64_t v[5];
   size_t length = 0;
   double eps = 0;
-  char* base = bufferAndInts(env, info, "rmsNormForward", names, 5, v, &length, &eps);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "rmsNormForward", names, 5, v, &length, &eps, &bf16);
   if (!base) return nullptr;
   const int64_t n = v[3] * v[4];
   if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "y", v[1], n, length) || !checkRange(env, "r", v[2], v[3], length)) return nullptr;
-  trm::rmsNormForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4], static_cast<float>(eps));
+  trm::rmsNormForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4], static_cast<float>(eps), bf16);
   return nullptr;
 }
 
@@ -207,13 +220,14 @@ napi_value AddRmsNormForward(napi_env env, napi_callback_info info) {
   int64_t v[6];
   size_t length = 0;
   double eps = 0;
-  char* base = bufferAndInts(env, info, "addRmsNormForward", names, 6, v, &length, &eps);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "addRmsNormForward", names, 6, v, &length, &eps, &bf16);
   if (!base) return nullptr;
   const int64_t n = v[4] * v[5];
   if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "o", v[1], n, length) || !checkRange(env, "y", v[2], n, length) ||
       !checkRange(env, "r", v[3], v[4], length))
     return nullptr;
-  trm::addRmsNormForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], static_cast<float>(eps));
+  trm::addRmsNormForward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], static_cast<float>(eps), bf16);
   return nullptr;
 }
 
@@ -222,11 +236,12 @@ napi_value SoftmaxForward(napi_env env, napi_callback_info info) {
   int64_t v[4];
   size_t length = 0;
   double scale = 1;
-  char* base = bufferAndInts(env, info, "softmaxForward", names, 4, v, &length, &scale);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "softmaxForward", names, 4, v, &length, &scale, &bf16);
   if (!base) return nullptr;
   const int64_t n = v[2] * v[3];
   if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "y", v[1], n, length)) return nullptr;
-  trm::softmaxForward(at(base, v[0]), at(base, v[1]), v[2], v[3], static_cast<float>(scale));
+  trm::softmaxForward(at(base, v[0]), at(base, v[1]), v[2], v[3], static_cast<float>(scale), bf16);
   return nullptr;
 }
 
@@ -235,28 +250,30 @@ napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
   int64_t v[5];
   size_t length = 0;
   double scale = 1;
-  char* base = bufferAndInts(env, info, "softmaxBackward", names, 5, v, &length, &scale);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "softmaxBackward", names, 5, v, &length, &scale, &bf16);
   if (!base) return nullptr;
   const int64_t n = v[3] * v[4];
   for (int i = 0; i < 3; i++)
     if (!checkRange(env, names[i], v[i], n, length)) return nullptr;
-  trm::softmaxBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4], static_cast<float>(scale));
+  trm::softmaxBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), v[3], v[4], static_cast<float>(scale), bf16);
   return nullptr;
 }
 
 // ropeForward / ropeBackward: (buffer, in, cos, sin, out, rows, S, hd)
-napi_value Rope(napi_env env, napi_callback_info info, const char* fn, void (*kernel)(const float*, const float*, const float*, float*, long, long, long)) {
+napi_value Rope(napi_env env, napi_callback_info info, const char* fn, void (*kernel)(const float*, const float*, const float*, float*, long, long, long, bool)) {
   static const char* names[] = {"x", "cos", "sin", "out", "rows", "S", "hd"};
   int64_t v[7];
   size_t length = 0;
-  char* base = bufferAndInts(env, info, fn, names, 7, v, &length);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, fn, names, 7, v, &length, nullptr, &bf16);
   if (!base) return nullptr;
   if (v[6] % 2 != 0 || v[5] == 0) { throwError(env, std::string(fn) + ": hd must be even and S positive"); return nullptr; }
   const int64_t n = v[4] * v[6];
   if (!checkRange(env, "x", v[0], n, length) || !checkRange(env, "cos", v[1], v[5] * v[6], length) || !checkRange(env, "sin", v[2], v[5] * v[6], length) ||
       !checkRange(env, "out", v[3], n, length))
     return nullptr;
-  kernel(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], v[6]);
+  kernel(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], v[6], bf16);
   return nullptr;
 }
 
@@ -267,13 +284,14 @@ napi_value RmsNormBackward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"dy", "y", "r", "dx", "rows", "w"};
   int64_t v[6];
   size_t length = 0;
-  char* base = bufferAndInts(env, info, "rmsNormBackward", names, 6, v, &length);
+  bool bf16 = false;
+  char* base = bufferAndInts(env, info, "rmsNormBackward", names, 6, v, &length, nullptr, &bf16);
   if (!base) return nullptr;
   const int64_t n = v[4] * v[5];
   if (!checkRange(env, "dy", v[0], n, length) || !checkRange(env, "y", v[1], n, length) || !checkRange(env, "r", v[2], v[4], length) ||
       !checkRange(env, "dx", v[3], n, length))
     return nullptr;
-  trm::rmsNormBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5]);
+  trm::rmsNormBackward(at(base, v[0]), at(base, v[1]), at(base, v[2]), at(base, v[3]), v[4], v[5], bf16);
   return nullptr;
 }
 

@@ -229,3 +229,135 @@ describe('native bfloat16 GEMM', () => {
     expect(sameBits(product(kernels()[0], a, b, 50, 60, 700, false, true, false), product(kernels()[0], a, b, 50, 60, 700, false, true, false))).toBe(true);
   });
 });
+
+/** The addon's fused element-wise kernels (native/addon.cc) with their optional last argument, the bf16 flag. */
+interface Fused {
+  swigluForward(buffer: ArrayBuffer, g: number, u: number, a: number, n: number, bf16?: boolean): void;
+  swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number, bf16?: boolean): void;
+  rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number, bf16?: boolean): void;
+  addRmsNormForward(buffer: ArrayBuffer, x: number, o: number, y: number, r: number, rows: number, w: number, eps: number, bf16?: boolean): void;
+  rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number, bf16?: boolean): void;
+  softmaxForward(buffer: ArrayBuffer, x: number, y: number, rows: number, w: number, scale: number, bf16?: boolean): void;
+  softmaxBackward(buffer: ArrayBuffer, dp: number, p: number, ds: number, rows: number, w: number, scale: number, bf16?: boolean): void;
+  ropeForward(buffer: ArrayBuffer, x: number, cos: number, sin: number, y: number, rows: number, S: number, hd: number, bf16?: boolean): void;
+  ropeBackward(buffer: ArrayBuffer, dy: number, cos: number, sin: number, dx: number, rows: number, S: number, hd: number, bf16?: boolean): void;
+}
+const fused = (): Fused => addon() as unknown as Fused;
+
+describe('native fused kernels with the bf16 flag (the reference\'s bfloat16 roundings)', () => {
+  /** bfloat16 ulps between x and the model's y (y a bfloat16 value) */
+  const ulps = (x: number, y: number): number => (x === y ? 0 : Math.abs(x - y) / 2 ** (Math.floor(Math.log2(Math.max(Math.abs(y), 2 ** -126))) - 7));
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x));
+
+  /** Run `call` on a fresh buffer holding `inputs` (each n floats); returns the `outputs` arrays after it. */
+  function run(inputs: Float32Array[], outputs: number, call: (buffer: ArrayBuffer, off: (i: number) => number) => void): Float32Array[] {
+    const n = Math.max(...inputs.map((x) => x.length));
+    const buffer = new ArrayBuffer(4 * n * (inputs.length + outputs));
+    inputs.forEach((x, i) => new Float32Array(buffer, 4 * n * i, x.length).set(x));
+    call(buffer, (i) => 4 * n * i);
+    return Array.from({ length: outputs }, (_, j) => new Float32Array(buffer, 4 * n * (inputs.length + j), n).slice());
+  }
+
+  /** every value of got is a bfloat16, within 1 bfloat16 ulp of want, and at least 98% equal */
+  function expectBf16Close(got: Float32Array, want: ArrayLike<number>, what: string): void {
+    let worst = 0, equal = 0;
+    for (let i = 0; i < want.length; i++) {
+      expect(bitsOf(got[i]) & 0xffff, `${what}[${i}] is not a bfloat16`).toBe(0);
+      const u = ulps(got[i], want[i]);
+      worst = Math.max(worst, u);
+      if (u === 0) equal++;
+    }
+    expect(worst, `${what}: worst ${worst} ulp`).toBeLessThanOrEqual(1);
+    expect(equal / want.length, `${what}: ${equal} of ${want.length} equal`).toBeGreaterThan(0.98);
+  }
+
+  const input = (n: number, seed: number, scale = 3): Float32Array => randomArray(n, seed, scale).map(bf16);
+
+  it('swigluForward / swigluBackward: silu(g), its product with u, du, da * u and dg rounded', () => {
+    const n = 4099;
+    const [g, u, da] = [input(n, 1), input(n, 2), input(n, 3, 0.5)];
+    const [a] = run([g, u], 1, (b, o) => fused().swigluForward(b, o(0), o(1), o(2), n, true));
+    expectBf16Close(a, Array.from(g, (x, i) => bf16(bf16(x * sig(x)) * u[i])), 'a');
+    const [a2, dg, du] = run([da, g, u], 3, (b, o) => fused().swigluBackward(b, o(0), o(1), o(2), o(3), o(4), o(5), n, true));
+    expect(sameBits(a2, a)).toBe(true);
+    expectBf16Close(du, Array.from(g, (x, i) => bf16(da[i] * bf16(x * sig(x)))), 'du');
+    expectBf16Close(dg, Array.from(g, (x, i) => bf16(bf16(da[i] * u[i]) * sig(x) * (1 + x * (1 - sig(x))))), 'dg');
+  });
+
+  it('rmsNormForward, addRmsNormForward (the residual sum rounded first) and rmsNormBackward', () => {
+    const [rows, w] = [37, 97];
+    const [x, o, dy] = [input(rows * w, 4), input(rows * w, 5), input(rows * w, 6, 0.1)];
+    const norm = (s: ArrayLike<number>): { y: number[]; r: number[] } => {
+      const y: number[] = [], r: number[] = [];
+      for (let k = 0; k < rows; k++) {
+        let ss = 0;
+        for (let i = 0; i < w; i++) ss += s[k * w + i] ** 2;
+        r.push(1 / Math.sqrt(ss / w + 1e-5));
+        for (let i = 0; i < w; i++) y.push(bf16(s[k * w + i] * r[k]));
+      }
+      return { y, r };
+    };
+    const [y, r] = run([x], 2, (b, o) => fused().rmsNormForward(b, o(0), o(1), o(2), rows, w, 1e-5, true));
+    const want = norm(x);
+    expectBf16Close(y, want.y, 'y');
+    want.r.forEach((v, k) => expect(Math.abs(r[k] - v) / v).toBeLessThan(1e-6)); // r stays float32
+    const [y2] = run([x, o], 2, (b, o2) => fused().addRmsNormForward(b, o2(0), o2(1), o2(2), o2(3), rows, w, 1e-5, true));
+    expectBf16Close(y2, norm(Array.from(x, (v, i) => bf16(v + o[i]))).y, 'y of x + o');
+    const [dx] = run([dy, y, r], 1, (b, o2) => fused().rmsNormBackward(b, o2(0), o2(1), o2(2), o2(3), rows, w, true));
+    const wantDx: number[] = [];
+    for (let k = 0; k < rows; k++) {
+      let dot = 0;
+      for (let i = 0; i < w; i++) dot += dy[k * w + i] * y[k * w + i];
+      for (let i = 0; i < w; i++) wantDx.push(bf16(r[k] * (dy[k * w + i] - y[k * w + i] * (dot / w))));
+    }
+    expectBf16Close(dx, wantDx, 'dx');
+  });
+
+  it('softmaxForward / softmaxBackward (with the scale) and ropeForward / ropeBackward: outputs rounded', () => {
+    const [rows, w, scale] = [64, 97, 0.125];
+    const [x, dp] = [input(rows * w, 7, 8), input(rows * w, 8, 0.5)];
+    const [p] = run([x], 1, (b, o) => fused().softmaxForward(b, o(0), o(1), rows, w, scale, true));
+    const wantP: number[] = [];
+    for (let k = 0; k < rows; k++) {
+      const row = Array.from(x.subarray(k * w, (k + 1) * w), (v) => v * scale);
+      const m = Math.max(...row), e = row.map((v) => Math.exp(v - m)), sum = e.reduce((s, v) => s + v, 0);
+      wantP.push(...e.map((v) => bf16(v / sum)));
+    }
+    expectBf16Close(p, wantP, 'p');
+    const [ds] = run([dp, p], 1, (b, o) => fused().softmaxBackward(b, o(0), o(1), o(2), rows, w, scale, true));
+    const wantDs: number[] = [];
+    for (let k = 0; k < rows; k++) {
+      let d = 0;
+      for (let i = 0; i < w; i++) d += dp[k * w + i] * p[k * w + i];
+      for (let i = 0; i < w; i++) wantDs.push(bf16(p[k * w + i] * (dp[k * w + i] - d) * scale));
+    }
+    expectBf16Close(ds, wantDs, 'ds');
+    const [S, hd] = [18, 16];
+    const [q, cos, sin] = [input(S * 3 * hd, 9), randomArray(S * hd, 10), randomArray(S * hd, 11)];
+    const [y] = run([q, cos, sin], 1, (b, o) => fused().ropeForward(b, o(0), o(1), o(2), o(3), S * 3, S, hd, true));
+    const [dx] = run([q, cos, sin], 1, (b, o) => fused().ropeBackward(b, o(0), o(1), o(2), o(3), S * 3, S, hd, true));
+    const wantY: number[] = [], wantDx: number[] = [];
+    for (let k = 0; k < S * 3; k++) {
+      const t = (k % S) * hd, h = hd / 2;
+      for (let i = 0; i < hd; i++) {
+        const rot = i < h ? -q[k * hd + i + h] : q[k * hd + i - h];
+        wantY.push(bf16(q[k * hd + i] * cos[t + i] + rot * sin[t + i]));
+        // dx = dy * cos - rotate_half(dy * sin): rotate_half(v)[i] = -v[i + h] (i < h), v[i - h] (i >= h)
+        const rs = i < h ? -q[k * hd + i + h] * sin[t + i + h] : q[k * hd + i - h] * sin[t + i - h];
+        wantDx.push(bf16(q[k * hd + i] * cos[t + i] - rs));
+      }
+    }
+    expectBf16Close(y, wantY, 'rope y');
+    expectBf16Close(dx, wantDx, 'rope dx');
+  });
+
+  it('without the flag (or with false) they compute in float32 exactly as before', () => {
+    const n = 1000;
+    const [g, u] = [input(n, 12), input(n, 13)];
+    const [a0] = run([g, u], 1, (b, o) => fused().swigluForward(b, o(0), o(1), o(2), n));
+    const [a1] = run([g, u], 1, (b, o) => fused().swigluForward(b, o(0), o(1), o(2), n, false));
+    expect(sameBits(a0, a1)).toBe(true);
+    expect(Array.from(a0).some((v) => (bitsOf(v) & 0xffff) !== 0)).toBe(true);
+    expect(() => (fused().swigluForward as unknown as (...a: unknown[]) => void)(new ArrayBuffer(64), 0, 16, 32, 4, 1)).toThrow(/the bf16 flag must be a boolean/);
+  });
+});
