@@ -196,6 +196,7 @@ export async function openArrowFile(file: string): Promise<{ info: ArrowFileInfo
   async function* gen(): AsyncGenerator<Row[]> {
     try {
       for await (const batch of reader) {
+        if (batch.numRows === 0) continue; // a table without rows reads as one batch without columns
         const getters = schema.fields.map((f, j) => [f.name, cellsOf(f, batch.data.children[j])] as const);
         const rows: Row[] = new Array(batch.numRows);
         for (let i = 0; i < batch.numRows; i++) {
@@ -238,6 +239,7 @@ export async function* readColumnBatches(file: string): AsyncGenerator<ColumnBat
     };
     for await (const batch of reader as AsyncIterable<RecordBatch>) {
       const n = batch.numRows;
+      if (n === 0) continue; // a table without rows reads as one batch without columns
       yield {
         numRows: n,
         fixedU8(name) {

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTable } from './open-stage.ts';
-import { openArrowFile, writeArrowFile, type ColumnSpec, type Row } from './arrow-table.ts';
+import { openArrowFile, readColumnBatches, writeArrowFile, type ColumnSpec, type Row } from './arrow-table.ts';
 import { isUpToDate, readManifest, verifyFiles, type ManifestKey } from './manifest.ts';
 import { writeStage } from './stage-writer.ts';
 
@@ -29,6 +29,15 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'trm-art-'));
 const key: ManifestKey = { stage: 'fetch', config: 'c', dataset: 'toy', configHash: 'h', inputs: {}, code: 'code', backend: null };
 
 describe('Arrow tables', () => {
+  it('a table without rows reads back as no rows, by rows and by columns (an empty test split)', async () => {
+    const file = path.join(tmp(), 'empty.arrow');
+    expect(await writeArrowFile(file, cols, [], { metadata: { 'trm.x': '1' } })).toBe(0);
+    expect(await readTable(file)).toEqual([]);
+    let batches = 0;
+    for await (const _ of readColumnBatches(file)) batches++;
+    expect(batches).toBe(0);
+  });
+
   it('round-trip every column kind over several record batches', async () => {
     const file = path.join(tmp(), 't.arrow');
     const n = await writeArrowFile(file, cols, rows(23), { batchSize: 5, metadata: { 'trm.x': '{"a":1}' } });
