@@ -16,6 +16,7 @@ import type { StageContext, StageResult } from './stages/context.ts';
 import { inspect } from './cli/inspect.ts';
 import { formatStatus, stageStatus } from './cli/status.ts';
 import { formatSolve, isSolveInputError, solvePuzzle } from './cli/solve.ts';
+import { addReferenceCommands } from './cli/reference.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -146,6 +147,8 @@ Writes: nothing`)
       const solved = await solvePuzzle(config, dataset.lib, puzzle, opts, { root, artifacts: artifactsDir(root), readStdin, write: (t) => process.stdout.write(t) });
       process.stdout.write(opts.json ? JSON.stringify(solved.report) + '\n' : formatSolve(dataset.lib, solved, !!opts.trace));
     });
+
+  addReferenceCommands(program, runStageCommand);
 
   return program;
 }

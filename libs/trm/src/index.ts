@@ -1,6 +1,6 @@
 export type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from './model/types.ts';
 export { createModel, disposeCarry } from './model/trm.ts';
-export { dims as archDims, paramSpecs } from './model/params.ts';
+export { dims as archDims, bufferSpecs, paramSpecs } from './model/params.ts';
 export type { Dims } from './model/params.ts';
 export type { EncodedSplit, SplitIndex } from './data/split.ts';
 export { indexSplit } from './data/split.ts';

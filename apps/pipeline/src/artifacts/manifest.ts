@@ -27,10 +27,24 @@ export interface Manifest {
   code: string;
   backend: { name: string; version: string; gemm?: string } | null;
   files: Record<string, FileEntry>;
+  /** where the output came from when the stage did not compute it (a train artifact imported by `trm import-checkpoint`) */
+  lineage?: Lineage;
 }
 
-/** What a stage must match to be up to date (everything in the manifest but its files). */
-export type ManifestKey = Omit<Manifest, 'kind' | 'schemaVersion' | 'files'>;
+/** A stage output brought in from outside: the file, its sha256 and what it held. */
+export interface Lineage {
+  imported: string;
+  sha256: string;
+  format: string;
+  /** element types of the tensors in the file */
+  dtypes: string[];
+  /** the keys had torch.compile's `_orig_mod.` prefix */
+  compiled: boolean;
+  warnings?: string[];
+}
+
+/** What a stage must match to be up to date (everything in the manifest but its files and lineage). */
+export type ManifestKey = Omit<Manifest, 'kind' | 'schemaVersion' | 'files' | 'lineage'>;
 
 export class ArtifactError extends Error {
   constructor(message: string) {
@@ -88,7 +102,7 @@ export async function isUpToDate(dir: string, key: ManifestKey): Promise<boolean
   } catch {
     return false;
   }
-  const { kind: _k, schemaVersion: _v, files: _f, ...have } = m;
+  const { kind: _k, schemaVersion: _v, files: _f, lineage: _l, ...have } = m;
   if (canonicalJson(have) !== canonicalJson(key)) return false;
   try {
     await verifyFiles(dir, m);

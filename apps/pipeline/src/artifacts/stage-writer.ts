@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openArrowFile } from './arrow-table.ts';
 import { sha256File } from './hash.ts';
-import { SCHEMA_VERSION, manifestText, type FileEntry, type Manifest, type ManifestKey } from './manifest.ts';
+import { SCHEMA_VERSION, manifestText, type FileEntry, type Lineage, type Manifest, type ManifestKey } from './manifest.ts';
 
 async function describeFile(file: string): Promise<FileEntry> {
   const entry: FileEntry = { sha256: await sha256File(file), bytes: fs.statSync(file).size };
@@ -54,9 +54,10 @@ export function removeStaleTemporaries(dir: string): string[] {
 
 /**
  * Runs `produce(tmpDir)`, then hashes every file it wrote, writes manifest.json (and run.json
- * with `run` plus wall time, not hashed) and renames the folder to `dir`. Returns the manifest.
+ * with `run` plus wall time, not hashed) and renames the folder to `dir`. Returns the manifest. `lineage` (an imported
+ * output) goes into the manifest beside the key.
  */
-export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: string) => Promise<Record<string, unknown> | void>): Promise<Manifest> {
+export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: string) => Promise<Record<string, unknown> | void>, opts: { lineage?: Lineage } = {}): Promise<Manifest> {
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old-${process.pid}`;
   removeStaleTemporaries(dir);
@@ -67,7 +68,7 @@ export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: s
     const run = (await produce(tmp)) ?? {};
     const files: Record<string, FileEntry> = {};
     for (const rel of listFiles(tmp)) files[rel] = await describeFile(path.join(tmp, rel));
-    const manifest: Manifest = { kind: `trm.${key.stage}`, schemaVersion: SCHEMA_VERSION, ...key, files };
+    const manifest: Manifest = { kind: `trm.${key.stage}`, schemaVersion: SCHEMA_VERSION, ...key, files, ...(opts.lineage ? { lineage: opts.lineage } : {}) };
     fs.writeFileSync(path.join(tmp, 'manifest.json'), manifestText(manifest));
     fs.writeFileSync(path.join(tmp, 'run.json'), JSON.stringify({ ...run, stage: key.stage, config: key.config, seconds: (Date.now() - started) / 1000, finished: new Date().toISOString(), pid: process.pid }, null, 2) + '\n');
     if (fs.existsSync(dir)) fs.renameSync(dir, old);

@@ -11,6 +11,6 @@ export function stageStatus(ctx: StageContext): Promise<StageStatus[]> {
 
 export function formatStatus(config: string, artifacts: string, rows: StageStatus[]): string {
   const lines = [`${config} (${path.join(artifacts, config)})`];
-  for (const r of rows) lines.push(`  ${r.stage.padEnd(9)} ${r.state}${r.why.length ? `: ${r.why.join('; ')}` : ''}`);
+  for (const r of rows) lines.push(`  ${r.stage.padEnd(9)} ${r.state}${r.why.length ? `: ${r.why.join('; ')}` : ''}${r.origin ? ` [${r.origin}]` : ''}`);
   return lines.join('\n');
 }

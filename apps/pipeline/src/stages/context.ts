@@ -62,6 +62,8 @@ export interface StageState {
   state: 'up to date' | 'stale' | 'missing' | 'damaged';
   /** what differs (stale), or the error (damaged) */
   why: string[];
+  /** where the output came from when the stage did not compute it (`trm import-checkpoint`) */
+  origin?: string;
 }
 
 /**
@@ -124,7 +126,8 @@ async function ownState(ctx: StageContext, decl: StageDeclaration, ups: StageSta
   if (manifest.code !== key.code) why.push('code changed');
   if (canonicalJson(manifest.backend) !== canonicalJson(key.backend)) why.push(`backend changed (${canonicalJson(manifest.backend)} -> ${canonicalJson(key.backend)})`);
   if (manifest.dataset !== key.dataset) why.push(`dataset changed (${manifest.dataset} -> ${key.dataset})`);
-  return { stage, state: why.length ? 'stale' : 'up to date', why };
+  const origin = manifest.lineage ? `imported from ${manifest.lineage.imported} (sha256 ${manifest.lineage.sha256.slice(0, 12)}…)` : undefined;
+  return { stage, state: why.length ? 'stale' : 'up to date', why, ...(origin ? { origin } : {}) };
 }
 
 /** Throws unless every upstream stage of `decl` is up to date (the rule above). */

@@ -13,6 +13,15 @@ function concat<T extends Uint8Array | Int32Array>(parts: T[], make: (n: number)
   return out;
 }
 
+/** The `trm.dataset` metadata of an encoded table (without reading its rows). */
+export async function loadEncodedMetadata(file: string): Promise<DatasetMetadata> {
+  const { info, close } = await openArrowFile(file);
+  await close();
+  const metaText = info.metadata['trm.dataset'];
+  if (!metaText) throw new Error(`${file}: no trm.dataset schema metadata (not an encode artifact?)`);
+  return JSON.parse(metaText) as DatasetMetadata;
+}
+
 export async function loadEncodedSplit(file: string): Promise<{ split: EncodedSplit; meta: DatasetMetadata; encode: Record<string, unknown> }> {
   const { info, close } = await openArrowFile(file);
   await close();

@@ -34,5 +34,10 @@ export interface StageInputs {
   files: ({ file: string; fields: Record<string, unknown> } | { file: string; text: string })[];
   dataset?: { name: string; kind: string; sources: string[]; hash: string };
   machine?: MachineFacts;
+  /** sha256 of the file the stage's output was imported from (`trm import-checkpoint`) */
+  imported?: string;
 }
+export function artifactsRoot(root: string): string;
+export function importedOutput(root: string, configName: string, stageName: string): string | null;
+export function importedOutputs(root: string): string[];
 export function stageInputs(stage: StageDeclaration, configName: string, opts: { root: string; configsDir: string; sets?: readonly string[]; machine?: MachineFacts | null }): StageInputs;

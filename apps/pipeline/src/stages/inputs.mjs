@@ -190,6 +190,38 @@ export function machineFacts(root) {
   };
 }
 
+/** The artifacts folder: TRM_ARTIFACTS, else <root>/artifacts (as the pipeline's workspace.ts). */
+export function artifactsRoot(root) {
+  return process.env.TRM_ARTIFACTS ? path.resolve(process.env.TRM_ARTIFACTS) : path.join(root, 'artifacts');
+}
+
+/**
+ * The sha256 of the file a stage's output was imported from (`trm import-checkpoint`: the manifest's lineage), or null
+ * when the stage computed it (or has not run). Not a file Nx sees (artifacts/ is ignored), hence this.
+ */
+export function importedOutput(root, configName, stageName) {
+  const config = path.basename(configName, '.json');
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(artifactsRoot(root), config, stageName, 'manifest.json'), 'utf8'));
+    return typeof m?.lineage?.sha256 === 'string' ? m.lineage.sha256 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every imported stage output of every config (`config/stage:sha256`), for the stage-inputs target's runtime input. */
+export function importedOutputs(root) {
+  const dir = artifactsRoot(root);
+  const out = [];
+  for (const config of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+    for (const stage of ['fetch', 'augment', 'encode', 'train', 'evaluate', 'report']) {
+      const sha = importedOutput(root, config, stage);
+      if (sha) out.push(`${config}/${stage}:${sha}`);
+    }
+  }
+  return out;
+}
+
 /**
  * What a stage's output depends on through its config, as Nx hashes it for one config: for the config file and every
  * file it extends, the values of the keys the stage uses (plus `extends` and `dataset`, which every key records); the
@@ -215,5 +247,8 @@ export function stageInputs(stage, configName, opts) {
     }
   }
   if (machine && (stage.engine || stage.sections.includes('runtime'))) out.machine = machine;
+  // an output brought in by `trm import-checkpoint`: Nx must not restore a cached one over it
+  const imported = importedOutput(root, configName, stage.name);
+  if (imported) out.imported = imported;
   return out;
 }
