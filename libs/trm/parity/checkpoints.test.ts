@@ -27,8 +27,8 @@ function imported(rel: string) {
 
 describe('reference checkpoints import bit-exactly and reproduce the parity outputs', () => {
   beforeAll(async () => {
-    await initBackend();
-  });
+    await initBackend(); // may build the native addon first
+  }, 300_000);
 
   it('finds checkpoint fixtures, each with its parity fixtures', () => {
     expect(checkpoints.length).toBeGreaterThan(0);
