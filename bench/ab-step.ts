@@ -11,7 +11,8 @@
 // Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm] [--reps N] [--batch B]
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { initBackend, installWasmGemm, setFusedElementwise, setWasmGather, setWasmIdentity, setWasmSlice } from '@trm/tensor-core';
+import { installWasmGemm, setWasmGather, setWasmIdentity, setWasmSlice } from '@trm/tensor-core';
+import { initBackend, setFusedElementwise } from '@trm/tensor-node';
 import { createModel, disposeCarry, type ArchConfig, type Batch } from '@trm/trm';
 import { peerConfig } from './peer.ts';
 

@@ -2,7 +2,7 @@
 // on one ArrayBuffer (no tfjs). CPU time of the process (process.cpuUsage), the best of --reps alternating runs
 // (robust to other load on the machine), and GFLOP/s (2 M N K per product).
 // Usage: node --import tsx bench/gemm-bf16.ts [--reps N] [--shapes 0,3,7] [--kernels avx512bf16,fp32-fma]
-import { nativeGemm, type Bf16Kernel } from '@trm/tensor-core';
+import { nativeAddon, type Bf16Kernel } from '@trm/tensor-node';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -27,7 +27,7 @@ const SHAPES: [number, number, number, number?, number?][] = [
   [3104, 512, 128], // 13: dx of channel MLP up
 ];
 
-const addon = nativeGemm();
+const addon = nativeAddon();
 if (!addon) throw new Error('gemm-bf16: the native addon did not load (npm run build:native)');
 const available: Bf16Kernel[] = addon.bf16Kernels().filter((k) => k !== 'reference');
 const kernels = option('--kernels', available.join(',')).split(',') as Bf16Kernel[];

@@ -4,7 +4,7 @@
 //   [--detail Kernel,Kernel...]   also list every call of these kernels (ms, input -> output shapes)
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { initBackend } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { createModel, disposeCarry } from '@trm/trm';
 import type { ArchConfig, Batch } from '@trm/trm';
 import { peerConfig } from './peer.ts';

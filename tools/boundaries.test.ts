@@ -4,7 +4,13 @@
 //   @trm/augment, and never node:fs / net / http(s) (I/O comes through SourceIO);
 // - libs/trm imports neither node:fs nor nx;
 // - nobody imports another lib's internals: only `@trm/<lib>` (its src/index.ts), never `@trm/<lib>/...` or a
-//   relative path into another lib or app.
+//   relative path into another lib or app;
+// - browser-safe libs (every lib not tagged `platform:node` in its project.json: tensor-core, trm, the dataset libs,
+//   ...) reach nothing of Node from their src/index.ts, following imports transitively through their own files and
+//   the @trm libs they use: no Node built-in module, no Node-only package (esbuild, tsx, tfjs-node), no Node-only
+//   lib, and no use of Node's `process`, `require`, `__dirname` or `Buffer` globals. A bundler (Vite) can then build
+//   the model for a browser.
+import { builtinModules } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -82,6 +88,70 @@ export function checkBoundaries(files: SourceFile[], datasetLibs: Set<string>): 
   return problems;
 }
 
+const NODE_BUILTINS = new Set(builtinModules.flatMap((n) => [n, `node:${n}`]));
+const NODE_ONLY_PACKAGES = ['esbuild', 'tsx', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+const NODE_GLOBALS = /\b(process\.|require\s*\(|__dirname\b|__filename\b|Buffer\.)/;
+
+/** What a bare specifier is, for the browser-safety check: a Node built-in, a Node-only package, or neither. */
+function nodeOnlyPackage(spec: string): string | null {
+  if (NODE_BUILTINS.has(spec) || spec.startsWith('node:')) return 'a Node built-in module';
+  if (NODE_ONLY_PACKAGES.some((p) => spec === p || spec.startsWith(`${p}/`))) return 'a Node-only package';
+  return null;
+}
+
+/**
+ * Browser-safety of `libs`: from each lib's src/index.ts, every file reached through relative imports and @trm lib
+ * imports. `nodeLibs` are the libs tagged platform:node; `files` maps repo-relative paths to their text. Returns one
+ * problem per offending import or global, with the chain of files that reaches it.
+ */
+export function checkBrowserSafe(files: Map<string, string>, libs: string[], nodeLibs: Set<string>): string[] {
+  const problems: string[] = [];
+  for (const lib of libs) {
+    const entry = `libs/${lib}/src/index.ts`;
+    if (!files.has(entry)) continue;
+    const via = new Map<string, string | null>([[entry, null]]);
+    const queue = [entry];
+    const chain = (file: string): string => {
+      const parts: string[] = [];
+      for (let f: string | null = file; f; f = via.get(f) ?? null) parts.unshift(f);
+      return parts.join(' -> ');
+    };
+    while (queue.length) {
+      const file = queue.shift()!;
+      const text = files.get(file)!;
+      const code = stripComments(text).replace(/(['"`])(?:\\.|(?!\1)[^\\\n])*\1/g, '""');
+      const global = NODE_GLOBALS.exec(code);
+      if (global) problems.push(`${chain(file)}: browser-safe lib ${lib} reaches Node's global \`${global[1].replace(/[.(\s]+$/, '')}\``);
+      for (const { spec } of importsOf(text)) {
+        let target: string | null = null;
+        const scoped = /^@trm\/([^/]+)$/.exec(spec);
+        if (spec.startsWith('.')) {
+          target = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec));
+        } else if (scoped) {
+          if (nodeLibs.has(scoped[1])) {
+            problems.push(`${chain(file)} imports '${spec}': browser-safe lib ${lib} reaches the Node-only lib ${scoped[1]}`);
+            continue;
+          }
+          target = `libs/${scoped[1]}/src/index.ts`;
+        } else {
+          const what = nodeOnlyPackage(spec);
+          if (what) problems.push(`${chain(file)} imports '${spec}': browser-safe lib ${lib} reaches ${what}`);
+          continue;
+        }
+        if (!files.has(target)) {
+          problems.push(`${chain(file)} imports '${spec}': no such source file ${target}`);
+          continue;
+        }
+        if (!via.has(target)) {
+          via.set(target, file);
+          queue.push(target);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
 function walk(dir: string, out: string[]): void {
   if (!fs.existsSync(dir)) return;
   for (const name of fs.readdirSync(dir)) {
@@ -105,12 +175,18 @@ function repoSources(): SourceFile[] {
   return files.map((f) => ({ file: path.relative(root, f).split(path.sep).join('/'), text: fs.readFileSync(f, 'utf8') }));
 }
 
-function datasetLibNames(): Set<string> {
-  const names = new Set(['sudoku', 'maze', 'arc']);
+function libTags(): Map<string, string[]> {
+  const tags = new Map<string, string[]>();
   for (const name of fs.readdirSync(path.join(root, 'libs'))) {
     const pj = path.join(root, 'libs', name, 'project.json');
-    if (fs.existsSync(pj) && (JSON.parse(fs.readFileSync(pj, 'utf8')).tags ?? []).includes('scope:dataset')) names.add(name);
+    if (fs.existsSync(pj)) tags.set(name, JSON.parse(fs.readFileSync(pj, 'utf8')).tags ?? []);
   }
+  return tags;
+}
+
+function datasetLibNames(): Set<string> {
+  const names = new Set(['sudoku', 'maze', 'arc']);
+  for (const [name, tags] of libTags()) if (tags.includes('scope:dataset')) names.add(name);
   return names;
 }
 
@@ -119,6 +195,36 @@ describe('import boundaries', () => {
     const files = repoSources();
     expect(files.length).toBeGreaterThan(20);
     expect(checkBoundaries(files, datasetLibNames())).toEqual([]);
+  });
+
+  it('browser-safe libs (tensor-core and trm among them) reach nothing of Node, transitively', () => {
+    const tags = libTags();
+    const nodeLibs = new Set([...tags].filter(([, t]) => t.includes('platform:node')).map(([name]) => name));
+    const browserLibs = [...tags.keys()].filter((name) => !nodeLibs.has(name));
+    expect(browserLibs).toEqual(expect.arrayContaining(['tensor-core', 'trm', 'augment', 'dataset', 'sudoku', 'maze', 'arc']));
+    expect([...nodeLibs]).toEqual(expect.arrayContaining(['tensor-node', 'trm-parallel']));
+    const files = new Map(repoSources().map((f) => [f.file, f.text]));
+    expect(checkBrowserSafe(files, browserLibs, nodeLibs)).toEqual([]);
+  });
+
+  it('the browser-safety checker follows imports through files and libs and names the chain', () => {
+    const files = new Map<string, string>([
+      ['libs/core/src/index.ts', "export { a } from './a.ts';\nexport { b } from './b.ts';"],
+      ['libs/core/src/a.ts', "import { c } from './deep/c.ts';\nexport const a = c;"],
+      ['libs/core/src/deep/c.ts', "import { readFileSync } from 'node:fs';\nexport const c = 1;"],
+      ['libs/core/src/b.ts', "// process.env in a comment is fine, and so is 'process.exit' in a string\nexport const b = process.env.X;"],
+      ['libs/model/src/index.ts', "import { a } from '@trm/core';\nimport { run } from '@trm/node-side';\nimport * as esbuild from 'esbuild';\nexport const m = a;"],
+      ['libs/node-side/src/index.ts', "import { Worker } from 'node:worker_threads';"],
+      ['libs/clean/src/index.ts', "import * as tf from '@tensorflow/tfjs-core';\nexport const note = 'process.env';"],
+    ]);
+    const problems = checkBrowserSafe(files, ['core', 'model', 'clean'], new Set(['node-side']));
+    expect(problems).toContain("libs/core/src/index.ts -> libs/core/src/a.ts -> libs/core/src/deep/c.ts imports 'node:fs': browser-safe lib core reaches a Node built-in module");
+    expect(problems).toContain("libs/core/src/index.ts -> libs/core/src/b.ts: browser-safe lib core reaches Node's global `process`");
+    expect(problems).toContain("libs/model/src/index.ts imports '@trm/node-side': browser-safe lib model reaches the Node-only lib node-side");
+    expect(problems).toContain("libs/model/src/index.ts imports 'esbuild': browser-safe lib model reaches a Node-only package");
+    // through @trm/core, model reaches core's violations too
+    expect(problems.some((p) => p.startsWith('libs/model/src/index.ts -> libs/core/src/index.ts -> libs/core/src/a.ts'))).toBe(true);
+    expect(problems.filter((p) => p.includes('lib clean'))).toEqual([]);
   });
 
   it('the checker catches each kind of violation', () => {

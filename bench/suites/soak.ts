@@ -9,8 +9,9 @@
 // Options (`--set`): steps=500, every=25, workers=[0,2], config="sudoku-tiny", backend="wasm", rss_slope_max=1.
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@trm/tensor-core';
-import { createParallelTrainer, createTrainer, type DataParallelModel, type Trainer } from '@trm/trm';
+import { initBackend, type BackendName } from '@trm/tensor-node';
+import { createTrainer, type Trainer } from '@trm/trm';
+import { createParallelTrainer, type DataParallelModel } from '@trm/trm-parallel';
 import { type BenchResult, cpuSeconds, listOption, markdownTable, rssMb, runAsChild, runChildStreaming, slope } from '../common.ts';
 import { archOf, loadBenchConfig, sudokuTrainSplit, trainConfigFor } from '../sudoku-config.ts';
 

@@ -17,8 +17,10 @@
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, readInto, type BackendName } from '@trm/tensor-core';
-import { archDims, createParallelTrainer, createTrainer, matmulThroughput, type ArchConfig, type DataParallelModel, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
+import { readInto } from '@trm/tensor-core';
+import { initBackend, type BackendName } from '@trm/tensor-node';
+import { archDims, createTrainer, type ArchConfig, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
+import { createParallelTrainer, matmulThroughput, type DataParallelModel } from '@trm/trm-parallel';
 import { type BenchResult, cpuSeconds, listOption, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
 import { PEER_PATH, peerConfig, peerRows, type PeerConfig } from '../peer.ts';
 

@@ -1,7 +1,8 @@
+// @trm/tensor-core: tfjs ops with their gradients, the optimizers, checkpoints and the kernel layer beneath the ops.
+// Browser-safe: nothing here imports Node (tools/boundaries.test.ts checks it); the Node side (backend selection on
+// Node, the native addon, the worker bundler) is @trm/tensor-node.
 export type { DType, TypedData, HostTensor, TensorDict } from './tensor-dict.ts';
 export { numel } from './tensor-dict.ts';
-export { initBackend, backendInfo, registerGradients } from './backend/init.ts';
-export type { BackendName, BackendInfo } from './backend/init.ts';
 export { linear, linearBackward } from './ops/linear.ts';
 export { addRmsNormForward, rmsNorm, rmsNormBackward, rmsNormForward } from './ops/norm.ts';
 export { ropeTables, ropeTablesHost, rotateHalf, applyRope, ropeBackward, ropeForward } from './ops/rope.ts';
@@ -13,10 +14,10 @@ export type { HostLossResult } from './ops/losses.ts';
 export { embedding } from './ops/embedding.ts';
 export { truncatedNormal, truncatedNormalHost } from './ops/init.ts';
 export type { UniformSource } from './ops/init.ts';
-export { allReduceSum, assignFrom, barrierWait, bundleWorkerEntry, createBarrierState, createReduceBuffers, readInto, reduceChunk, reduceSumChunk, tensorValues, writeContribution } from './parallel/index.ts';
+export { matmul, transposeLast2 } from './ops/matmul.ts';
+export { allReduceSum, assignFrom, barrierWait, createBarrierState, createReduceBuffers, readInto, reduceChunk, reduceSumChunk, tensorValues, writeContribution } from './parallel/index.ts';
 export type { AdamShardConfig, ReduceBuffers, Segment } from './parallel/index.ts';
-export { adamAtan2Shard, emaShard, nativeShardOptimizer, setNativeShardOptimizer } from './parallel/index.ts';
-export type { NativeShardOptimizer } from './parallel/index.ts';
+export { adamAtan2Shard, emaShard } from './parallel/index.ts';
 export { createAdamATan2 } from './optim/adam-atan2.ts';
 export type { AdamATan2, AdamATan2Config } from './optim/adam-atan2.ts';
 export { sparseSignSgdStep, summedGradSigns } from './optim/sign-sgd.ts';
@@ -27,10 +28,20 @@ export type { Ema } from './optim/ema.ts';
 export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors.ts';
 export type { DecodedSafetensors } from './checkpoint/safetensors.ts';
 export { toHostTensor, fromHostTensor } from './checkpoint/host.ts';
-export { matmul, transposeLast2 } from './ops/matmul.ts';
-export { fusedElementwiseActive, setFusedElementwise } from './ops/fused-kernels.ts';
-export { setWasmGather } from './ops/gather-kernel.ts';
-export { setWasmIdentity } from './ops/identity-kernel.ts';
-export { setWasmSlice } from './ops/slice-kernel.ts';
-export { createGemm, gemmChoice, installWasmGemm, loadNativeGemm, nativeGemm } from './ops/gemm/index.ts';
-export type { Bf16Kernel, Gemm, GemmChoice, GemmConfig, GemmHeap, NativeGemm, NativeLoad } from './ops/gemm/index.ts';
+// the kernel layer: tfjs kernels of the wasm backend and the registries through which a provider adds fast ones
+export { installWasmKernels } from './kernels/install.ts';
+export { createGemm } from './kernels/gemm/gemm.ts';
+export type { Gemm, GemmConfig, GemmHeap } from './kernels/gemm/gemm.ts';
+export { gemmActive, gemmChoice, gemmEngine, installWasmGemm, registerGemmEngine } from './kernels/matmul.ts';
+export type { BatchedProduct, GemmChoice, GemmEngineFactory } from './kernels/matmul.ts';
+export { heapOf, heapOffset } from './kernels/heap.ts';
+export type { WasmBackendLike } from './kernels/heap.ts';
+export { wasmKernelOverride } from './kernels/wasm-override.ts';
+export type { WasmKernelOverride } from './kernels/wasm-override.ts';
+export { fusedKernels, registerFusedKernels } from './kernels/fused.ts';
+export type { FusedKernelProvider, FusedKernels } from './kernels/fused.ts';
+export { arrayKernels, registerArrayKernels } from './kernels/array.ts';
+export type { ArrayKernels } from './kernels/array.ts';
+export { setWasmGather } from './kernels/gather.ts';
+export { setWasmIdentity } from './kernels/identity.ts';
+export { setWasmSlice } from './kernels/slice.ts';

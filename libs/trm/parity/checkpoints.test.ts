@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { readCheckpoint, roundToBfloat16, stripCompilePrefix } from '@trm/reference';
-import { initBackend } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { ErrorLog } from './compare.ts';
 import { fixtureFiles, loadFixture, paramsOf } from './fixtures.ts';
 import { replay } from './replay.ts';

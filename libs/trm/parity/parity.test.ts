@@ -2,7 +2,8 @@
 // (except optimizers.json) on the default backend (wasm here) and compares every step.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, ropeTablesHost } from '@trm/tensor-core';
+import { ropeTablesHost } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { ErrorLog } from './compare.ts';
 import { fixtureFiles, loadFixture, toFloat64 } from './fixtures.ts';
 import { replay } from './replay.ts';

@@ -1,6 +1,8 @@
+// @trm/trm: the TRM model, its training loop and evaluation (browser-safe: no Node, no files; the worker-thread
+// data parallelism is @trm/trm-parallel).
 export type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from './model/types.ts';
 export { createModel, disposeCarry } from './model/trm.ts';
-export { dims as archDims, bufferSpecs, paramSpecs } from './model/params.ts';
+export { dims as archDims, bufferSpecs, H_INIT, L_INIT, paramSpecs, PUZZLE_EMB } from './model/params.ts';
 export type { Dims } from './model/params.ts';
 export type { EncodedSplit, SplitIndex } from './data/split.ts';
 export { indexSplit } from './data/split.ts';
@@ -10,14 +12,14 @@ export { createTrainLoader } from './data/loader.ts';
 export type { LoaderPosition, TrainLoader } from './data/loader.ts';
 export type { TrainConfig } from './train/config.ts';
 export { totalTrainSteps, validateTrainConfig } from './train/config.ts';
-export { createTrainer } from './train/trainer.ts';
+export { createTrainer, localUpdate } from './train/trainer.ts';
 export type { Trainer, TrainerOptions, TrainStepMetrics, UpdateSettings, WeightUpdate } from './train/trainer.ts';
+export { createMicroBatchedModel } from './train/micro-batch.ts';
+export { concat, rowRanges, sumMetrics } from './train/join.ts';
 export type { TrainerState, TrainerMeta } from './train/state.ts';
 export { toyArch, toyCopySplit, toyTrainConfig } from './train/toy.ts';
 export { evaluateModel } from './eval/evaluate.ts';
 export type { EvalMetrics, EvalOptions, EvalResult } from './eval/evaluate.ts';
-export { createDataParallelModel, createMicroBatchedModel, createParallelTrainer, matmulThroughput, resolveWorkerCount } from './parallel/index.ts';
-export type { DataParallelModel, DataParallelOptions, MatmulThroughput, OptimizerSettings, ShardedOptimizer } from './parallel/index.ts';
 export { archFromMetadata, checkFits, loadModel, ModelFileError } from './infer/load.ts';
 export type { DataShape, LoadedModel } from './infer/load.ts';
 export { solve, solveSteps } from './infer/solve.ts';

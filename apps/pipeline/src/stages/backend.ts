@@ -15,14 +15,14 @@ let last: { wanted: string; selected: Promise<BackendKey> } | null = null;
  * The backend named by TRM_BACKEND or runtime.backend, initialised (once per process and name): its name, version and,
  * on wasm, the matmul kernel ($TRM_GEMM: tensor-core's native or WebAssembly GEMM, or tfjs's own, which round
  * differently in the last bits; for native also its build, e.g. `native 1ac49176 512-bit 12x32 kc512 mc96 nc2048`,
- * since the source and the machine's vector width decide its bits). tensor-core (and tfjs) load on the first call.
+ * since the source and the machine's vector width decide its bits). tensor-node (and tfjs) load on the first call.
  */
 export function selectBackend(config: ResolvedConfig): Promise<BackendKey> {
   const wanted = process.env.TRM_BACKEND ?? (config.runtime.backend as string);
   const key = `${wanted}\0${process.env.TRM_GEMM ?? ''}`;
   if (last?.wanted === key) return last.selected;
   const selected = (async () => {
-    const { initBackend } = await import('@trm/tensor-core');
+    const { initBackend } = await import('@trm/tensor-node');
     const info = await initBackend(wanted as Parameters<typeof initBackend>[0]);
     if (!info.gemm) return { name: info.name, version: info.version };
     return { name: info.name, version: info.version, gemm: info.gemmBuild ? `${info.gemm} ${info.gemmBuild}` : info.gemm };

@@ -9,7 +9,7 @@
 const DATA_CODE = ['libs/dataset/src', 'libs/augment/src', 'apps/pipeline/src/stages/tables.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'];
 
 /** The model and its tensor backend (train, evaluate); the native addon's build is part of the backend key. */
-const ENGINE_CODE = ['libs/trm/src', 'libs/tensor-core/src', 'libs/augment/src', 'apps/pipeline/src/stages/backend.ts', 'apps/pipeline/src/config/workers.ts', 'apps/pipeline/src/stages/encoded-split.ts'];
+const ENGINE_CODE = ['libs/trm/src', 'libs/trm-parallel/src', 'libs/tensor-core/src', 'libs/tensor-node/src', 'libs/augment/src', 'apps/pipeline/src/stages/backend.ts', 'apps/pipeline/src/config/workers.ts', 'apps/pipeline/src/stages/encoded-split.ts'];
 const ENGINE_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'];
 
 /** @type {readonly import('./declarations.d.mts').StageDeclaration[]} */
@@ -133,7 +133,7 @@ export const RUNNER = Object.freeze({
  * manifest records the backend itself (name, version, kernel build); Nx hashes these.
  */
 export const BACKEND = Object.freeze({
-  code: ['libs/tensor-core/native/*.cc', 'libs/tensor-core/native/*.h', 'libs/tensor-core/native/build.mjs'],
+  code: ['libs/tensor-node/native/*.cc', 'libs/tensor-node/native/*.h', 'libs/tensor-node/native/build.mjs'],
   env: ['TRM_BACKEND', 'TRM_GEMM'],
 });
 

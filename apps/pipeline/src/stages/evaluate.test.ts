@@ -1,7 +1,8 @@
 // The evaluate stage's model lifetime: built in this thread or on worker threads, freed when the work ends or fails.
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '@trm/tensor-core';
-import { toyArch, type DataParallelModel, type TrmModel } from '@trm/trm';
+import { initBackend } from '@trm/tensor-node';
+import { toyArch, type TrmModel } from '@trm/trm';
+import { type DataParallelModel } from '@trm/trm-parallel';
 import { withEvalModel } from './evaluate.ts';
 
 describe('withEvalModel', () => {

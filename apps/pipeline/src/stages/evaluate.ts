@@ -4,8 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExamplePrediction } from '@trm/dataset';
-import { createDataParallelModel, createModel, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
-import { decodeSafetensors, type BackendName } from '@trm/tensor-core';
+import { createModel, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
+import { createDataParallelModel } from '@trm/trm-parallel';
+import { decodeSafetensors } from '@trm/tensor-core';
+import type { BackendName } from '@trm/tensor-node';
 import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-table.ts';
 import { createProgress, log } from '../io/progress.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';

@@ -4,8 +4,10 @@
 // `ema`), state.safetensors + state.json (to continue training) and metrics.arrow (one row per step).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createParallelTrainer, createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
-import { decodeSafetensors, encodeSafetensors, type BackendName } from '@trm/tensor-core';
+import { createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
+import { createParallelTrainer } from '@trm/trm-parallel';
+import { decodeSafetensors, encodeSafetensors } from '@trm/tensor-core';
+import type { BackendName } from '@trm/tensor-node';
 import { writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
 import { canonicalJson } from '../artifacts/hash.ts';
 import { writeFileAtomic } from '../artifacts/stage-writer.ts';

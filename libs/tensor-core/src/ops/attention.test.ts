@@ -1,7 +1,7 @@
 // Attention with recomputed probabilities against the former design that saved them from the forward pass.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/init.ts';
+import { initBackend } from '@trm/tensor-node';
 import { attentionBackward, attentionForward } from './attention.ts';
 import { expectClose, randomArray } from './test-util.ts';
 

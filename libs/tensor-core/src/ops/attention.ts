@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedElementwiseActive, fusedSoftmax, fusedSoftmaxBackward } from './fused-kernels.ts';
-import { gemmActive } from './gemm/index.ts';
+import { fusedKernels } from '../kernels/fused.ts';
+import { gemmActive } from '../kernels/matmul.ts';
 import { plainMatMul, transposeLast2 } from './matmul.ts';
 
 /**
@@ -20,8 +20,9 @@ function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: bo
  */
 function attentionProbs(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
   const scale = 1 / Math.sqrt(q.shape[3]);
+  const fused = fusedKernels();
   return tf.tidy(() => {
-    if (fusedElementwiseActive()) return fusedSoftmax(product(q, k, false, true), scale) as tf.Tensor4D; // [B, H, S, S]
+    if (fused) return fused.softmax(product(q, k, false, true), scale) as tf.Tensor4D; // [B, H, S, S]
     const scores = tf.tidy(() => product(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
     const probs = tf.softmax(scores, -1) as tf.Tensor4D;
     scores.dispose();
@@ -35,8 +36,9 @@ function attentionProbs(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
  * same pass; the tfjs path scales dq and dk ([.., S, hd], smaller than ds) instead. Frees dp and probs.
  */
 function scoreGradients(dp: tf.Tensor, probs: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, scale: number): [tf.Tensor, tf.Tensor] {
-  if (fusedElementwiseActive()) {
-    const ds = fusedSoftmaxBackward(dp, probs, scale); // [B, H, S, S]
+  const fused = fusedKernels();
+  if (fused) {
+    const ds = fused.softmaxBackward(dp, probs, scale); // [B, H, S, S]
     tf.dispose([dp, probs]);
     return [product(ds, k, false, false), product(ds, q, true, false)];
   }

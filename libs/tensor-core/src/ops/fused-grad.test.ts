@@ -1,7 +1,7 @@
 // The fused ops' hand-written gradients against tfjs autodiff of the plain compositions.
 import { beforeAll, describe, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/init.ts';
+import { initBackend } from '@trm/tensor-node';
 import { rmsNorm } from './norm.ts';
 import { swiglu } from './swiglu.ts';
 import { expectClose, randomArray } from './test-util.ts';
@@ -34,7 +34,7 @@ describe('fused gradients', () => {
 
 /** Run `body` with `kernel` as the wasm BatchMatMul (no-op on other backends), then restore the previous one. */
 async function onKernel(kernel: 'trm' | 'tfjs', body: () => void): Promise<void> {
-  const { installWasmGemm, gemmActive } = await import('./gemm/index.ts');
+  const { installWasmGemm, gemmActive } = await import('../kernels/matmul.ts');
   const before = gemmActive() ? 'trm' : 'tfjs';
   if (tf.getBackend() === 'wasm') installWasmGemm(kernel);
   try {

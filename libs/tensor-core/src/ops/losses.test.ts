@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/init.ts';
+import { initBackend } from '@trm/tensor-node';
 import { bceWithLogitsHost, hostLoss, stablemaxCrossEntropyHost } from './losses.ts';
 import { truncatedNormalHost } from './init.ts';
 import { expectClose } from './test-util.ts';

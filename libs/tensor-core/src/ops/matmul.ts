@@ -5,7 +5,7 @@
 //   transposed operand is 6-35x slower than an explicit Transpose followed by a plain matmul (measured:
 //   [512x97]x[97x512] 15 ms plain, 88 ms transposeB, 167 ms transposeA), and batched products run per slice.
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmActive } from './gemm/index.ts';
+import { gemmActive } from '../kernels/matmul.ts';
 
 /** Swap the last two axes. */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {

@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedAddRmsNormForward, fusedElementwiseActive, fusedRmsNormBackward, fusedRmsNormForward } from './fused-kernels.ts';
+import { fusedKernels, type FusedKernels } from '../kernels/fused.ts';
 
-/** The native fused kernels cover float32 norms over the last axis. */
-const fused = (x: tf.Tensor, axis: number): boolean => x.dtype === 'float32' && (axis === -1 || axis === x.rank - 1) && fusedElementwiseActive();
+/** The fused kernels, when there are any, for a float32 norm over the last axis; else null. */
+const fused = (x: tf.Tensor, axis: number): FusedKernels | null => (x.dtype === 'float32' && (axis === -1 || axis === x.rank - 1) ? fusedKernels() : null);
 
 /**
  * RMSNorm forward without a learned scale: y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1).
  * One native pass per row when the fused kernels are active.
  */
 export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
-  if (fused(x, axis)) return fusedRmsNormForward(x, eps);
+  const k = fused(x, axis);
+  if (k) return k.rmsNormForward(x, eps);
   return tf.tidy(() => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
     return { y: tf.mul(x, r), r };
@@ -21,13 +22,15 @@ export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf
  * sum is formed inside the norm's native pass and never stored (same bits as the norm of tf.add(x, o)).
  */
 export function addRmsNormForward(x: tf.Tensor, o: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
-  if (fused(x, axis) && o.dtype === 'float32') return fusedAddRmsNormForward(x, o, eps);
+  const k = fused(x, axis);
+  if (k && o.dtype === 'float32') return k.addRmsNormForward(x, o, eps);
   return tf.tidy(() => rmsNormForward(tf.add(x, o), eps, axis));
 }
 
 /** RMSNorm backward from its output y and scale r: dx = r * (dy - y * mean(dy * y, axis)). */
 export function rmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor, axis: number): tf.Tensor {
-  if (fused(y, axis) && dy.dtype === 'float32') return fusedRmsNormBackward(dy, y, r);
+  const k = fused(y, axis);
+  if (k && dy.dtype === 'float32') return k.rmsNormBackward(dy, y, r);
   return tf.tidy(() => tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true)))));
 }
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend/init.ts';
+import { initBackend } from '@trm/tensor-node';
 import { attention } from './attention.ts';
 import { embedding } from './embedding.ts';
 import { linear } from './linear.ts';

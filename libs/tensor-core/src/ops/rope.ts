@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedElementwiseActive, fusedRope, fusedRopeBackward } from './fused-kernels.ts';
+import { fusedKernels, type FusedKernels } from '../kernels/fused.ts';
 
 export interface RopeTables {
   /** [len, dim] */
@@ -65,19 +65,21 @@ export function rotateHalf(x: tf.Tensor): tf.Tensor {
   return op(x);
 }
 
-/** The native fused kernels cover float32 x [..., S, hd] with tables of exactly [S, hd]. */
-const fused = (x: tf.Tensor, t: RopeTables): boolean =>
-  x.dtype === 'float32' && x.rank >= 2 && t.cos.shape[0] === x.shape[x.rank - 2] && t.cos.shape[1] === x.shape[x.rank - 1] && fusedElementwiseActive();
+/** The fused kernels, when there are any, for float32 x [..., S, hd] with tables of exactly [S, hd]; else null. */
+const fused = (x: tf.Tensor, t: RopeTables): FusedKernels | null =>
+  x.dtype === 'float32' && x.rank >= 2 && t.cos.shape[0] === x.shape[x.rank - 2] && t.cos.shape[1] === x.shape[x.rank - 1] ? fusedKernels() : null;
 
 /** x * cos + rotate_half(x) * sin, without gradient. x: [..., S, hd]; tables [S, hd]. One native pass when the fused kernels are active. */
 export function ropeForward(x: tf.Tensor, tables: RopeTables): tf.Tensor {
-  if (fused(x, tables)) return fusedRope(x, tables.cos, tables.sin);
+  const k = fused(x, tables);
+  if (k) return k.rope(x, tables.cos, tables.sin);
   return tf.tidy(() => tf.add(tf.mul(x, tables.cos), tf.mul(rotateHalf(x), tables.sin)));
 }
 
 /** The gradient of ropeForward: dy * cos - rotate_half(dy * sin). */
 export function ropeBackward(dy: tf.Tensor, tables: RopeTables): tf.Tensor {
-  if (fused(dy, tables)) return fusedRopeBackward(dy, tables.cos, tables.sin);
+  const k = fused(dy, tables);
+  if (k) return k.ropeBackward(dy, tables.cos, tables.sin);
   return tf.tidy(() => tf.sub(tf.mul(dy, tables.cos), rotateHalf(tf.mul(dy, tables.sin))));
 }
 

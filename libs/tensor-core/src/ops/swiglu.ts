@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedElementwiseActive, fusedSwigluBackward, fusedSwigluForward } from './fused-kernels.ts';
-import { gemmActive } from './gemm/index.ts';
+import { fusedKernels, type FusedKernels } from '../kernels/fused.ts';
+import { gemmActive } from '../kernels/matmul.ts';
 
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(x: number): number {
@@ -34,7 +34,8 @@ export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D
   return tf.tidy(() => {
     const g = xWT(x, gate); // [N, inner]
     const u = xWT(x, up); // [N, inner]
-    const a = fusedElementwiseActive() ? fusedSwigluForward(g, u) : tf.tidy(() => tf.mul(silu(g), u)); // [N, inner]
+    const fused = fusedKernels();
+    const a = fused ? fused.swigluForward(g, u) : tf.tidy(() => tf.mul(silu(g), u)); // [N, inner]
     const y = xWT(a as tf.Tensor2D, down); // [N, w]
     return { y, g, u } as { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D };
   });
@@ -57,7 +58,8 @@ export function swigluBackward(
   const aTb: ATb = (a, b) => (gemmActive() ? tf.matMul(a, b, true, false) : tf.matMul(tf.transpose(a) as tf.Tensor2D, b));
   return tf.tidy(() => {
     const da = tf.matMul(dy, down) as tf.Tensor2D; // [N, inner]
-    const [dg, du, dDown] = fusedElementwiseActive() ? swigluGateBackwardFused(dy, da, g, u, aTb) : swigluGateBackward(dy, da, g, u, aTb);
+    const fused = fusedKernels();
+    const [dg, du, dDown] = fused ? swigluGateBackwardFused(fused, dy, da, g, u, aTb) : swigluGateBackward(dy, da, g, u, aTb);
     const dx = tf.add(tf.matMul(dg, gate), tf.matMul(du, up)) as tf.Tensor2D; // [N, w]
     if (gemmActive()) {
       const dGate = tf.matMul(dg, x, true, false); // [inner, w]
@@ -91,8 +93,8 @@ function swigluGateBackward(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u:
 }
 
 /** The same with the native fused kernel: one pass gives a = silu(g) * u, dg and du. */
-function swigluGateBackwardFused(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D, aTb: ATb): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
-  const [a, dg, du] = fusedSwigluBackward(da, g, u) as tf.Tensor2D[]; // [N, inner] each
+function swigluGateBackwardFused(fused: FusedKernels, dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D, aTb: ATb): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const [a, dg, du] = fused.swigluBackward(da, g, u) as tf.Tensor2D[]; // [N, inner] each
   da.dispose();
   const dDown = aTb(dy, a); // [w, inner]
   a.dispose();

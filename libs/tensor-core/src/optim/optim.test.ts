@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init.ts';
+import { initBackend } from '@trm/tensor-node';
 import { createAdamATan2 } from './adam-atan2.ts';
 import { createEma } from './ema.ts';
 import { cosineLrWithWarmup } from './schedule.ts';

@@ -5,9 +5,10 @@
 // After a barrier, worker k sums chunk k over all workers, always in rank order 0, 1, ..., world-1 (so the result
 // depends on the worker count only, never on timing), its own values taken from where it keeps them, in place into
 // slot 0 (`sum` is slot 0). A second barrier (or the caller's join) makes the whole sum visible; it stays valid
-// until a worker writes its next contributions. The additions run in the native addon when it is loaded (addInto).
+// until a worker writes its next contributions. The additions run in the registered array kernels when there are
+// any (addInto).
 import { barrierWait } from './barrier.ts';
-import { nativeShardOptimizer } from './shard-optimizer-native.ts';
+import { arrayKernels } from '../kernels/array.ts';
 
 export interface ReduceBuffers {
   /** max(1, world - 1) * length floats: slot s = slots.subarray(s * length, (s + 1) * length) */
@@ -71,14 +72,14 @@ export function writeContribution(buffers: ReduceBuffers, rank: number, segments
 }
 
 /**
- * sum[i] = sum[i] + values[i] in float32, arrays of equal length. With the native addon loaded (and its switch on)
- * through its EMA kernel with both weights 1: shadow = 1 * p + 1 * shadow, both products exact, so one rounding of
+ * sum[i] = sum[i] + values[i] in float32, arrays of equal length. With array kernels registered (kernels/array.ts)
+ * through their EMA kernel with both weights 1: shadow = 1 * p + 1 * shadow, both products exact, so one rounding of
  * the same two floats, the bits of the JS loop (a float32 sum rounded once from double); ~10x faster than the loop
  * (config a's chunk of 2.5M floats: ~7.8 -> ~0.6 ms), which runs on the all-reduce's critical path.
  */
 export function addInto(sum: Float32Array, values: Float32Array): void {
   if (sum.length !== values.length) throw new Error(`addInto: ${values.length} values for ${sum.length} sums`);
-  const native = nativeShardOptimizer();
+  const native = arrayKernels();
   if (native) return native.emaShard(sum, values, 1, 1);
   for (let i = 0; i < sum.length; i++) sum[i] += values[i];
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init.ts';
+import { initBackend } from '@trm/tensor-node';
 import { assignFrom, readInto } from './heap-copy.ts';
 
 describe.each(['wasm', 'cpu'] as const)('readInto / assignFrom on %s', (backend) => {

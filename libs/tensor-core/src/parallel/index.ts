@@ -3,7 +3,4 @@ export type { ReduceBuffers, Segment } from './all-reduce.ts';
 export { allReduceSum, createReduceBuffers, reduceChunk, reduceSumChunk, writeContribution } from './all-reduce.ts';
 export type { AdamShardConfig } from './shard-optimizer.ts';
 export { adamAtan2Shard, emaShard } from './shard-optimizer.ts';
-export type { NativeShardOptimizer } from './shard-optimizer-native.ts';
-export { nativeShardOptimizer, setNativeShardOptimizer } from './shard-optimizer-native.ts';
 export { assignFrom, readInto, tensorValues } from './heap-copy.ts';
-export { bundleWorkerEntry } from './worker-bundle.ts';

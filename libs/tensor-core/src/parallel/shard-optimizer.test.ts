@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init.ts';
+import { initBackend, setNativeShardOptimizer } from '@trm/tensor-node';
 import { createAdamATan2 } from '../optim/adam-atan2.ts';
 import { createEma } from '../optim/ema.ts';
 import { reduceChunk } from './all-reduce.ts';
 import { adamAtan2Shard, emaShard } from './shard-optimizer.ts';
-import { setNativeShardOptimizer } from './shard-optimizer-native.ts';
 
 const fixturePath = fileURLToPath(new URL('../../../../../shared/fixtures/parity/optimizers.json', import.meta.url));
 const fixtures = JSON.parse(readFileSync(fixturePath, 'utf8'));

@@ -2,9 +2,9 @@
 // data-parallel worker updates its own shard of the summed gradient, with its own shard of the optimizer state,
 // straight into the shared weights). Every operation rounds to float32 as the tfjs versions do (optim/adam-atan2.ts,
 // optim/ema.ts), so the JS loops equal theirs on the cpu backend bit for bit and on wasm up to the last bit of
-// atan2. When the native addon is loaded and the switch is on (shard-optimizer-native.ts), the same arithmetic runs
-// in native/optim.cc: moments and EMA bit for bit, atan2 within an ulp of Math.atan2 (rounded from double).
-import { nativeShardOptimizer } from './shard-optimizer-native.ts';
+// atan2. With array kernels registered (kernels/array.ts: @trm/tensor-node's native addon), the same arithmetic runs
+// there: moments and EMA bit for bit, atan2 within an ulp of Math.atan2 (rounded from double).
+import { arrayKernels } from '../kernels/array.ts';
 
 export interface AdamShardConfig {
   betas: [number, number];
@@ -27,7 +27,7 @@ export function adamAtan2Shard(p: Float32Array, g: Float32Array, m: Float32Array
   const keep2 = f(1 - b2);
   const stepSize = f(lr / (1 - Math.pow(b1, t)));
   const sqrtBias2 = f(Math.sqrt(1 - Math.pow(b2, t)));
-  const native = nativeShardOptimizer();
+  const native = arrayKernels();
   if (native) return native.adamAtan2Shard(p, g, m, v, decay, keep1, keep2, stepSize, sqrtBias2);
   for (let i = 0; i < g.length; i++) {
     const gi = g[i];
@@ -46,7 +46,7 @@ export function emaShard(shadow: Float32Array, p: Float32Array, rate: number): v
   const f = Math.fround;
   const keep = f(1 - rate);
   const r = f(rate);
-  const native = nativeShardOptimizer();
+  const native = arrayKernels();
   if (native) return native.emaShard(shadow, p, keep, r);
   for (let i = 0; i < p.length; i++) shadow[i] = f(f(p[i] * keep) + f(shadow[i] * r));
 }

@@ -1,4 +1,4 @@
-import { initBackend } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../model/trm.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';

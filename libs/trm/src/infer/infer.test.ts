@@ -1,4 +1,5 @@
-import { encodeSafetensors, initBackend } from '@trm/tensor-core';
+import { encodeSafetensors } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel } from '../eval/evaluate.ts';
 import { createModel } from '../model/trm.ts';

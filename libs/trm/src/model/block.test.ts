@@ -1,7 +1,8 @@
 // The fused block op (hand-written backward) against tfjs autodiff of the plain composition of the public ops.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyRope, attention, initBackend, linear, rmsNorm, ropeTables, swigluSplit } from '@trm/tensor-core';
+import { applyRope, attention, linear, rmsNorm, ropeTables, swigluSplit } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { block, blockParamGrads, derivedOnly, splitWeights } from './block.ts';
 import { attentionMixerForward } from './block-parts.ts';
 import type { AttentionWeights } from './block-parts.ts';

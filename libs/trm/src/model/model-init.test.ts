@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@trm/augment';
-import { initBackend } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { createModel, disposeCarry } from './trm.ts';
 import type { ArchConfig } from './types.ts';
 

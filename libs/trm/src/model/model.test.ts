@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { initBackend } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { createModel, disposeCarry } from './trm.ts';
 import type { ArchConfig, Batch } from './types.ts';
 

@@ -1,7 +1,7 @@
 // The TRM model with its ACT wrapper: createModel(arch, seed) -> TrmModel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
-import { hostLoss, registerGradients, ropeTables } from '@trm/tensor-core';
+import { hostLoss, ropeTables } from '@trm/tensor-core';
 import type { TensorDict } from '@trm/tensor-core';
 import { haltDecision, resetCarry } from './act.ts';
 import type { Prepared } from './act.ts';
@@ -26,7 +26,6 @@ export interface ModelInit {
 
 export function createModel(arch: ArchConfig, seed: number, opts: ModelInit = {}): TrmModel {
   validateArch(arch);
-  registerGradients(); // no-op after initBackend; needed for forwardBackward on a backend chosen elsewhere
   const d = dims(arch);
   const init = opts.weights ? givenValues(arch, opts.weights) : initialValues(arch, seed);
   const params = new Map<string, tf.Variable>();
@@ -108,6 +107,9 @@ export function createModel(arch: ArchConfig, seed: number, opts: ModelInit = {}
   };
 
   const forwardBackward = (carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number; training?: boolean }): TrainOutput => {
+    if (!tf.getGradient('BatchMatMul')) {
+      throw new Error("forwardBackward: tfjs's gradients are not registered (initBackend of @trm/tensor-node registers them; in a bundle, import '@tensorflow/tfjs-core/dist/register_all_gradients')");
+    }
     const training = opts.training ?? true;
     const base = weights();
     const w = tf.tidy(() => splitWeights(base, arch));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeSafetensors, encodeSafetensors, initBackend } from '@trm/tensor-core';
+import { decodeSafetensors, encodeSafetensors } from '@trm/tensor-core';
+import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type TrainStepMetrics } from './trainer.ts';
 import { toyArch, toyCopySplit, toyTrainConfig } from './toy.ts';

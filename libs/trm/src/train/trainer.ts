@@ -9,7 +9,7 @@ import type { EncodedSplit } from '../data/split.ts';
 import { dims as archDims } from '../model/params.ts';
 import { createModel, disposeCarry } from '../model/trm.ts';
 import type { ArchConfig, Carry, StepMetrics, TrmModel } from '../model/types.ts';
-import { createMicroBatchedModel } from '../parallel/micro-batch.ts';
+import { createMicroBatchedModel } from './micro-batch.ts';
 import { totalTrainSteps, validateTrainConfig, type TrainConfig } from './config.ts';
 import { carryFromDict, carryToDict, EMA_PREFIX, modelPart, OPTIM_PREFIX, STATE_KIND, withPrefix, type TrainerState } from './state.ts';
 

@@ -1,0 +1,122 @@
+// tfjs's 'BatchMatMul' kernel for the wasm backend replaced by one of our GEMM engines, which work in place on the
+// backend's heap, transposed operands included (read in their stored layout, no Transpose):
+// - trm: the GEMM emitted as WebAssembly (gemm/gemm.ts), one call per matrix of the batch;
+// - native: the C++ addon of @trm/tensor-node (Node only), registered here by its initBackend (registerGemmEngine).
+// Non-float32 inputs and batch broadcasts other than "one side has a single matrix" go to tfjs's own kernel, kept
+// as the fallback; the choice `tfjs` restores it everywhere.
+import * as tf from '@tensorflow/tfjs-core';
+import { createGemm, type GemmHeap } from './gemm/gemm.ts';
+import { heapOf, heapOffset, type WasmBackendLike } from './heap.ts';
+
+export type GemmChoice = 'native' | 'trm' | 'tfjs';
+type Engine = 'native' | 'trm';
+
+/**
+ * A GEMM engine's batched product on a heap: byte offsets of A, B, C and byte strides between their matrices
+ * (0 = broadcast).
+ */
+export type BatchedProduct = (a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
+  batch: number, strideA: number, strideB: number, strideC: number) => void;
+
+/** Makes an engine's product for one backend heap (null: it cannot run on this heap). */
+export type GemmEngineFactory = (heap: GemmHeap) => BatchedProduct | null;
+
+const engines: Partial<Record<Engine, GemmEngineFactory>> = { trm: trmProduct };
+
+/** Make the `native` engine available (@trm/tensor-node does, when its addon loads in this thread). */
+export function registerGemmEngine(name: 'native', factory: GemmEngineFactory): void {
+  engines[name] = factory;
+}
+
+/**
+ * The matmul kernel named by `value` (unset or empty: native), resolved to what can run: native becomes trm when no
+ * native engine is registered. Unknown names throw.
+ */
+export function gemmChoice(value: string | undefined): GemmChoice {
+  const v = value === undefined || value === '' ? 'native' : value;
+  if (v !== 'native' && v !== 'trm' && v !== 'tfjs') throw new Error(`TRM_GEMM: unknown matmul kernel "${value}" (expected native, trm or tfjs)`);
+  return v === 'native' && !engines.native ? 'trm' : v;
+}
+
+function trmProduct(heap: GemmHeap): BatchedProduct {
+  const gemm = createGemm(heap);
+  return (a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC) => {
+    for (let i = 0; i < batch; i++) gemm.matmul(a + i * strideA, b + i * strideB, c + i * strideC, M, N, K, transA, transB);
+  };
+}
+
+const products = { native: new WeakMap<object, BatchedProduct | null>(), trm: new WeakMap<object, BatchedProduct | null>() };
+
+function productFor(backend: WasmBackendLike, engine: Engine): BatchedProduct | null {
+  const cache = products[engine];
+  if (!cache.has(backend)) {
+    const heap = heapOf(backend);
+    cache.set(backend, heap && (engines[engine]?.(heap) ?? null));
+  }
+  return cache.get(backend)!;
+}
+
+const size = (dims: number[]): number => dims.reduce((x, y) => x * y, 1);
+const sameDims = (x: number[], y: number[]): boolean => x.length === y.length && x.every((d, i) => d === y[i]);
+
+let original: tf.KernelConfig | null = null;
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function batchMatMul(engine: Engine, args: KernelArgs): tf.TensorInfo {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+  const backend = args.backend as WasmBackendLike;
+  const fallback = (): tf.TensorInfo => original!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback();
+  const [a0, a1] = a.shape.slice(-2), [b0, b1] = b.shape.slice(-2);
+  const [M, K] = transposeA ? [a1, a0] : [a0, a1];
+  const [K2, N] = transposeB ? [b1, b0] : [b0, b1];
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = size(outerA), batchB = size(outerB);
+  // [..., M, K] x [..., K, N] with equal batch dims, or one side a single (possibly unit-batched) matrix
+  const outer = sameDims(outerA, outerB) ? outerA : batchB === 1 && outerB.length <= outerA.length ? outerA : batchA === 1 && outerA.length <= outerB.length ? outerB : null;
+  if (K !== K2 || outer === null) return fallback(); // tfjs's kernel raises the shape error or broadcasts
+  const product = productFor(backend, engine);
+  if (!product) return fallback();
+  const out = backend.makeOutput([...outer, M, N], 'float32');
+  const strideA = batchA === 1 ? 0 : M * K * 4, strideB = batchB === 1 ? 0 : K * N * 4;
+  product(heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), M, N, K, !!transposeA, !!transposeB, size(outer), strideA, strideB, M * N * 4);
+  return out;
+}
+
+const kernels: Record<Engine, tf.KernelFunc> = {
+  native: ((args: KernelArgs) => batchMatMul('native', args)) as unknown as tf.KernelFunc,
+  trm: ((args: KernelArgs) => batchMatMul('trm', args)) as unknown as tf.KernelFunc,
+};
+const ours = (f: tf.KernelFunc | undefined): boolean => f === kernels.native || f === kernels.trm;
+
+/**
+ * Make `choice` the 'BatchMatMul' kernel of the wasm backend (call after the backend is registered; the kernel
+ * registry is per thread, so each worker thread installs its own). Returns the kernel now in use: `native` becomes
+ * `trm` when no native engine is registered.
+ */
+export function installWasmGemm(requested: GemmChoice): GemmChoice {
+  const choice = requested === 'native' && !engines.native ? 'trm' : requested;
+  const current = tf.getKernel('BatchMatMul', 'wasm');
+  if (!current) throw new Error("installWasmGemm: the wasm backend has no 'BatchMatMul' kernel registered (is @tensorflow/tfjs-backend-wasm loaded?)");
+  if (!ours(current.kernelFunc)) original = current;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(choice === 'tfjs' ? original! : { ...original!, kernelFunc: kernels[choice] });
+  return choice;
+}
+
+/** The GEMM engine of the current backend's BatchMatMul: native or trm, null when it is not ours (tfjs's, or not wasm). */
+export function gemmEngine(): Engine | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const f = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+  return f === kernels.native ? 'native' : f === kernels.trm ? 'trm' : null;
+}
+
+/**
+ * True when tf.matMul on the current backend runs one of our GEMMs (wasm with TRM_GEMM native or trm). Then batched
+ * products run in place and transposed operands cost the same as plain ones (no explicit Transpose or per-slice splits).
+ */
+export function gemmActive(): boolean {
+  return tf.getBackend() === 'wasm' && ours(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc);
+}

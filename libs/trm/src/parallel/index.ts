@@ -1,9 +1,0 @@
-export { createDataParallelModel } from './data-parallel-model.ts';
-export type { DataParallelModel, DataParallelOptions } from './data-parallel-model.ts';
-export type { OptimizerSettings, ShardedOptimizer } from './sharded-optimizer.ts';
-export { createParallelTrainer } from './parallel-trainer.ts';
-export { createMicroBatchedModel } from './micro-batch.ts';
-export { matmulThroughput } from './probe.ts';
-export type { MatmulThroughput } from './probe.ts';
-export { resolveWorkerCount } from './pool.ts';
-export type { ThreadMemory } from './protocol.ts';
