@@ -5,6 +5,8 @@
 // the bfloat16 GEMM of gemm-bf16.cc, the same arguments and two more (kernel: a name of bf16Kernels(), "" = the best):
 //   gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel)
 //   bf16Kernels() -> e.g. ["avx512bf16", "fp32-fma", "reference"]     roundBf16(buffer, x, y, n)  (bf16.h)
+// the SwiGLU projections with the gating in the GEMM's epilogue (gemm.h), float32 or bfloat16:
+//   gemmSwiglu(buffer, x, gate, up, a, g, u, rows, K, inner, saveGU, bf16, kernel) -> false when it does not apply
 // and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
@@ -97,6 +99,23 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
 
 const trm::Bf16Kernel bf16Kernels[] = {trm::Bf16Kernel::Avx512, trm::Bf16Kernel::Neon, trm::Bf16Kernel::Fma, trm::Bf16Kernel::Reference};
 
+// The bfloat16 kernel named by a JS string ("" = the best one); false (an exception pending) when unknown or absent.
+bool bf16KernelArg(napi_env env, napi_value v, const char* fn, trm::Bf16Kernel* kernel) {
+  char name[32] = {};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) { throwError(env, std::string(fn) + ": kernel must be a string"); return false; }
+  *kernel = trm::bf16KernelBest();
+  if (len == 0) return true;
+  bool found = false;
+  for (trm::Bf16Kernel k : bf16Kernels)
+    if (std::string(name) == trm::bf16KernelName(k)) *kernel = k, found = true;
+  if (!found || !trm::bf16KernelAvailable(*kernel)) {
+    throwError(env, std::string(fn) + ": kernel \"" + name + "\" " + (found ? "is not available on this CPU" : "is unknown") + " (see bf16Kernels())");
+    return false;
+  }
+  return true;
+}
+
 // gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel): kernel
 // is a name of bf16Kernels() or "" for the best one.
 napi_value GemmBf16(napi_env env, napi_callback_info info) {
@@ -109,19 +128,8 @@ napi_value GemmBf16(napi_env env, napi_callback_info info) {
   }
   bool round = false;
   napi_get_value_bool(env, argv[13], &round);
-  char name[32] = {};
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, argv[14], name, sizeof name, &len) != napi_ok) { throwError(env, "gemmBf16: kernel must be a string"); return nullptr; }
-  trm::Bf16Kernel kernel = trm::bf16KernelBest();
-  if (len > 0) {
-    bool found = false;
-    for (trm::Bf16Kernel k : bf16Kernels)
-      if (std::string(name) == trm::bf16KernelName(k)) kernel = k, found = true;
-    if (!found || !trm::bf16KernelAvailable(kernel)) {
-      throwError(env, std::string("gemmBf16: kernel \"") + name + "\" " + (found ? "is not available on this CPU" : "is unknown") + " (see bf16Kernels())");
-      return nullptr;
-    }
-  }
+  trm::Bf16Kernel kernel;
+  if (!bf16KernelArg(env, argv[14], "gemmBf16", &kernel)) return nullptr;
   trm::GemmArgs g;
   bool empty = false;
   if (gemmArgs(env, argv, &g, &empty) && !empty) trm::gemmBf16(g, round, kernel);
@@ -174,6 +182,40 @@ char* bufferAndInts(napi_env env, napi_callback_info info, const char* fn, const
 bool checkRange(napi_env env, const char* name, int64_t off, int64_t floats, size_t length) { return checkOperand(env, name, off, 0, 1, floats, length); }
 
 float* at(char* base, int64_t off) { return reinterpret_cast<float*>(base + off); }
+
+// gemmSwiglu(buffer, x, gate, up, a, g, u, rows, K, inner, saveGU, bf16, kernel) -> whether it ran (gemm.h): a, and
+// g and u when saveGU, from x [rows, K] and gate, up [inner, K]; in bfloat16 with bf16 (kernel as in gemmBf16).
+napi_value GemmSwiglu(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 13) { throwError(env, "gemmSwiglu: expected 13 arguments (buffer, x, gate, up, a, g, u, rows, K, inner, saveGU, bf16, kernel)"); return nullptr; }
+  void* data = nullptr;
+  size_t length = 0;
+  bool isAb = false;
+  napi_is_arraybuffer(env, argv[0], &isAb);
+  if (!isAb || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) { throwError(env, "gemmSwiglu: buffer must be an ArrayBuffer"); return nullptr; }
+  static const char* names[] = {"", "x", "gate", "up", "a", "g", "u", "rows", "K", "inner"};
+  int64_t v[10] = {};
+  for (int i = 1; i < 10; i++)
+    if (!int64Arg(env, argv[i], names[i], &v[i])) return nullptr;
+  bool save = false, bf16 = false;
+  napi_get_value_bool(env, argv[10], &save);
+  napi_get_value_bool(env, argv[11], &bf16);
+  trm::Bf16Kernel kernel = trm::Bf16Kernel::Fma;
+  if (bf16 && !bf16KernelArg(env, argv[12], "gemmSwiglu", &kernel)) return nullptr;
+  const int64_t rows = v[7], K = v[8], inner = v[9];
+  const int64_t sizes[] = {0, rows * K, inner * K, inner * K, rows * inner, rows * inner, rows * inner};
+  for (int i = 1; i < (save ? 7 : 5); i++)
+    if (!checkRange(env, names[i], v[i], sizes[i], length)) return nullptr;
+  char* base = static_cast<char*>(data);
+  const trm::SwigluArgs s{at(base, v[1]), at(base, v[2]), at(base, v[3]), at(base, v[4]), save ? at(base, v[5]) : nullptr, save ? at(base, v[6]) : nullptr,
+                          rows, K, inner};
+  const bool ran = rows > 0 && (bf16 ? trm::gemmSwigluBf16(s, kernel) : trm::gemmSwiglu(s));
+  napi_value out;
+  napi_get_boolean(env, ran, &out);
+  return out;
+}
 
 napi_value SwigluForward(napi_env env, napi_callback_info info) {
   static const char* names[] = {"g", "u", "a", "n"};
@@ -417,7 +459,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
       {"rmsNormForward", RmsNormForward}, {"addRmsNormForward", AddRmsNormForward}, {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
-      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"gemmBf16", GemmBf16}, {"bf16Kernels", Bf16Kernels}, {"roundBf16", RoundBf16}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
+      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"gemmBf16", GemmBf16}, {"gemmSwiglu", GemmSwiglu}, {"bf16Kernels", Bf16Kernels}, {"roundBf16", RoundBf16}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
       {"adamAtan2Shard", AdamAtan2Shard}, {"emaShard", EmaShard}, {"atan2Map", Atan2Map}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);

@@ -1,13 +1,10 @@
 // Fused element-wise kernels, written with GCC/Clang vector extensions like gemm.cc (AVX-512, AVX2, NEON or SSE
 // with -march=native). Each pass reads its inputs once and writes its outputs once; the tails shorter than a vector
-// go through the same vector code on a zero-padded copy, so every element takes the same arithmetic.
-//
-// exp(x): Cody-Waite reduction x = n ln2 + r (|r| <= ln2/2, ln2 split in two so n ln2 is exact) and the degree-7
-// Taylor/minimax polynomial of Cephes' expf, scaled by 2^n built in the exponent bits: within 1-2 ulp of the exact
-// exp (tested over [-88, 88] against Math.exp). Above 88.376 it returns +inf, below -87.33 it returns exp(-87.33)
-// (~1.2e-38, where 1 + exp(x) already rounds to 1). sigmoid(x) = 1 / (1 + exp(-x)), as tfjs writes it.
+// go through the same vector code on a zero-padded copy, so every element takes the same arithmetic. exp, sigmoid
+// and the bfloat16 rounding R are in vector-math.h.
 #include "elementwise.h"
 #include "vector-loop.h"
+#include "vector-math.h"
 
 #include <cmath>
 #include <cstdint>
@@ -16,25 +13,14 @@
 namespace trm {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int W = 16;
-#elif defined(__AVX__)
-constexpr int W = 8;
-#else
-constexpr int W = 4;
-#endif
-
-typedef float vf __attribute__((vector_size(W * 4)));
-typedef int32_t vi __attribute__((vector_size(W * 4)));
-
-inline vf splat(float x) { return vf{} + x; }
-
-// {0, 1, ..., W - 1}
-inline vi lanes() {
-  vi l;
-  for (int j = 0; j < W; j++) l[j] = j;
-  return l;
-}
+using vm::lanes;
+using vm::R;
+using vm::splat;
+using vm::vexp;
+using vm::vf;
+using vm::vi;
+using vm::vsigmoid;
+using vm::W;
 
 inline float hsum(vf v) {
   float t[W];
@@ -42,48 +28,6 @@ inline float hsum(vf v) {
   float s = 0;
   for (int i = 0; i < W; i++) s += t[i];
   return s;
-}
-
-inline vf vexp(vf x) {
-  const vf hi = splat(88.3762626647949f), lo = splat(-87.3365447505531f);
-  const vi over = x > hi;
-  x = x > hi ? hi : x;
-  x = x < lo ? lo : x;
-  const vf magic = splat(12582912.0f);  // 1.5 * 2^23: adding it rounds to the nearest integer
-  const vf n = (x * splat(1.44269504088896341f) + magic) - magic;
-  const vf r = (x - n * splat(0.693359375f)) - n * splat(-2.12194440e-4f);
-  vf p = splat(1.9875691500e-4f);
-  p = p * r + splat(1.3981999507e-3f);
-  p = p * r + splat(8.3334519073e-3f);
-  p = p * r + splat(4.1665795894e-2f);
-  p = p * r + splat(1.6666665459e-1f);
-  p = p * r + splat(5.0000001201e-1f);
-  p = p * r * r + r + splat(1.0f);
-  const vi bits = (__builtin_convertvector(n, vi) + 127) << 23;
-  vf scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const vf e = p * scale;
-  return over ? splat(INFINITY) : e;
-}
-
-inline vf vsigmoid(vf x) { return splat(1.0f) / (splat(1.0f) + vexp(-x)); }
-
-// Each lane rounded to bfloat16 (bf16.h) when Bf16, else unchanged: the bfloat16 kernels are the float32 ones with
-// roundings where the reference's bfloat16 tensors are (R below).
-template <bool Bf16>
-inline vf R(vf x) {
-  if constexpr (!Bf16) {
-    return x;
-  } else {
-    typedef uint32_t vu __attribute__((vector_size(W * 4)));
-    vu u;
-    std::memcpy(&u, &x, sizeof u);
-    const vu r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-    const vu nan = (u & 0x7fffffffu) > 0x7f800000u;
-    u = (r & ~nan) | (0x7fc00000u & nan);
-    std::memcpy(&x, &u, sizeof x);
-    return x;
-  }
 }
 
 }  // namespace
@@ -96,9 +40,7 @@ namespace {
 template <bool Bf16>
 void swigluForwardT(const float* g, const float* u, float* a, long n) {
   forVectors<vf>(n, [&](long i, int c) {
-    const vf gv = loadPart<vf>(g + i, c);
-    const vf s = R<Bf16>(gv * vsigmoid(gv));  // silu(g)
-    storePart(a + i, R<Bf16>(s * loadPart<vf>(u + i, c)), c);
+    storePart(a + i, vm::swigluLanes<Bf16>(loadPart<vf>(g + i, c), loadPart<vf>(u + i, c)), c);
   });
 }
 

@@ -15,10 +15,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "bf16.h"
 #include "vector-loop.h"
+#include "vector-math.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -92,11 +94,11 @@ inline void storeBits(uint32_t* p, vu u, int count) {
 }
 
 // Pairs of k rows whose n <= P elements are contiguous (e = src + 2p ks, o = e + ks), lane by lane.
-void packRows(const float* src, long ks, long kp, long n, long P, uint32_t* dst) {
+void packRows(const float* src, long ks, long kp, long n, long P, long S, uint32_t* dst) {
   for (long p = 0; p < kp; p++) {
     const float* e = src + 2 * p * ks;
     const float* o = e + ks;
-    uint32_t* d = dst + p * P;
+    uint32_t* d = dst + p * S;
     for (long r = 0; r < P; r += W) {
       const int m = static_cast<int>(n - r < W ? (n - r > 0 ? n - r : 0) : W), all = static_cast<int>(P - r < W ? P - r : W);
       const vu pair = m > 0 ? pairLanes(loadBits(e + r, m), loadBits(o + r, m)) : vu{};  // zero lanes past n
@@ -145,7 +147,7 @@ inline __m512i roundedBits512(__m512 x) {
 
 // Elements whose k steps are contiguous (row r at src + r js): blocks of 16 elements x 16 pairs, each element's 32
 // floats rounded and their high halves gathered into 16 pairs (one permute), then a 16 x 16 transpose.
-void packColumns(const float* src, long js, long kp, long n, long P, uint32_t* dst) {
+void packColumns(const float* src, long js, long kp, long n, long P, long S, uint32_t* dst) {
   const __m512i odd = _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
   for (long r0 = 0; r0 < P; r0 += 16) {
     const int rows = static_cast<int>(P - r0 < 16 ? P - r0 : 16);
@@ -163,32 +165,34 @@ void packColumns(const float* src, long js, long kp, long n, long P, uint32_t* d
         m[r] = _mm512_permutex2var_epi16(h0, odd, h1);
       }
       transpose16(m);
-      for (int p = 0; p < q; p++) _mm512_mask_storeu_epi32(dst + (p0 + p) * P + r0, store, m[p]);
+      for (int p = 0; p < q; p++) _mm512_mask_storeu_epi32(dst + (p0 + p) * S + r0, store, m[p]);
     }
   }
 }
 #else
-void packColumns(const float* src, long js, long kp, long n, long P, uint32_t* dst) {
+void packColumns(const float* src, long js, long kp, long n, long P, long S, uint32_t* dst) {
   for (long p = 0; p < kp; p++)
-    for (long r = 0; r < P; r++) dst[p * P + r] = r < n ? pairOf(src[r * js + 2 * p], src[r * js + 2 * p + 1]) : 0;
+    for (long r = 0; r < P; r++) dst[p * S + r] = r < n ? pairOf(src[r * js + 2 * p], src[r * js + 2 * p + 1]) : 0;
 }
 #endif
 
-// A panel (see the top): dst[p * P + r] = pair of src[(2p) * ks + r * js] and src[(2p + 1) * ks + r * js] for r < n,
-// zero for n <= r < P and for k >= kc.
-void packPanel(const float* src, long ks, long js, long kc, long n, long P, uint32_t* dst) {
+// A panel (see the top): dst[p * S + r] = pair of src[(2p) * ks + r * js] and src[(2p + 1) * ks + r * js] for r < n,
+// zero for n <= r < P and for k >= kc. S >= P is the stride between pair rows (P, or the width of a panel that P
+// elements fill part of).
+void packPanel(const float* src, long ks, long js, long kc, long n, long P, uint32_t* dst, long S = 0) {
+  if (S == 0) S = P;
   const long kp = kc / 2;  // whole pairs
   if (js == 1) {
-    packRows(src, ks, kp, n, P, dst);
+    packRows(src, ks, kp, n, P, S, dst);
   } else if (ks == 1) {
-    packColumns(src, js, kp, n, P, dst);
+    packColumns(src, js, kp, n, P, S, dst);
   } else {
     for (long p = 0; p < kp; p++)
-      for (long r = 0; r < P; r++) dst[p * P + r] = r < n ? pairOf(src[2 * p * ks + r * js], src[(2 * p + 1) * ks + r * js]) : 0;
+      for (long r = 0; r < P; r++) dst[p * S + r] = r < n ? pairOf(src[2 * p * ks + r * js], src[(2 * p + 1) * ks + r * js]) : 0;
   }
   if (kc % 2) {
     // the last k step pairs with a zero
-    uint32_t* d = dst + kp * P;
+    uint32_t* d = dst + kp * S;
     for (long r = 0; r < P; r++) d[r] = r < n ? toBf16(src[(kc - 1) * ks + r * js]) : 0;
   }
 }
@@ -499,7 +503,77 @@ void referenceOne(const GemmArgs& g, const float* a, const float* b, float* c, b
     }
 }
 
+// ---- The SwiGLU gate and up projections with the gating in the epilogue (gemmSwigluBf16)
+
+// A tile of C for the fused SwiGLU: the gate and up halves of one panel (rounded, as the GEMM's outputs), then the
+// gating outside the flushing of denormals (the element-wise kernels run without it).
+void swigluTiles(const SwigluArgs& s, const Kernel& kr, bool flush) {
+  const long M = s.rows, K = s.K, inner = s.inner, kp = (K + 1) / 2, H = kr.nr / 2;
+  const GemmArgs g{s.x, nullptr, nullptr, M, 2 * inner, K, false, true, 1, 0, 0, 0};
+  const long ncMax = 2 * inner < NC ? 2 * inner : NC, mcMax = M < MC ? M : MC;
+  uint32_t* pb = Buffers::grow(buffers.b, buffers.nb, size_t(kp) * ncMax);
+  uint32_t* pa = Buffers::grow(buffers.a, buffers.na, size_t(kp) * mcMax);
+  alignas(64) float tile[12 * 32];
+  for (long j0 = 0; j0 < 2 * inner; j0 += NC) {
+    const long nc = 2 * inner - j0 < NC ? 2 * inner - j0 : NC;
+    for (long c0 = 0; c0 < nc; c0 += kr.nr) {  // panel: H gate rows, then the same H up rows
+      const long row = (j0 + c0) / 2;
+      packPanel(s.gate + row * K, 1, K, K, H, H, pb + c0 * kp, kr.nr);
+      packPanel(s.up + row * K, 1, K, K, H, H, pb + c0 * kp + H, kr.nr);
+    }
+    for (long i0 = 0; i0 < M; i0 += MC) {
+      const long mc = M - i0 < MC ? M - i0 : MC;
+      packA(g, s.x, i0, mc, 0, K, kr.mr, pa);
+      for (long jr = 0; jr < nc; jr += kr.nr) {
+        const long col = (j0 + jr) / 2;
+        for (long ir = 0; ir < mc; ir += kr.mr) {
+          const long R = mc - ir < kr.mr ? mc - ir : kr.mr;
+          {
+            std::optional<FlushDenormals> f;
+            if (flush) f.emplace();
+            kr.micro[R - 1][1](kp, pa + ir * kp, pb + jr * kp, tile, kr.nr, false, true, kr.nr);
+          }
+          for (long i = 0; i < R; i++) {
+            const long at = (i0 + ir + i) * inner + col;
+            for (long v = 0; v < H; v += vm::W) {
+              vm::vf gv, uv;
+              std::memcpy(&gv, tile + i * kr.nr + v, sizeof gv);
+              std::memcpy(&uv, tile + i * kr.nr + H + v, sizeof uv);
+              const vm::vf av = vm::swigluLanes<true>(gv, uv);
+              std::memcpy(s.a + at + v, &av, sizeof av);
+              if (s.g) std::memcpy(s.g + at + v, &gv, sizeof gv);
+              if (s.u) std::memcpy(s.u + at + v, &uv, sizeof uv);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
+
+bool gemmSwigluBf16(const SwigluArgs& s, Bf16Kernel k) {
+  if (k == Bf16Kernel::Reference || s.K == 0 || s.K > KC) return false;
+  switch (k) {
+#if defined(TRM_X86)
+    case Bf16Kernel::Avx512:
+      if (s.inner % 16 != 0) return false;
+      swigluTiles(s, avx512Kernel, false);
+      return true;
+#endif
+#if defined(TRM_NEON_BF16)
+    case Bf16Kernel::Neon:
+      if (s.inner % 4 != 0) return false;
+      swigluTiles(s, neonKernel, false);
+      return true;
+#endif
+    default:
+      if (s.inner % (fmaKernel.nr / 2) != 0) return false;
+      swigluTiles(s, fmaKernel, true);
+      return true;
+  }
+}
 
 const char* bf16KernelName(Bf16Kernel k) {
   switch (k) {

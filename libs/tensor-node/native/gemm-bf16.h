@@ -31,4 +31,9 @@ Bf16Kernel bf16KernelBest();
 
 void gemmBf16(const GemmArgs& g, bool roundOutput, Bf16Kernel k);
 
+// gemmSwiglu (gemm.h) in bfloat16: g and u as gemmBf16 with roundOutput, a = swigluForward's bf16 gating of them;
+// the same bits as those unfused calls. False (nothing written) when it does not apply: K above one k block,
+// inner not a multiple of half a tile's columns, or the reference kernel.
+bool gemmSwigluBf16(const SwigluArgs& s, Bf16Kernel k);
+
 }  // namespace trm

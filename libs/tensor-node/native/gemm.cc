@@ -8,6 +8,8 @@
 // Blocking is fixed at compile time, so the summation order (and the result bits) depend only on the shapes.
 #include "gemm.h"
 
+#include "vector-math.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -128,20 +130,21 @@ inline void transpose8(const float* src, long ld, float* dst, long ldd) {
 }
 #endif
 
-template <int P>
+// dst[k * S + p] = src[p * ld + k] for P rows of src (S >= P: the panel's width when P rows fill part of it).
+template <int P, int S = P>
 void transposeFull(const float* src, long ld, long kc, float* dst) {
   constexpr int T = 8;  // k steps per transposed tile
   long k = 0;
   for (; k + T <= kc; k += T) {
     int p = 0;
 #if defined(__AVX__)
-    for (; p + 8 <= P; p += 8) transpose8(src + p * ld + k, ld, dst + k * P + p, P);
+    for (; p + 8 <= P; p += 8) transpose8(src + p * ld + k, ld, dst + k * S + p, S);
 #endif
     for (; p < P; p++)
-      for (int kk = 0; kk < T; kk++) dst[(k + kk) * P + p] = src[p * ld + k + kk];
+      for (int kk = 0; kk < T; kk++) dst[(k + kk) * S + p] = src[p * ld + k + kk];
   }
   for (; k < kc; k++)
-    for (int p = 0; p < P; p++) dst[k * P + p] = src[p * ld + k];
+    for (int p = 0; p < P; p++) dst[k * S + p] = src[p * ld + k];
 }
 
 // A partial panel: `n` of its `P` slots come from src (gathered or transposed), the rest are zero.
@@ -238,7 +241,55 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c) {
   }
 }
 
+// ---- The SwiGLU gate and up projections with the gating in the epilogue (gemm.h gemmSwiglu)
+
+// B panels of NR columns: the first NR/2 from gate's rows j0.., the other NR/2 from up's same rows (both stored
+// [inner, K]), so that a tile of C holds g and u of the same NR/2 outputs.
+void packGateUp(const float* gate, const float* up, long K, long p0, long kc, long j0, long cols, float* dst) {
+  constexpr int H = NR / 2;
+  for (long c0 = 0; c0 < cols; c0 += H) {
+    transposeFull<H, NR>(gate + (j0 + c0) * K + p0, K, kc, dst);
+    transposeFull<H, NR>(up + (j0 + c0) * K + p0, K, kc, dst + H);
+    dst += NR * kc;
+  }
+}
+
 }  // namespace
+
+bool gemmSwiglu(const SwigluArgs& s) {
+  constexpr int H = NR / 2;
+  static_assert(H == W, "one vector of g and one of u per tile row");
+  const long M = s.rows, K = s.K, inner = s.inner;
+  if (K == 0 || K > KC || inner % H != 0) return false;
+  const GemmArgs g{s.x, nullptr, nullptr, M, 2 * inner, K, false, true, 1, 0, 0, 0};
+  const long ncMax = 2 * inner < NC ? 2 * inner : NC, mcMax = M < MC ? M : MC;
+  float* pb = Buffers::grow(buffers.b, buffers.nb, size_t(K) * ncMax);
+  float* pa = Buffers::grow(buffers.a, buffers.na, size_t(K) * mcMax);
+  alignas(64) float tile[MR * NR];
+  for (long j0 = 0; j0 < 2 * inner; j0 += NC) {  // j0 / 2: the first output column of this block
+    const long nc = 2 * inner - j0 < NC ? 2 * inner - j0 : NC;
+    packGateUp(s.gate, s.up, K, 0, K, j0 / 2, nc / 2, pb);
+    for (long i0 = 0; i0 < M; i0 += MC) {
+      const long mc = M - i0 < MC ? M - i0 : MC;
+      packA(g, s.x, i0, mc, 0, K, pa);
+      for (long jr = 0; jr < nc; jr += NR) {
+        const long col = (j0 + jr) / 2;  // output column of the tile's first g/u lane
+        for (long ir = 0; ir < mc; ir += MR) {
+          const long R = mc - ir < MR ? mc - ir : MR;
+          Kernels::kernels[0][R - 1][1](K, pa + ir * K, 1, R, pb + jr * K, tile, NR, false, NR);
+          for (long i = 0; i < R; i++) {
+            const long at = (i0 + ir + i) * inner + col;
+            const vf gv = load(tile + i * NR), uv = load(tile + i * NR + H);
+            store(s.a + at, vm::swigluLanes<false>(gv, uv));
+            if (s.g) store(s.g + at, gv);
+            if (s.u) store(s.u + at, uv);
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
 
 void gemm(const GemmArgs& g) {
   for (long i = 0; i < g.batch; i++) gemmOne(g, g.a + i * g.strideA, g.b + i * g.strideB, g.c + i * g.strideC);

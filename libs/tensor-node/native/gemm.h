@@ -16,6 +16,22 @@ struct GemmArgs {
 
 void gemm(const GemmArgs& g);
 
+// The gate and up projections of a SwiGLU with its gating fused in: g = x gate^T, u = x up^T (x [rows, K], gate and
+// up [inner, K]) and a = silu(g) * u, all [rows, inner]; g and u are written only when not null. The same bits as
+// gemm() of each projection followed by swigluForward (elementwise.h): the same tiles, the gating as its vector code.
+// Returns false (nothing written) when it does not apply: K above one k block (gemmShape().kc) or inner not a
+// multiple of half the tile's columns.
+struct SwigluArgs {
+  const float* x;
+  const float* gate;
+  const float* up;
+  float* a;
+  float* g;  // may be null
+  float* u;  // may be null
+  long rows, K, inner;
+};
+bool gemmSwiglu(const SwigluArgs& s);
+
 // The register tile and cache blocks this build uses (for the loader and the README).
 struct GemmShape { int vecWidth, mr, nr, kc, mc, nc; };
 GemmShape gemmShape();

@@ -22,6 +22,15 @@ export interface NativeGemm {
    */
   gemmBf16(buffer: ArrayBuffer, a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
     batch: number, strideA: number, strideB: number, strideC: number, roundOutput: boolean, kernel: Bf16Kernel | ''): void;
+  /**
+   * The SwiGLU gate and up projections with the gating fused into the GEMM's epilogue: a = silu(x gate^T) * (x up^T)
+   * [rows, inner], and g = x gate^T, u = x up^T when `saveGU` (x [rows, K], gate and up [inner, K]); in bfloat16
+   * (the roundings of gemmBf16 with roundOutput and of swigluForward's bf16 flag) when `bf16`. The same bits as the
+   * unfused calls. Returns false, writing nothing, when it does not apply (K above one k block, inner not a
+   * multiple of half a tile's columns).
+   */
+  gemmSwiglu(buffer: ArrayBuffer, x: number, gate: number, up: number, a: number, g: number, u: number, rows: number, K: number, inner: number,
+    saveGU: boolean, bf16: boolean, kernel: Bf16Kernel | ''): boolean;
   /** the bfloat16 kernels this CPU runs, the default first (`reference` last) */
   bf16Kernels(): Bf16Kernel[];
   /** y = x rounded to bfloat16 (nearest, ties to even; NaN to 0x7FC0), n floats at byte offsets x, y (y may be x) */

@@ -361,3 +361,58 @@ describe('native fused kernels with the bf16 flag (the reference\'s bfloat16 rou
     expect(() => (fused().swigluForward as unknown as (...a: unknown[]) => void)(new ArrayBuffer(64), 0, 16, 32, 4, 1)).toThrow(/the bf16 flag must be a boolean/);
   });
 });
+
+describe('gemmSwiglu: the SwiGLU projections with the gating in the GEMM epilogue', () => {
+  const swiglu = addon;
+
+  /** x [rows, K], gate and up [inner, K], then room for a, g, u and the unfused g, u, a */
+  function layout(rows: number, K: number, inner: number, seed: number) {
+    const sizes = [rows * K, inner * K, inner * K, ...Array(6).fill(rows * inner)];
+    const offs = sizes.map((_, i) => 4 * sizes.slice(0, i).reduce((s, n) => s + n, 0));
+    const buffer = new ArrayBuffer(4 * sizes.reduce((s, n) => s + n, 0));
+    new Float32Array(buffer, offs[0], sizes[0]).set(randomArray(sizes[0], seed));
+    new Float32Array(buffer, offs[1], sizes[1]).set(randomArray(sizes[1], seed + 1, 0.2));
+    new Float32Array(buffer, offs[2], sizes[2]).set(randomArray(sizes[2], seed + 2, 0.2));
+    for (let i = 3; i < 9; i++) new Float32Array(buffer, offs[i], sizes[i]).fill(Number.NaN);
+    const view = (i: number) => new Float32Array(buffer, offs[i], sizes[i]);
+    return { buffer, offs, view };
+  }
+
+  for (const bf16 of [false, true]) {
+    it(`${bf16 ? 'bfloat16' : 'float32'}: a, g and u are the bits of the two products and the gating computed apart`, () => {
+      const kernelsHere: (Bf16Kernel | '')[] = bf16 ? addon().bf16Kernels().filter((k) => k !== 'reference' && k !== 'neon-bf16') : [''];
+      for (const [rows, K, inner] of [[97, 97, 256], [25, 128, 512], [40, 512, 1536], [13, 64, 1024 + 512 + 256]]) {
+        for (const kernel of kernelsHere) {
+          const { buffer, offs, view } = layout(rows, K, inner, rows + K);
+          const [x, gate, up, a, g, u, g2, u2, a2] = offs;
+          expect(swiglu().gemmSwiglu(buffer, x, gate, up, a, g, u, rows, K, inner, true, bf16, kernel), `[${rows}, ${K}, ${inner}] ran`).toBe(true);
+          // unfused: g2 = x gate^T, u2 = x up^T (C rounded in bfloat16), a2 = the gating
+          for (const [w, out] of [[gate, g2], [up, u2]]) {
+            if (bf16) addon().gemmBf16(buffer, x, w, out, rows, inner, K, false, true, 1, 0, 0, 0, true, kernel);
+            else addon().gemm(buffer, x, w, out, rows, inner, K, false, true, 1, 0, 0, 0);
+          }
+          fused().swigluForward(buffer, g2, u2, a2, rows * inner, bf16);
+          const where = `${kernel || 'fp32'} [${rows}, ${K}, ${inner}]`;
+          for (const [name, fusedOut, plain] of [['g', 4, 6], ['u', 5, 7], ['a', 3, 8]] as const) {
+            expect(sameBits(view(fusedOut), view(plain)), `${where} ${name}: ${firstDifference(view(fusedOut), view(plain))}`).toBe(true);
+          }
+          // without saveGU only a is written
+          const second = layout(rows, K, inner, rows + K);
+          swiglu().gemmSwiglu(second.buffer, x, gate, up, a, g, u, rows, K, inner, false, bf16, kernel);
+          expect(sameBits(second.view(3), view(3))).toBe(true);
+          expect(second.view(4).every(Number.isNaN) && second.view(5).every(Number.isNaN)).toBe(true);
+        }
+      }
+    });
+  }
+
+  it('declines (returns false, writes nothing) when K exceeds one k block or inner does not fill whole tiles', () => {
+    for (const [K, inner] of [[513, 256], [64, 24]]) {
+      const { buffer, offs, view } = layout(5, K, inner, 3);
+      const [x, gate, up, a, g, u] = offs;
+      expect(swiglu().gemmSwiglu(buffer, x, gate, up, a, g, u, 5, K, inner, true, false, '')).toBe(false);
+      expect(swiglu().gemmSwiglu(buffer, x, gate, up, a, g, u, 5, K, inner, true, true, '')).toBe(false);
+      expect(view(3).every(Number.isNaN)).toBe(true);
+    }
+  });
+});
