@@ -1,9 +1,10 @@
 // N-API face of gemm.cc. One call runs a whole batched product in place in a JS ArrayBuffer (tfjs-wasm's heap):
-//   gemm(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC)
-// a, b, c = byte offsets into buffer; strides in bytes between consecutive products (0 = broadcast).
+//   gemm(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC[, addend])
+// a, b, c = byte offsets into buffer; strides in bytes between consecutive products (0 = broadcast); with addend
+// (a byte offset, laid out as c), c = addend + the product.
 //   shape() -> { vecWidth, mr, nr, kc, mc, nc }
 // the bfloat16 GEMM of gemm-bf16.cc, the same arguments and two more (kernel: a name of bf16Kernels(), "" = the best):
-//   gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel)
+//   gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel[, addend])
 //   bf16Kernels() -> e.g. ["avx512bf16", "fp32-fma", "reference"]     roundBf16(buffer, x, y, n)  (bf16.h)
 // the SwiGLU projections with the gating in the GEMM's epilogue (gemm.h), float32 or bfloat16:
 //   gemmSwiglu(buffer, x, gate, up, a, g, u, rows, K, inner, saveGU, bf16, kernel) -> false when it does not apply
@@ -60,8 +61,9 @@ bool checkOperand(napi_env env, const char* name, int64_t off, int64_t stride, i
 }
 
 // The 13 arguments of a product (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC) from
-// argv into g, checked; false (an exception pending) when they are not that, or when there is nothing to compute.
-bool gemmArgs(napi_env env, const napi_value* argv, trm::GemmArgs* g, bool* empty) {
+// argv into g, checked, and the byte offset of an addend (C = addend + product) when `addend` is not null; false (an
+// exception pending) when they are not that.
+bool gemmArgs(napi_env env, const napi_value* argv, trm::GemmArgs* g, bool* empty, const napi_value* addend = nullptr) {
   void* data = nullptr;
   size_t length = 0;
   bool isAb = false;
@@ -83,17 +85,22 @@ bool gemmArgs(napi_env env, const napi_value* argv, trm::GemmArgs* g, bool* empt
   char* base = static_cast<char*>(data);
   *g = trm::GemmArgs{reinterpret_cast<const float*>(base + v[1]), reinterpret_cast<const float*>(base + v[2]), reinterpret_cast<float*>(base + v[3]),
                      M, N, K, tA, tB, batch, v[10] / 4, v[11] / 4, v[12] / 4};
+  if (addend) {
+    int64_t off = 0;
+    if (!int64Arg(env, *addend, "addend", &off) || !checkOperand(env, "addend", off, v[12], batch, M * N, length)) return false;
+    g->addend = reinterpret_cast<const float*>(base + off);
+  }
   return true;
 }
 
 napi_value Gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 13;
-  napi_value argv[13];
+  size_t argc = 14;
+  napi_value argv[14];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 13) { throwError(env, "expected 13 arguments (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC)"); return nullptr; }
+  if (argc != 13 && argc != 14) { throwError(env, "expected 13 arguments (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC) and an optional addend"); return nullptr; }
   trm::GemmArgs g;
   bool empty = false;
-  if (gemmArgs(env, argv, &g, &empty) && !empty) trm::gemm(g);
+  if (gemmArgs(env, argv, &g, &empty, argc == 14 ? &argv[13] : nullptr) && !empty) trm::gemm(g);
   return nullptr;
 }
 
@@ -116,14 +123,14 @@ bool bf16KernelArg(napi_env env, napi_value v, const char* fn, trm::Bf16Kernel* 
   return true;
 }
 
-// gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel): kernel
+// gemmBf16(buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel[, addend]): kernel
 // is a name of bf16Kernels() or "" for the best one.
 napi_value GemmBf16(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
+  size_t argc = 16;
+  napi_value argv[16];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 15) {
-    throwError(env, "gemmBf16: expected 15 arguments (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel)");
+  if (argc != 15 && argc != 16) {
+    throwError(env, "gemmBf16: expected 15 arguments (buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, roundOutput, kernel) and an optional addend");
     return nullptr;
   }
   bool round = false;
@@ -132,7 +139,7 @@ napi_value GemmBf16(napi_env env, napi_callback_info info) {
   if (!bf16KernelArg(env, argv[14], "gemmBf16", &kernel)) return nullptr;
   trm::GemmArgs g;
   bool empty = false;
-  if (gemmArgs(env, argv, &g, &empty) && !empty) trm::gemmBf16(g, round, kernel);
+  if (gemmArgs(env, argv, &g, &empty, argc == 16 ? &argv[15] : nullptr) && !empty) trm::gemmBf16(g, round, kernel);
   return nullptr;
 }
 

@@ -451,9 +451,15 @@ struct Buffers {
 };
 thread_local Buffers buffers;
 
-void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, bool round, const Kernel& kr) {
+// One product with kernel kr; `flush` scopes FlushDenormals around each micro-kernel call (the Fma kernel), so that
+// the fused add of an addend runs as tfjs's float32 Add does, denormals kept.
+void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, bool round, const Kernel& kr, const float* addend, bool flush) {
   const long M = g.M, N = g.N, K = g.K;
-  if (K == 0) { std::memset(c, 0, sizeof(float) * M * N); return; }
+  if (K == 0) {
+    if (addend) std::memmove(c, addend, sizeof(float) * M * N);
+    else std::memset(c, 0, sizeof(float) * M * N);
+    return;
+  }
   const long kpMax = ((K < KC ? K : KC) + 1) / 2;
   const long ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
   uint32_t* pb = Buffers::grow(buffers.b, buffers.nb, size_t(kpMax) * ((ncMax + kr.nr - 1) / kr.nr * kr.nr));
@@ -473,7 +479,13 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, bool r
           const int nv = cols > vec ? 2 : 1;
           for (long ir = 0; ir < mc; ir += kr.mr) {
             const long R = mc - ir < kr.mr ? mc - ir : kr.mr;
-            kr.micro[R - 1][nv - 1](kp, pa + ir * kp, pb + jr * kp, c + (i0 + ir) * N + j0 + jr, N, p0 > 0, round && last, cols);
+            float* cp = c + (i0 + ir) * N + j0 + jr;
+            {
+              std::optional<FlushDenormals> f;
+              if (flush) f.emplace();
+              kr.micro[R - 1][nv - 1](kp, pa + ir * kp, pb + jr * kp, cp, N, p0 > 0, round && last, cols);
+            }
+            if (addend && last) addTile(cp, addend + (cp - c), N, R, cols);
           }
         }
       }
@@ -616,18 +628,19 @@ void gemmBf16(const GemmArgs& g, bool roundOutput, Bf16Kernel k) {
     const float* a = g.a + i * g.strideA;
     const float* b = g.b + i * g.strideB;
     float* c = g.c + i * g.strideC;
+    const float* addend = g.addend ? g.addend + i * g.strideC : nullptr;
     switch (k) {
 #if defined(TRM_X86)
-      case Bf16Kernel::Avx512: gemmOne(g, a, b, c, roundOutput, avx512Kernel); break;
+      case Bf16Kernel::Avx512: gemmOne(g, a, b, c, roundOutput, avx512Kernel, addend, false); break;
 #endif
 #if defined(TRM_NEON_BF16)
-      case Bf16Kernel::Neon: gemmOne(g, a, b, c, roundOutput, neonKernel); break;
+      case Bf16Kernel::Neon: gemmOne(g, a, b, c, roundOutput, neonKernel, addend, false); break;
 #endif
-      case Bf16Kernel::Reference: referenceOne(g, a, b, c, roundOutput); break;
-      default: {
-        FlushDenormals flush;
-        gemmOne(g, a, b, c, roundOutput, fmaKernel);
-      }
+      case Bf16Kernel::Reference:
+        referenceOne(g, a, b, c, roundOutput);
+        if (addend) addTile(c, addend, g.N, g.M, g.N);
+        break;
+      default: gemmOne(g, a, b, c, roundOutput, fmaKernel, addend, true);
     }
   }
 }

@@ -6,7 +6,8 @@
 // where a, b are the bfloat16-rounded operands and each fma rounds to nearest even, treats denormal inputs (acc
 // included) as zero and flushes a denormal result to zero. That is AVX512_BF16's vdpbf16ps, instruction for
 // instruction (the products of two bfloat16 values are exact in float32). Then C = acc, or roundBf16(acc) with
-// roundOutput. The result depends only on K, not on the blocking or the tile of a build.
+// roundOutput, and with GemmArgs.addend C = addend + that (a float32 add, denormals kept). The result depends only on
+// K, not on the blocking or the tile of a build.
 #pragma once
 
 #include "gemm.h"

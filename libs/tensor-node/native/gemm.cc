@@ -205,9 +205,24 @@ thread_local Buffers buffers;
 // B panels, so packing it would cost more than its better locality saves (measured: README).
 constexpr long DIRECT_N = 4 * NR;
 
-void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c) {
+}  // namespace
+
+// c[i][j] = addend[i][j] + c[i][j] for a rows x cols tile, rows ld floats apart (the add of a product and an addend
+// the GEMMs fuse into their last store of each tile: addend first, as tfjs's Add(acc, product) computes it).
+void addTile(float* c, const float* addend, long ld, long rows, long cols) {
+  for (long i = 0; i < rows; i++)
+    for (long j = 0; j < cols; j++) c[i * ld + j] = addend[i * ld + j] + c[i * ld + j];
+}
+
+namespace {
+
+void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, const float* addend) {
   const long M = g.M, N = g.N, K = g.K;
-  if (K == 0) { std::memset(c, 0, sizeof(float) * M * N); return; }
+  if (K == 0) {
+    if (addend) std::memmove(c, addend, sizeof(float) * M * N);
+    else std::memset(c, 0, sizeof(float) * M * N);
+    return;
+  }
   const long kcMax = K < KC ? K : KC;
   const long ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
   const bool direct = N <= DIRECT_N;
@@ -234,6 +249,7 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c) {
               Kernels::kernels[1][R - 1][nv - 1](kc, a + (i0 + ir) * rs + p0 * cs, rs, cs, bp, cp, N, p0 > 0, cols);
             else
               Kernels::kernels[0][R - 1][nv - 1](kc, pa + ir * kc, 1, R, bp, cp, N, p0 > 0, cols);
+            if (addend && p0 + kc == K) addTile(cp, addend + (cp - c), N, R, cols);
           }
         }
       }
@@ -292,7 +308,7 @@ bool gemmSwiglu(const SwigluArgs& s) {
 }
 
 void gemm(const GemmArgs& g) {
-  for (long i = 0; i < g.batch; i++) gemmOne(g, g.a + i * g.strideA, g.b + i * g.strideB, g.c + i * g.strideC);
+  for (long i = 0; i < g.batch; i++) gemmOne(g, g.a + i * g.strideA, g.b + i * g.strideB, g.c + i * g.strideC, g.addend ? g.addend + i * g.strideC : nullptr);
 }
 
 GemmShape gemmShape() { return {W, MR, NR, KC, MC, NC}; }

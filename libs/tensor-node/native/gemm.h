@@ -12,9 +12,15 @@ struct GemmArgs {
   bool transA, transB;
   long batch;                          // number of products
   long strideA, strideB, strideC;      // in floats between consecutive products (0 = the same matrix each time)
+  // when not null, C = addend + op(A) op(B) (laid out as C, strideC apart): the same bits as the product followed
+  // by an add, without the product's own pass through memory (each tile is added while it is in L1)
+  const float* addend = nullptr;
 };
 
 void gemm(const GemmArgs& g);
+
+// c[i][j] = addend[i][j] + c[i][j] over a rows x cols tile, rows ld floats apart (the fused add of GemmArgs.addend).
+void addTile(float* c, const float* addend, long ld, long rows, long cols);
 
 // The gate and up projections of a SwiGLU with its gating fused in: g = x gate^T, u = x up^T (x [rows, K], gate and
 // up [inner, K]) and a = silu(g) * u, all [rows, inner]; g and u are written only when not null. The same bits as

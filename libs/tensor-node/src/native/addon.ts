@@ -14,14 +14,16 @@ export type Bf16Kernel = 'avx512bf16' | 'neon-bf16' | 'fp32-fma' | 'reference';
 
 /** The addon's GEMM (native/addon.cc). Offsets and strides in bytes; stride 0 = the same matrix each time. */
 export interface NativeGemm {
+  /** C = op(A) op(B), or with `addend` (a byte offset laid out as C) C = addend + op(A) op(B), the add fused per tile */
   gemm(buffer: ArrayBuffer, a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
-    batch: number, strideA: number, strideB: number, strideC: number): void;
+    batch: number, strideA: number, strideB: number, strideC: number, addend?: number): void;
   /**
    * The same product with op(A) and op(B) rounded to bfloat16 and float32 accumulation (native/gemm-bf16.h), C
-   * rounded to bfloat16 too when `roundOutput`; `kernel` '' = the first of `bf16Kernels()`.
+   * rounded to bfloat16 too when `roundOutput` (before the float32 add of `addend`, when given); `kernel` '' = the
+   * first of `bf16Kernels()`.
    */
   gemmBf16(buffer: ArrayBuffer, a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
-    batch: number, strideA: number, strideB: number, strideC: number, roundOutput: boolean, kernel: Bf16Kernel | ''): void;
+    batch: number, strideA: number, strideB: number, strideC: number, roundOutput: boolean, kernel: Bf16Kernel | '', addend?: number): void;
   /**
    * The SwiGLU gate and up projections with the gating fused into the GEMM's epilogue: a = silu(x gate^T) * (x up^T)
    * [rows, inner], and g = x gate^T, u = x up^T when `saveGU` (x [rows, K], gate and up [inner, K]); in bfloat16

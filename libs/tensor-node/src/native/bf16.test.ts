@@ -416,3 +416,34 @@ describe('gemmSwiglu: the SwiGLU projections with the gating in the GEMM epilogu
     }
   });
 });
+
+describe('the GEMMs with an addend (C = addend + product, the add fused per tile)', () => {
+  // K across blocks (the add after the last), K = 0 (C = addend), a batch with B broadcast
+  const cases: [number, number, number, number][] = [[13, 70, 1100, 1], [29, 33, 97, 1], [5, 6, 0, 1], [11, 37, 19, 3]];
+  for (const bf16 of [false, true]) {
+    it(`${bf16 ? 'gemmBf16' : 'gemm'}: the bits of the product and then Math.fround(addend + product)`, () => {
+      const kernelsHere: (Bf16Kernel | '')[] = bf16 ? addon().bf16Kernels().filter((k) => k !== 'neon-bf16') : [''];
+      for (const [M, N, K, batch] of cases) for (const kernel of kernelsHere) {
+        const a = randomArray(batch * M * K, M + 1), b = randomArray(K * N, N + 2), addend = randomArray(batch * M * N, 9, 4);
+        const offA = 0, offB = a.length * 4, offC = offB + b.length * 4, offD = offC + addend.length * 4, offP = offD + addend.length * 4;
+        const buffer = new ArrayBuffer(offP + addend.length * 4);
+        new Float32Array(buffer, offA, a.length).set(a);
+        new Float32Array(buffer, offB, b.length).set(b);
+        new Float32Array(buffer, offD, addend.length).set(addend);
+        const run = (c: number, add?: number) => bf16
+          ? addon().gemmBf16(buffer, offA, offB, c, M, N, K, false, true, batch, M * K * 4, 0, M * N * 4, true, kernel, ...(add === undefined ? [] : [add]))
+          : addon().gemm(buffer, offA, offB, c, M, N, K, false, true, batch, M * K * 4, 0, M * N * 4, ...(add === undefined ? [] : [add]));
+        run(offP);
+        run(offC, offD);
+        const product = new Float32Array(buffer, offP, addend.length), got = new Float32Array(buffer, offC, addend.length);
+        const want = Float32Array.from(product, (p, i) => Math.fround(addend[i] + p));
+        expect(sameBits(got, want), `${kernel || 'fp32'} [${M}x${K}]x[${K}x${N}] batch ${batch}: ${firstDifference(got, want)}`).toBe(true);
+      }
+    });
+  }
+
+  it('rejects an addend outside the buffer, naming it', () => {
+    const buffer = new ArrayBuffer(64);
+    expect(() => addon().gemm(buffer, 0, 16, 32, 2, 2, 2, false, false, 1, 0, 0, 0, 56)).toThrow(/addend: bytes \[56, 72\) exceed the buffer of 64 bytes/);
+  });
+});
