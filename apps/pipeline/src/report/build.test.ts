@@ -108,6 +108,16 @@ describe('buildReport on a synthetic run', async () => {
   });
 });
 
+describe('buildReport of an imported model', () => {
+  it('says where the weights came from instead of describing a training run', async () => {
+    const out = await buildReport({ ...syntheticInput({ trainSteps: 0 }), imported: { file: '/ckpt/step_65100', sha256: 'ab'.repeat(32), format: 'pytorch-zip', dtypes: ['bfloat16'] } });
+    expect(out.markdown).toContain('**An imported model.** Its weights come from `/ckpt/step_65100` (pytorch-zip, bfloat16, sha256 `abababababab`)');
+    expect(out.markdown).toContain('| Training | none here: the model was imported from `/ckpt/step_65100`');
+    expect(out.markdown).toContain('None: the model was imported (see the run summary), not trained here.');
+    expect(out.markdown).not.toContain('This run trained');
+  });
+});
+
 describe('buildReport against the published numbers', () => {
   it('puts the Sudoku-Extreme result and the scale gap beside a sudoku run', async () => {
     const base = syntheticInput();

@@ -8,7 +8,7 @@ export async function charts(input: ReportInput, files: Record<string, string>):
   const out = [section('3. Training curves')];
   const rows = input.trainMetrics;
   if (!rows.length) {
-    out.push('The train stage recorded no metrics rows.');
+    out.push(input.imported ? 'None: the model was imported (see the run summary), not trained here.' : 'The train stage recorded no metrics rows.');
     return out.join('\n');
   }
   const add = async (name: string, alt: string, spec: Parameters<typeof renderChart>[0]) => {

@@ -56,8 +56,20 @@ export function trainSummary(input: ReportInput) {
   };
 }
 
+/** `FILE` (pytorch-zip, float32, sha256 `384f1ab25d92`): where an imported model came from. */
+function importedFrom(i: NonNullable<ReportInput['imported']>): string {
+  return `${code(i.file)} (${esc(i.format)}, ${esc(i.dtypes.join('/'))}, sha256 ${code(i.sha256.slice(0, 12))})`;
+}
+
 export function headline(input: ReportInput, recipes: PublishedRecipe[]): string {
   const t = trainSummary(input);
+  if (input.imported) {
+    const p = recipes[0];
+    return `> **An imported model.** Its weights come from ${importedFrom(input.imported)}, brought in by \`trm import-checkpoint\`: ` +
+      `it was trained elsewhere (e.g. by the reference implementation on GPUs), so this report has no training curves of its own. ` +
+      `Evaluation, halting and examples below are of this model on this config's test split` +
+      (p ? `; the published ${p.task} recipe (${PAPER}) reports ${pct(p.value)} (${p.metric}).` : '.');
+  }
   const ours = `${count(t.steps)} optimizer steps at batch ${count(t.batch)} (configured for ${count(t.epochsConfigured)} epochs) ` +
     `on ${count(input.data.trainExamples)} training examples` + (input.params ? ` with a ${count(input.params.model)}-parameter model` : '');
   if (!recipes.length) {
@@ -87,7 +99,7 @@ export function runSummary(input: ReportInput): string {
     ['Git commit', gitCell(input.git)],
     ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],
     ['Data', `${count(input.data.trainExamples)} train examples in ${count(input.data.trainGroups)} groups; ${count(input.data.testExamples)} test examples`],
-    ['Training', `${count(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); stage wall time ${duration(t.wall)}; ` +
+    input.imported ? ['Training', `none here: the model was imported from ${importedFrom(input.imported)}`] : ['Training', `${count(t.steps)} optimizer steps (last epoch index ${num(t.epochs)}); stage wall time ${duration(t.wall)}; ` +
       `${t.stepsPerSecond === null ? 'n/a' : t.stepsPerSecond.toFixed(2)} steps/s` +
       (input.training.seconds === null ? '' : ` (${num(input.training.steps)} steps in ${duration(input.training.seconds)} of training)`)],
   ];

@@ -81,6 +81,8 @@ export interface ReportInput {
    * none (the report then shows `runtime.workers` of the config, labelled as such)
    */
   training: { seconds: number | null; steps: number | null; workers: number | null };
+  /** the model came from `trm import-checkpoint` (the train manifest's lineage), not from training here */
+  imported?: { file: string; sha256: string; format: string; dtypes: string[] } | null;
   trainMetrics: TrainMetricRow[];
   evalMetrics: EvalMetrics;
   /** per evaluated test example (predictions.arrow): supervision steps, final q_halt logit, solved */

@@ -93,6 +93,7 @@ export function runReport(ctx: StageContext): Promise<StageResult> {
       data: await dataSizes(run.encode),
       stages: run.stages,
       training: trainingTime(run.train.dir, trainMetrics.length),
+      imported: run.train.manifest.lineage ? { file: run.train.manifest.lineage.imported, sha256: run.train.manifest.lineage.sha256, format: run.train.manifest.lineage.format, dtypes: run.train.manifest.lineage.dtypes } : null,
       trainMetrics,
       evalMetrics,
       testRows,
