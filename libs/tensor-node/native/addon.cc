@@ -8,6 +8,9 @@
 //   bf16Kernels() -> e.g. ["avx512bf16", "fp32-fma", "reference"]     roundBf16(buffer, x, y, n)  (bf16.h)
 // the SwiGLU projections with the gating in the GEMM's epilogue (gemm.h), float32 or bfloat16:
 //   gemmSwiglu(buffer, x, gate, up, a, g, u, rows, K, inner, saveGU, bf16, kernel) -> false when it does not apply
+// attention by blocks of query rows (attention.h), tensors [heads, S, hd]:
+//   attentionForward(buffer, q, k, v, out, heads, S, hd, scale, bf16, kernel)
+//   attentionBackward(buffer, dout, q, k, v, dq, dk, dv, heads, S, hd, scale, bf16, kernel)
 // and the fused element-wise kernels of elementwise.cc, offsets in bytes into the same kind of buffer:
 //   swigluForward(buffer, g, u, a, n)                  swigluBackward(buffer, da, g, u, a, dg, du, n)
 //   rmsNormForward(buffer, x, y, r, rows, w, eps)      rmsNormBackward(buffer, dy, y, r, dx, rows, w)
@@ -25,6 +28,7 @@
 #include <cstdint>
 #include <string>
 
+#include "attention.h"
 #include "bf16.h"
 #include "elementwise.h"
 #include "gemm-bf16.h"
@@ -143,6 +147,7 @@ napi_value GemmBf16(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
 // bf16Kernels() -> the names of the bfloat16 GEMM kernels this CPU runs, the default first ("reference" last).
 napi_value Bf16Kernels(napi_env env, napi_callback_info) {
   napi_value arr, x;
@@ -189,6 +194,52 @@ char* bufferAndInts(napi_env env, napi_callback_info info, const char* fn, const
 bool checkRange(napi_env env, const char* name, int64_t off, int64_t floats, size_t length) { return checkOperand(env, name, off, 0, 1, floats, length); }
 
 float* at(char* base, int64_t off) { return reinterpret_cast<float*>(base + off); }
+
+// attentionForward(buffer, q, k, v, out, heads, S, hd, scale, bf16, kernel) and
+// attentionBackward(buffer, dout, q, k, v, dq, dk, dv, heads, S, hd, scale, bf16, kernel) of attention.h; every
+// tensor [heads, S, hd] at a byte offset into buffer, kernel as in gemmBf16 (used when bf16).
+napi_value Attention(napi_env env, napi_callback_info info, bool backward) {
+  const char* fn = backward ? "attentionBackward" : "attentionForward";
+  const int tensors = backward ? 7 : 4;
+  size_t argc = 15;
+  napi_value argv[15];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != static_cast<size_t>(tensors + 7)) { throwError(env, std::string(fn) + ": expected " + std::to_string(tensors + 7) + " arguments"); return nullptr; }
+  void* data = nullptr;
+  size_t length = 0;
+  bool isAb = false;
+  napi_is_arraybuffer(env, argv[0], &isAb);
+  if (!isAb || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) { throwError(env, std::string(fn) + ": buffer must be an ArrayBuffer"); return nullptr; }
+  static const char* fwd[] = {"q", "k", "v", "out"};
+  static const char* bwd[] = {"dout", "q", "k", "v", "dq", "dk", "dv"};
+  const char* const* names = backward ? bwd : fwd;
+  int64_t off[7], dims[3];
+  for (int i = 0; i < tensors; i++)
+    if (!int64Arg(env, argv[1 + i], names[i], &off[i])) return nullptr;
+  static const char* dimNames[] = {"heads", "S", "hd"};
+  for (int i = 0; i < 3; i++)
+    if (!int64Arg(env, argv[1 + tensors + i], dimNames[i], &dims[i])) return nullptr;
+  double scale = 0;
+  bool bf16 = false;
+  if (napi_get_value_double(env, argv[4 + tensors], &scale) != napi_ok) { throwError(env, std::string(fn) + ": scale must be a number"); return nullptr; }
+  napi_get_value_bool(env, argv[5 + tensors], &bf16);
+  trm::Bf16Kernel kernel = trm::Bf16Kernel::Fma;
+  if (bf16 && !bf16KernelArg(env, argv[6 + tensors], fn, &kernel)) return nullptr;
+  const int64_t n = dims[0] * dims[1] * dims[2];
+  for (int i = 0; i < tensors; i++)
+    if (!checkRange(env, names[i], off[i], n, length)) return nullptr;
+  if (n == 0) return nullptr;
+  char* base = static_cast<char*>(data);
+  const trm::AttentionArgs a{dims[0], dims[1], dims[2], static_cast<float>(scale), bf16, kernel};
+  if (backward)
+    trm::attentionBackward(a, at(base, off[0]), at(base, off[1]), at(base, off[2]), at(base, off[3]), at(base, off[4]), at(base, off[5]), at(base, off[6]));
+  else
+    trm::attentionForward(a, at(base, off[0]), at(base, off[1]), at(base, off[2]), at(base, off[3]));
+  return nullptr;
+}
+
+napi_value AttentionForward(napi_env env, napi_callback_info info) { return Attention(env, info, false); }
+napi_value AttentionBackward(napi_env env, napi_callback_info info) { return Attention(env, info, true); }
 
 // gemmSwiglu(buffer, x, gate, up, a, g, u, rows, K, inner, saveGU, bf16, kernel) -> whether it ran (gemm.h): a, and
 // g and u when saveGU, from x [rows, K] and gate, up [inner, K]; in bfloat16 with bf16 (kernel as in gemmBf16).
@@ -466,7 +517,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "gemm", fn);
   const std::pair<const char*, napi_callback> fns[] = {{"shape", Shape}, {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
       {"rmsNormForward", RmsNormForward}, {"addRmsNormForward", AddRmsNormForward}, {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
-      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"gemmBf16", GemmBf16}, {"gemmSwiglu", GemmSwiglu}, {"bf16Kernels", Bf16Kernels}, {"roundBf16", RoundBf16}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
+      {"ropeForward", RopeForward}, {"ropeBackward", RopeBackward}, {"rmsNormBackward", RmsNormBackward}, {"transposeSwap", TransposeSwap}, {"gemmBf16", GemmBf16}, {"gemmSwiglu", GemmSwiglu}, {"attentionForward", AttentionForward}, {"attentionBackward", AttentionBackward}, {"bf16Kernels", Bf16Kernels}, {"roundBf16", RoundBf16}, {"expInPlace", ExpInPlace}, {"sigmoidInPlace", SigmoidInPlace},
       {"adamAtan2Shard", AdamAtan2Shard}, {"emaShard", EmaShard}, {"atan2Map", Atan2Map}};
   for (const auto& [name, cb] : fns) {
     napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);

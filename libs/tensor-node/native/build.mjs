@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SOURCES = ['gemm.h', 'gemm.cc', 'bf16.h', 'bf16.cc', 'gemm-bf16.h', 'gemm-bf16.cc', 'vector-loop.h', 'vector-math.h', 'elementwise.h', 'elementwise.cc', 'transpose.h', 'transpose.cc', 'optim.h', 'optim.cc', 'addon.cc'];
+const SOURCES = ['gemm.h', 'gemm.cc', 'bf16.h', 'bf16.cc', 'gemm-bf16.h', 'gemm-bf16.cc', 'attention.h', 'attention.cc', 'vector-loop.h', 'vector-math.h', 'elementwise.h', 'elementwise.cc', 'transpose.h', 'transpose.cc', 'optim.h', 'optim.cc', 'addon.cc'];
 // x64: the widest vectors this CPU has (AVX-512 or AVX2); arm64: NEON and FMA are baseline, and older Apple clang
 // rejects -march=native there.
 const FLAGS = ['-O3', ...(process.arch === 'x64' ? ['-march=native'] : []), '-ffp-contract=fast', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden'];

@@ -451,18 +451,25 @@ struct Buffers {
 };
 thread_local Buffers buffers;
 
+// The last call of a product split over k with no k left: only the rounding remains.
+void roundOutputs(float* c, long n, bool round) {
+  if (round) roundToBf16(c, c, n);
+}
+
 // One product with kernel kr; `flush` scopes FlushDenormals around each micro-kernel call (the Fma kernel), so that
 // the fused add of an addend runs as tfjs's float32 Add does, denormals kept.
 void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, bool round, const Kernel& kr, const float* addend, bool flush) {
   const long M = g.M, N = g.N, K = g.K;
   if (K == 0) {
     if (addend) std::memmove(c, addend, sizeof(float) * M * N);
+    else if (g.continueC) roundOutputs(c, M * N, round);
     else std::memset(c, 0, sizeof(float) * M * N);
     return;
   }
   const long kpMax = ((K < KC ? K : KC) + 1) / 2;
   const long ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
-  uint32_t* pb = Buffers::grow(buffers.b, buffers.nb, size_t(kpMax) * ((ncMax + kr.nr - 1) / kr.nr * kr.nr));
+  const uint32_t* pre = static_cast<const uint32_t*>(g.packedB);
+  uint32_t* pb = pre ? nullptr : Buffers::grow(buffers.b, buffers.nb, size_t(kpMax) * ((ncMax + kr.nr - 1) / kr.nr * kr.nr));
   uint32_t* pa = Buffers::grow(buffers.a, buffers.na, size_t(kpMax) * mcMax);
   const int vec = kr.nr / 2;
   for (long j0 = 0; j0 < N; j0 += NC) {
@@ -470,7 +477,9 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, bool r
     for (long p0 = 0; p0 < K; p0 += KC) {
       const long kc = K - p0 < KC ? K - p0 : KC, kp = (kc + 1) / 2;
       const bool last = p0 + kc == K;
-      packB(g, b, p0, kc, j0, nc, kr.nr, pb);
+      // packB's layout, block by block (KC is even: a block's pairs start at p0 / 2)
+      const uint32_t* panels = pre ? pre + j0 * ((K + 1) / 2) + p0 / 2 * ((nc + kr.nr - 1) / kr.nr * kr.nr) : pb;
+      if (!pre) packB(g, b, p0, kc, j0, nc, kr.nr, pb);
       for (long i0 = 0; i0 < M; i0 += MC) {
         const long mc = M - i0 < MC ? M - i0 : MC;
         packA(g, a, i0, mc, p0, kc, kr.mr, pa);
@@ -483,7 +492,7 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, bool r
             {
               std::optional<FlushDenormals> f;
               if (flush) f.emplace();
-              kr.micro[R - 1][nv - 1](kp, pa + ir * kp, pb + jr * kp, cp, N, p0 > 0, round && last, cols);
+              kr.micro[R - 1][nv - 1](kp, pa + ir * kp, panels + jr * kp, cp, N, p0 > 0 || g.continueC, round && last, cols);
             }
             if (addend && last) addTile(cp, addend + (cp - c), N, R, cols);
           }
@@ -506,7 +515,7 @@ void referenceOne(const GemmArgs& g, const float* a, const float* b, float* c, b
   auto opB = [&](long k, long j) { return k < K ? roundBf16(g.transB ? b[j * K + k] : b[k * N + j]) : 0.f; };
   for (long i = 0; i < M; i++)
     for (long j = 0; j < N; j++) {
-      float acc = 0.f;
+      float acc = g.continueC ? c[i * N + j] : 0.f;
       for (long k = 0; k < K; k += 2) {
         acc = fmaFlushed(opA(i, k + 1), opB(k + 1, j), acc);
         acc = fmaFlushed(opA(i, k), opB(k, j), acc);
@@ -564,6 +573,31 @@ void swigluTiles(const SwigluArgs& s, const Kernel& kr, bool flush) {
 }
 
 }  // namespace
+
+namespace {
+const Kernel& kernelOf(Bf16Kernel k) {
+#if defined(TRM_X86)
+  if (k == Bf16Kernel::Avx512) return avx512Kernel;
+#endif
+#if defined(TRM_NEON_BF16)
+  if (k == Bf16Kernel::Neon) return neonKernel;
+#endif
+  return fmaKernel;
+}
+}  // namespace
+
+size_t packedBSizeBf16(const GemmArgs& g, Bf16Kernel k) {
+  const long nr = kernelOf(k).nr, last = g.N % NC == 0 ? NC : g.N % NC;
+  return size_t(g.N - last + (last + nr - 1) / nr * nr) * ((g.K + 1) / 2);
+}
+
+void packAllBBf16(const GemmArgs& g, const float* b, uint32_t* dst, Bf16Kernel k) {
+  const long nr = kernelOf(k).nr, kp = (g.K + 1) / 2;
+  for (long j0 = 0; j0 < g.N; j0 += NC) {
+    const long nc = g.N - j0 < NC ? g.N - j0 : NC;
+    for (long p0 = 0; p0 < g.K; p0 += KC) packB(g, b, p0, g.K - p0 < KC ? g.K - p0 : KC, j0, nc, nr, dst + j0 * kp + p0 / 2 * ((nc + nr - 1) / nr * nr));
+  }
+}
 
 bool gemmSwigluBf16(const SwigluArgs& s, Bf16Kernel k) {
   if (k == Bf16Kernel::Reference || s.K == 0 || s.K > KC) return false;

@@ -10,6 +10,9 @@
 // K, not on the blocking or the tile of a build.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 #include "gemm.h"
 
 namespace trm {
@@ -31,6 +34,11 @@ bool bf16KernelAvailable(Bf16Kernel k);
 Bf16Kernel bf16KernelBest();
 
 void gemmBf16(const GemmArgs& g, bool roundOutput, Bf16Kernel k);
+
+// op(B) of g packed as gemmBf16 with kernel k packs it (GemmArgs.packedB), all blocks at once, into dst of
+// packedBSizeBf16 uint32 (bfloat16 pairs). Not for the reference kernel, which does not pack.
+size_t packedBSizeBf16(const GemmArgs& g, Bf16Kernel k);
+void packAllBBf16(const GemmArgs& g, const float* b, uint32_t* dst, Bf16Kernel k);
 
 // gemmSwiglu (gemm.h) in bfloat16: g and u as gemmBf16 with roundOutput, a = swigluForward's bf16 gating of them;
 // the same bits as those unfused calls. False (nothing written) when it does not apply: K above one k block,

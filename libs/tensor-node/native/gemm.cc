@@ -51,13 +51,26 @@ typedef float vf __attribute__((vector_size(W * 4)));
 inline vf load(const float* p) { vf v; std::memcpy(&v, p, sizeof v); return v; }
 inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
+// How a micro-kernel call treats C: overwrite it with the tile's sum, add the sum to it (the later k blocks of a
+// product), or continue the sum from it (C holds the same sum over earlier k: one FMA chain across calls).
+enum Mode { Overwrite = 0, Add = 1, Continue = 2 };
+
 // C[0:R, 0:cols] (+)= op(A)[0:R, 0:kc] x pb (kc x NR, k-major); NV*W >= cols. op(A)(i, k) is pa[k * R + i] when
 // Packed, else read in place at pa[i * rs + k * cs].
 template <int R, int NV, bool Packed>
-void micro(long kc, const float* __restrict pa, long rs, long cs, const float* __restrict pb, float* c, long ldc, bool accumulate, long cols) {
+void micro(long kc, const float* __restrict pa, long rs, long cs, const float* __restrict pb, float* c, long ldc, int mode, long cols) {
+  const bool accumulate = mode == Add;
   vf s[R][NV];
-  for (int i = 0; i < R; i++)
-    for (int v = 0; v < NV; v++) s[i][v] = vf{};
+  if (mode == Continue) {
+    float t[NV * W] = {};
+    for (int i = 0; i < R; i++) {
+      for (long j = 0; j < cols; j++) t[j] = c[i * ldc + j];
+      for (int v = 0; v < NV; v++) s[i][v] = load(t + v * W);
+    }
+  } else {
+    for (int i = 0; i < R; i++)
+      for (int v = 0; v < NV; v++) s[i][v] = vf{};
+  }
   for (long k = 0; k < kc; k++) {
     vf b[NV];
     for (int v = 0; v < NV; v++) b[v] = load(pb + k * NR + v * W);
@@ -82,7 +95,7 @@ void micro(long kc, const float* __restrict pa, long rs, long cs, const float* _
   }
 }
 
-using MicroFn = void (*)(long, const float*, long, long, const float*, float*, long, bool, long);
+using MicroFn = void (*)(long, const float*, long, long, const float*, float*, long, int, long);
 
 template <int... Rs>
 struct Table {
@@ -220,35 +233,38 @@ void gemmOne(const GemmArgs& g, const float* a, const float* b, float* c, const 
   const long M = g.M, N = g.N, K = g.K;
   if (K == 0) {
     if (addend) std::memmove(c, addend, sizeof(float) * M * N);
-    else std::memset(c, 0, sizeof(float) * M * N);
+    else if (!g.continueC) std::memset(c, 0, sizeof(float) * M * N);
     return;
   }
+  auto mode = [&](long p0) { return p0 > 0 ? int(Add) : g.continueC ? int(Continue) : int(Overwrite); };
   const long kcMax = K < KC ? K : KC;
   const long ncMax = N < NC ? N : NC, mcMax = M < MC ? M : MC;
   const bool direct = N <= DIRECT_N;
   // op(A)(i, k) in place: A stored [K, M] (transA) or [M, K]
   const long rs = g.transA ? 1 : K, cs = g.transA ? M : 1;
-  float* pb = Buffers::grow(buffers.b, buffers.nb, size_t(kcMax) * ((ncMax + NR - 1) / NR * NR));
+  const float* pre = static_cast<const float*>(g.packedB);
+  float* pb = pre ? nullptr : Buffers::grow(buffers.b, buffers.nb, size_t(kcMax) * ((ncMax + NR - 1) / NR * NR));
   float* pa = direct ? nullptr : Buffers::grow(buffers.a, buffers.na, size_t(kcMax) * mcMax);
   for (long j0 = 0; j0 < N; j0 += NC) {
     const long nc = N - j0 < NC ? N - j0 : NC;
     for (long p0 = 0; p0 < K; p0 += KC) {
       const long kc = K - p0 < KC ? K - p0 : KC;
-      packB(g, b, p0, kc, j0, nc, pb);
+      const float* panels = pre ? pre + j0 * K + p0 * ((nc + NR - 1) / NR * NR) : pb;  // packB's layout, block by block
+      if (!pre) packB(g, b, p0, kc, j0, nc, pb);
       for (long i0 = 0; i0 < M; i0 += MC) {
         const long mc = M - i0 < MC ? M - i0 : MC;
         if (!direct) packA(g, a, i0, mc, p0, kc, pa);
         for (long jr = 0; jr < nc; jr += NR) {
           const long cols = nc - jr < NR ? nc - jr : NR;
-          const float* bp = pb + jr * kc;
+          const float* bp = panels + jr * kc;
           const int nv = cols > W ? 2 : 1;
           for (long ir = 0; ir < mc; ir += MR) {
             const long R = mc - ir < MR ? mc - ir : MR;
             float* cp = c + (i0 + ir) * N + j0 + jr;
             if (direct)
-              Kernels::kernels[1][R - 1][nv - 1](kc, a + (i0 + ir) * rs + p0 * cs, rs, cs, bp, cp, N, p0 > 0, cols);
+              Kernels::kernels[1][R - 1][nv - 1](kc, a + (i0 + ir) * rs + p0 * cs, rs, cs, bp, cp, N, mode(p0), cols);
             else
-              Kernels::kernels[0][R - 1][nv - 1](kc, pa + ir * kc, 1, R, bp, cp, N, p0 > 0, cols);
+              Kernels::kernels[0][R - 1][nv - 1](kc, pa + ir * kc, 1, R, bp, cp, N, mode(p0), cols);
             if (addend && p0 + kc == K) addTile(cp, addend + (cp - c), N, R, cols);
           }
         }
@@ -292,7 +308,7 @@ bool gemmSwiglu(const SwigluArgs& s) {
         const long col = (j0 + jr) / 2;  // output column of the tile's first g/u lane
         for (long ir = 0; ir < mc; ir += MR) {
           const long R = mc - ir < MR ? mc - ir : MR;
-          Kernels::kernels[0][R - 1][1](K, pa + ir * K, 1, R, pb + jr * K, tile, NR, false, NR);
+          Kernels::kernels[0][R - 1][1](K, pa + ir * K, 1, R, pb + jr * K, tile, NR, Overwrite, NR);
           for (long i = 0; i < R; i++) {
             const long at = (i0 + ir + i) * inner + col;
             const vf gv = load(tile + i * NR), uv = load(tile + i * NR + H);
@@ -305,6 +321,18 @@ bool gemmSwiglu(const SwigluArgs& s) {
     }
   }
   return true;
+}
+
+size_t packedBSize(const GemmArgs& g) {
+  const long last = g.N % NC == 0 ? NC : g.N % NC;  // columns of the last NC block
+  return size_t(g.N - last + (last + NR - 1) / NR * NR) * g.K;
+}
+
+void packAllB(const GemmArgs& g, const float* b, float* dst) {
+  for (long j0 = 0; j0 < g.N; j0 += NC) {
+    const long nc = g.N - j0 < NC ? g.N - j0 : NC;
+    for (long p0 = 0; p0 < g.K; p0 += KC) packB(g, b, p0, g.K - p0 < KC ? g.K - p0 : KC, j0, nc, dst + j0 * g.K + p0 * ((nc + NR - 1) / NR * NR));
+  }
 }
 
 void gemm(const GemmArgs& g) {

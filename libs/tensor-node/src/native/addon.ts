@@ -33,6 +33,16 @@ export interface NativeGemm {
    */
   gemmSwiglu(buffer: ArrayBuffer, x: number, gate: number, up: number, a: number, g: number, u: number, rows: number, K: number, inner: number,
     saveGU: boolean, bf16: boolean, kernel: Bf16Kernel | ''): boolean;
+  /**
+   * out = softmax(q k^T * scale) v by blocks of query rows (native/attention.h), q, k, v, out [heads, S, hd] at byte
+   * offsets; in bfloat16 (gemmBf16's and the softmax's roundings) when `bf16`. The bits of the unblocked products
+   * and softmax, without their [heads, S, S] arrays.
+   */
+  attentionForward(buffer: ArrayBuffer, q: number, k: number, v: number, out: number, heads: number, S: number, hd: number, scale: number,
+    bf16: boolean, kernel: Bf16Kernel | ''): void;
+  /** dq, dk, dv of attentionForward from dout, the probabilities recomputed block by block; the unblocked bits */
+  attentionBackward(buffer: ArrayBuffer, dout: number, q: number, k: number, v: number, dq: number, dk: number, dv: number, heads: number, S: number,
+    hd: number, scale: number, bf16: boolean, kernel: Bf16Kernel | ''): void;
   /** the bfloat16 kernels this CPU runs, the default first (`reference` last) */
   bf16Kernels(): Bf16Kernel[];
   /** y = x rounded to bfloat16 (nearest, ties to even; NaN to 0x7FC0), n floats at byte offsets x, y (y may be x) */

@@ -447,3 +447,42 @@ describe('the GEMMs with an addend (C = addend + product, the add fused per tile
     expect(() => addon().gemm(buffer, 0, 16, 32, 2, 2, 2, false, false, 1, 0, 0, 0, 56)).toThrow(/addend: bytes \[56, 72\) exceed the buffer of 64 bytes/);
   });
 });
+
+describe('attention by blocks of query rows (attentionForward / attentionBackward)', () => {
+  const att = addon;
+
+  // S = 18 (the fixtures), 97 (sudoku), 600 and 1100 (query rows across the float32 GEMM's 512-step k blocks)
+  const shapes: [number, number, number][] = [[3, 18, 16], [4, 97, 64], [2, 600, 32], [1, 1100, 16]];
+  for (const bf16 of [false, true]) {
+    it(`${bf16 ? 'bfloat16' : 'float32'}: the bits of the unblocked products and softmax, forward and backward`, () => {
+      const kernelsHere: (Bf16Kernel | '')[] = bf16 ? addon().bf16Kernels().filter((k) => k !== 'reference' && k !== 'neon-bf16') : [''];
+      for (const [heads, S, hd] of shapes) for (const kernel of kernelsHere) {
+        const n = heads * S * hd, nn = heads * S * S, scale = 1 / Math.sqrt(hd);
+        // q k v dout | out dq dk dv (blocked) | out dq dk dv (unblocked) | P dP
+        const offs: number[] = [];
+        let end = 0;
+        for (let i = 0; i < 14; i++) (offs.push(end), (end += 4 * (i < 12 ? n : nn)));
+        const buffer = new ArrayBuffer(end);
+        for (let i = 0; i < 4; i++) new Float32Array(buffer, offs[i], n).set(randomArray(n, 31 * S + i, i === 3 ? 0.1 : 1.5));
+        const [q, k, v, dout, out, dq, dk, dv, out2, dq2, dk2, dv2, P, dP] = offs;
+        const mm = (a: number, b: number, c: number, M: number, N: number, K: number, tA: boolean, tB: boolean) => bf16
+          ? addon().gemmBf16(buffer, a, b, c, M, N, K, tA, tB, heads, 4 * M * K, 4 * K * N, 4 * M * N, true, kernel)
+          : addon().gemm(buffer, a, b, c, M, N, K, tA, tB, heads, 4 * M * K, 4 * K * N, 4 * M * N);
+        mm(q, k, P, S, S, hd, false, true);
+        fused().softmaxForward(buffer, P, P, heads * S, S, scale, bf16);
+        mm(P, v, out2, S, hd, S, false, false);
+        mm(P, dout, dv2, S, hd, S, true, false);
+        mm(dout, v, dP, S, S, hd, false, true);
+        fused().softmaxBackward(buffer, dP, P, dP, heads * S, S, scale, bf16);
+        mm(dP, k, dq2, S, hd, S, false, false);
+        mm(dP, q, dk2, S, hd, S, true, false);
+        att().attentionForward(buffer, q, k, v, out, heads, S, hd, scale, bf16, kernel);
+        att().attentionBackward(buffer, dout, q, k, v, dq, dk, dv, heads, S, hd, scale, bf16, kernel);
+        for (const [name, x, y] of [['out', out, out2], ['dq', dq, dq2], ['dk', dk, dk2], ['dv', dv, dv2]] as const) {
+          const got = new Float32Array(buffer, x, n), want = new Float32Array(buffer, y, n);
+          expect(sameBits(got, want), `${kernel || 'fp32'} [${heads}, ${S}, ${hd}] ${name}: ${firstDifference(got, want)}`).toBe(true);
+        }
+      }
+    });
+  }
+});
