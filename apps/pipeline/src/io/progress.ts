@@ -49,6 +49,15 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
   };
 }
 
+/** where log() writes while a live display owns the terminal (io/train-view.ts): above the display */
+let logSink: ((message: string) => void) | null = null;
+
+export function setLogSink(sink: ((message: string) => void) | null): void {
+  logSink = sink;
+}
+
 export function log(message: string): void {
-  if (process.env.TRM_QUIET !== '1') process.stderr.write(message + '\n');
+  if (process.env.TRM_QUIET === '1') return;
+  if (logSink) logSink(message.replace(/^\n+/, ''));
+  else process.stderr.write(message + '\n');
 }
