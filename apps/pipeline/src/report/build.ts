@@ -4,6 +4,7 @@ import { drawExamples } from './examples.ts';
 import { charts, halting, recursion } from './figures.ts';
 import { exampleBlock, trajectoryBlock } from './gallery.ts';
 import { anchor, code, codeBlock, esc, table } from './markdown.ts';
+import { runStateLine } from './intervals.ts';
 import { publishedFor } from './published.ts';
 import { obj, section, SECTIONS } from './sections.ts';
 import { formatMetric, headline, results, runSummary } from './summary.ts';
@@ -73,6 +74,7 @@ export async function buildReport(input: ReportInput): Promise<ReportOutput> {
 
   const parts = [
     `# TRM report: ${esc(title)}`,
+    ...(runStateLine(input) ? [runStateLine(input)!] : []),
     headline(input, recipes),
     'Contents: ' + SECTIONS.map((s) => `[${s.replace(/^\d+\. /, '')}](#${anchor(s)})`).join(' · '),
     runSummary(input),

@@ -1,6 +1,7 @@
 // Figures: training curves, accuracy after each supervision step, halting (vega-lite charts rendered to SVG).
 import { accuracySpec, haltHistogramSpec, haltStepsSpec, lossSpec, lrSpec, MAX_POINTS, perStepSpec, qHaltSpec, renderChart } from './charts.ts';
 import { count, details, image, pct, table } from './markdown.ts';
+import { intervalBlock } from './intervals.ts';
 import { section } from './sections.ts';
 import type { ReportInput } from './types.ts';
 
@@ -17,6 +18,7 @@ export async function charts(input: ReportInput, files: Record<string, string>):
   };
   out.push(`${count(rows.length)} training steps` + (rows.length > MAX_POINTS ? ` (drawn as the means of ${MAX_POINTS} buckets of consecutive steps).` : '.'));
   await add('loss', 'training loss', lossSpec(rows));
+  out.push('', await intervalBlock(input, files));
   await add('accuracy', 'training accuracy', accuracySpec(rows));
   await add('lr', 'learning-rate schedule', lrSpec(rows));
   return out.join('\n');

@@ -2,6 +2,7 @@
 // artifacts; buildReport turns it into markdown + SVG files without touching the file system.
 import type { DatasetLib, ExamplePrediction } from '@trm/dataset';
 import type { EvalMetrics as EngineEvalMetrics } from '@trm/trm';
+import type { IntervalEval } from '../stages/interval-evals.ts';
 
 /** One stage of the run as its artifact folder describes it. */
 export interface StageRecord {
@@ -90,6 +91,27 @@ export interface ReportInput {
   /** the examples to draw (a few; those with trajectories first) */
   examples: ExampleView[];
   comparison: ComparisonRun | null;
+  /** evaluations during training (train.eval_interval), oldest first; absent or empty when there were none */
+  intervalEvals?: IntervalEval[];
+  /** the metric they watch for the best interval and early stopping (train.early_stop_metric) */
+  watchMetric?: string;
+  /** a run that is still training or was stopped; absent: it finished */
+  runState?: RunState;
+}
+
+/** How far a run got, for the report of a run that did not finish. */
+export interface RunState {
+  state: 'finished' | 'in progress' | 'stopped';
+  /** optimizer steps done (of the newest checkpoint, for a run in progress) */
+  step: number;
+  /** the step it ends at when nothing stops it */
+  total: number;
+  /** what stopped it (`SIGINT`, the early-stop rule, `killed`), or a note */
+  reason: string | null;
+  /** the model the train artifact (or the checkpoint) holds: the last step's or the best interval's */
+  model: { kind: 'last' | 'best'; step: number } | null;
+  /** where the results come from */
+  evaluated: 'evaluate stage' | 'last interval' | 'none';
 }
 
 export interface ReportOutput {

@@ -101,7 +101,7 @@ export const STAGES = Object.freeze([
     writes: ['report.markdown', 'report.images', 'report.history'],
     dataset: true,
     engine: false,
-    code: ['apps/pipeline/src/stages/report.ts', 'apps/pipeline/src/report', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/open-stage.ts', 'libs/dataset/src'],
+    code: ['apps/pipeline/src/stages/report.ts', 'apps/pipeline/src/report', 'apps/pipeline/src/stages/interval-evals.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/open-stage.ts', 'libs/dataset/src'],
     packages: ['apache-arrow', 'vega', 'vega-lite'],
     module: 'apps/pipeline/src/stages/report.ts',
     entry: 'runReport',
