@@ -1,9 +1,9 @@
 // What the benchmark runner and its suites share.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SourceIO } from '@trm/dataset';
+import { splitLines, type SourceIO } from '@trm/dataset';
 
 /** One measured figure of a suite. */
 export interface BenchResult {
@@ -60,6 +60,7 @@ export function localSourceIO(suite: string): SourceIO {
     download: () => Promise.reject(new Error(`${suite}: no downloads`)),
     readText: async (p) => readFileSync(p, 'utf8'),
     readBytes: async (p) => new Uint8Array(readFileSync(p)),
+    readLines: (p, opts) => splitLines(createReadStream(p, { highWaterMark: 1 << 20 }), p, opts),
     listDir: async (p) => readdirSync(p).sort(),
     exists: async (p) => existsSync(p),
     join: (...parts) => join(...parts),

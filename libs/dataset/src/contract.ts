@@ -1,3 +1,5 @@
+import type { LineOptions } from './lines.ts';
+
 // The one contract every dataset lib implements and that the pipeline alone consumes.
 // Dataset libs are pure: they never touch the file system or the network themselves; the
 // pipeline hands them a `SourceIO` (the "catalog" side) and stores what they return.
@@ -78,8 +80,14 @@ export interface DatasetShape {
 export interface SourceIO {
   /** download over HTTPS into the artifact cache (resume, retry, progress, checksum); returns a local path */
   download(url: string, opts?: { sha256?: string; name?: string }): Promise<string>;
+  /** a whole file (errors name the path: not found, a folder, too large to be one string) */
   readText(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
+  /**
+   * the lines of a text file, streamed, without their line breaks: memory stays bounded by `maxLineBytes`, and a
+   * longer line stops the read with a LineTooLongError naming the file and the line (CSV and list sources use this)
+   */
+  readLines(path: string, opts: LineOptions): AsyncIterable<string>;
   /** file names (not paths) in a folder, sorted */
   listDir(path: string): Promise<string[]>;
   exists(path: string): Promise<boolean>;

@@ -58,6 +58,77 @@ export function parseCsv(text: string, name = 'input.csv'): CsvTable {
 /** Index of a required column, with an error naming the file and the columns it has. */
 export function column(table: CsvTable, nameOfColumn: string, file: string): number {
   const idx = table.header.indexOf(nameOfColumn);
-  if (idx < 0) throw new Error(`${file}: missing column "${nameOfColumn}" (columns: ${table.header.join(', ')})`);
+  if (idx < 0) throw new Error(`${file}: missing column "${nameOfColumn}" (columns: ${describeColumns(table.header)})`);
+  return idx;
+}
+
+/**
+ * The fields of one CSV line (RFC 4180 quoting inside the line; a quoted field cannot span lines here). `where`
+ * names the file and row in errors.
+ */
+export function parseCsvLine(line: string, where: string): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let value = '';
+      let from = i + 1;
+      for (;;) {
+        const q = line.indexOf('"', from);
+        if (q < 0) throw new Error(`${where}: unterminated quoted field (a quoted field must end on its line)`);
+        value += line.slice(from, q);
+        if (line[q + 1] === '"') { value += '"'; from = q + 2; continue; }
+        i = q + 1;
+        break;
+      }
+      fields.push(value);
+      if (i < line.length && line[i] !== ',') throw new Error(`${where}: unexpected character after a quoted field`);
+    } else {
+      const comma = line.indexOf(',', i);
+      const end = comma < 0 ? line.length : comma;
+      fields.push(line.slice(i, end));
+      i = end;
+    }
+    if (i >= line.length) return fields;
+    i++; // the comma
+  }
+}
+
+/**
+ * The data rows of a CSV read as lines (SourceIO.readLines): the header, then every non-empty row with its number
+ * (row 1 = the header). Errors name the file and row; a file with a header and no rows is an error.
+ */
+export async function* csvRows(lines: AsyncIterable<string>, file: string): AsyncGenerator<{ header: string[]; row: number; fields: string[] }> {
+  let header: string[] | null = null;
+  let row = 0;
+  let data = 0;
+  for await (const line of lines) {
+    row++;
+    if (line === '') continue;
+    const fields = parseCsvLine(row === 1 ? line.replace(/^\uFEFF/, '') : line, `${file} row ${row}`);
+    if (!header) { header = fields; continue; }
+    if (fields.length !== header.length) {
+      throw new Error(`${file} row ${row}: expected ${header.length} fields (${describeColumns(header)}), found ${fields.length}`);
+    }
+    data++;
+    yield { header, row, fields };
+  }
+  if (!header) throw new Error(`${file}: empty file (expected a header row)`);
+  if (data === 0) throw new Error(`${file}: no rows (a header and nothing else)`);
+}
+
+/**
+ * The columns of a header for an error message: their names when they look like column names, else only their
+ * shape (the file may be anything, `/etc/shadow` included: its first line is not echoed).
+ */
+export function describeColumns(fields: readonly string[]): string {
+  if (fields.length <= 16 && fields.every((f) => /^[\w .-]{1,32}$/.test(f))) return fields.join(', ');
+  return `${fields.length} field(s) that are not column names, ${fields.reduce((a, f) => a + f.length, 0)} characters`;
+}
+
+/** Index of a required column of a header, with an error naming the file and the columns it has. */
+export function headerColumn(header: readonly string[], name: string, file: string): number {
+  const idx = header.indexOf(name);
+  if (idx < 0) throw new Error(`${file}: missing column "${name}" (columns: ${describeColumns(header)})`);
   return idx;
 }

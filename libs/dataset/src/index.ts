@@ -15,8 +15,10 @@ export type {
 } from './contract.ts';
 export { parseNpy } from './npy.ts';
 export type { NpyArray } from './npy.ts';
-export { parseCsv, column } from './csv.ts';
+export { parseCsv, column, parseCsvLine, csvRows, describeColumns, headerColumn } from './csv.ts';
 export type { CsvTable } from './csv.ts';
 export { PuzzleInputError, changedCells } from './solving.ts';
 export type { AnswerCheck, PuzzleSolving, QueryResult, SolveContext, SolveQuery } from './solving.ts';
 export { excerpt, lineColumn, parseJsonText, stripJsonComments, JsonSyntaxError } from './json.ts';
+export { LineTooLongError, splitLines, textLines } from './lines.ts';
+export type { LineOptions } from './lines.ts';

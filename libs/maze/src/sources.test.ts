@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawPuzzle, SourceIO } from '@trm/dataset';
-import { parseNpy } from '@trm/dataset';
+import { parseNpy, textLines } from '@trm/dataset';
 import { maze } from './maze.ts';
 import { PATH, START, GOAL, findUnique, mazeToString } from './cells.ts';
 import { bfs } from './bfs.ts';
@@ -26,6 +26,7 @@ function nodeIo(downloads: string[] = [], downloadTo?: (url: string) => string):
     },
     readText: async (p) => readFileSync(abs(p), 'utf8'),
     readBytes: async (p) => new Uint8Array(readFileSync(abs(p))),
+    readLines: (p, opts) => textLines(readFileSync(abs(p), 'utf8'), p, opts),
     listDir: async (p) => readdirSync(abs(p)).sort(),
     exists: async (p) => existsSync(abs(p)),
     join: (...parts) => join(...parts),
@@ -171,6 +172,30 @@ describe('bad CSV input', () => {
   it('rejects a missing start and a missing column', () => {
     expect(() => parse(`question,answer\n${q.replace('S', ' ')},${a}\n`)).toThrow(/mazes\.csv row 2 question: no "S" cell/);
     expect(() => parse(`question,solution\n${q},${a}\n`)).toThrow(/mazes\.csv: missing column "answer"/);
+  });
+
+  it('rejects an answer that is not a path from S to G, e.g. no path at all', () => {
+    expect(() => parse(`question,answer\n${q},${q}\n`)).toThrow('mazes.csv row 2 answer: not a path from S to G (the o cells do not connect S to G); the answer marks the S-G path with "o"');
+    expect(() => parse(`question,answer\n${q},Soo##oG o\n`)).toThrow(/mazes\.csv row 2 answer: not a path from S to G/);
+  });
+
+  it('catches mazes read with the wrong rows/cols (the CSV has no row breaks) and names the size that fits', async () => {
+    const real = readFileSync(resolve(shared, 'maze-hard-train.csv'), 'utf8').split('\n').slice(0, 3).join('\n');
+    const io = { ...nodeIo(), exists: async () => true, readLines: (p: string, o: { maxLineBytes: number }) => textLines(real, p, o) } as SourceIO;
+    await expect(maze.fetch({ source: 'csv', rows: 20, cols: 45, train_path: 'wrapped.csv', test_path: 'wrapped.csv' }, io)).rejects.toThrow(
+      /wrapped\.csv row 2 answer: not a path from S to G \(.*\); .* as 30x30 mazes it would be valid: set fetch\.rows and fetch\.cols to the mazes' size \(20x45 now\)/,
+    );
+    const ok = await maze.fetch({ source: 'csv', rows: 30, cols: 30, train_path: 'wrapped.csv', test_path: 'wrapped.csv' }, io);
+    expect(ok).toHaveLength(4);
+  });
+
+  it('refuses a header-only file and stops at a line longer than two mazes', async () => {
+    const files: Record<string, string> = { 'h.csv': 'question,answer\n', 'long.csv': `question,answer\n${q},${a}\n${'#'.repeat(5000)}\n` };
+    const io = { ...nodeIo(), exists: async () => true, readLines: (p: string, o: { maxLineBytes: number; what?: string }) => textLines(files[p], p, o) } as SourceIO;
+    await expect(maze.fetch({ source: 'csv', rows: 3, cols: 3, train_path: 'h.csv', test_path: 'h.csv' }, io)).rejects.toThrow('h.csv: no rows (a header and nothing else)');
+    await expect(maze.fetch({ source: 'csv', rows: 3, cols: 3, train_path: 'long.csv', test_path: 'long.csv' }, io)).rejects.toThrow(
+      'long.csv line 3: longer than 1,064 bytes, more than a CSV row of two 3x3 mazes can be; stopped reading there (is it the right file?)',
+    );
   });
 
   it('rejects bad config values by key', async () => {

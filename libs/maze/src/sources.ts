@@ -1,8 +1,9 @@
 import type { Grid, RawPuzzle, SourceIO } from '@trm/dataset';
-import { column, parseCsv, parseNpy } from '@trm/dataset';
+import { column, csvRows, excerpt, headerColumn, parseCsv, parseNpy } from '@trm/dataset';
 import { deriveSeed } from '@trm/augment';
 import { CELL_CHARS, GOAL, OPEN, PATH, START, findUnique, mazeToString, parseMaze } from './cells.ts';
 import { generateMaze, type GeneratorOptions } from './generator.ts';
+import { checkPath } from './evaluate.ts';
 
 // The four sources of raw mazes. Each returns the puzzles of both splits, train first.
 
@@ -48,8 +49,13 @@ export function generatePuzzles(opts: GeneratorOptions, seed: number, counts: Re
   return puzzles;
 }
 
-/** Check that `output` is `input` with some open cells marked as path, nothing else changed. */
-export function checkLabel(input: Grid, output: Grid, where: string): void {
+/**
+ * Check that `output` is `input` with some open cells marked as path and nothing else changed, and that the `o`
+ * cells form a path from S to G (every `o` cell on it). A path that is valid but longer than the shortest one is
+ * returned as `false` (callers count those). Errors name `where`; a path that does not hold together in a
+ * rows x cols grid but does in another shape of the same size says so (fetch.rows/cols wrong, the CSV has no row breaks).
+ */
+export function checkLabel(input: Grid, output: Grid, where: string): boolean {
   findUnique(input, START, `${where} question`);
   findUnique(input, GOAL, `${where} question`);
   for (let i = 0; i < input.cells.length; i++) {
@@ -60,9 +66,58 @@ export function checkLabel(input: Grid, output: Grid, where: string): void {
       throw new Error(`${where} answer: offset ${i} changes "${CELL_CHARS[a] ?? a}" into "${CELL_CHARS[b] ?? b}"; the answer may only mark open cells with "o"`);
     }
   }
+  const check = checkPath(input, output);
+  if (check.valid) return check.optimal;
+  const shape = otherShape(input, output);
+  const hint = shape ? `; as ${shape} mazes it would be valid: set fetch.rows and fetch.cols to the mazes' size (${input.rows}x${input.cols} now)` : '';
+  throw new Error(`${where} answer: not a path from S to G (${check.reason}); the answer marks the S-G path with "o"${hint}`);
 }
 
-/** Parse one CSV file of mazes (columns question, answer; optional source, rating). Spaces are cells: nothing is trimmed. */
+/** `RxC` for another grid shape of the same cell count in which the answer is a valid path, or null. */
+function otherShape(input: Grid, output: Grid): string | null {
+  const n = input.cells.length;
+  for (let rows = 3; rows <= n / 3; rows++) {
+    const cols = n / rows;
+    if (!Number.isInteger(cols) || rows === input.rows) continue;
+    if (checkPath({ rows, cols, cells: input.cells }, { rows, cols, cells: output.cells }).valid) return `${rows}x${cols}`;
+  }
+  return null;
+}
+
+/** The longest CSV line a maze of this size can need: two grids (quoted, quotes doubled) and a little more. */
+export function maxMazeLine(size: { rows: number; cols: number }): number {
+  return 2 * (2 * size.rows * size.cols + 2) + 1024;
+}
+
+/** One maze of a CSV row (columns question, answer; optional source, rating). Spaces are cells: nothing is trimmed. */
+function mazeOfRow(header: readonly string[], fields: readonly string[], where: string, split: Split, index: number, size: { rows: number; cols: number }, defaultSource: string): { puzzle: RawPuzzle; optimal: boolean } {
+  const q = headerColumn(header, 'question', where.replace(/ row \d+$/, ''));
+  const a = headerColumn(header, 'answer', where.replace(/ row \d+$/, ''));
+  const src = header.indexOf('source');
+  const rating = header.indexOf('rating');
+  const input = parseMaze(fields[q], size.rows, size.cols, `${where} field "question"`);
+  const output = parseMaze(fields[a], size.rows, size.cols, `${where} field "answer"`);
+  const optimal = checkLabel(input, output, where);
+  const puzzle: RawPuzzle = {
+    id: puzzleId(split, index),
+    split,
+    examples: [{ input, output, role: 'test' }],
+    source: src >= 0 && fields[src] !== '' ? fields[src] : defaultSource,
+  };
+  if (rating >= 0 && fields[rating] !== '') {
+    const value = Number(fields[rating]);
+    if (!Number.isFinite(value)) throw new Error(`${where} field "rating": expected a number, found ${JSON.stringify(excerpt(fields[rating], 20))}`);
+    puzzle.rating = value;
+  }
+  return { puzzle, optimal };
+}
+
+function warnNotShortest(io: Pick<SourceIO, 'log'> | undefined, file: string, rows: number[], total: number, unit: 'rows' | 'examples' = 'rows'): void {
+  if (!rows.length || !io) return;
+  io.log(`${file}: warning: ${rows.length} of ${total} answers are valid S-G paths longer than the shortest one (${unit} ${rows.slice(0, 10).join(', ')}${rows.length > 10 ? ', ...' : ''}); kept`);
+}
+
+/** Parse the text of one CSV file of mazes (columns question, answer; optional source, rating). */
 export function parseMazeCsv(
   text: string,
   file: string,
@@ -72,29 +127,33 @@ export function parseMazeCsv(
   limit?: number,
 ): RawPuzzle[] {
   const table = parseCsv(text, file);
-  const q = column(table, 'question', file);
-  const a = column(table, 'answer', file);
-  const src = table.header.indexOf('source');
-  const rating = table.header.indexOf('rating');
+  column(table, 'question', file);
+  column(table, 'answer', file);
   const rows = limit === undefined ? table.rows : table.rows.slice(0, limit);
-  return rows.map((row, r) => {
-    const where = `${file} row ${r + 2}`; // row 1 is the header
-    const input = parseMaze(row[q], size.rows, size.cols, `${where} field "question"`);
-    const output = parseMaze(row[a], size.rows, size.cols, `${where} field "answer"`);
-    checkLabel(input, output, where);
-    const puzzle: RawPuzzle = {
-      id: puzzleId(split, r),
-      split,
-      examples: [{ input, output, role: 'test' }],
-      source: src >= 0 && row[src] !== '' ? row[src] : defaultSource,
-    };
-    if (rating >= 0 && row[rating] !== '') {
-      const value = Number(row[rating]);
-      if (!Number.isFinite(value)) throw new Error(`${where} field "rating": expected a number, found ${JSON.stringify(row[rating])}`);
-      puzzle.rating = value;
-    }
-    return puzzle;
-  });
+  return rows.map((row, r) => mazeOfRow(table.header, row, `${file} row ${r + 2}`, split, r, size, defaultSource).puzzle);
+}
+
+/** One CSV file of mazes read as a stream of lines (bounded memory, a line-length limit that fits the size). */
+export async function readMazeCsv(
+  io: SourceIO,
+  path: string,
+  file: string,
+  split: Split,
+  size: { rows: number; cols: number },
+  defaultSource: string,
+  limit?: number,
+): Promise<RawPuzzle[]> {
+  const out: RawPuzzle[] = [];
+  const longer: number[] = [];
+  const lines = io.readLines(path, { maxLineBytes: maxMazeLine(size), what: `a CSV row of two ${size.rows}x${size.cols} mazes` });
+  for await (const { header, row, fields } of csvRows(lines, file)) {
+    if (limit !== undefined && out.length >= limit) break;
+    const { puzzle, optimal } = mazeOfRow(header, fields, `${file} row ${row}`, split, out.length, size, defaultSource);
+    if (!optimal) longer.push(row);
+    out.push(puzzle);
+  }
+  warnNotShortest(io, file, longer, out.length);
+  return out;
 }
 
 export async function fetchCsv(
@@ -106,8 +165,7 @@ export async function fetchCsv(
   const out: RawPuzzle[] = [];
   for (const split of SPLITS) {
     if (!(await io.exists(paths[split]))) throw new Error(`maze csv source: ${split} file not found: ${paths[split]} (fetch.${split}_path)`);
-    const text = await io.readText(paths[split]);
-    out.push(...parseMazeCsv(text, paths[split], split, size, `csv:${paths[split]}`, limits[split]));
+    out.push(...(await readMazeCsv(io, paths[split], paths[split], split, size, `csv:${paths[split]}`, limits[split])));
   }
   return out;
 }
@@ -117,8 +175,7 @@ export async function fetchHuggingface(io: SourceIO, limits: Partial<Record<Spli
   for (const split of SPLITS) {
     const file = `${split}.csv`;
     const local = await io.download(hfUrl(file), { name: `maze-30x30-hard-1k-${file}` });
-    const text = await io.readText(local);
-    out.push(...parseMazeCsv(text, local, split, { rows: 30, cols: 30 }, `hf:${HF_REPO}/${file}`, limits[split]));
+    out.push(...(await readMazeCsv(io, local, local, split, { rows: 30, cols: 30 }, `hf:${HF_REPO}/${file}`, limits[split])));
   }
   return out;
 }
@@ -151,15 +208,17 @@ export async function fetchReferenceNpy(
       }
     }
     const groups = groupIndices.length - 1;
+    const longer: number[] = [];
     const count = limits[split] === undefined ? groups : Math.min(groups, limits[split]!);
     for (let g = 0; g < count; g++) {
       const example = puzzleIndices[groupIndices[g]]; // first example of the group's first puzzle
       const where = `${inputs.path} example ${example}`;
       const input = gridFromTokens(inputs.array.data, example, size, where);
       const output = gridFromTokens(labels.array.data, example, size, `${labels.path} example ${example}`);
-      checkLabel(input, output, where);
+      if (!checkLabel(input, output, where)) longer.push(example);
       out.push({ id: puzzleId(split, g), split, examples: [{ input, output, role: 'test' }], source: `reference-npy:${folder}/${split}` });
     }
+    warnNotShortest(io, labels.path, longer, count, 'examples');
   }
   return out;
 }

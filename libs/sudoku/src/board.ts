@@ -1,5 +1,6 @@
 // Board geometry: one code path for every size, parameterised by the box dimensions.
 // Cells hold digits 1..n, 0 = blank (the dataset's own alphabet; tokens are digit + 1).
+import { excerpt } from '@trm/dataset';
 
 export interface BoardSpec {
   /** side length n = boxRows * boxCols */
@@ -85,7 +86,7 @@ export function parseCells(text: string, spec: BoardSpec, allowBlank: boolean): 
     }
     const d = code - 48;
     if (d < 1 || d > spec.n) {
-      return `position ${i + 1}: bad character '${text[i]}' (expected ${allowBlank ? "'.', '0' or " : ''}a digit 1-${spec.n})`;
+      return `position ${i + 1}: bad character '${excerpt(text[i], 1)}' (expected ${allowBlank ? "'.', '0' or " : ''}a digit 1-${spec.n})`;
     }
     out[i] = d;
   }

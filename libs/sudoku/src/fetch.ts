@@ -48,9 +48,9 @@ async function fromFiles(cfg: FetchConfig, io: SourceIO, spec: BoardSpec, split:
   const all: SudokuRecord[] = [];
   for (const path of paths) {
     if (cfg.source === 'tdoku') {
-      all.push(...readTdokuList(await io.readText(path), spec, { name: path, onInvalid: cfg.onInvalid, log: (m) => io.log(m) }));
+      all.push(...(await readTdokuList(io, path, spec, { name: path, onInvalid: cfg.onInvalid, log: (m) => io.log(m) })));
     } else {
-      all.push(...readSudokuCsv(await io.readBytes(path), spec, { name: path, minRating: cfg.minRating, seed: cfg.seed, split }));
+      all.push(...(await readSudokuCsv(io, path, spec, { name: path, minRating: cfg.minRating, seed: cfg.seed, split, checkUnique: true })));
     }
   }
   return all.filter((r) => r.rating === undefined || r.rating >= cfg.minRating);
@@ -68,13 +68,17 @@ async function fromSource(cfg: FetchConfig, io: SourceIO, spec: BoardSpec): Prom
         const local = await io.download(huggingfaceUrl(cfg.repo, file), { name: `${cfg.repo.replace('/', '__')}__${file}` });
         const subsample = split === 'train' ? cfg.subsampleSize : cfg.testSubsampleSize;
         // the rating filter and subsampling happen inside the reader so that only the chosen rows are decoded
-        out[split] = readSudokuCsv(await io.readBytes(local), spec, { name: `hf:${cfg.repo}/${file}`, minRating: cfg.minRating, subsample, seed: cfg.seed, split });
+        // (no uniqueness check: the published files are unique by construction, and the test file holds 423k puzzles)
+        out[split] = await readSudokuCsv(io, local, spec, { name: `hf:${cfg.repo}/${file}`, minRating: cfg.minRating, subsample, seed: cfg.seed, split });
       }
       return out;
     }
     case 'csv':
     case 'tdoku': {
       if (cfg.trainFiles.length + cfg.testFiles.length === 0) throw new Error(`fetch.train_files/test_files: the ${cfg.source} source needs at least one file`);
+      for (const [split, files] of [['train', cfg.trainFiles], ['test', cfg.testFiles]] as const) {
+        if (files.length === 0) io.log(`sudoku fetch: no ${split} files (fetch.${split}_files is empty): the ${split} split is empty`);
+      }
       return { train: await fromFiles(cfg, io, spec, 'train', cfg.trainFiles), test: await fromFiles(cfg, io, spec, 'test', cfg.testFiles) };
     }
     case 'reference-npy': {
@@ -105,6 +109,11 @@ export async function fetchPuzzles(cfg: FetchConfig, io: SourceIO): Promise<RawP
     for (const r of train) seen.add(r.question, r.answer);
     const before = test.length;
     test = test.filter((r) => !seen.has(r.question, r.answer));
+    if (test.length === 0) {
+      // the user gave test puzzles: an empty test split here is a mistake (the same files twice), not train-only data
+      throw new Error(`sudoku fetch: all ${before} test puzzles are equivalent to train puzzles (the same puzzle up to a Sudoku symmetry), so the test split would be empty; ` +
+        'use test files that differ from the train files, or set fetch.dedupe=false to test on puzzles seen in training');
+    }
     if (test.length < before) io.log(`sudoku fetch: dropped ${before - test.length} of ${before} test puzzles equivalent to a train puzzle`);
   }
   return [

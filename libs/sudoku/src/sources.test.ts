@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RawPuzzle, SourceIO } from '@trm/dataset';
+import { textLines } from '@trm/dataset';
 import { createRng } from '@trm/augment';
 import { boardSpec } from './board.ts';
 import { huggingfaceUrl } from './fetch.ts';
@@ -21,6 +22,7 @@ function fakeIO(virtual: Record<string, string> = {}) {
     async download(url) { downloads.push(url); return `virtual:${url.split('/').pop()}`; },
     async readText(path) { return path in virtual ? virtual[path] : readFileSync(path, 'utf8'); },
     async readBytes(path) { return path in virtual ? new TextEncoder().encode(virtual[path]) : new Uint8Array(readFileSync(path)); },
+    readLines: (path, opts) => textLines(path in virtual ? virtual[path] : readFileSync(path, 'utf8'), path, opts),
     async listDir(path) { return readdirSync(path).sort(); },
     async exists(path) { return path in virtual || existsSync(path); },
     join: (...parts) => join(...parts),
@@ -99,6 +101,15 @@ describe('csv source', () => {
     expect(kept.filter((p) => p.split === 'test')).toHaveLength(2);
   });
 
+  it('warns about and counts puzzles with several solutions, keeping the answer the file gives', async () => {
+    const [q, a] = csvLines[1].split(',');
+    const open = '.'.repeat(40) + q.slice(40); // half the givens gone: many solutions, the file's answer one of them
+    const fake = fakeIO({ 'amb.csv': `question,answer\n${q},${a}\n${open},${a}\n` });
+    const puzzles = await sudoku.fetch({ source: 'csv', train_files: ['amb.csv'] }, fake.io);
+    expect(puzzles).toHaveLength(2);
+    expect(fake.logs.join('\n')).toContain('amb.csv: warning: 1 of 2 puzzles have several solutions (rows 3); kept, with the file\'s answer as their label');
+  });
+
   it('names the file, row and field of bad input', async () => {
     const [q, a] = csvLines[1].split(',');
     const bad = async (body: string, extra: Record<string, unknown> = {}): Promise<unknown> =>
@@ -107,7 +118,14 @@ describe('csv source', () => {
     await expect(bad(`question,answer\n${q.replace('.', 'x')},${a}`)).rejects.toThrow(/bad\.csv row 2 field "question": position \d+: bad character 'x'/);
     await expect(bad(`question,answer\n${q},${a.slice(0, 80)}1`)).rejects.toThrow(/bad\.csv row 2 field "answer": answer is not a completed 9x9 Sudoku/);
     await expect(bad(`question,answer\n${q},${a},extra`)).rejects.toThrow(/bad\.csv row 2: expected 2 fields/);
-    await expect(bad(`puzzle,solution\n${q},${a}`)).rejects.toThrow(/bad\.csv: missing column "question"/);
+    await expect(bad(`puzzle,solution\n${q},${a}`)).rejects.toThrow('bad.csv: row 1 is not a Sudoku CSV header: no "question" column (found: puzzle, solution; expected question,answer[,rating,source])');
+    await expect(bad('question,answer\n')).rejects.toThrow('bad.csv: no puzzles (a header and no rows)');
+    await expect(bad('')).rejects.toThrow('bad.csv: empty file (expected a header row with question,answer columns)');
+    // a file that is not a CSV: its first line is not echoed
+    const secret = 'root:$6$saltsalt$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ:19000:0:99999:7:::';
+    const msg = await bad(`${secret}\ndaemon:*:19000:0:99999:7:::`).then(() => '', (e: Error) => e.message);
+    expect(msg).toMatch(/^bad\.csv: row 1 is not a Sudoku CSV header: no "question" column \(found: 1 field\(s\) that are not column names, \d+ characters;/);
+    expect(msg).not.toContain('saltsalt');
     await expect(bad(`question,answer\n${q},${a}`, { min_rating: 3 })).rejects.toThrow(/min_rating is 3 but the file has no "rating" column/);
     await expect(bad(`question,answer,rating\n${q},${a},hard`)).rejects.toThrow(/row 2 field "rating": expected a non-negative integer, found "hard"/);
   });
@@ -175,11 +193,12 @@ describe('reference-npy source', () => {
     };
     const { io, logs } = fakeIO();
     const bytesIO: SourceIO = { ...io, exists: async (p) => p in files, readBytes: async (p) => files[p] };
-    const puzzles = await sudoku.fetch({ source: 'reference-npy', path: 'ref' }, bytesIO);
+    // the test puzzle is the second train puzzle: dedupe would empty the test split, which is refused
+    await expect(sudoku.fetch({ source: 'reference-npy', path: 'ref' }, bytesIO)).rejects.toThrow(/all 1 test puzzles are equivalent to train puzzles .* set fetch\.dedupe=false/);
+    const puzzles = await sudoku.fetch({ source: 'reference-npy', path: 'ref', dedupe: false }, bytesIO);
     expect(puzzles.filter((p) => p.split === 'train').map((p) => digits(p).replace(/0/g, '.'))).toEqual([q0, q1]);
-    // the test puzzle is the second train puzzle: dropped as a duplicate
-    expect(puzzles.filter((p) => p.split === 'test')).toHaveLength(0);
-    expect(logs.join('\n')).toMatch(/dropped 1 of 1 test puzzles/);
+    expect(puzzles.filter((p) => p.split === 'test')).toHaveLength(1);
+    expect(logs.join('\n')).not.toMatch(/dropped/);
     files['ref/train/all__labels.npy'] = npy('|u1', [4, 81], rows.flatMap(([q]) => tokens(q)));
     await expect(sudoku.fetch({ source: 'reference-npy', path: 'ref' }, bytesIO)).rejects.toThrow(/ref\/train\/all__labels\.npy row 0: token 1 at position \d+ \(expected 2\.\.10/);
   });

@@ -112,14 +112,20 @@ export class ArrowFileWriter {
 
   async write(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
+    this.writeBatch(rows);
+    if (this.out.writableLength > 64 << 20) await new Promise<void>((r) => this.out.once('drain', () => r()));
+  }
+
+  private writeBatch(rows: readonly Row[]): void {
     const children = this.columns.map((c) => columnData(c, rows.map((r) => (r[c.name] === undefined ? null : r[c.name]))));
     const struct = makeData({ type: new Struct(this.schema.fields), length: rows.length, nullCount: 0, children });
     this.writer.write(new RecordBatch(this.schema, struct));
     this.rows += rows.length;
-    if (this.out.writableLength > 64 << 20) await new Promise<void>((r) => this.out.once('drain', () => r()));
   }
 
   async close(): Promise<void> {
+    // a table without rows still gets one empty batch: apache-arrow cannot read a List column of a file with none
+    if (this.rows === 0) this.writeBatch([]);
     this.writer.finish();
     await this.closed;
   }

@@ -27,7 +27,7 @@ function describeAllowed(f: FieldSchema): string {
     case 'string': return 'a string';
     case 'boolean': return 'true or false';
     case 'enum': return `one of ${f.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'array': return `an array of ${describeAllowed(f.items)}`;
+    case 'array': return `an array, each item ${describeAllowed(f.items)}`;
     case 'object': return `an object with keys ${Object.keys(f.fields).join(', ')}`;
   }
 }

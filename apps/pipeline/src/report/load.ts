@@ -57,12 +57,15 @@ export function parseEvalMetrics(raw: unknown, file: string): EvalMetrics {
   for (const [k, v] of [...Object.entries(m), ...Object.entries(nested)]) {
     if (typeof v === 'number' && !NOT_TASK.includes(k)) task[k] = v;
   }
+  const count = num(m.count, `${file}: count`);
+  // an empty test split (count 0) has no metrics: null in the file, NaN here ("n/a" in the report)
+  const metric = (k: string) => (count === 0 && m[k] === null ? Number.NaN : num(m[k], `${file}: ${k}`));
   return {
-    count: num(m.count, `${file}: count`),
-    exact_accuracy: num(m.exact_accuracy, `${file}: exact_accuracy`),
-    token_accuracy: num(m.token_accuracy, `${file}: token_accuracy`),
-    q_halt_accuracy: num(m.q_halt_accuracy, `${file}: q_halt_accuracy`),
-    mean_steps: num(m.mean_steps, `${file}: mean_steps`),
+    count,
+    exact_accuracy: metric('exact_accuracy'),
+    token_accuracy: metric('token_accuracy'),
+    q_halt_accuracy: metric('q_halt_accuracy'),
+    mean_steps: metric('mean_steps'),
     accuracy_per_step: numArray(m.accuracy_per_step ?? [], `${file}: accuracy_per_step`),
     exact_accuracy_per_step: numArray(m.exact_accuracy_per_step ?? [], `${file}: exact_accuracy_per_step`),
     task,

@@ -130,7 +130,9 @@ export function results(input: ReportInput, recipes: PublishedRecipe[]): string 
     exact_accuracy: 'exact accuracy', token_accuracy: 'token accuracy', q_halt_accuracy: 'q_halt accuracy', mean_steps: 'mean steps',
   };
   const rows = Object.entries(scalarMetrics(m)).map(([k, v]) => [labels[k] ?? code(k), formatMetric(k, v), publishedCell(k)]);
-  const out = [section('2. Results'), table(['test metric', 'this run', `published (${PAPER})`], rows, ['l', 'r', 'l'])];
+  const out = [section('2. Results')];
+  if (m.count === 0) out.push('The test split is empty (train-only data), so nothing was evaluated: the metrics below are n/a.', '');
+  out.push(table(['test metric', 'this run', `published (${PAPER})`], rows, ['l', 'r', 'l']));
   if (recipes.length > 1) {
     out.push('', 'Also published: ' + recipes.slice(1).map((r) => `${r.task} (${r.variant}) ${pct(r.value)} ${r.metric}`).join('; ') + '.');
   }

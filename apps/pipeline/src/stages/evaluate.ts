@@ -64,6 +64,19 @@ export async function withEvalModel<T>(arch: ArchConfig, seed: number, plan: Wor
   }
 }
 
+/**
+ * An empty test split (train-only data: no test files, a reference folder without test/, test_size 0) is evaluated
+ * as empty: empty tables and a metrics.json with count 0 and null metrics, which the report shows as "not evaluated".
+ */
+async function emptyEvaluation(tmp: string, seqLen: number, metadata: Record<string, string>): Promise<Record<string, unknown>> {
+  log('evaluate: the test split is empty (train-only data): nothing to evaluate; metrics.json records count 0');
+  await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(seqLen), [], { metadata });
+  await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(seqLen), [], { metadata });
+  const metrics = { count: 0, exact_accuracy: null, token_accuracy: null, q_halt_accuracy: null, mean_steps: null, accuracy_per_step: [], exact_accuracy_per_step: [] };
+  fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  return { exact_accuracy: null, examples: 0, workers: 0 };
+}
+
 export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
   return runStage(ctx, 'evaluate', async (tmp) => {
     const backend = await selectBackend(ctx.config);
@@ -77,6 +90,8 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const N = split.puzzleIdentifiers.length;
     const S = split.seqLen;
     const batchSize = ctx.config.evaluate.batch_size as number;
+    const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
+    if (N === 0) return emptyEvaluation(tmp, S, metadata);
     const plan = evaluateWorkers(ctx.config, backend.name);
     log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${backend.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const res = await withEvalModel(arch, seed, plan, backend.name, async (model) => {
@@ -100,7 +115,6 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
       preds.push(p);
       rows.push({ index: i, group_index: p.group, puzzle_identifier: p.puzzleIdentifier, inputs: p.inputs, labels: p.labels, preds: p.preds, q_halt: p.qHalt, steps: res.steps[i], correct: res.correct[i] === 1 });
     }
-    const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
     await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(S), rows, { metadata });
     const traj: Row[] = res.trajectory.flatMap((steps, k) => steps.map((p, j) => ({ index: k, step: j + 1, preds: p })));
     await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(S), traj, { metadata });

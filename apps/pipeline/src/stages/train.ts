@@ -87,6 +87,9 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const backendKey = await selectBackend(ctx.config);
     const enc = await upstream(ctx, 'encode');
     const { split, meta } = await loadEncodedSplit(path.join(enc.dir, 'train.arrow'));
+    if (split.puzzleIdentifiers.length === 0) {
+      throw new Error(`train: the train split is empty (fetch gave no train puzzles: see the fetch section of ${ctx.config.file}); there is nothing to train on`);
+    }
     const arch = archConfig(ctx.config, meta);
     const train = trainConfig(ctx.config);
     const partial = path.join(path.dirname(enc.dir), 'train.partial');

@@ -1,6 +1,8 @@
 // Plain puzzle lists (tdoku benchmark format): `#` comments, one puzzle per line, `.` or `0` blank.
 // Anything after the puzzle (`:count:solution` in tdoku's test file, whitespace) is ignored.
-// Labels come from the solver; puzzles without exactly one solution are rejected.
+// Labels come from the solver; puzzles without exactly one solution are rejected. Read as a stream of lines with
+// a length limit that fits the board (a line is a puzzle, its solution and a little more).
+import type { SourceIO } from '@trm/dataset';
 import type { BoardSpec } from '../board.ts';
 import { parseCells } from '../board.ts';
 import { solve } from '../solver.ts';
@@ -13,21 +15,22 @@ export interface TdokuReadOptions {
   log(message: string): void;
 }
 
-export function readTdokuList(textContent: string, spec: BoardSpec, opts: TdokuReadOptions): SudokuRecord[] {
+export async function readTdokuList(io: SourceIO, path: string, spec: BoardSpec, opts: TdokuReadOptions): Promise<SudokuRecord[]> {
   const { name } = opts;
   const out: SudokuRecord[] = [];
   const none: number[] = [];
   const several: number[] = [];
-  const lines = textContent.split('\n');
-  for (let k = 0; k < lines.length; k++) {
-    const line = lines[k].trim();
+  let k = 0;
+  for await (const raw of io.readLines(path, { maxLineBytes: 3 * spec.cells + 1024, what: `a puzzle line of a ${spec.n}x${spec.n} board` })) {
+    k++;
+    const line = raw.trim();
     if (line === '' || line.startsWith('#')) continue;
     const puzzleText = line.split(/[:\s]/, 1)[0];
     const question = parseCells(puzzleText, spec, true);
-    if (typeof question === 'string') throw new Error(`${name} row ${k + 1}: ${question}`);
+    if (typeof question === 'string') throw new Error(`${name} row ${k}: ${question}`);
     const result = solve(question, spec, 2);
-    if (result.count === 0) { none.push(k + 1); continue; }
-    if (result.count > 1) { several.push(k + 1); continue; }
+    if (result.count === 0) { none.push(k); continue; }
+    if (result.count > 1) { several.push(k); continue; }
     out.push({ question, answer: result.solution!, rating: result.backtracks, source: name });
   }
   if (none.length + several.length > 0) {
@@ -36,5 +39,6 @@ export function readTdokuList(textContent: string, spec: BoardSpec, opts: TdokuR
     if (opts.onInvalid === 'error') throw new Error(`${message} (set fetch.on_invalid to "skip" to drop them)`);
     opts.log(`${message}: skipped the invalid ones`);
   }
+  if (out.length + none.length + several.length === 0) throw new Error(`${name}: no puzzles (only comments and empty lines)`);
   return out;
 }
