@@ -1,0 +1,58 @@
+// Every command the README shows, and how the README test (readme.test.ts) runs it. A command found in the
+// README (a line of a ```sh block, or an inline `code` span starting with npx, npm or node) is run as written unless
+// a rule below says otherwise; the test fails on a README command that neither runs nor has a rule, and on a rule
+// whose command is no longer in the README. Stage commands run in both forms: `npx trm <stage> ...` and
+// `npx nx run pipeline:<stage> ...` (the test derives the other form).
+//
+// Adding a command to the README: if it runs in seconds with the repository as it is, do nothing. Otherwise add a
+// rule: `run` (what to run instead: the same command on smaller settings), `inCopy` (it writes into the
+// repository: run it in a temporary copy of the workspace), `skip` (with the reason it cannot run in CI), or
+// `nxPending` (its Nx form does not work yet: the reason, printed when the test skips that form).
+
+export interface Rule {
+  /** the command as the README writes it (whitespace normalised) */
+  command: string;
+  /** run this instead (same command on smaller settings: say why in `why`) */
+  run?: string;
+  /** run in a temporary copy of the workspace (commands that write into the repository) */
+  inCopy?: boolean;
+  /** not run: why (a benchmark, a network download, the test run itself) */
+  skip?: string;
+  /** the Nx form is not run yet: why (printed) */
+  nxPending?: string;
+  why?: string;
+}
+
+const QUICK_SMALL = '--set fetch.train_size=200 --set fetch.test_size=20 --set train.max_steps=6 --set evaluate.batch_size=20 --set runtime.workers=0';
+
+export const RULES: Rule[] = [
+  { command: 'npm ci', skip: 'CI runs it before the tests (.ci/run)' },
+  { command: 'npx trm report --config sudoku-quick', run: `npx trm report --config sudoku-quick ${QUICK_SMALL}`, why: 'the full run takes minutes; its figures are reproduced by the command beside them' },
+  { command: 'npx nx run pipeline:report --config sudoku-quick', run: `npx nx run pipeline:report --config sudoku-quick ${QUICK_SMALL}`, why: 'as above' },
+  {
+    command: 'rm -rf artifacts/sudoku-quick && /usr/bin/time -v npx nx run pipeline:report --config sudoku-quick --skip-nx-cache',
+    run: `rm -rf artifacts/sudoku-quick && /usr/bin/time -v npx nx run pipeline:report --config sudoku-quick --skip-nx-cache ${QUICK_SMALL}`,
+    why: 'the measurement itself takes minutes; the command shape is checked on small settings',
+  },
+  {
+    command: 'npx trm report --config sudoku-tiny --set fetch.source=csv --set fetch.size=9 --set encode.size=9 --set \'fetch.train_files=["../shared/data/sudoku/sudoku-extreme-train-1k.csv"]\'',
+    run: 'npx trm report --config sudoku-tiny --set fetch.source=csv --set fetch.size=9 --set encode.size=9 --set \'fetch.train_files=["../shared/data/sudoku/sudoku-extreme-train-1k.csv"]\'',
+    nxPending: 'Nx strips the quotes of a JSON --set value (issue 13 item 6, owned by nx)',
+  },
+  { command: 'npx nx g ./tools/nx-plugin:dataset-lib my-task', inCopy: true },
+  { command: 'npx trm report --config my-task-tiny', inCopy: true },
+  { command: 'npx nx reset', why: 'clears only the test\'s own Nx cache (NX_CACHE_DIRECTORY is a temporary folder)' },
+  { command: 'npm install --no-save @tensorflow/tfjs-node', skip: 'downloads libtensorflow: no network in CI' },
+  { command: 'npm install-scripts approve @tensorflow/tfjs-node', skip: 'needs the package installed above' },
+  { command: 'npm rebuild @tensorflow/tfjs-node', skip: 'needs the package installed above' },
+  { command: 'npm test', skip: 'the test run itself' },
+  { command: 'npx vitest run --project pipeline', skip: 'part of the test run itself' },
+  { command: 'npm run bench', skip: 'every benchmark: speed is measured by `npm run bench`, never in tests' },
+  { command: 'npm run bench -- --suite train', skip: 'a benchmark: speed is measured by `npm run bench`, never in tests' },
+  { command: 'node --import tsx libs/tensor-core/src/ops/gemm/bench-gemm.ts 5', skip: 'a benchmark' },
+  { command: 'node --import tsx bench/ab-step.ts a b d --switch gemm', skip: 'a benchmark' },
+  { command: 'npm run bench -- --suite soak', skip: 'a benchmark' },
+];
+
+/** Prefixes of inline `code` spans that are commands (spans that are only a prefix, or hold a placeholder, are not). */
+export const COMMAND_PREFIXES = ['npx ', 'npm ', 'node ', 'rm '];
