@@ -78,8 +78,13 @@ export interface DatasetShape {
 
 /** I/O the pipeline provides to `fetch`. Paths are resolved by the pipeline (repo root). */
 export interface SourceIO {
-  /** download over HTTPS into the artifact cache (resume, retry, progress, checksum); returns a local path */
-  download(url: string, opts?: { sha256?: string; name?: string }): Promise<string>;
+  /**
+   * download into the artifact cache (resume, retry what a retry can fix, progress, sha256); returns a local path.
+   * `url` is https:// or a Hugging Face file `hf://datasets/<owner>/<name>@<revision>/<path>` (the pipeline applies
+   * the Hub's HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE). `hint`: what to do instead when it fails (e.g. a local-file
+   * source that works offline), added to the error.
+   */
+  download(url: string, opts?: { sha256?: string; name?: string; hint?: string }): Promise<string>;
   /** a whole file (errors name the path: not found, a folder, too large to be one string) */
   readText(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;

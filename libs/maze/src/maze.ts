@@ -48,7 +48,10 @@ async function fetchMazes(cfg: Record<string, unknown>, io: SourceIO): Promise<R
     case 'generator':
       return generatePuzzles(generatorOptions(cfg), runSeed(cfg), { train: get('train_count'), test: get('test_count') }, io);
     case 'huggingface':
-      return fetchHuggingface(io, limits);
+      return fetchHuggingface(io, limits, {
+        revision: get<string>('revision'),
+        sha256: { train: optionalOption<string>(cfg, fetchSchema, 'fetch', 'train_sha256'), test: optionalOption<string>(cfg, fetchSchema, 'fetch', 'test_sha256') },
+      });
     case 'csv':
       return fetchCsv(io, { train: get('train_path'), test: get('test_path') }, size, limits);
     case 'reference-npy':

@@ -50,6 +50,9 @@ export const fetchSchema: SectionSchema = {
     default: '../shared/data/maze/reference-npy',
     description: 'reference-npy: folder written by the reference builder (train/, test/)',
   },
+  revision: { type: 'string', default: 'main', description: 'huggingface: commit, tag or branch of sapientinc/maze-30x30-hard-1k to download' },
+  train_sha256: { type: 'string', optional: true, description: 'huggingface: expected sha256 of train.csv (without one, the first download\'s is recorded and checked after)' },
+  test_sha256: { type: 'string', optional: true, description: 'huggingface: expected sha256 of test.csv' },
   train_limit: { type: 'integer', min: 0, optional: true, description: 'csv/huggingface/reference-npy: keep the first N training mazes' },
   test_limit: { type: 'integer', min: 0, optional: true, description: 'csv/huggingface/reference-npy: keep the first N test mazes' },
 };

@@ -123,10 +123,9 @@ describe('huggingface source', () => {
     const urls: string[] = [];
     try {
       const puzzles = await maze.fetch({ source: 'huggingface', test_limit: 2 }, nodeIo(urls, () => local));
-      expect(urls).toEqual([
-        'https://huggingface.co/datasets/sapientinc/maze-30x30-hard-1k/resolve/main/train.csv',
-        'https://huggingface.co/datasets/sapientinc/maze-30x30-hard-1k/resolve/main/test.csv',
-      ]);
+      expect(urls).toEqual(['hf://datasets/sapientinc/maze-30x30-hard-1k@main/train.csv', 'hf://datasets/sapientinc/maze-30x30-hard-1k@main/test.csv']);
+      await maze.fetch({ source: 'huggingface', revision: 'abc123', test_limit: 2 }, nodeIo(urls, () => local));
+      expect(urls[2]).toBe('hf://datasets/sapientinc/maze-30x30-hard-1k@abc123/train.csv');
       expect(puzzles.map((p) => p.id)).toEqual(['train-000000', 'train-000001', 'train-000002', 'test-000000', 'test-000001']);
       expect(puzzles[0].source).toBe('lehnert');
       expect(puzzles.map((p) => p.rating)).toEqual([100, 101, 102, 100, 101]);
@@ -134,7 +133,8 @@ describe('huggingface source', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(hfUrl('x.csv')).toBe('https://huggingface.co/datasets/sapientinc/maze-30x30-hard-1k/resolve/main/x.csv');
+    expect(hfUrl('x.csv')).toBe('hf://datasets/sapientinc/maze-30x30-hard-1k@main/x.csv');
+    expect(hfUrl('x.csv', 'abc123')).toBe('hf://datasets/sapientinc/maze-30x30-hard-1k@abc123/x.csv');
   });
 });
 

@@ -12,9 +12,16 @@ const SPLITS: readonly Split[] = ['train', 'test'];
 
 export const HF_REPO = 'sapientinc/maze-30x30-hard-1k';
 
-export function hfUrl(file: string): string {
-  return `https://huggingface.co/datasets/${HF_REPO}/resolve/main/${file}`;
+/**
+ * No commit or sha256 of sapientinc/maze-30x30-hard-1k was available to pin: the default revision is `main`, and
+ * the first download of each file records its sha256 (later reads are checked against that record). Set
+ * fetch.revision and fetch.train_sha256/test_sha256 to pin them.
+ */
+export function hfUrl(file: string, revision = 'main'): string {
+  return `hf://datasets/${HF_REPO}@${encodeURIComponent(revision)}/${file}`;
 }
+
+const OFFLINE_HINT = 'without network, put the CSV files on disk and use fetch.source=csv with fetch.train_path/test_path (the same question,answer columns), or point HF_ENDPOINT at a mirror';
 
 export function puzzleId(split: Split, index: number): string {
   return `${split}-${String(index).padStart(6, '0')}`;
@@ -170,11 +177,12 @@ export async function fetchCsv(
   return out;
 }
 
-export async function fetchHuggingface(io: SourceIO, limits: Partial<Record<Split, number>>): Promise<RawPuzzle[]> {
+export async function fetchHuggingface(io: SourceIO, limits: Partial<Record<Split, number>>, pin: { revision: string; sha256: Partial<Record<Split, string>> } = { revision: 'main', sha256: {} }): Promise<RawPuzzle[]> {
   const out: RawPuzzle[] = [];
   for (const split of SPLITS) {
     const file = `${split}.csv`;
-    const local = await io.download(hfUrl(file), { name: `maze-30x30-hard-1k-${file}` });
+    const name = `maze-30x30-hard-1k-${pin.revision === 'main' ? '' : `${pin.revision.slice(0, 12)}-`}${file}`;
+    const local = await io.download(hfUrl(file, pin.revision), { name, sha256: pin.sha256[split], hint: OFFLINE_HINT });
     out.push(...(await readMazeCsv(io, local, local, split, { rows: 30, cols: 30 }, `hf:${HF_REPO}/${file}`, limits[split])));
   }
   return out;

@@ -17,6 +17,9 @@ export const schema: { fetch: SectionSchema; augment: SectionSchema; encode: Sec
     max_blanks: { type: 'integer', description: 'generator: stop removing givens once a puzzle has this many blanks (easier, non-minimal puzzles; default: remove until minimal)', min: 1, optional: true },
     max_attempts: { type: 'integer', description: 'generator: give up after this many generated puzzles (default 100 x wanted + 1000)', min: 1, optional: true },
     repo: { type: 'string', description: 'huggingface: dataset repository', default: 'sapientinc/sudoku-extreme' },
+    revision: { type: 'string', description: 'huggingface: commit, tag or branch to download (default: the pinned commit of sapientinc/sudoku-extreme; main for another repo)', optional: true },
+    train_sha256: { type: 'string', description: 'huggingface: expected sha256 of train.csv (default: the pinned one, for the default repo and revision)', optional: true },
+    test_sha256: { type: 'string', description: 'huggingface: expected sha256 of test.csv (default: the pinned one, when known)', optional: true },
     train_files: { type: 'array', items: { type: 'string', description: 'path' }, description: 'csv/tdoku: train files (paths relative to the repo root)', default: [] },
     test_files: { type: 'array', items: { type: 'string', description: 'path' }, description: 'csv/tdoku: test files', default: [] },
     path: { type: 'string', description: 'reference-npy: folder holding train/ and test/ (all__inputs.npy, all__labels.npy, ...)', optional: true },
@@ -43,6 +46,9 @@ export interface FetchConfig {
   maxBlanks: number | undefined;
   maxAttempts: number | undefined;
   repo: string;
+  revision: string | undefined;
+  trainSha256: string | undefined;
+  testSha256: string | undefined;
   trainFiles: string[];
   testFiles: string[];
   path: string | undefined;
@@ -74,6 +80,12 @@ export function readFetchConfig(cfg: Record<string, unknown>): FetchConfig {
   const repo = cfg.repo ?? 'sapientinc/sudoku-extreme';
   if (typeof repo !== 'string' || !/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new Error(`fetch.repo: expected "owner/name", got ${JSON.stringify(repo)}`);
   if (cfg.path !== undefined && typeof cfg.path !== 'string') throw new Error(`fetch.path: expected a folder path, got ${JSON.stringify(cfg.path)}`);
+  const text = (key: string, re: RegExp, what: string): string | undefined => {
+    const v = cfg[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !re.test(v)) throw new Error(`fetch.${key}: expected ${what}, got ${JSON.stringify(v)}`);
+    return v;
+  };
   const dedupe = cfg.dedupe ?? true;
   if (typeof dedupe !== 'boolean') throw new Error(`fetch.dedupe: expected true or false, got ${JSON.stringify(dedupe)}`);
   return {
@@ -86,6 +98,9 @@ export function readFetchConfig(cfg: Record<string, unknown>): FetchConfig {
     maxBlanks: int(cfg, 'fetch', 'max_blanks', undefined, 1),
     maxAttempts: int(cfg, 'fetch', 'max_attempts', undefined, 1),
     repo,
+    revision: text('revision', /^[\w./-]+$/, 'a commit, tag or branch name'),
+    trainSha256: text('train_sha256', /^[0-9a-fA-F]{64}$/, '64 hex digits')?.toLowerCase(),
+    testSha256: text('test_sha256', /^[0-9a-fA-F]{64}$/, '64 hex digits')?.toLowerCase(),
     trainFiles: files(cfg, 'train_files'),
     testFiles: files(cfg, 'test_files'),
     path: cfg.path as string | undefined,

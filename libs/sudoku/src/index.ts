@@ -20,7 +20,7 @@ export {
 export type { SudokuTransform } from './transform.ts';
 export { augmentGroups, augmentEncodeArrays, transformAt } from './augment.ts';
 export type { AugmentOptions, EncodedArrays } from './augment.ts';
-export { huggingfaceUrl } from './fetch.ts';
+export { huggingfaceUrl, SUDOKU_EXTREME } from './fetch.ts';
 export { renderText, renderSvg } from './render.ts';
 export type { SudokuSvgOptions } from './render.ts';
 export { evaluateSudoku } from './evaluate.ts';

@@ -6,7 +6,7 @@ import type { RawPuzzle, SourceIO } from '@trm/dataset';
 import { textLines } from '@trm/dataset';
 import { createRng } from '@trm/augment';
 import { boardSpec } from './board.ts';
-import { huggingfaceUrl } from './fetch.ts';
+import { huggingfaceUrl, SUDOKU_EXTREME } from './fetch.ts';
 import { sudoku } from './lib.ts';
 import { isValidSolution, respectsGivens } from './solver.ts';
 import { applyTransform, identityTransform, sampleTransform } from './transform.ts';
@@ -18,8 +18,9 @@ const dataDir = join(repoRoot, '..', 'shared', 'data', 'sudoku');
 function fakeIO(virtual: Record<string, string> = {}) {
   const logs: string[] = [];
   const downloads: string[] = [];
+  const options: { sha256?: string; name?: string; hint?: string }[] = [];
   const io: SourceIO = {
-    async download(url) { downloads.push(url); return `virtual:${url.split('/').pop()}`; },
+    async download(url, opts = {}) { downloads.push(url); options.push(opts); return `virtual:${url.split('/').pop()}`; },
     async readText(path) { return path in virtual ? virtual[path] : readFileSync(path, 'utf8'); },
     async readBytes(path) { return path in virtual ? new TextEncoder().encode(virtual[path]) : new Uint8Array(readFileSync(path)); },
     readLines: (path, opts) => textLines(path in virtual ? virtual[path] : readFileSync(path, 'utf8'), path, opts),
@@ -29,7 +30,7 @@ function fakeIO(virtual: Record<string, string> = {}) {
     progress: () => ({ tick() {}, done() {} }),
     log: (m) => { logs.push(m); },
   };
-  return { io, logs, downloads };
+  return { io, logs, downloads, options };
 }
 
 /** .npy bytes (format 1.0) for a small integer array. */
@@ -213,10 +214,21 @@ describe('reference-npy source', () => {
 describe('huggingface source', () => {
   it('builds the dataset URLs, downloads through SourceIO and filters by rating', async () => {
     const body = 'source,question,answer,rating\n' + csvLines.slice(1, 5).map((l, i) => `hf_sample,${l},${i}`).join('\n');
-    const { io, downloads } = fakeIO({ 'virtual:train.csv': body, 'virtual:test.csv': 'source,question,answer,rating\n' + `x,${csvLines[20]},9` });
+    const { io, downloads, options } = fakeIO({ 'virtual:train.csv': body, 'virtual:test.csv': 'source,question,answer,rating\n' + `x,${csvLines[20]},9` });
     const puzzles = await sudoku.fetch({ source: 'huggingface', min_rating: 2 }, io);
-    expect(downloads).toEqual([huggingfaceUrl('sapientinc/sudoku-extreme', 'train.csv'), huggingfaceUrl('sapientinc/sudoku-extreme', 'test.csv')]);
-    expect(downloads[0]).toBe('https://huggingface.co/datasets/sapientinc/sudoku-extreme/resolve/main/train.csv');
+    // the default dataset at its pinned commit, with the sha256 of train.csv at that commit
+    const rev = SUDOKU_EXTREME.revision;
+    expect(downloads).toEqual([huggingfaceUrl('sapientinc/sudoku-extreme', 'train.csv', rev), huggingfaceUrl('sapientinc/sudoku-extreme', 'test.csv', rev)]);
+    expect(downloads[0]).toBe('hf://datasets/sapientinc/sudoku-extreme@58942f96baeb572ca3127e2a9e9c70f330783d6b/train.csv');
+    expect(options[0]).toMatchObject({ sha256: '64b46674db0148e0d73a16346dadeb2b1c00824d3fca3f85b2ae7037f6b4b38e', name: 'sapientinc__sudoku-extreme__58942f96baeb__train.csv' });
+    expect(options[0].hint).toMatch(/fetch\.source=csv with fetch\.train_files\/test_files/);
+    expect(options[1].sha256).toBeUndefined();
+    // another revision or repository has no pin unless the config gives one
+    await sudoku.fetch({ source: 'huggingface', revision: 'v2', train_sha256: 'A'.repeat(64) }, io);
+    expect(downloads[2]).toBe('hf://datasets/sapientinc/sudoku-extreme@v2/train.csv');
+    expect(options[2].sha256).toBe('a'.repeat(64));
+    expect(options[3].sha256).toBeUndefined();
+    await expect(sudoku.fetch({ source: 'huggingface', train_sha256: 'abc' }, io)).rejects.toThrow('fetch.train_sha256: expected 64 hex digits, got "abc"');
     expect(puzzles.filter((p) => p.split === 'train').map((p) => p.rating)).toEqual([2, 3]);
     expect(puzzles.filter((p) => p.split === 'test')).toHaveLength(1);
     expect(puzzles[0].source).toBe('hf_sample');
