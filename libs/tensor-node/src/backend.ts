@@ -91,6 +91,10 @@ async function tryCpu(): Promise<BackendInfo> {
   const pkg = '@tensorflow/tfjs-backend-cpu';
   await import(pkg);
   if (!(await tf.setBackend('cpu'))) throw new Error('initBackend: the cpu backend failed to initialise');
+  // tfjs-backend-cpu prints a banner ("Hi, looks like you are running TensorFlow.js in Node.js...") on its first
+  // tensor; we chose this backend and log that choice ourselves, so the banner is switched off (no other warning is)
+  const cpu = tf.backend() as { firstUse?: boolean };
+  if (cpu.firstUse === true) cpu.firstUse = false;
   return { name: 'cpu', version: packageVersion(pkg), package: pkg };
 }
 
