@@ -5,17 +5,15 @@
 // `npx nx run pipeline:<stage> ...` (the test derives the other form).
 //
 // Adding a command to the README: if it runs in seconds with the repository as it is, do nothing. Otherwise add a
-// rule: `run` (what to run instead: the same command on smaller settings), `inCopy` (it writes into the
-// repository: run it in a temporary copy of the workspace), `skip` (with the reason it cannot run in CI), or
-// `nxPending` (its Nx form does not work yet: the reason, printed when the test skips that form).
+// rule: `run` (what to run instead: the same command on smaller settings), `skip` (with the reason it cannot run in
+// CI), or `nxPending` (its Nx form does not work yet: the reason, printed when the test skips that form). Commands
+// run in a temporary copy of the workspace, so a command may write into it (`nx g`, artifacts/).
 
 export interface Rule {
   /** the command as the README writes it (whitespace normalised) */
   command: string;
   /** run this instead (same command on smaller settings: say why in `why`) */
   run?: string;
-  /** run in a temporary copy of the workspace (commands that write into the repository) */
-  inCopy?: boolean;
   /** not run: why (a benchmark, a network download, the test run itself) */
   skip?: string;
   /** the Nx form is not run yet: why (printed) */
@@ -35,13 +33,10 @@ export const RULES: Rule[] = [
     why: 'the measurement itself takes minutes; the command shape is checked on small settings',
   },
   {
-    command: 'npx trm report --config sudoku-tiny --set fetch.source=csv --set fetch.size=9 --set encode.size=9 --set \'fetch.train_files=["../shared/data/sudoku/sudoku-extreme-train-1k.csv"]\'',
-    run: 'npx trm report --config sudoku-tiny --set fetch.source=csv --set fetch.size=9 --set encode.size=9 --set \'fetch.train_files=["../shared/data/sudoku/sudoku-extreme-train-1k.csv"]\'',
-    nxPending: 'Nx strips the quotes of a JSON --set value (issue 13 item 6, owned by nx)',
+    command: 'npx nx run pipeline:report --config sudoku-quick --compare sudoku-tiny',
+    run: `npx nx run pipeline:report --config sudoku-quick ${QUICK_SMALL} --compare sudoku-tiny`,
+    why: 'the sudoku-quick run of the test is the small one above',
   },
-  { command: 'npx nx g ./tools/nx-plugin:dataset-lib my-task', inCopy: true },
-  { command: 'npx trm report --config my-task-tiny', inCopy: true },
-  { command: 'npx nx reset', why: 'clears only the test\'s own Nx cache (NX_CACHE_DIRECTORY is a temporary folder)' },
   { command: 'npm install --no-save @tensorflow/tfjs-node', skip: 'downloads libtensorflow: no network in CI' },
   { command: 'npm install-scripts approve @tensorflow/tfjs-node', skip: 'needs the package installed above' },
   { command: 'npm rebuild @tensorflow/tfjs-node', skip: 'needs the package installed above' },

@@ -1,8 +1,7 @@
-// Runs every command of README.md (see commands.ts for how each one is run), in README order, sharing one
-// temporary artifacts folder so that later commands reuse what earlier ones built. Stage commands run in both
-// forms, `npx trm` and `npx nx run pipeline:`. Nothing touches the repository's artifacts/, the user's Nx cache or
-// npm's global prefix: TRM_ARTIFACTS, NX_CACHE_DIRECTORY, NX_WORKSPACE_DATA_DIRECTORY and NPM_CONFIG_PREFIX point at
-// temporary folders, and the Nx cache is skipped (NX_SKIP_NX_CACHE) so that it never restores into artifacts/.
+// Runs every command of README.md (see commands.ts for how each one is run), in README order, in one temporary copy
+// of the workspace, so that later commands reuse what earlier ones built. Stage commands run in both forms,
+// `npx trm` and `npx nx run pipeline:`. Nothing touches the repository's artifacts/, the user's Nx cache or npm's
+// global prefix: NX_CACHE_DIRECTORY, NX_WORKSPACE_DATA_DIRECTORY and NPM_CONFIG_PREFIX point at temporary folders.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,14 +15,29 @@ import { norm, otherForm, readmeCommands } from './parse.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `trm-readme-${label}-`));
-const artifacts = tmp('artifacts');
-const env = {
+
+// The commands run in a temporary copy of the workspace (node_modules linked, ../shared linked beside it), as a user
+// runs them in a fresh checkout: artifacts/ is the copy's, and so is what `nx g` writes.
+const SKIP = new Set(['node_modules', 'artifacts', '.nx', '.git', 'coverage']);
+const outer = tmp('ws');
+const ws = path.join(outer, 'repo');
+fs.mkdirSync(ws);
+for (const name of fs.readdirSync(root)) {
+  if (SKIP.has(name) || name.startsWith('.scratch')) continue;
+  fs.cpSync(path.join(root, name), path.join(ws, name), { recursive: true, filter: (src) => !/[/\\](node_modules|build)([/\\]|$)/.test(path.relative(root, src)) });
+}
+fs.symlinkSync(path.join(root, 'node_modules'), path.join(ws, 'node_modules'), 'dir');
+if (fs.existsSync(path.resolve(root, '../shared'))) fs.symlinkSync(path.resolve(root, '../shared'), path.join(outer, 'shared'), 'dir');
+
+const env: NodeJS.ProcessEnv = {
   ...process.env,
-  TRM_ARTIFACTS: artifacts,
+  TRM_ROOT: ws,
+  TRM_ARTIFACTS: '',
   NX_DAEMON: 'false',
-  NX_SKIP_NX_CACHE: 'true',
   NX_CACHE_DIRECTORY: tmp('nxcache'),
   NX_WORKSPACE_DATA_DIRECTORY: tmp('nxdata'),
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
   NPM_CONFIG_PREFIX: tmp('npmprefix'),
   NPM_CONFIG_OFFLINE: 'true',
   NPM_CONFIG_AUDIT: 'false',
@@ -31,33 +45,10 @@ const env = {
   NO_COLOR: '1',
   FORCE_COLOR: '0',
 };
+delete env.TRM_ARTIFACTS;
 
-/** A temporary copy of the workspace for commands that write into the repository (node_modules linked). */
-let copy = '';
-function workspaceCopy(): string {
-  if (copy) return copy;
-  copy = tmp('copy');
-  for (const f of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'vitest.config.ts', 'nx.json']) fs.copyFileSync(path.join(root, f), path.join(copy, f));
-  fs.cpSync(path.join(root, 'configs'), path.join(copy, 'configs'), { recursive: true });
-  fs.cpSync(path.join(root, 'tools', 'nx-plugin'), path.join(copy, 'tools', 'nx-plugin'), { recursive: true });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
-  // the pipeline project (Nx does not follow a symlinked project folder): its project files copied, its code linked
-  const app = path.join(copy, 'apps', 'pipeline');
-  fs.mkdirSync(app, { recursive: true });
-  for (const f of ['project.json', 'package.json']) fs.copyFileSync(path.join(root, 'apps', 'pipeline', f), path.join(app, f));
-  for (const d of ['src', 'bin']) fs.symlinkSync(path.join(root, 'apps', 'pipeline', d), path.join(app, d), 'dir');
-  return copy;
-}
-
-function run(cmd: string, inCopy: boolean): { status: number | null; output: string } {
-  const base = inCopy ? workspaceCopy() : root;
-  const shell = cmd
-    // npx trm -> the installed bin, the same file (and npx run outside the repository would ask the registry)
-    .replace(/\bnpx trm\b/g, path.join(root, 'node_modules', '.bin', 'trm'))
-    // artifacts/... (rm -rf, inspect) -> the temporary artifacts folder, never the repository's
-    .replace(/(^|[\s='"])artifacts\//g, `$1${inCopy ? path.join(base, 'artifacts') : artifacts}/`);
-  const extra = inCopy ? { TRM_ROOT: base, TRM_ARTIFACTS: path.join(base, 'artifacts') } : {};
-  const r = spawnSync('bash', ['-c', shell], { cwd: base, env: { ...env, ...extra }, encoding: 'utf8', maxBuffer: 64 << 20 });
+function run(cmd: string): { status: number | null; output: string } {
+  const r = spawnSync('bash', ['-c', cmd], { cwd: ws, env, encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}`.slice(-4000) };
 }
 
@@ -74,7 +65,7 @@ describe('README.md', () => {
     fs.cpSync(path.join(root, 'configs'), dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'readme-example.json'), example![1]);
     expect(parseJsonText(example![1], 'README example', { comments: true })).toMatchObject({ dataset: 'sudoku' });
-    const r = spawnSync(path.join(root, 'node_modules', '.bin', 'trm'), ['show-config', path.join(dir, 'readme-example.json')], { env, encoding: 'utf8' });
+    const r = spawnSync(path.join(ws, 'node_modules', '.bin', 'trm'), ['show-config', path.join(dir, 'readme-example.json')], { env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).name).toBe('readme-example');
   });
@@ -100,7 +91,7 @@ describe('README.md', () => {
         continue;
       }
       it(label, () => {
-        const r = run(actual, !!rule?.inCopy);
+        const r = run(actual);
         expect(r.status, `${actual}\n${r.output}`).toBe(0);
       }, 900_000);
     }
