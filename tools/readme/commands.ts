@@ -37,6 +37,17 @@ export const RULES: Rule[] = [
     run: `npx nx run pipeline:report --config sudoku-quick ${QUICK_SMALL} --compare sudoku-tiny`,
     why: 'the sudoku-quick run of the test is the small one above',
   },
+  {
+    command: 'npm run trm -- export --config sudoku-extreme-paper --format reference --out /data/sudoku-extreme-paper',
+    run: 'npm run trm -- export --config sudoku-tiny --format reference --out exported/sudoku-tiny',
+    why: 'sudoku-extreme-paper needs the Sudoku-Extreme download (no network in CI): the same export of a local config',
+  },
+  {
+    command: 'npm run trm -- import-checkpoint --config sudoku-extreme-paper /path/to/checkpoints/sudoku-extreme-paper/step_65100',
+    run: 'npm run trm -- export --config sudoku-tiny --format reference-checkpoint --out exported/model.pt && npm run trm -- import-checkpoint --config sudoku-tiny exported/model.pt',
+    why: 'no reference training ran here: a checkpoint of sudoku-tiny in the reference format goes through the same import',
+  },
+  { command: 'npx nx run pipeline:report --config sudoku-extreme-paper', skip: 'needs the Sudoku-Extreme download (no network in CI); the same target runs on sudoku-tiny and sudoku-quick above' },
   { command: 'npm install --no-save @tensorflow/tfjs-node', skip: 'downloads libtensorflow: no network in CI' },
   { command: 'npm install-scripts approve @tensorflow/tfjs-node', skip: 'needs the package installed above' },
   { command: 'npm rebuild @tensorflow/tfjs-node', skip: 'needs the package installed above' },
@@ -44,7 +55,7 @@ export const RULES: Rule[] = [
   { command: 'npx vitest run --project pipeline', skip: 'part of the test run itself' },
   { command: 'npm run bench', skip: 'every benchmark: speed is measured by `npm run bench`, never in tests' },
   { command: 'npm run bench -- --suite train', skip: 'a benchmark: speed is measured by `npm run bench`, never in tests' },
-  { command: 'node --import tsx libs/tensor-core/src/ops/gemm/bench-gemm.ts 5', skip: 'a benchmark' },
+  { command: 'node --import tsx bench/gemm/gemm.ts 5', skip: 'a benchmark' },
   { command: 'node --import tsx bench/ab-step.ts a b d --switch gemm', skip: 'a benchmark' },
   { command: 'npm run bench -- --suite soak', skip: 'a benchmark' },
 ];

@@ -9,7 +9,7 @@ export const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
 /** The commands of the README in order: lines of ```sh blocks (comments dropped) and command-like inline spans. */
 export function readmeCommands(text: string): string[] {
   const out: string[] = [];
-  const fence = /^```(\w*)\n([\s\S]*?)^```/gm;
+  const fence = /^[ \t]*```(\w*)\n([\s\S]*?)^[ \t]*```/gm; // fences may be indented (inside a list item)
   let last = 0;
   const inline = (chunk: string) => {
     for (const m of chunk.matchAll(/`([^`]+)`/g)) {

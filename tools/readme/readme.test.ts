@@ -42,6 +42,7 @@ const env: NodeJS.ProcessEnv = {
   NPM_CONFIG_OFFLINE: 'true',
   NPM_CONFIG_AUDIT: 'false',
   NPM_CONFIG_FUND: 'false',
+  NPM_CONFIG_IGNORE_SCRIPTS: 'true', // `npm link` would rebuild the native addon; `npm run X` still runs X
   NO_COLOR: '1',
   FORCE_COLOR: '0',
 };
@@ -81,7 +82,7 @@ describe('README.md', () => {
       if (seen.has(actual)) continue;
       seen.add(actual);
       const label = derived ? `${form}   (other form of: ${cmd})` : form;
-      if (rule?.skip && !derived) {
+      if (rule?.skip) {
         it.skip(`${label}   [not run: ${rule.skip}]`, () => {});
         continue;
       }
