@@ -44,7 +44,8 @@ export const RULES: Rule[] = [
   },
   {
     command: 'npm run trm -- import-checkpoint --config sudoku-extreme-paper /path/to/checkpoints/sudoku-extreme-paper/step_65100',
-    run: 'npm run trm -- export --config sudoku-tiny --format reference-checkpoint --out exported/model.pt && npm run trm -- import-checkpoint --config sudoku-tiny exported/model.pt',
+    // train first: the README's CSV example before this one trains sudoku-tiny on 9x9 puzzles into the same folder
+    run: 'npm run trm -- train --config sudoku-tiny && npm run trm -- export --config sudoku-tiny --format reference-checkpoint --out exported/model.pt && npm run trm -- import-checkpoint --config sudoku-tiny exported/model.pt',
     why: 'no reference training ran here: a checkpoint of sudoku-tiny in the reference format goes through the same import',
   },
   { command: 'npx nx run pipeline:report --config sudoku-extreme-paper', skip: 'needs the Sudoku-Extreme download (no network in CI); the same target runs on sudoku-tiny and sudoku-quick above' },
