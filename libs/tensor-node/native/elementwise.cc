@@ -48,12 +48,21 @@ template <bool Bf16>
 void swigluBackwardT(const float* da, const float* g, const float* u, float* a, float* dg, float* du, long n) {
   forVectors<vf>(n, [&](long i, int c) {
     const vf gv = loadPart<vf>(g + i, c), uv = loadPart<vf>(u + i, c), dav = loadPart<vf>(da + i, c);
-    const vf sg = vsigmoid(gv);
-    const vf s = R<Bf16>(gv * sg);  // silu(g)
-    storePart(a + i, R<Bf16>(s * uv), c);
-    storePart(du + i, R<Bf16>(dav * s), c);
-    const vf dsilu = sg * (splat(1.0f) + gv * (splat(1.0f) - sg));
-    storePart(dg + i, R<Bf16>(R<Bf16>(dav * uv) * dsilu), c);
+    if constexpr (Bf16) {
+      // PyTorch's bfloat16 ops, each rounded: a = silu(g) * u; du = da * silu(g); dg = silu_backward(da * u, g) =
+      // (ds * sig) * (1 + g * (1 - sig)) with its own bfloat16 sigmoid
+      const vf s = vm::siluBf16(gv), sg = vm::sigmoidBf16(gv), ds = R<true>(dav * uv);
+      storePart(a + i, R<true>(s * uv), c);
+      storePart(du + i, R<true>(dav * s), c);
+      storePart(dg + i, R<true>(R<true>(ds * sg) * R<true>(splat(1.0f) + R<true>(gv * R<true>(splat(1.0f) - sg)))), c);
+    } else {
+      const vf sg = vsigmoid(gv);
+      const vf s = gv * sg;  // silu(g)
+      storePart(a + i, s * uv, c);
+      storePart(du + i, dav * s, c);
+      const vf dsilu = sg * (splat(1.0f) + gv * (splat(1.0f) - sg));
+      storePart(dg + i, (dav * uv) * dsilu, c);
+    }
   });
 }
 
@@ -151,7 +160,8 @@ void softmaxBackwardT(const float* dp, const float* p, float* ds, long rows, lon
     const float* pr = p + k * w;
     vf dot = vf{};
     forVectors<vf>(w, [&](long i, int c) { dot += loadPart<vf>(dr + i, c) * loadPart<vf>(pr + i, c); });
-    const vf d = splat(hsum(dot)), sc = splat(scale);
+    // in bfloat16 the row sum is a bfloat16 tensor of the reference's softmax backward (the rest one float32 expression)
+    const vf d = R<Bf16>(splat(hsum(dot))), sc = splat(scale);
     forVectors<vf>(w, [&](long i, int c) { storePart(ds + k * w + i, R<Bf16>((loadPart<vf>(pr + i, c) * (loadPart<vf>(dr + i, c) - d)) * sc), c); });
   }
 }

@@ -258,7 +258,10 @@ describe('native fused kernels with the bf16 flag (the reference\'s bfloat16 rou
     return Array.from({ length: outputs }, (_, j) => new Float32Array(buffer, 4 * n * (inputs.length + j), n).slice());
   }
 
-  /** every value of got is a bfloat16, within 1 bfloat16 ulp of want, and at least 98% equal */
+  /**
+   * every value of got is a bfloat16, within 1 bfloat16 ulp of want, and at least 99.5% equal (exp and the row sums
+   * differ from float64 in the last float32 bits, which can move a value across a bfloat16 rounding boundary)
+   */
   function expectBf16Close(got: Float32Array, want: ArrayLike<number>, what: string): void {
     let worst = 0, equal = 0;
     for (let i = 0; i < want.length; i++) {
@@ -268,20 +271,29 @@ describe('native fused kernels with the bf16 flag (the reference\'s bfloat16 rou
       if (u === 0) equal++;
     }
     expect(worst, `${what}: worst ${worst} ulp`).toBeLessThanOrEqual(1);
-    expect(equal / want.length, `${what}: ${equal} of ${want.length} equal`).toBeGreaterThan(0.98);
+    expect(equal / want.length, `${what}: ${equal} of ${want.length} equal`).toBeGreaterThan(0.995); // all, on these inputs
   }
 
   const input = (n: number, seed: number, scale = 3): Float32Array => randomArray(n, seed, scale).map(bf16);
 
-  it('swigluForward / swigluBackward: silu(g), its product with u, du, da * u and dg rounded', () => {
+  // PyTorch 1.13's bfloat16 silu and sigmoid on CPU round after every operation (checked against torch on the
+  // parity fixtures' activations and random values; native/README.md)
+  const siluBf16 = (x: number): number => bf16(x / bf16(1 + bf16(Math.exp(-x))));
+  const sigBf16 = (x: number): number => bf16(1 / bf16(1 + bf16(Math.exp(-x))));
+
+  it('swigluForward / swigluBackward: torch\'s bfloat16 silu and silu_backward, every product rounded', () => {
     const n = 4099;
     const [g, u, da] = [input(n, 1), input(n, 2), input(n, 3, 0.5)];
     const [a] = run([g, u], 1, (b, o) => fused().swigluForward(b, o(0), o(1), o(2), n, true));
-    expectBf16Close(a, Array.from(g, (x, i) => bf16(bf16(x * sig(x)) * u[i])), 'a');
+    expectBf16Close(a, Array.from(g, (x, i) => bf16(siluBf16(x) * u[i])), 'a');
     const [a2, dg, du] = run([da, g, u], 3, (b, o) => fused().swigluBackward(b, o(0), o(1), o(2), o(3), o(4), o(5), n, true));
     expect(sameBits(a2, a)).toBe(true);
-    expectBf16Close(du, Array.from(g, (x, i) => bf16(da[i] * bf16(x * sig(x)))), 'du');
-    expectBf16Close(dg, Array.from(g, (x, i) => bf16(bf16(da[i] * u[i]) * sig(x) * (1 + x * (1 - sig(x))))), 'dg');
+    expectBf16Close(du, Array.from(g, (x, i) => bf16(da[i] * siluBf16(x))), 'du');
+    const dgWant = Array.from(g, (x, i) => {
+      const sg = sigBf16(x);
+      return bf16(bf16(bf16(da[i] * u[i]) * sg) * bf16(1 + bf16(x * bf16(1 - sg))));
+    });
+    expectBf16Close(dg, dgWant, 'dg');
   });
 
   it('rmsNormForward, addRmsNormForward (the residual sum rounded first) and rmsNormBackward', () => {
@@ -329,6 +341,7 @@ describe('native fused kernels with the bf16 flag (the reference\'s bfloat16 rou
     for (let k = 0; k < rows; k++) {
       let d = 0;
       for (let i = 0; i < w; i++) d += dp[k * w + i] * p[k * w + i];
+      d = bf16(d); // torch's bfloat16 softmax backward rounds the row sum
       for (let i = 0; i < w; i++) wantDs.push(bf16(p[k * w + i] * (dp[k * w + i] - d) * scale));
     }
     expectBf16Close(ds, wantDs, 'ds');
