@@ -11,6 +11,8 @@ export interface CatalogEntry {
   /** a folder beside the stage folders instead of the stage folder (train.partial) */
   folder?: string;
   format: CatalogFormat;
+  /** json (and JSON files of `files`): spaces of indentation; absent = one line */
+  indent?: number;
   /** written only by some datasets */
   optional?: boolean;
   description: string;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { safetensorsInput } from '../catalog/formats.ts';
 import { countParams, gitInfo, recordedWorkers, trainingTime } from './load.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-report-load-'));
@@ -16,33 +17,29 @@ function dir(name: string, run?: Record<string, unknown>): string {
 
 describe('report loaders', () => {
   it('gitInfo prefers the commit the train stage recorded', () => {
-    const d = dir('recorded', { git: 'abc123', gitDirty: true });
-    expect(gitInfo(d, tmp)).toEqual({ commit: 'abc123', recorded: true, dirty: true });
+    expect(gitInfo({ git: 'abc123', gitDirty: true }, tmp)).toEqual({ commit: 'abc123', recorded: true, dirty: true });
   });
 
   it('gitInfo falls back to HEAD of the repository, and to null outside git', () => {
-    const d = dir('none', { seconds: 1 });
-    const head = gitInfo(d, process.cwd());
+    const head = gitInfo({ seconds: 1 }, process.cwd());
     expect(head?.recorded).toBe(false);
     expect(head?.commit).toMatch(/^[0-9a-f]{40}$/);
     // tmp is outside any repository
-    expect(gitInfo(d, tmp)).toBeNull();
+    expect(gitInfo(null, tmp)).toBeNull();
   });
 
   it('trainingTime counts only the steps run after a resume', () => {
-    expect(trainingTime(dir('resumed', { steps: 100, resumedFrom: 40, secondsTraining: 30 }), 100)).toEqual({ seconds: 30, steps: 60, workers: null });
-    expect(trainingTime(dir('old', { seconds: 12 }), 8)).toEqual({ seconds: 12, steps: 8, workers: null });
-    expect(trainingTime(dir('missing'), 8)).toEqual({ seconds: null, steps: null, workers: null });
+    expect(trainingTime({ steps: 100, resumedFrom: 40, secondsTraining: 30 }, null, 100)).toEqual({ seconds: 30, steps: 60, workers: null });
+    expect(trainingTime({ seconds: 12 }, null, 8)).toEqual({ seconds: 12, steps: 8, workers: null });
+    expect(trainingTime(null, null, 8)).toEqual({ seconds: null, steps: null, workers: null });
   });
 
   it('trainingTime reads the worker count the train stage recorded: run.json first, then state.json', () => {
-    expect(trainingTime(dir('workers', { secondsTraining: 3, steps: 6, workers: 2 }), 6)).toEqual({ seconds: 3, steps: 6, workers: 2 });
-    expect(trainingTime(dir('in-thread', { secondsTraining: 3, steps: 6, workers: 0 }), 6).workers).toBe(0);
-    const fromState = dir('state', { secondsTraining: 3 });
-    fs.writeFileSync(path.join(fromState, 'state.json'), JSON.stringify({ step: 6, workers: 4 }));
-    expect(recordedWorkers(fromState)).toBe(4);
+    expect(trainingTime({ secondsTraining: 3, steps: 6, workers: 2 }, null, 6)).toEqual({ seconds: 3, steps: 6, workers: 2 });
+    expect(trainingTime({ secondsTraining: 3, steps: 6, workers: 0 }, null, 6).workers).toBe(0);
+    expect(recordedWorkers({ secondsTraining: 3 }, { step: 6, workers: 4 })).toBe(4);
     // not a count: ignored, as if not recorded
-    expect(recordedWorkers(dir('bad', { workers: 'auto' }))).toBeNull();
+    expect(recordedWorkers({ workers: 'auto' }, null)).toBeNull();
   });
 
   it('countParams reads shapes from the safetensors header: puzzle embeddings apart, H_init/L_init left out', () => {
@@ -57,8 +54,8 @@ describe('report loaders', () => {
     len.writeBigUInt64LE(BigInt(header.length));
     const f = path.join(tmp, 'model.safetensors');
     fs.writeFileSync(f, Buffer.concat([len, Buffer.from(header), Buffer.alloc(1024)]));
-    expect(countParams(f)).toEqual({ model: 176, puzzleEmb: 48 });
+    expect(countParams(safetensorsInput(f).header())).toEqual({ model: 176, puzzleEmb: 48 });
     fs.writeFileSync(f, Buffer.alloc(8, 0xff));
-    expect(() => countParams(f)).toThrow(/bad safetensors header length/);
+    expect(() => safetensorsInput(f).header()).toThrow(/bad safetensors header length/);
   });
 });

@@ -1,35 +1,18 @@
-// Reads a run's artifacts (encode, train, evaluate and the manifests of every stage) into a ReportInput.
-// The only file-reading part of the report; buildReport itself stays pure.
+// Turns a run's artifacts (encode, train, evaluate and the manifests of every stage), as the catalog hands them to the
+// report stage, into a ReportInput. The only reading part of the report; buildReport itself stays pure.
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { openArrowFile } from '../artifacts/arrow-table.ts';
-import { ArtifactError, STAGES, readManifest, stageDir, type StageName } from '../artifacts/manifest.ts';
-import { openStage, type OpenedStage } from '../artifacts/open-stage.ts';
+import { ArtifactError } from '../artifacts/manifest.ts';
+import type { StageRecord as UpstreamStage, TableInput } from '../catalog/index.ts';
+import type { SafetensorsHeader } from '../catalog/formats.ts';
 import type { EvalMetrics, ExampleView, ReportInput, StageRecord, TrainMetricRow } from './types.ts';
 
-const UPSTREAM: StageName[] = STAGES.filter((s) => s !== 'report');
-
-function runSeconds(dir: string): number | null {
-  const f = path.join(dir, 'run.json');
-  if (!fs.existsSync(f)) return null;
-  try {
-    const run = JSON.parse(fs.readFileSync(f, 'utf8')) as { seconds?: unknown };
-    return typeof run.seconds === 'number' ? run.seconds : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Manifest summary and wall time of every upstream stage (fails naming the stage to run when one is missing). */
-export function readStageRecords(artifacts: string, config: string): StageRecord[] {
-  return UPSTREAM.map((stage) => {
-    const dir = stageDir(artifacts, config, stage);
-    const { manifest, hash } = readManifest(dir, stage, config);
+/** Manifest summary and wall time of every upstream stage. */
+export function stageRecords(upstream: UpstreamStage[]): StageRecord[] {
+  return upstream.map(({ stage, manifest, hash, run }) => {
     const files = Object.fromEntries(Object.entries(manifest.files).map(([k, v]) => [k, { sha256: v.sha256, rows: v.rows }]));
     return {
       stage, manifestHash: hash, configHash: manifest.configHash, code: manifest.code,
-      backend: manifest.backend ? manifest.backend.name : null, files, wallSeconds: runSeconds(dir),
+      backend: manifest.backend ? manifest.backend.name : null, files, wallSeconds: typeof run?.seconds === 'number' ? run.seconds : null,
     };
   });
 }
@@ -74,9 +57,9 @@ export function parseEvalMetrics(raw: unknown, file: string): EvalMetrics {
 
 const METRIC_COLUMNS = ['step', 'epoch', 'lr', 'lm_loss', 'q_halt_loss', 'loss', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps', 'count'] as const;
 
-export async function readTrainMetrics(train: OpenedStage): Promise<TrainMetricRow[]> {
-  const file = train.file('metrics.arrow');
-  const rows = await train.rows('metrics.arrow');
+export async function readTrainMetrics(metrics: TableInput): Promise<TrainMetricRow[]> {
+  const file = metrics.name;
+  const rows = await metrics.all();
   return rows.map((r, i) => {
     const out = {} as Record<string, number>;
     for (const c of METRIC_COLUMNS) out[c] = num(r[c], `${file} row ${i} column ${c}`);
@@ -84,31 +67,23 @@ export async function readTrainMetrics(train: OpenedStage): Promise<TrainMetricR
   });
 }
 
-function readJson(file: string): Record<string, unknown> | null {
-  try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
+type Json = Record<string, unknown> | null;
 
-/** The worker count the train stage recorded: `workers` of run.json, else of state.json; null when neither has one. */
-export function recordedWorkers(trainDir: string): number | null {
-  for (const f of ['run.json', 'state.json']) {
-    const w = readJson(path.join(trainDir, f))?.workers;
+/** The worker count the train stage recorded: `workers` of its run record, else of state.json; null when neither has one. */
+export function recordedWorkers(run: Json, stateMeta: Json): number | null {
+  for (const r of [run, stateMeta]) {
+    const w = r?.workers;
     if (typeof w === 'number' && Number.isInteger(w) && w >= 0) return w;
   }
   return null;
 }
 
 /**
- * Seconds spent training and the steps run in them, from train/run.json (`secondsTraining`, `steps`, `resumedFrom`),
- * and the worker threads the train stage recorded.
+ * Seconds spent training and the steps run in them, from the train stage's run record (`secondsTraining`, `steps`,
+ * `resumedFrom`), and the worker threads the train stage recorded.
  */
-export function trainingTime(trainDir: string, metricsRows: number): ReportInput['training'] {
-  const workers = recordedWorkers(trainDir);
-  const run = readJson(path.join(trainDir, 'run.json'));
+export function trainingTime(run: Json, stateMeta: Json, metricsRows: number): ReportInput['training'] {
+  const workers = recordedWorkers(run, stateMeta);
   if (!run) return { seconds: null, steps: null, workers };
   const seconds = typeof run.secondsTraining === 'number' ? run.secondsTraining : typeof run.seconds === 'number' ? run.seconds : null;
   const steps = typeof run.steps === 'number' ? run.steps : metricsRows;
@@ -116,29 +91,17 @@ export function trainingTime(trainDir: string, metricsRows: number): ReportInput
   return { seconds, steps: seconds === null ? null : steps - resumed, workers };
 }
 
-/** Parameter counts from the safetensors header: puzzle embeddings apart, fixed H_init/L_init left out. */
-export function countParams(file: string): { model: number; puzzleEmb: number } {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const len = Buffer.alloc(8);
-    fs.readSync(fd, len, 0, 8, 0);
-    const n = Number(len.readBigUInt64LE(0));
-    if (n <= 0 || n > 100_000_000) throw new ArtifactError(`${file}: bad safetensors header length ${n}`);
-    const head = Buffer.alloc(n);
-    fs.readSync(fd, head, 0, n, 8);
-    const header = JSON.parse(head.toString('utf8')) as Record<string, { shape?: number[] }>;
-    let model = 0;
-    let puzzleEmb = 0;
-    for (const [name, t] of Object.entries(header)) {
-      if (name === '__metadata__' || !Array.isArray(t.shape)) continue;
-      const size = t.shape.reduce((a, b) => a * b, 1);
-      if (name.includes('puzzle_emb')) puzzleEmb += size;
-      else if (!/(^|\.)[HL]_init$/.test(name)) model += size;
-    }
-    return { model, puzzleEmb };
-  } finally {
-    fs.closeSync(fd);
+/** Parameter counts from a safetensors header: puzzle embeddings apart, fixed H_init/L_init left out. */
+export function countParams(header: SafetensorsHeader): { model: number; puzzleEmb: number } {
+  let model = 0;
+  let puzzleEmb = 0;
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__' || !Array.isArray(t.shape)) continue;
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    if (name.includes('puzzle_emb')) puzzleEmb += size;
+    else if (!/(^|\.)[HL]_init$/.test(name)) model += size;
   }
+  return { model, puzzleEmb };
 }
 
 function git(root: string, args: string[]): string | null {
@@ -149,14 +112,11 @@ function git(root: string, args: string[]): string | null {
   }
 }
 
-/** The commit the train stage recorded in run.json (`git`/`commit`), else the repository's HEAD now. */
-export function gitInfo(trainDir: string, root: string): { commit: string; recorded: boolean; dirty: boolean | null } | null {
-  try {
-    const run = JSON.parse(fs.readFileSync(path.join(trainDir, 'run.json'), 'utf8')) as Record<string, unknown>;
-    for (const k of ['git', 'commit', 'gitCommit']) {
-      if (typeof run[k] === 'string' && run[k]) return { commit: run[k] as string, recorded: true, dirty: typeof run.gitDirty === 'boolean' ? run.gitDirty : null };
-    }
-  } catch { /* no run.json: fall back to HEAD */ }
+/** The commit the train stage recorded in its run record (`git`/`commit`), else the repository's HEAD now. */
+export function gitInfo(run: Json, root: string): { commit: string; recorded: boolean; dirty: boolean | null } | null {
+  for (const k of ['git', 'commit', 'gitCommit']) {
+    if (run && typeof run[k] === 'string' && run[k]) return { commit: run[k] as string, recorded: true, dirty: typeof run.gitDirty === 'boolean' ? run.gitDirty : null };
+  }
   const head = git(root, ['rev-parse', 'HEAD']);
   if (!head) return null;
   const status = git(root, ['status', '--porcelain', '--untracked-files=no']);
@@ -172,26 +132,25 @@ export interface EvaluatedExamples {
  * Streams predictions.arrow: every halting step, and `count` examples to draw: those with trajectories first, then
  * alternately the first wrong and the first right ones (row order), so a report shows both failures and successes.
  */
-export async function readExamples(evaluate: OpenedStage, count: number): Promise<EvaluatedExamples> {
+export async function readExamples(evaluate: { predictions: TableInput; trajectories: TableInput | null }, count: number): Promise<EvaluatedExamples> {
   const trajectories = new Map<number, { step: number; preds: Uint8Array }[]>();
-  if (evaluate.manifest.files['trajectories.arrow']) {
-    for (const r of await evaluate.rows('trajectories.arrow')) {
+  if (evaluate.trajectories) {
+    for (const r of await evaluate.trajectories.all()) {
       const list = trajectories.get(r.index as number) ?? [];
       list.push({ step: r.step as number, preds: r.preds as Uint8Array });
       trajectories.set(r.index as number, list);
     }
   }
-  const file = evaluate.file('predictions.arrow');
+  const file = evaluate.predictions.name;
   const withTraj: ExampleView[] = [];
   const wrong: ExampleView[] = [];
   const right: ExampleView[] = [];
   const steps: number[] = [];
   const qHalt: number[] = [];
   const correct: number[] = [];
-  const { batches } = await openArrowFile(file);
   let row = 0;
-  for await (const batch of batches) {
-    for (const r of batch) {
+  {
+    for await (const r of evaluate.predictions.rows()) {
       steps.push(num(r.steps, `${file} row ${row} column steps`));
       qHalt.push(num(r.q_halt, `${file} row ${row} column q_halt`));
       correct.push(r.correct ? 1 : 0);
@@ -220,45 +179,10 @@ export async function readExamples(evaluate: OpenedStage, count: number): Promis
   return { testRows: { steps: Int32Array.from(steps), qHalt: Float32Array.from(qHalt), correct: Uint8Array.from(correct) }, examples };
 }
 
-export interface RunArtifacts {
-  stages: StageRecord[];
-  encode: OpenedStage;
-  train: OpenedStage;
-  evaluate: OpenedStage;
-}
-
-/** Files the report cannot do without, per stage. */
-const REQUIRED: Record<'encode' | 'train' | 'evaluate', string[]> = {
-  encode: ['train.arrow', 'test.arrow'],
-  train: ['metrics.arrow'],
-  evaluate: ['metrics.json', 'predictions.arrow'],
-};
-
-/** Opens the encode, train and evaluate folders of a config (hashes were checked when the stage started). */
-export async function openRun(artifacts: string, config: string): Promise<RunArtifacts> {
-  const stages = readStageRecords(artifacts, config);
-  const [encode, train, evaluate] = await Promise.all((['encode', 'train', 'evaluate'] as const).map(async (s) => {
-    const opened = await openStage(artifacts, config, s, { verify: false });
-    const missing = REQUIRED[s].filter((f) => !opened.manifest.files[f]);
-    if (missing.length) {
-      throw new ArtifactError(`${opened.dir}: this ${s} artifact has no ${missing.join(', ')} (made by an older pipeline?); ` +
-        `rerun it: \`trm ${s} --config ${config} --force\``);
-    }
-    return opened;
-  }));
-  return { stages, encode, train, evaluate };
-}
-
 /** Sizes from the encode stage: examples per split (manifest rows) and groups of the train split (`trm.dataset`). */
-export async function dataSizes(encode: OpenedStage): Promise<ReportInput['data']> {
-  const rows = (f: string) => encode.manifest.files[f]?.rows ?? null;
-  const raw = (await encode.metadata('train.arrow'))['trm.dataset'];
+export async function dataSizes(train: TableInput, test: TableInput): Promise<ReportInput['data']> {
+  const raw = (await train.metadata())['trm.dataset'];
   const meta = raw ? (JSON.parse(raw) as { total_groups?: unknown; seq_len?: unknown }) : {};
   const n = (v: unknown) => (typeof v === 'number' ? v : null);
-  return { trainExamples: rows('train.arrow'), testExamples: rows('test.arrow'), trainGroups: n(meta.total_groups), seqLen: n(meta.seq_len) };
+  return { trainExamples: train.rowCount, testExamples: test.rowCount, trainGroups: n(meta.total_groups), seqLen: n(meta.seq_len) };
 }
-
-export function evalMetricsOf(evaluate: OpenedStage): EvalMetrics {
-  return parseEvalMetrics(evaluate.json('metrics.json'), evaluate.file('metrics.json'));
-}
-

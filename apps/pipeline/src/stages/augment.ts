@@ -1,36 +1,40 @@
-// augment: streams the dataset lib's augmented groups of each split into train.arrow / test.arrow.
-import * as path from 'node:path';
-import { readArrowRows, writeArrowFile, type Row } from '../artifacts/arrow-table.ts';
+// augment: streams the dataset lib's augmented groups of each split -> augment.train, augment.test.
+import type { Row } from '../artifacts/arrow-table.ts';
+import { runCatalogStage, table, type StageFunction } from '../catalog/index.ts';
 import { createProgress } from '../io/progress.ts';
-import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
+import type { StageContext, StageResult } from './context.ts';
 import { augmentedColumns, augmentedRows, collectPuzzles } from './tables.ts';
 
 export const SPLITS = ['train', 'test'] as const;
 
-export function runAugment(ctx: StageContext): Promise<StageResult> {
-  return runStage(ctx, 'augment', async (tmp) => {
-    const fetched = await upstream(ctx, 'fetch');
-    const puzzles = await collectPuzzles(readArrowRows(path.join(fetched.dir, 'puzzles.arrow')));
-    const counts: Record<string, number> = {};
-    for (const split of SPLITS) {
-      const own = puzzles.filter((p) => p.split === split);
-      const bar = createProgress(`augment ${split}`, own.length);
-      const lib = ctx.dataset.lib;
+export const augmentPuzzles: StageFunction = async (inputs, { config, dataset }) => {
+  const puzzles = await collectPuzzles(inputs.table('fetch.puzzles').rows());
+  const lib = dataset.lib;
+  const counts: Record<string, number> = {};
+  const split = (name: (typeof SPLITS)[number]): Iterable<Row> => {
+    const own = puzzles.filter((p) => p.split === name);
+    return (function* (): Generator<Row> {
+      const bar = createProgress(`augment ${name}`, own.length);
       let expected = 0;
-      const rows = (function* (): Generator<Row> {
-        for (const group of lib.augment(puzzles, ctx.config.augment, ctx.config.seed, split)) {
-          for (const p of group) {
-            if (p.group !== expected) throw new Error(`dataset ${lib.name}: augment(${split}) yielded group ${p.group}, expected ${expected} (groups must be dense and in order)`);
-            if (p.split !== split) throw new Error(`dataset ${lib.name}: augment(${split}) yielded a puzzle of split ${p.split}`);
-            yield* augmentedRows(p);
-          }
-          expected++;
-          bar.tick();
+      counts[name] = 0;
+      for (const group of lib.augment(puzzles, config.augment, config.seed, name)) {
+        for (const p of group) {
+          if (p.group !== expected) throw new Error(`dataset ${lib.name}: augment(${name}) yielded group ${p.group}, expected ${expected} (groups must be dense and in order)`);
+          if (p.split !== name) throw new Error(`dataset ${lib.name}: augment(${name}) yielded a puzzle of split ${p.split}`);
+          for (const r of augmentedRows(p)) { counts[name]++; yield r; }
         }
-      })();
-      counts[split] = await writeArrowFile(path.join(tmp, `${split}.arrow`), augmentedColumns, rows);
+        expected++;
+        bar.tick();
+      }
       bar.done();
-    }
-    return { rows: counts };
-  });
+    })();
+  };
+  return {
+    outputs: { 'augment.train': table(augmentedColumns, split('train')), 'augment.test': table(augmentedColumns, split('test')) },
+    run: () => ({ rows: counts }),
+  };
+};
+
+export function runAugment(ctx: StageContext): Promise<StageResult> {
+  return runCatalogStage(ctx, 'augment', augmentPuzzles);
 }

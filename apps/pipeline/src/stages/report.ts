@@ -1,17 +1,16 @@
 // report: reads the encode, train and evaluate artifacts of a config and writes report.md + img/*.svg
 // (relative links only, so the folder can be copied or published) and history.json (the runs reported so far,
 // for comparing with the previous one).
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, type ResolvedConfig } from '../config/load.ts';
-import { ArtifactError, stageDir } from '../artifacts/manifest.ts';
-import { openStage } from '../artifacts/open-stage.ts';
+import { ArtifactError } from '../artifacts/manifest.ts';
+import { files, json, runCatalogStage, text, type Inputs, type StageFunction } from '../catalog/index.ts';
 import { buildReport } from '../report/build.ts';
 import { paramsDiff, scalarMetrics } from '../report/diff.ts';
-import { countParams, dataSizes, evalMetricsOf, gitInfo, openRun, readExamples, readTrainMetrics, trainingTime } from '../report/load.ts';
+import { countParams, dataSizes, gitInfo, parseEvalMetrics, readExamples, readTrainMetrics, stageRecords, trainingTime } from '../report/load.ts';
 import type { ComparisonRun, ReportInput } from '../report/types.ts';
 import { configsDir } from '../workspace.ts';
-import { runStage, type StageContext, type StageResult } from './context.ts';
+import type { StageContext, StageResult } from './context.ts';
 
 /** One reported run, kept in report/history.json (oldest first). */
 export interface HistoryEntry {
@@ -22,7 +21,6 @@ export interface HistoryEntry {
   metrics: Record<string, number>;
 }
 
-const HISTORY = 'history.json';
 const HISTORY_MAX = 20;
 
 /** The resolved config as the report shows it (without the machine-specific file path). */
@@ -39,78 +37,79 @@ export async function overridesOf(ctx: StageContext): Promise<string[]> {
     .map((d) => `${d.key}=${typeof d.new === 'string' ? d.new : JSON.stringify(d.new)}`);
 }
 
-export function readHistory(reportDir: string): HistoryEntry[] {
-  const f = path.join(reportDir, HISTORY);
-  if (!fs.existsSync(f)) return [];
-  try {
-    const h = JSON.parse(fs.readFileSync(f, 'utf8')) as unknown;
-    return Array.isArray(h) ? (h as HistoryEntry[]) : [];
-  } catch {
-    return [];
-  }
+/** The runs reported so far (the previous report's history.json), oldest first. */
+export function readHistory(inputs: Inputs): HistoryEntry[] {
+  const h = inputs.previous<unknown>('report.history');
+  return Array.isArray(h) ? (h as HistoryEntry[]) : [];
 }
 
-async function compareWith(ctx: StageContext, other: string): Promise<ComparisonRun> {
+async function compareWith(inputs: Inputs, ctx: StageContext, other: string): Promise<ComparisonRun> {
   // a name is looked up beside this run's config file (configs/ normally)
   const { config } = await loadConfig(other, { dir: path.dirname(ctx.config.file), root: ctx.root });
-  let evaluate;
+  let metrics;
   try {
-    evaluate = await openStage(ctx.artifacts, config.name, 'evaluate', { verify: false });
+    metrics = inputs.ofConfig(config.name, 'evaluate.metrics');
   } catch (e) {
     throw new ArtifactError(`--compare ${other}: ${(e as Error).message}`);
   }
-  return { label: config.name, config: shownConfig(config), metrics: scalarMetrics(evalMetricsOf(evaluate)) };
+  return { label: config.name, config: shownConfig(config), metrics: scalarMetrics(parseEvalMetrics(metrics.value, metrics.name)) };
 }
+
+export const writeReport: StageFunction = async (inputs, ctx) => {
+  const name = ctx.config.name;
+  const evaluate = inputs.stage('evaluate');
+  const predictions = inputs.table('evaluate.predictions');
+  const trajectories = inputs.table('evaluate.trajectories');
+  const evalMetrics = parseEvalMetrics(inputs.json('evaluate.metrics'), inputs.name('evaluate.metrics'));
+  const { testRows, examples } = await readExamples({ predictions, trajectories }, Number(ctx.config.report.examples ?? 6));
+  const config = shownConfig(ctx.config);
+  const train = inputs.stage('train');
+  const gitRun = gitInfo(train.run, ctx.root);
+  const gitSha = gitRun?.commit ?? null;
+  const trainMetrics = await readTrainMetrics(inputs.table('train.metrics'));
+
+  const evaluateHash = evaluate.hash;
+  const history = readHistory(inputs).filter((h) => h.evaluate !== evaluateHash);
+  const previous = history[history.length - 1];
+  const comparison: ComparisonRun | null = ctx.compare
+    ? await compareWith(inputs, ctx, ctx.compare)
+    : previous ? { label: previous.label, config: previous.config, metrics: previous.metrics } : null;
+
+  const backend = train.manifest.backend;
+  const input: ReportInput = {
+    configName: name,
+    config,
+    overrides: await overridesOf(ctx),
+    dataset: ctx.dataset.lib,
+    git: gitRun,
+    backend: backend ? { name: backend.name, version: backend.version ?? null, gemm: backend.gemm ?? null } : null,
+    params: countParams(inputs.safetensors('train.model').header()),
+    data: await dataSizes(inputs.table('encode.train'), inputs.table('encode.test')),
+    stages: stageRecords((['fetch', 'augment', 'encode', 'train', 'evaluate'] as const).map((s) => inputs.stage(s))),
+    training: trainingTime(train.run, inputs.optionalJson('train.state_meta'), trainMetrics.length),
+    imported: train.manifest.lineage ? { file: train.manifest.lineage.imported, sha256: train.manifest.lineage.sha256, format: train.manifest.lineage.format, dtypes: train.manifest.lineage.dtypes } : null,
+    trainMetrics,
+    evalMetrics,
+    testRows,
+    examples,
+    comparison,
+  };
+  const out = await buildReport(input);
+  const entry: HistoryEntry = {
+    label: `${name} @ ${gitSha ? gitSha.slice(0, 7) : 'no commit'}, evaluate ${evaluateHash.slice(0, 8)}`,
+    evaluate: evaluateHash, config, metrics: scalarMetrics(evalMetrics),
+  };
+  return {
+    outputs: {
+      'report.markdown': text(out.markdown),
+      'report.images': files(out.files),
+      'report.history': json([...history, entry].slice(-HISTORY_MAX)),
+    },
+    run: { images: Object.keys(out.files).length, examples: examples.length, compared: comparison?.label ?? null },
+  };
+};
 
 export function runReport(ctx: StageContext): Promise<StageResult> {
   // a comparison is not part of the manifest key: always rebuild when one is asked for
-  return runStage(ctx.compare ? { ...ctx, force: true } : ctx, 'report', async (tmp) => {
-    const name = ctx.config.name;
-    const run = await openRun(ctx.artifacts, name);
-    const evalMetrics = evalMetricsOf(run.evaluate);
-    const { testRows, examples } = await readExamples(run.evaluate, Number(ctx.config.report.examples ?? 6));
-    const config = shownConfig(ctx.config);
-    const gitRun = gitInfo(run.train.dir, ctx.root);
-    const gitSha = gitRun?.commit ?? null;
-    const trainMetrics = await readTrainMetrics(run.train);
-
-    const evaluateHash = run.evaluate.hash;
-    const history = readHistory(stageDir(ctx.artifacts, name, 'report')).filter((h) => h.evaluate !== evaluateHash);
-    const previous = history[history.length - 1];
-    const comparison: ComparisonRun | null = ctx.compare
-      ? await compareWith(ctx, ctx.compare)
-      : previous ? { label: previous.label, config: previous.config, metrics: previous.metrics } : null;
-
-    const backend = run.train.manifest.backend;
-    const input: ReportInput = {
-      configName: name,
-      config,
-      overrides: await overridesOf(ctx),
-      dataset: ctx.dataset.lib,
-      git: gitRun,
-      backend: backend ? { name: backend.name, version: backend.version ?? null, gemm: backend.gemm ?? null } : null,
-      params: run.train.manifest.files['model.safetensors'] ? countParams(run.train.file('model.safetensors')) : null,
-      data: await dataSizes(run.encode),
-      stages: run.stages,
-      training: trainingTime(run.train.dir, trainMetrics.length),
-      imported: run.train.manifest.lineage ? { file: run.train.manifest.lineage.imported, sha256: run.train.manifest.lineage.sha256, format: run.train.manifest.lineage.format, dtypes: run.train.manifest.lineage.dtypes } : null,
-      trainMetrics,
-      evalMetrics,
-      testRows,
-      examples,
-      comparison,
-    };
-    const out = await buildReport(input);
-    fs.writeFileSync(path.join(tmp, 'report.md'), out.markdown);
-    for (const [rel, text] of Object.entries(out.files)) {
-      fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
-      fs.writeFileSync(path.join(tmp, rel), text);
-    }
-    const entry: HistoryEntry = {
-      label: `${name} @ ${gitSha ? gitSha.slice(0, 7) : 'no commit'}, evaluate ${evaluateHash.slice(0, 8)}`,
-      evaluate: evaluateHash, config, metrics: scalarMetrics(evalMetrics),
-    };
-    fs.writeFileSync(path.join(tmp, HISTORY), JSON.stringify([...history, entry].slice(-HISTORY_MAX), null, 1) + '\n');
-    return { images: Object.keys(out.files).length, examples: examples.length, compared: comparison?.label ?? null };
-  });
+  return runCatalogStage(ctx.compare ? { ...ctx, force: true } : ctx, 'report', writeReport);
 }
