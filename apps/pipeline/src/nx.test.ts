@@ -1,5 +1,8 @@
-// Nx caching of the stage targets, in a temporary copy of the workspace (node_modules linked).
+// Nx caching of the stage targets (issue 14) and Nx forwarding of --set/--compare (issue 13), in one temporary copy of
+// the workspace shared by every case (the cases run in order and build on each other), with an Nx cache of its own.
+// After every `nx run`, `trm status` must call every stage it ran up to date: Nx and the manifests agree.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,31 +11,64 @@ import { workspaceRoot } from './workspace.ts';
 
 const root = workspaceRoot();
 const SKIP = new Set(['node_modules', 'artifacts', '.nx', '.git', 'bench', 'coverage']);
+const STAGES = ['fetch', 'augment', 'encode', 'train', 'evaluate', 'report'] as const;
+type Stage = (typeof STAGES)[number];
 let ws = '';
 let cache = '';
 
-function nx(...args: string[]): { out: string; cached: string[]; ran: string[] } {
-  const r = spawnSync(process.execPath, [path.join(ws, 'node_modules/nx/dist/bin/nx.js'), ...args], {
-    cwd: ws, encoding: 'utf8',
-    // a cache of its own: Nx 24 otherwise shares one per repository and user (~/.nx/<id>/cache) with every checkout
-    env: { ...process.env, NX_CACHE_DIRECTORY: cache, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_ISOLATE_PLUGINS: 'false', NX_TUI: 'false', TRM_QUIET: '1', TRM_ARTIFACTS: '', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
-  });
+const env = () => ({
+  ...process.env,
+  // a cache of its own: Nx 24 otherwise shares one per repository and user (~/.nx/<id>/cache) with every checkout
+  NX_CACHE_DIRECTORY: cache, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_ISOLATE_PLUGINS: 'false', NX_TUI: 'false',
+  TRM_QUIET: '1', TRM_ARTIFACTS: '', TRM_ROOT: '', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0',
+});
+
+function spawn(cmd: string, args: string[], extraEnv: Record<string, string> = {}): string {
+  const r = spawnSync(cmd, args, { cwd: ws, encoding: 'utf8', env: { ...env(), ...extraEnv } });
   const out = `${r.stdout}\n${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
-  if (r.status !== 0) throw new Error(`nx ${args.join(' ')} failed (${r.status}):\n${out}`);
-  const tasks = [...out.matchAll(/> nx run pipeline:([\w-]+)[^\n]*/g)].filter((m) => m[1] !== 'stage-inputs');
-  return {
-    out,
-    cached: tasks.filter((m) => m[0].includes('[local cache]') || m[0].includes('[existing outputs match the cache')).map((m) => m[1]),
-    ran: tasks.filter((m) => !m[0].includes('cache')).map((m) => m[1]),
-  };
+  if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} failed (${r.status}):\n${out}`);
+  return out;
 }
 
-function editConfig(edit: (c: Record<string, Record<string, unknown>>) => void): void {
-  const file = path.join(ws, 'configs/sudoku-tiny.json');
-  const c = JSON.parse(fs.readFileSync(file, 'utf8'));
-  edit(c);
-  fs.writeFileSync(file, JSON.stringify(c, null, 2));
+/** `nx ...` in the copy; the stages Nx ran and the ones it restored from its cache. */
+function nx(...args: string[]): { out: string; cached: string[]; ran: string[] } {
+  const out = spawn(process.execPath, [path.join(ws, 'node_modules/nx/dist/bin/nx.js'), ...args]);
+  const tasks = [...out.matchAll(/> nx run pipeline:([\w-]+)[^\n]*/g)].filter((m) => m[1] !== 'stage-inputs');
+  const hit = (line: string) => line.includes('[local cache]') || line.includes('[existing outputs match the cache');
+  return { out, cached: tasks.filter((m) => hit(m[0])).map((m) => m[1]), ran: tasks.filter((m) => !hit(m[0])).map((m) => m[1]) };
 }
+
+/** `trm <args>` in the copy, without Nx. */
+const trm = (args: string[], extraEnv: Record<string, string> = {}) => spawn(process.execPath, ['--import', 'tsx', 'apps/pipeline/src/main.ts', ...args], extraEnv);
+
+function status(config: string, sets: string[] = []): Record<string, string> {
+  const out = trm(['status', '--config', config, ...sets]);
+  return Object.fromEntries([...out.matchAll(/^\s+(fetch|augment|encode|train|evaluate|report)\s+(up to date|stale|missing|damaged)(.*)$/gm)].map((m) => [m[1], `${m[2]}${m[3]}`]));
+}
+
+/** `nx run pipeline:<stage> --config NAME ...`, then the check that trm status calls that stage and every one before it up to date. */
+function run(stage: Stage, config: string, ...extra: string[]): { out: string; cached: string[]; ran: string[] } {
+  const r = nx('run', `pipeline:${stage}`, '--config', config, ...extra);
+  const sets = extra.flatMap((a, i) => (a === '--set' ? ['--set', extra[i + 1]] : []));
+  const s = status(config, sets);
+  for (const st of STAGES.slice(0, STAGES.indexOf(stage) + 1)) expect(s[st], `${config} ${st} after nx run pipeline:${stage}`).toBe('up to date');
+  return r;
+}
+
+const file = (...p: string[]) => path.join(ws, ...p);
+const sha = (...p: string[]) => createHash('sha256').update(fs.readFileSync(file(...p))).digest('hex');
+const readJson = (...p: string[]) => JSON.parse(fs.readFileSync(file(...p), 'utf8'));
+const writeJson = (p: string, v: unknown) => fs.writeFileSync(file(p), `${JSON.stringify(v, null, 2)}\n`);
+const editJson = (p: string, edit: (c: Record<string, Record<string, unknown>>) => void) => {
+  const c = readJson(p);
+  edit(c);
+  writeJson(p, c);
+};
+const editText = (p: string, from: string, to: string) => {
+  const text = fs.readFileSync(file(p), 'utf8');
+  expect(text).toContain(from);
+  fs.writeFileSync(file(p), text.replace(from, to));
+};
 
 beforeAll(() => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-nx-'));
@@ -41,39 +77,119 @@ beforeAll(() => {
     if (SKIP.has(name) || name.startsWith('.scratch')) continue;
     fs.cpSync(path.join(root, name), path.join(ws, name), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
   }
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(ws, 'node_modules'));
+  // node_modules: links to the real packages, in a folder of the copy's own (a test installs a package into it); the
+  // workspace packages (@trm/*) keep their relative links, so they resolve to the copy's libs
+  const nm = path.join(root, 'node_modules');
+  fs.mkdirSync(file('node_modules/@trm'), { recursive: true });
+  for (const name of fs.readdirSync(nm)) if (name !== '@trm') fs.symlinkSync(path.join(nm, name), file('node_modules', name));
+  for (const name of fs.readdirSync(path.join(nm, '@trm'))) fs.symlinkSync(fs.readlinkSync(path.join(nm, '@trm', name)), file('node_modules/@trm', name));
 });
 
 afterAll(() => {
   for (const dir of [ws, cache]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('nx run pipeline:<stage>', () => {
-  it('runs fetch, augment, encode once, then serves them from the cache; only the sections a stage uses invalidate it', () => {
-    const first = nx('run', 'pipeline:encode', '--config', 'sudoku-tiny');
-    expect(first.ran).toEqual(['fetch', 'augment', 'encode']);
-    const manifest = path.join(ws, 'artifacts/sudoku-tiny/encode/manifest.json');
-    expect(fs.existsSync(manifest)).toBe(true);
-    const encodeManifest = fs.readFileSync(manifest, 'utf8');
+describe('nx run pipeline:<stage> --config NAME', () => {
+  it('hashes a generated dataset lib with no hand edit: editing it reruns the stages of its config, not the others', () => {
+    spawn(process.execPath, [file('node_modules/nx/dist/bin/nx.js'), 'g', './tools/nx-plugin:dataset-lib', 'toyx']);
+    expect(run('encode', 'sudoku-tiny').ran).toEqual(['fetch', 'augment', 'encode']);
+    const data = ['fetch', 'augment', 'encode'];
+    expect(run('encode', 'toyx-tiny').ran).toEqual(data);
+    const before = sha('artifacts/toyx-tiny/fetch/puzzles.arrow');
+    expect(run('encode', 'toyx-tiny').cached).toEqual(data);
 
-    const second = nx('run', 'pipeline:encode', '--config', 'sudoku-tiny');
-    expect(second.cached).toEqual(['fetch', 'augment', 'encode']);
-    expect(second.ran).toEqual([]);
-
-    editConfig((c) => { c.train.lr = 0.002; c.arch.hidden_size = 32; });
-    const third = nx('run', 'pipeline:encode', '--config', 'sudoku-tiny');
-    expect(third.cached).toEqual(['fetch', 'augment', 'encode']);
-
-    editConfig((c) => { c.augment.num_aug = 1; });
-    const fourth = nx('run', 'pipeline:encode', '--config', 'sudoku-tiny');
-    expect(fourth.cached).toEqual(['fetch']);
-    expect(fourth.ran).toEqual(['augment', 'encode']);
-    expect(fs.readFileSync(manifest, 'utf8')).not.toEqual(encodeManifest);
-
-    // --set reaches the CLI (and is part of the task hash)
-    const fifth = nx('run', 'pipeline:fetch', '--config', 'sudoku-tiny', '--set', 'fetch.test_size=4');
-    expect(fifth.ran).toEqual(['fetch']);
-    const fetched = JSON.parse(fs.readFileSync(path.join(ws, 'artifacts/sudoku-tiny/fetch/manifest.json'), 'utf8'));
-    expect(fetched.files['puzzles.arrow'].rows).toBe(24 + 4);
+    editText('libs/toyx/src/task.ts', 'rng.int(10)', 'rng.int(5)');
+    const after = run('encode', 'toyx-tiny');
+    expect(after.cached).toEqual([]);
+    expect(after.ran).toEqual(data);
+    expect(sha('artifacts/toyx-tiny/fetch/puzzles.arrow')).not.toBe(before);
+    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
   });
+
+  it('does the same for a dataset lib named by a path outside libs/ and for one installed as a package', () => {
+    fs.cpSync(file('libs/toyx'), file('datasets/pathlib'), { recursive: true });
+    fs.rmSync(file('datasets/pathlib/project.json')); // a second Nx project named toyx would stop Nx
+    fs.cpSync(file('libs/toyx'), file('node_modules/toypkg'), { recursive: true });
+    editJson('node_modules/toypkg/package.json', (p) => { (p as unknown as Record<string, string>).name = 'toypkg'; });
+    const tiny = readJson('configs/toyx-tiny.json');
+    writeJson('configs/pathlib-tiny.json', { ...tiny, dataset: './datasets/pathlib/src/index.ts' });
+    writeJson('configs/pkg-tiny.json', { ...tiny, dataset: 'toypkg' });
+    for (const [config, lib] of [['pathlib-tiny', 'datasets/pathlib'], ['pkg-tiny', 'node_modules/toypkg']]) {
+      expect(run('fetch', config).ran).toEqual(['fetch']);
+      expect(run('fetch', config).cached).toEqual(['fetch']);
+      const before = sha(`artifacts/${config}/fetch/puzzles.arrow`);
+      editText(`${lib}/src/task.ts`, 'rng.int(5)', 'rng.int(7)');
+      expect(run('fetch', config).ran).toEqual(['fetch']);
+      expect(sha(`artifacts/${config}/fetch/puzzles.arrow`)).not.toBe(before);
+    }
+    expect(run('fetch', 'toyx-tiny').cached).toEqual(['fetch']);
+    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+  });
+
+  it('keeps config B cached when config A changes', () => {
+    const { description: _d, ...tiny } = readJson('configs/sudoku-tiny.json');
+    writeJson('configs/t-base.json', { ...tiny, description: 'shared base of t-a and t-b' });
+    writeJson('configs/t-a.json', { extends: 't-base', description: 'A' });
+    writeJson('configs/t-b.json', { extends: 't-base', description: 'B', seed: 1 });
+    expect(run('train', 't-a').ran).toEqual(['fetch', 'augment', 'encode', 'train']);
+    expect(run('train', 't-b').ran).toEqual(['fetch', 'augment', 'encode', 'train']);
+
+    editJson('configs/t-a.json', (c) => { c.train = { lr: 0.002 }; });
+    const a = run('train', 't-a');
+    expect(a.cached).toEqual(['fetch', 'augment', 'encode']);
+    expect(a.ran).toEqual(['train']);
+    expect(run('train', 't-b').cached).toEqual(['fetch', 'augment', 'encode', 'train']);
+    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+  });
+
+  it('agrees with trm status after an edit of the engine and after a deleted artifact folder', () => {
+    expect(run('evaluate', 't-a').ran).toEqual(['evaluate']);
+    fs.appendFileSync(file('libs/trm/src/index.ts'), '\n// an edit of the engine\n');
+    const engine = run('evaluate', 't-a');
+    expect(engine.cached).toEqual(['fetch', 'augment', 'encode']);
+    expect(engine.ran).toEqual(['train', 'evaluate']);
+    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+
+    fs.rmSync(file('artifacts/t-a/train'), { recursive: true });
+    const restored = run('evaluate', 't-a');
+    expect(restored.cached).toEqual(['fetch', 'augment', 'encode', 'train', 'evaluate']);
+    expect(fs.existsSync(file('artifacts/t-a/train/model.safetensors'))).toBe(true);
+  });
+
+  it('passes --compare to the report only, in the Nx and the npm form (issue 13)', () => {
+    writeJson('configs/t-c.json', { extends: 't-a', description: 'C: another name for the run of t-a' });
+    fs.cpSync(file('artifacts/t-a'), file('artifacts/t-c'), { recursive: true });
+    const r = nx('run', 'pipeline:report', '--config', 't-a', '--compare', 't-c');
+    expect(r.ran).toContain('report');
+    expect(fs.readFileSync(file('artifacts/t-a/report/report.md'), 'utf8')).toContain('Against **t-c**');
+    expect(status('t-a').report).toBe('up to date');
+    fs.rmSync(file('artifacts/t-a/report'), { recursive: true });
+    trm(['report', '--config', 't-a', '--compare', 't-c']);
+    expect(fs.readFileSync(file('artifacts/t-a/report/report.md'), 'utf8')).toContain('Against **t-c**');
+    expect(() => nx('run', 'pipeline:fetch', '--config', 't-a', '--bogus', 'x')).toThrow(/unknown option --bogus/);
+  });
+
+  it('reruns, in every config extending an edited base config, the stages from the first whose keys changed', () => {
+    editJson('configs/t-base.json', (c) => { c.augment.num_aug = 1; });
+    for (const config of ['t-a', 't-b']) {
+      const r = run('encode', config);
+      expect(r.cached).toEqual(['fetch']);
+      expect(r.ran).toEqual(['augment', 'encode']);
+    }
+    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+  });
+
+  it('passes --set values with their quotes, in the Nx and the npm form (issue 13)', () => {
+    fs.mkdirSync(file('data'));
+    // one 4x4 puzzle with its unique solution
+    fs.writeFileSync(file('data/one.csv'), 'question,answer\n1.34.41221.3432.,1234341221434321\n');
+    const sets = ['--set', 'fetch.source=csv', '--set', 'fetch.train_files=["data/one.csv"]', '--set', 'fetch.test_files=[]'];
+    expect(run('fetch', 'sudoku-tiny', ...sets).ran).toEqual(['fetch']);
+    expect(readJson('artifacts/sudoku-tiny/fetch/manifest.json').files['puzzles.arrow'].rows).toBe(1);
+    expect(status('sudoku-tiny').fetch).toMatch(/^stale/);
+    const elsewhere = fs.mkdtempSync(path.join(ws, 'npm-form-'));
+    trm(['fetch', '--config', 'sudoku-tiny', ...sets], { TRM_ARTIFACTS: elsewhere });
+    expect(JSON.parse(fs.readFileSync(path.join(elsewhere, 'sudoku-tiny/fetch/manifest.json'), 'utf8')).files['puzzles.arrow'].rows).toBe(1);
+  });
+
 });

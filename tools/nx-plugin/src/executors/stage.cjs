@@ -26,13 +26,21 @@ async function stageExecutor(options, context) {
     return fail(`TRM_ARTIFACTS=${artifacts}: Nx caches artifacts/<config>/<stage>, not that folder; unset TRM_ARTIFACTS, or run \`npm run trm -- ${decl.name} --config ${config}\``);
   }
   const stageOptions = new Set(declarations.STAGES.flatMap((s) => s.options.map((o) => o.name)));
-  const unknown = Object.keys(options).filter((k) => !COMMON.includes(k) && !stageOptions.has(k));
+  // Nx may pass --resume-from as resume-from, resumeFrom or both
+  const camel = (k) => k.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+  const unknown = Object.keys(options).filter((k) => !COMMON.includes(camel(k)) && !stageOptions.has(camel(k)));
   if (unknown.length) {
     return fail(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `--${k}`).join(', ')}; the stage targets take --config NAME, --set key=value (repeatable)${stageOptions.size ? ` and ${declarations.STAGES.filter((s) => s.options.length).map((s) => `${s.options.map((o) => o.flags.split(' ')[0]).join(', ')} (${s.name})`).join(', ')}` : ''}`);
   }
   const args = ['--import', 'tsx', path.join(root, 'apps/pipeline/src/main.ts'), decl.name, '--only', '--config', config];
   for (const s of setsOf(options)) args.push('--set', s);
-  for (const o of decl.options) if (options[o.name] !== undefined) args.push(o.flags.split(' ')[0], String(options[o.name]));
+  for (const o of decl.options) {
+    const [flag, value] = o.flags.split(' ');
+    const v = options[o.name] ?? options[o.flags.split(' ')[0].slice(2)];
+    if (v === undefined || v === false) continue;
+    if (value) args.push(flag, String(v)); // --compare <config>
+    else args.push(flag); // a switch such as --restart
+  }
   const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
   const code = await new Promise((resolve) => {
     child.on('error', (e) => { console.error(`pipeline:${decl.name}: cannot start node: ${e.message}`); resolve(1); });
