@@ -1,5 +1,7 @@
 // Loads the dataset lib a config names: a short name of stages/inputs.mjs's BUILTIN_DATASETS, or a package name or file
 // path of a module exporting a DatasetLib (as `default`, `dataset`, or any export).
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DatasetLib } from '@trm/dataset';
 import { ConfigError } from './config/validate.ts';
@@ -21,9 +23,18 @@ export function builtinDatasets(): string[] {
   return Object.keys(BUILTIN_DATASETS);
 }
 
+/** A package's entry as found from `root` (whose sources the code hash covers), else its bare name. */
+function packageEntry(name: string, root: string): string {
+  try {
+    return pathToFileURL(createRequire(path.join(root, 'package.json')).resolve(name)).href;
+  } catch {
+    return name;
+  }
+}
+
 export async function resolveDataset(name: string, root: string): Promise<ResolvedDataset> {
   const where = locateDataset(name, root);
-  const spec = where.kind === 'path' ? pathToFileURL(where.import).href : where.import;
+  const spec = where.kind === 'path' ? pathToFileURL(where.import).href : where.kind === 'package' ? packageEntry(where.import, root) : where.import;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(spec)) as Record<string, unknown>;
