@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config/load.ts';
+import { stageStates } from './stages/context.ts';
 import { workspaceRoot } from './workspace.ts';
 
 const root = workspaceRoot();
@@ -41,16 +43,18 @@ function nx(...args: string[]): { out: string; cached: string[]; ran: string[] }
 /** `trm <args>` in the copy, without Nx. */
 const trm = (args: string[], extraEnv: Record<string, string> = {}) => spawn(process.execPath, ['--import', 'tsx', 'apps/pipeline/src/main.ts', ...args], extraEnv);
 
-function status(config: string, sets: string[] = []): Record<string, string> {
-  const out = trm(['status', '--config', config, ...sets]);
-  return Object.fromEntries([...out.matchAll(/^\s+(fetch|augment|encode|train|evaluate|report)\s+(up to date|stale|missing|damaged)(.*)$/gm)].map((m) => [m[1], `${m[2]}${m[3]}`]));
+/** `trm status` of the copy, computed in this process (one tfjs load for the whole file, not one per check). */
+async function status(config: string, sets: string[] = []): Promise<Record<string, string>> {
+  const { config: resolved, dataset } = await loadConfig(config, { dir: file('configs'), root: ws, sets });
+  const states = await stageStates({ config: resolved, dataset, root: ws, artifacts: file('artifacts') });
+  return Object.fromEntries(states.map((s) => [s.stage, `${s.state}${s.why.length ? `: ${s.why.join('; ')}` : ''}`]));
 }
 
 /** `nx run pipeline:<stage> --config NAME ...`, then the check that trm status calls that stage and every one before it up to date. */
-function run(stage: Stage, config: string, ...extra: string[]): { out: string; cached: string[]; ran: string[] } {
+async function run(stage: Stage, config: string, ...extra: string[]): Promise<{ out: string; cached: string[]; ran: string[] }> {
   const r = nx('run', `pipeline:${stage}`, '--config', config, ...extra);
-  const sets = extra.flatMap((a, i) => (a === '--set' ? ['--set', extra[i + 1]] : []));
-  const s = status(config, sets);
+  const sets = extra.flatMap((a, i) => (a === '--set' ? [extra[i + 1]] : []));
+  const s = await status(config, sets);
   for (const st of STAGES.slice(0, STAGES.indexOf(stage) + 1)) expect(s[st], `${config} ${st} after nx run pipeline:${stage}`).toBe('up to date');
   return r;
 }
@@ -90,23 +94,23 @@ afterAll(() => {
 });
 
 describe('nx run pipeline:<stage> --config NAME', () => {
-  it('hashes a generated dataset lib with no hand edit: editing it reruns the stages of its config, not the others', () => {
+  it('hashes a generated dataset lib with no hand edit: editing it reruns the stages of its config, not the others', async () => {
     spawn(process.execPath, [file('node_modules/nx/dist/bin/nx.js'), 'g', './tools/nx-plugin:dataset-lib', 'toyx']);
-    expect(run('encode', 'sudoku-tiny').ran).toEqual(['fetch', 'augment', 'encode']);
+    expect((await run('encode', 'sudoku-tiny')).ran).toEqual(['fetch', 'augment', 'encode']);
     const data = ['fetch', 'augment', 'encode'];
-    expect(run('encode', 'toyx-tiny').ran).toEqual(data);
+    expect((await run('encode', 'toyx-tiny')).ran).toEqual(data);
     const before = sha('artifacts/toyx-tiny/fetch/puzzles.arrow');
-    expect(run('encode', 'toyx-tiny').cached).toEqual(data);
+    expect((await run('encode', 'toyx-tiny')).cached).toEqual(data);
 
     editText('libs/toyx/src/task.ts', 'rng.int(10)', 'rng.int(5)');
-    const after = run('encode', 'toyx-tiny');
+    const after = await run('encode', 'toyx-tiny');
     expect(after.cached).toEqual([]);
     expect(after.ran).toEqual(data);
     expect(sha('artifacts/toyx-tiny/fetch/puzzles.arrow')).not.toBe(before);
-    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+    expect((await run('encode', 'sudoku-tiny')).cached).toEqual(['fetch', 'augment', 'encode']);
   });
 
-  it('does the same for a dataset lib named by a path outside libs/ and for one installed as a package', () => {
+  it('does the same for a dataset lib named by a path outside libs/ and for one installed as a package', async () => {
     fs.cpSync(file('libs/toyx'), file('datasets/pathlib'), { recursive: true });
     fs.rmSync(file('datasets/pathlib/project.json')); // a second Nx project named toyx would stop Nx
     fs.cpSync(file('libs/toyx'), file('node_modules/toypkg'), { recursive: true });
@@ -115,78 +119,78 @@ describe('nx run pipeline:<stage> --config NAME', () => {
     writeJson('configs/pathlib-tiny.json', { ...tiny, dataset: './datasets/pathlib/src/index.ts' });
     writeJson('configs/pkg-tiny.json', { ...tiny, dataset: 'toypkg' });
     for (const [config, lib] of [['pathlib-tiny', 'datasets/pathlib'], ['pkg-tiny', 'node_modules/toypkg']]) {
-      expect(run('fetch', config).ran).toEqual(['fetch']);
-      expect(run('fetch', config).cached).toEqual(['fetch']);
+      expect((await run('fetch', config)).ran).toEqual(['fetch']);
+      expect((await run('fetch', config)).cached).toEqual(['fetch']);
       const before = sha(`artifacts/${config}/fetch/puzzles.arrow`);
       editText(`${lib}/src/task.ts`, 'rng.int(5)', 'rng.int(7)');
-      expect(run('fetch', config).ran).toEqual(['fetch']);
+      expect((await run('fetch', config)).ran).toEqual(['fetch']);
       expect(sha(`artifacts/${config}/fetch/puzzles.arrow`)).not.toBe(before);
     }
-    expect(run('fetch', 'toyx-tiny').cached).toEqual(['fetch']);
-    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+    expect((await run('fetch', 'toyx-tiny')).cached).toEqual(['fetch']);
+    expect((await run('encode', 'sudoku-tiny')).cached).toEqual(['fetch', 'augment', 'encode']);
   });
 
-  it('keeps config B cached when config A changes', () => {
+  it('keeps config B cached when config A changes', async () => {
     const { description: _d, ...tiny } = readJson('configs/sudoku-tiny.json');
     writeJson('configs/t-base.json', { ...tiny, description: 'shared base of t-a and t-b' });
     writeJson('configs/t-a.json', { extends: 't-base', description: 'A' });
     writeJson('configs/t-b.json', { extends: 't-base', description: 'B', seed: 1 });
-    expect(run('train', 't-a').ran).toEqual(['fetch', 'augment', 'encode', 'train']);
-    expect(run('train', 't-b').ran).toEqual(['fetch', 'augment', 'encode', 'train']);
+    expect((await run('train', 't-a')).ran).toEqual(['fetch', 'augment', 'encode', 'train']);
+    expect((await run('train', 't-b')).ran).toEqual(['fetch', 'augment', 'encode', 'train']);
 
     editJson('configs/t-a.json', (c) => { c.train = { lr: 0.002 }; });
-    const a = run('train', 't-a');
+    const a = await run('train', 't-a');
     expect(a.cached).toEqual(['fetch', 'augment', 'encode']);
     expect(a.ran).toEqual(['train']);
-    expect(run('train', 't-b').cached).toEqual(['fetch', 'augment', 'encode', 'train']);
-    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+    expect((await run('train', 't-b')).cached).toEqual(['fetch', 'augment', 'encode', 'train']);
+    expect((await run('encode', 'sudoku-tiny')).cached).toEqual(['fetch', 'augment', 'encode']);
   });
 
-  it('agrees with trm status after an edit of the engine and after a deleted artifact folder', () => {
-    expect(run('evaluate', 't-a').ran).toEqual(['evaluate']);
+  it('agrees with trm status after an edit of the engine and after a deleted artifact folder', async () => {
+    expect((await run('evaluate', 't-a')).ran).toEqual(['evaluate']);
     fs.appendFileSync(file('libs/trm/src/index.ts'), '\n// an edit of the engine\n');
-    const engine = run('evaluate', 't-a');
+    const engine = await run('evaluate', 't-a');
     expect(engine.cached).toEqual(['fetch', 'augment', 'encode']);
     expect(engine.ran).toEqual(['train', 'evaluate']);
-    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+    expect((await run('encode', 'sudoku-tiny')).cached).toEqual(['fetch', 'augment', 'encode']);
 
     fs.rmSync(file('artifacts/t-a/train'), { recursive: true });
-    const restored = run('evaluate', 't-a');
+    const restored = await run('evaluate', 't-a');
     expect(restored.cached).toEqual(['fetch', 'augment', 'encode', 'train', 'evaluate']);
     expect(fs.existsSync(file('artifacts/t-a/train/model.safetensors'))).toBe(true);
   });
 
-  it('passes --compare to the report only, in the Nx and the npm form (issue 13)', () => {
+  it('passes --compare to the report only, in the Nx and the npm form (issue 13)', async () => {
     writeJson('configs/t-c.json', { extends: 't-a', description: 'C: another name for the run of t-a' });
     fs.cpSync(file('artifacts/t-a'), file('artifacts/t-c'), { recursive: true });
     const r = nx('run', 'pipeline:report', '--config', 't-a', '--compare', 't-c');
     expect(r.ran).toContain('report');
     expect(fs.readFileSync(file('artifacts/t-a/report/report.md'), 'utf8')).toContain('Against **t-c**');
-    expect(status('t-a').report).toBe('up to date');
+    expect((await status('t-a')).report).toBe('up to date');
     fs.rmSync(file('artifacts/t-a/report'), { recursive: true });
     trm(['report', '--config', 't-a', '--compare', 't-c']);
     expect(fs.readFileSync(file('artifacts/t-a/report/report.md'), 'utf8')).toContain('Against **t-c**');
     expect(() => nx('run', 'pipeline:fetch', '--config', 't-a', '--bogus', 'x')).toThrow(/unknown option --bogus/);
   });
 
-  it('reruns, in every config extending an edited base config, the stages from the first whose keys changed', () => {
+  it('reruns, in every config extending an edited base config, the stages from the first whose keys changed', async () => {
     editJson('configs/t-base.json', (c) => { c.augment.num_aug = 1; });
     for (const config of ['t-a', 't-b']) {
-      const r = run('encode', config);
+      const r = await run('encode', config);
       expect(r.cached).toEqual(['fetch']);
       expect(r.ran).toEqual(['augment', 'encode']);
     }
-    expect(run('encode', 'sudoku-tiny').cached).toEqual(['fetch', 'augment', 'encode']);
+    expect((await run('encode', 'sudoku-tiny')).cached).toEqual(['fetch', 'augment', 'encode']);
   });
 
-  it('passes --set values with their quotes, in the Nx and the npm form (issue 13)', () => {
+  it('passes --set values with their quotes, in the Nx and the npm form (issue 13)', async () => {
     fs.mkdirSync(file('data'));
     // one 4x4 puzzle with its unique solution
     fs.writeFileSync(file('data/one.csv'), 'question,answer\n1.34.41221.3432.,1234341221434321\n');
     const sets = ['--set', 'fetch.source=csv', '--set', 'fetch.train_files=["data/one.csv"]', '--set', 'fetch.test_files=[]'];
-    expect(run('fetch', 'sudoku-tiny', ...sets).ran).toEqual(['fetch']);
+    expect((await run('fetch', 'sudoku-tiny', ...sets)).ran).toEqual(['fetch']);
     expect(readJson('artifacts/sudoku-tiny/fetch/manifest.json').files['puzzles.arrow'].rows).toBe(1);
-    expect(status('sudoku-tiny').fetch).toMatch(/^stale/);
+    expect((await status('sudoku-tiny')).fetch).toMatch(/^stale/);
     const elsewhere = fs.mkdtempSync(path.join(ws, 'npm-form-'));
     trm(['fetch', '--config', 'sudoku-tiny', ...sets], { TRM_ARTIFACTS: elsewhere });
     expect(JSON.parse(fs.readFileSync(path.join(elsewhere, 'sudoku-tiny/fetch/manifest.json'), 'utf8')).files['puzzles.arrow'].rows).toBe(1);
