@@ -10,7 +10,6 @@ export type { RopeTables } from './ops/rope.ts';
 export { attention, attentionBackward, attentionForward } from './ops/attention.ts';
 export { checkSwigluShapes, swiglu, swigluBackward, swigluForward, swigluSplit, swigluInner, silu } from './ops/swiglu.ts';
 export { stablemaxCrossEntropyHost, bceWithLogitsHost, hostLoss, IGNORE_INDEX } from './ops/losses.ts';
-export type { HostLossResult } from './ops/losses.ts';
 export { embedding } from './ops/embedding.ts';
 export { truncatedNormal, truncatedNormalHost } from './ops/init.ts';
 export type { UniformSource } from './ops/init.ts';

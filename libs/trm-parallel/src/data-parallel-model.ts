@@ -154,7 +154,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
   };
 
   let lastTimings: DataParallelModel['lastTimings'] = null;
-  const run = (mode: 'train' | 'eval', carry: Carry, batch: Batch, rng: Rng, lossScale: number, training: boolean) => {
+  const run = (mode: 'train' | 'eval', carry: Carry, batch: Batch, rng: Rng, lossScale: number, training: boolean, logits: boolean) => {
     const started = performance.now();
     const B = carry.halted.length;
     if (batch.inputs.length !== B * S || batch.labels.length !== B * S || batch.puzzleIdentifiers.length !== B) {
@@ -186,6 +186,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       return {
         mode,
         training,
+        logits,
         lossScale,
         rng: starts[k],
         range: ranges[k],
@@ -227,7 +228,7 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
       qHalt: concat(replies.map((r) => r.qHalt), (n) => new Float32Array(n)),
       qContinue: concat(replies.map((r) => r.qContinue), (n) => new Float32Array(n)),
       allHalted: halted.every((h) => h === 1),
-      logits: concat(replies.map((r) => r.logits), (n) => new Float32Array(n)),
+      ...(logits ? { logits: concat(replies.map((r) => r.logits!), (n) => new Float32Array(n)) } : {}),
     };
     lastTimings = { totalMs: performance.now() - started, computeMs: replies.map((r) => r.computeMs), modelMs: replies.map((r) => r.modelMs) };
     return { out, replies, toGlobal };
@@ -288,11 +289,11 @@ export async function createDataParallelModel(arch: ArchConfig, seed: number, op
     collectWorkerGarbage: () => pool.allSync<boolean>('gc', () => null).every(Boolean),
     initialCarry: (batchSize) => main.initialCarry(batchSize),
     forward(carry, batch, o) {
-      return run('eval', carry, batch, o.rng, 1, o.training).out;
+      return run('eval', carry, batch, o.rng, 1, o.training, o.logits ?? false).out;
     },
     forwardBackward(carry, batch, o): TrainOutput {
       const started = performance.now();
-      const { out, replies, toGlobal } = run('train', carry, batch, o.rng, o.lossScale, true);
+      const { out, replies, toGlobal } = run('train', carry, batch, o.rng, o.lossScale, true, o.logits ?? false);
       const grads = new Map<string, tf.Tensor>();
       if (!workersOwnWeights) {
         for (const slot of layout.slots) grads.set(slot.name, tf.tensor(reduce.sum.slice(slot.offset, slot.offset + slot.size), slot.shape, 'float32'));

@@ -23,6 +23,8 @@ export interface StepArgs {
   mode: 'train' | 'eval';
   /** forward's `training` flag (eval mode) */
   training: boolean;
+  /** return the logits */
+  logits: boolean;
   lossScale: number;
   rng: RngState;
   /** this worker's rows [start, end) of the global batch */
@@ -51,7 +53,8 @@ export interface StepReply {
   preds: Int32Array;
   qHalt: Float32Array;
   qContinue: Float32Array;
-  logits: Float32Array;
+  /** only when the step asked for them */
+  logits?: Float32Array;
   steps: Int32Array;
   halted: Uint8Array;
   /** the new carry's example data, puzzle ids local */

@@ -116,7 +116,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         let train: TrainOutput | null = null;
         let segments: Segment[] | null = null;
         try {
-          train = m.forwardBackward(current, args.batch, { rng, lossScale: args.lossScale });
+          train = m.forwardBackward(current, args.batch, { rng, lossScale: args.lossScale, logits: args.logits });
           if (train.puzzleEmbGrad) {
             puzzleGrad = { ids: train.puzzleEmbGrad.ids, grad: (train.puzzleEmbGrad.grad.dataSync() as Float32Array).slice() };
             train.puzzleEmbGrad.grad.dispose();
@@ -135,7 +135,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         if (failure || !train) throw failure;
         out = train;
       } else {
-        out = m.forward(current, args.batch, { training: args.training, rng });
+        out = m.forward(current, args.batch, { training: args.training, rng, logits: args.logits });
         keepCarry(out.carry, args);
         modelMs = performance.now() - t0;
       }
@@ -146,7 +146,7 @@ export function createReplica(cfg: ReplicaArgs): Replica {
         preds: out.preds,
         qHalt: out.qHalt,
         qContinue: out.qContinue,
-        logits: out.logits,
+        ...(out.logits ? { logits: out.logits } : {}),
         steps: out.carry.steps,
         halted: out.carry.halted,
         data: out.carry.data,
@@ -174,7 +174,7 @@ function emptyReply(args: StepArgs): StepReply {
     preds: new Int32Array(0),
     qHalt: new Float32Array(0),
     qContinue: new Float32Array(0),
-    logits: new Float32Array(0),
+    ...(args.logits ? { logits: new Float32Array(0) } : {}),
     steps: new Int32Array(0),
     halted: new Uint8Array(0),
     data: none,

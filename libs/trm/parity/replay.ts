@@ -70,16 +70,16 @@ export function replay(fx: Fixture, log: ErrorLog, forced: boolean, params: Tens
     log.exact('carry_in', `${where} steps before`, carry.steps, toInt32(st.carry_in.steps));
     let out: StepOutput;
     if (st.step === 1) {
-      const tr: TrainOutput = model.forwardBackward(carry, batch, { rng, lossScale: fx.loss_scale_for_grads, training });
+      const tr: TrainOutput = model.forwardBackward(carry, batch, { rng, lossScale: fx.loss_scale_for_grads, training, logits: true });
       if (!forced) checkGrads(fx, tr, log);
       tf.dispose([...tr.grads.values(), ...(tr.puzzleEmbGrad ? [tr.puzzleEmbGrad.grad] : [])]);
       out = tr;
     } else {
-      out = model.forward(carry, batch, { training, rng });
+      out = model.forward(carry, batch, { training, rng, logits: true });
     }
     disposeCarry(carry);
     carry = out.carry;
-    log.check(`logits/${tag}`, `${where} logits`, out.logits, toFloat64(st.logits), tol);
+    log.check(`logits/${tag}`, `${where} logits`, out.logits!, toFloat64(st.logits), tol);
     log.check(`q/${tag}`, `${where} q_halt`, out.qHalt, toFloat64(st.q_halt_logits), tol);
     log.check(`q/${tag}`, `${where} q_continue`, out.qContinue, toFloat64(st.q_continue_logits), tol);
     log.check(`z/${tag}`, `${where} z_H`, carry.zH.dataSync() as Float32Array, toFloat64(st.z_H), tol);

@@ -1,7 +1,7 @@
 // @trm/trm: the TRM model, its training loop and evaluation (browser-safe: no Node, no files; the worker-thread
 // data parallelism is @trm/trm-parallel).
 export type { ArchConfig, Batch, Carry, StepMetrics, StepOutput, TrainOutput, TrmModel } from './model/types.ts';
-export { createModel, disposeCarry } from './model/trm.ts';
+export { createModel, disposeCarry } from './model/model.ts';
 export { dims as archDims, bufferSpecs, H_INIT, L_INIT, paramSpecs, PUZZLE_EMB } from './model/params.ts';
 export type { Dims } from './model/params.ts';
 export type { EncodedSplit, SplitIndex } from './data/split.ts';

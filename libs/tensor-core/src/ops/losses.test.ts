@@ -59,12 +59,16 @@ describe('hostLoss', () => {
   it('injects host gradients, scaled by the upstream gradient', () => {
     const a = tf.tensor1d([1, 2, 3]);
     const b = tf.tensor2d([[4, 5]]);
-    const f = (x: tf.Tensor, y: tf.Tensor) =>
-      tf.mul(hostLoss([x, y], ([xd, yd]) => ({ value: xd[0] * yd[1], grads: [new Float64Array([yd[1], 0, 0]), new Float64Array([0, xd[0]])] })), 3);
+    // loss = x[0] * y[1], computed on the host from the values
+    const f = (x: tf.Tensor, y: tf.Tensor) => {
+      const [xd, yd] = [x.dataSync(), y.dataSync()];
+      return tf.mul(hostLoss([x, y], xd[0] * yd[1], [new Float64Array([yd[1], 0, 0]), new Float64Array([0, xd[0]])]), 3);
+    };
     const { value, grads } = tf.valueAndGrads(f)([a, b]);
     expect(value.dataSync()[0]).toBeCloseTo(15);
     expectClose(grads[0].dataSync(), [15, 0, 0]);
     expectClose(grads[1].dataSync(), [0, 3]);
+    expect(() => hostLoss([a], 1, [new Float64Array(2)])).toThrow(/gradient 0 has 2 values, input has 3/);
   });
 });
 

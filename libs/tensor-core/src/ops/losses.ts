@@ -60,30 +60,23 @@ export function bceWithLogitsHost(x: Float32Array | Float64Array, target: Float6
   return { loss, grad };
 }
 
-/** What a host loss returns: the scalar and d(value)/d(input) for each input, same order and sizes. */
-export interface HostLossResult {
-  value: number;
-  grads: (Float32Array | Float64Array)[];
-}
-
 /**
- * A scalar loss computed on the host from the values of `inputs`, differentiable w.r.t. them through the
- * gradients `fn` returns. `fn` is called once, synchronously, with the inputs' data.
+ * A scalar loss computed on the host, as a tfjs op of `inputs`: its value is `value`, and its gradient w.r.t.
+ * input i is `grads[i]` (as many values as the input, row-major) times the incoming gradient.
  */
-export function hostLoss(inputs: tf.Tensor[], fn: (data: Float32Array[]) => HostLossResult): tf.Scalar {
+export function hostLoss(inputs: tf.Tensor[], value: number, grads: (Float32Array | Float64Array)[]): tf.Scalar {
+  inputs.forEach((x, i) => {
+    if (grads[i].length !== x.size) throw new Error(`hostLoss: gradient ${i} has ${grads[i].length} values, input has ${x.size}`);
+  });
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const xs = args.slice(0, inputs.length) as tf.Tensor[];
-    const result = fn(xs.map((x) => x.dataSync() as Float32Array));
-    xs.forEach((x, i) => {
-      if (result.grads[i].length !== x.size) throw new Error(`hostLoss: gradient ${i} has ${result.grads[i].length} values, input has ${x.size}`);
-    });
     return {
-      value: tf.scalar(result.value),
+      value: tf.scalar(value),
       gradFunc: (dy: tf.Tensor) => {
         const scale = (dy.dataSync() as Float32Array)[0];
         return xs.map((x, i) => {
           const g = new Float32Array(x.size);
-          const src = result.grads[i];
+          const src = grads[i];
           for (let j = 0; j < g.length; j++) g[j] = scale * src[j];
           return tf.tensor(g, x.shape);
         });

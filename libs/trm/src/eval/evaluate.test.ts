@@ -1,6 +1,6 @@
 import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createModel } from '../model/trm.ts';
+import { createModel } from '../model/model.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';
 import { evaluateModel } from './evaluate.ts';
 

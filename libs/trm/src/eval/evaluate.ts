@@ -4,7 +4,7 @@
 import { createRng } from '@trm/augment';
 import { testBatches } from '../data/batches.ts';
 import { indexSplit, type EncodedSplit } from '../data/split.ts';
-import { disposeCarry } from '../model/trm.ts';
+import { disposeCarry } from '../model/model.ts';
 import type { Batch, Carry, TrmModel } from '../model/types.ts';
 
 export interface EvalOptions {

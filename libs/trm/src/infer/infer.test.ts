@@ -2,7 +2,7 @@ import { encodeSafetensors } from '@trm/tensor-core';
 import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel } from '../eval/evaluate.ts';
-import { createModel } from '../model/trm.ts';
+import { createModel } from '../model/model.ts';
 import type { ArchConfig } from '../model/types.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';
 import { loadModel, ModelFileError } from './load.ts';

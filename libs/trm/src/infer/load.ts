@@ -1,7 +1,7 @@
 // A trained model from the bytes of a safetensors file: the arch from its `config` metadata (as the train stage
 // writes model.safetensors), the weights from its tensors. Pure: the caller reads the file (Node or a browser).
 import { decodeSafetensors } from '@trm/tensor-core';
-import { createModel } from '../model/trm.ts';
+import { createModel } from '../model/model.ts';
 import type { ArchConfig, TrmModel } from '../model/types.ts';
 
 /** A model file that cannot be used: no or bad arch metadata, missing tensors, or made for other data. */

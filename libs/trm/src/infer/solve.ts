@@ -3,7 +3,7 @@
 // stage runs them); the halting step reported here is where ACT would stop: the first step with q_halt > 0, as
 // training halts, or halt_max_steps when q_halt never turns positive.
 import { createRng } from '@trm/augment';
-import { disposeCarry } from '../model/trm.ts';
+import { disposeCarry } from '../model/model.ts';
 import type { Batch, Carry, TrmModel } from '../model/types.ts';
 
 /** One puzzle as the model consumes it. */

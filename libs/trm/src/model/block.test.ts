@@ -1,13 +1,14 @@
-// The fused block op (hand-written backward) against tfjs autodiff of the plain composition of the public ops.
+// The fused block (hand-written backward) against the plain block (the composition of ops that tfjs differentiates):
+// the same output and gradients, through the BlockImpl interface both implement.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { applyRope, attention, linear, rmsNorm, ropeTables, swigluSplit } from '@trm/tensor-core';
+import { ropeTables } from '@trm/tensor-core';
 import { initBackend } from '@trm/tensor-node';
-import { block, blockParamGrads, derivedOnly, splitWeights } from './block.ts';
-import { attentionMixerForward } from './block-parts.ts';
-import type { AttentionWeights } from './block-parts.ts';
-import type { GradSink, NetContext, Weights } from './block.ts';
-import { dims, initialValues, isBlockParam, layerName, paramSpecs } from './params.ts';
+import { plainBlocks, type BlockContext, type BlockImpl, type GradSink, type Weights } from './block.ts';
+import { fusedBlocks } from './fused-block.ts';
+import { attentionMixerForward } from './fused-block-parts.ts';
+import type { AttentionWeights } from './fused-block-parts.ts';
+import { dims, initialValues, isBlockParam, paramSpecs } from './params.ts';
 import type { ArchConfig } from './types.ts';
 
 const arch: ArchConfig = {
@@ -16,72 +17,65 @@ const arch: ArchConfig = {
   puzzle_emb_len: 1, halt_max_steps: 2, halt_exploration_prob: 0, rope_theta: 10000, rms_norm_eps: 1e-5, no_ACT_continue: true,
 };
 
-/** The block as the plain composition of the tensor-core ops (each with its own gradient). */
-function plainBlock(w: Weights, ctx: NetContext, h: tf.Tensor3D): tf.Tensor {
-  const [B, S, D] = h.shape;
-  const eps = ctx.arch.rms_norm_eps;
-  const get = (k: string) => w[layerName(0, k)] as tf.Tensor2D;
-  const swiglu = (mlp: string, x: tf.Tensor) => swigluSplit(x, get(`${mlp}.gate_up_proj.gate`), get(`${mlp}.gate_up_proj.up`), get(`${mlp}.down_proj.weight`));
-  let mixed: tf.Tensor;
-  if (ctx.arch.mlp_t) {
-    const t = tf.transpose(h, [0, 2, 1]); // [B, D, S']
-    mixed = tf.transpose(rmsNorm(tf.add(t, swiglu('mlp_t', t)), eps), [0, 2, 1]);
-  } else {
-    const H = ctx.arch.num_heads;
-    const heads = (p: number) => tf.transpose(tf.reshape(linear(h, get(`self_attn.qkv_proj.part${p}`)), [B, S, H, D / H]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const rot = (x: tf.Tensor4D) => (ctx.rope ? applyRope(x, ctx.rope) : x);
-    const o = attention(rot(heads(0)), rot(heads(1)), heads(2));
-    const attn = linear(tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B, S, D]), get('self_attn.o_proj.weight'));
-    mixed = rmsNorm(tf.add(h, attn), eps);
-  }
-  return rmsNorm(tf.add(mixed, swiglu('mlp', mixed)), eps);
+/**
+ * sum(probe * block(block(h))) and its gradients w.r.t. h and every block weight, with `impl`: the weights'
+ * gradients from the tape, or for an implementation with its own backward from its sink.
+ */
+function run(impl: BlockImpl, a: ArchConfig, names: string[], params: tf.Tensor[], h: tf.Tensor3D, probe: tf.Tensor): { value: number; grads: Map<string, Float32Array> } {
+  const rope = a.pos_encodings === 'rope' && !a.mlp_t ? ropeTables(dims(a).headDim, dims(a).totalLen, a.rope_theta) : null;
+  const sink: GradSink | null = impl.ownBackward ? new Map() : null;
+  const leaves = impl.ownBackward ? [h] : [h, ...params];
+  // an implementation with its own backward reads its weights after the forward pass: made outside the tape (as
+  // actStep does); the plain block's weights are the tape's leaves
+  const given: Weights = Object.fromEntries(names.map((n, i) => [n, params[i]]));
+  const outside = impl.ownBackward ? impl.weights(given, a) : null;
+  const { value, grads } = tf.valueAndGrads((x: tf.Tensor, ...ws: tf.Tensor[]) => {
+    const w = outside ?? impl.weights(Object.fromEntries(names.map((n, i) => [n, ws[i]])), a);
+    const ctx: BlockContext = { arch: a, rope, grads: sink };
+    return tf.sum(tf.mul(impl.block(w, 0, ctx, impl.block(w, 0, ctx, x as tf.Tensor3D)), probe)) as tf.Scalar;
+  })(leaves);
+  if (outside) impl.release(outside, given);
+  const out = new Map<string, Float32Array>([['h', grads[0].dataSync() as Float32Array]]);
+  const weightGrads = sink ? impl.paramGrads(sink, a) : new Map(names.map((n, i) => [n, grads[i + 1]]));
+  for (const [n, g] of weightGrads) out.set(n, g.dataSync() as Float32Array);
+  const v = value.dataSync()[0];
+  tf.dispose([value, ...grads, ...weightGrads.values()]);
+  if (rope) tf.dispose([rope.cos, rope.sin]);
+  return { value: v, grads: out };
 }
 
 beforeAll(async () => {
   await initBackend();
 });
 
-describe('fused block', () => {
+describe('fused block against the plain block', () => {
   const cases: [string, Partial<ArchConfig>][] = [
     ['attention + rope', {}],
     ['attention without positions', { pos_encodings: 'none' }],
     ['token MLP (mlp_t)', { mlp_t: true, pos_encodings: 'none' }],
   ];
   for (const [name, over] of cases) {
-    it(`${name}: two chained calls give the output and gradients (h, every weight) of the plain composition`, () => {
+    it(`${name}: two chained calls give the output and gradients (h, every weight) of the plain block`, () => {
       const a = { ...arch, ...over };
       const d = dims(a);
-      const rope = a.pos_encodings === 'rope' && !a.mlp_t ? ropeTables(d.headDim, d.totalLen, a.rope_theta) : null;
-      const sink: GradSink = new Map();
       const init = initialValues(a, 3);
       const names = paramSpecs(a).map((s) => s.name).filter(isBlockParam);
       const params = names.map((n) => init.get(n)!);
       const h = tf.randomNormal([3, d.totalLen, a.hidden_size], 0, 1, 'float32', 5) as tf.Tensor3D;
       const probe = tf.randomNormal([3, d.totalLen, a.hidden_size], 0, 1, 'float32', 6);
-      const split = splitWeights(Object.fromEntries(names.map((n, i) => [n, params[i]])), a);
-      // fused: gradient of h through the tape, of the weights through the sink (summed over both calls)
-      const ctx: NetContext = { arch: a, rope, grads: sink };
-      const fused = tf.valueAndGrads((x: tf.Tensor) => tf.sum(tf.mul(block(split, 0, ctx, block(split, 0, ctx, x as tf.Tensor3D)), probe)) as tf.Scalar)([h]);
-      const fusedW = blockParamGrads(sink, a);
-      const plain = tf.valueAndGrads((x: tf.Tensor, ...ws: tf.Tensor[]) => {
-        const w = splitWeights(Object.fromEntries(names.map((n, i) => [n, ws[i]])), a);
-        const c: NetContext = { arch: a, rope, grads: null };
-        return tf.sum(tf.mul(plainBlock(w, c, plainBlock(w, c, x as tf.Tensor3D) as tf.Tensor3D), probe)) as tf.Scalar;
-      })([h, ...params]);
-      expect(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0])).toBeLessThan(1e-4);
-      expect([...fusedW.keys()].sort()).toEqual([...names].sort());
-      const got = [fused.grads[0], ...names.map((n) => fusedW.get(n)!)];
-      got.forEach((g, i) => {
-        const want = plain.grads[i].dataSync();
-        const have = g.dataSync();
+      const fused = run(fusedBlocks, a, names, params, h, probe);
+      const plain = run(plainBlocks, a, names, params, h, probe);
+      expect(Math.abs(fused.value - plain.value)).toBeLessThan(1e-4);
+      expect([...fused.grads.keys()].sort()).toEqual(['h', ...names].sort());
+      for (const [k, want] of plain.grads) {
+        const have = fused.grads.get(k)!;
         expect(have.length).toBe(want.length);
         let worst = 0;
         for (let j = 0; j < want.length; j++) worst = Math.max(worst, Math.abs(have[j] - want[j]) / (1 + Math.abs(want[j])));
-        expect(worst, i === 0 ? 'h' : names[i - 1]).toBeLessThan(1e-5);
-        expect(tf.any(tf.notEqual(g, 0)).dataSync()[0], `gradient ${i} is all zeros`).toBe(1);
-      });
-      tf.dispose([h, probe, fused.value, plain.value, ...fused.grads, ...fusedW.values(), ...plain.grads, ...derivedOnly(split, Object.fromEntries(names.map((n, i) => [n, params[i]]))), ...init.values()]);
-      if (rope) tf.dispose([rope.cos, rope.sin]);
+        expect(worst, k).toBeLessThan(1e-5);
+        expect(have.some((v) => v !== 0), `gradient of ${k} is all zeros`).toBe(true);
+      }
+      tf.dispose([h, probe, ...init.values()]);
     });
   }
 
@@ -103,9 +97,11 @@ describe('fused block', () => {
     const d = dims(a);
     const init = initialValues(a, 4);
     const names = paramSpecs(a).map((s) => s.name).filter(isBlockParam);
-    const w = splitWeights(Object.fromEntries(names.map((n) => [n, init.get(n)!])), a);
+    const params = Object.fromEntries(names.map((n) => [n, init.get(n)!]));
+    const w = fusedBlocks.weights(params, a);
     const h = tf.randomNormal([2, d.totalLen, a.hidden_size], 0, 1, 'float32', 7) as tf.Tensor3D;
-    expect(() => tf.grad((x: tf.Tensor) => tf.sum(block(w, 0, { arch: a, rope: null, grads: null }, x as tf.Tensor3D)))(h)).toThrow(/without a weight-gradient sink/);
+    expect(() => tf.grad((x: tf.Tensor) => tf.sum(fusedBlocks.block(w, 0, { arch: a, rope: null, grads: null }, x as tf.Tensor3D)))(h)).toThrow(/without a weight-gradient sink/);
+    fusedBlocks.release(w, params);
     tf.dispose([h, ...init.values()]);
   });
 });

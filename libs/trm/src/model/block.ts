@@ -1,150 +1,79 @@
-// One TRM block (post-norm) as a fused op, and the shared L-level network (spec section 3).
+// The TRM block (post-norm, the reference's TinyRecursiveReasoningModel_ACTV1Block), written as the plain composition
+// of tensor-core's ops, each with its own gradient, so that tfjs differentiates the block (the tape). This is the
+// reference implementation; fused-block.ts computes the same with a hand-written backward, and block.test.ts checks
+// the two against each other. Which one a model runs is chosen in one place: createModel's `block` option.
 import * as tf from '@tensorflow/tfjs-core';
-import type { RopeTables } from '@trm/tensor-core';
-import { attentionMixerBackward, attentionMixerForward, mlpResidualBackward, mlpResidualForward, tokenMixerBackward, tokenMixerForward } from './block-parts.ts';
-import type { AttentionWeights, BlockShape, SwigluWeights } from './block-parts.ts';
+import { applyRope, attention, linear, rmsNorm, swiglu, type RopeTables } from '@trm/tensor-core';
 import { layerName } from './params.ts';
 import type { ArchConfig } from './types.ts';
 
-/** Weights by reference name. */
+/** Tensors by reference name: the params, and a block implementation's per-step views of them. */
 export type Weights = Record<string, tf.Tensor>;
 
-/** Running sums of weight gradients by (split) weight name, filled by the blocks' backward. */
+/** Running sums of weight gradients by weight name, filled by a hand-written block backward. */
 export type GradSink = Map<string, tf.Tensor>;
 
-export interface NetContext {
+/** What a block needs besides its input and weights. */
+export interface BlockContext {
   arch: ArchConfig;
-  /** RoPE tables [S', head_dim], present when pos_encodings = rope and the block has attention */
+  /** RoPE tables [S', head_dim] when pos_encodings = rope and the block has attention, else null */
   rope: RopeTables | null;
-  /** where the blocks put their weight gradients; null when nothing is differentiated */
+  /** where a block with its own backward puts its weight gradients; null when nothing is differentiated */
   grads: GradSink | null;
 }
 
 /**
- * Row slices of the fused weights, computed once per pass instead of once per block call (Slice is slow on wasm):
- * `...qkv_proj.part{0,1,2}` [D, D] for q/k/v and `...gate_up_proj.{gate,up}` [inner, w]. Derived tensors only:
- * their gradients flow back to the reference weights through the slices.
+ * A block implementation: `block(w, i, ctx, h)` maps h [B, S', D] to [B, S', D] through layer i.
+ * - `weights` gives the per-step weights it reads, from the params (called once per ACT step; the extra tensors it
+ *   makes are freed by `release`);
+ * - `ownBackward`: false when tfjs's tape differentiates the block (its weights must then be leaves of the
+ *   gradient), true when its backward hands the weight gradients to ctx.grads and `paramGrads` turns them into the
+ *   params' gradients.
  */
-export function splitWeights(w: Weights, arch: ArchConfig): Weights {
-  const out: Weights = { ...w };
-  const D = arch.hidden_size;
-  for (let i = 0; i < arch.L_layers; i++) {
-    if (!arch.mlp_t) {
-      const qkv = w[layerName(i, 'self_attn.qkv_proj.weight')];
-      for (let part = 0; part < 3; part++) out[layerName(i, `self_attn.qkv_proj.part${part}`)] = tf.slice(qkv, [part * D, 0], [D, D]);
-    }
-    for (const mlp of arch.mlp_t ? ['mlp_t', 'mlp'] : ['mlp']) {
-      const gu = w[layerName(i, `${mlp}.gate_up_proj.weight`)];
-      const [rows, cols] = gu.shape;
-      out[layerName(i, `${mlp}.gate_up_proj.gate`)] = tf.slice(gu, [0, 0], [rows / 2, cols]);
-      out[layerName(i, `${mlp}.gate_up_proj.up`)] = tf.slice(gu, [rows / 2, 0], [rows / 2, cols]);
-    }
-  }
-  return out;
+export interface BlockImpl {
+  readonly name: 'plain' | 'fused';
+  readonly ownBackward: boolean;
+  weights(params: Weights, arch: ArchConfig): Weights;
+  release(w: Weights, params: Weights): void;
+  block(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): tf.Tensor3D;
+  paramGrads(sink: GradSink, arch: ArchConfig): Map<string, tf.Tensor>;
 }
 
-/** The derived tensors of `splitWeights` (to dispose them). */
-export function derivedOnly(split: Weights, base: Weights): tf.Tensor[] {
-  return Object.entries(split).filter(([k]) => !(k in base)).map(([, t]) => t);
-}
-
-/** Names of the weights block i uses, in the order the parts take them: the mixer's, then the MLP's. */
-function blockWeightNames(i: number, arch: ArchConfig): string[] {
-  const swiglu = (mlp: string) => ['gate_up_proj.gate', 'gate_up_proj.up', 'down_proj.weight'].map((k) => layerName(i, `${mlp}.${k}`));
-  const mixer = arch.mlp_t ? swiglu('mlp_t') : [0, 1, 2].map((p) => layerName(i, `self_attn.qkv_proj.part${p}`)).concat(layerName(i, 'self_attn.o_proj.weight'));
-  return [...mixer, ...swiglu('mlp')];
-}
-
-/** Add `grad` to the sink's entry `name` (the sink owns its tensors; kept, so no enclosing tidy frees them). */
-function accumulate(sink: GradSink, name: string, grad: tf.Tensor): void {
-  const old = sink.get(name);
-  sink.set(name, tf.keep(old ? tf.add(old, grad) : tf.clone(grad)));
-  old?.dispose();
-}
-
-/**
- * Post-norm block h = norm(h + mix(h)); h = norm(h + SwiGLU(h)) as one op of h with a hand-written backward
- * (block-parts.ts). The tape keeps only the parts' saved activations, each freed as soon as the backward has read
- * it, and the backward's own intermediates die with it, instead of every forward and gradient tensor of the block
- * living until the whole backward pass ends. The weights are not inputs of the op: their gradients go to
- * `ctx.grads` (one running sum per weight) rather than one tensor per block call kept by the tape.
- * h: [B, S', D] -> [B, S', D].
- */
-export function block(w: Weights, i: number, ctx: NetContext, h: tf.Tensor3D): tf.Tensor3D {
-  const { arch, rope, grads: sink } = ctx;
+/** Self-attention of the reference's Attention: qkv_proj, split heads, RoPE on q and k, softmax(q k^T / sqrt(hd)) v, o_proj. */
+function selfAttention(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): tf.Tensor3D {
   const [B, S, D] = h.shape;
-  const shape: BlockShape = { B, S, D, heads: arch.num_heads };
-  const eps = arch.rms_norm_eps;
-  const names = blockWeightNames(i, arch);
-  const ws = names.map((n) => w[n] as tf.Tensor2D);
-  const nMixer = ws.length - 3;
-  const mixerW = ws.slice(0, nMixer);
-  const mlpW = ws.slice(nMixer) as SwigluWeights;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = tf.reshape(args[0] as tf.Tensor, [B * S, D]) as tf.Tensor2D; // [B*S', D]
-    const save = args[1] as tf.GradSaveFunc;
-    const mixer = arch.mlp_t ? tokenMixerForward(x, mixerW as SwigluWeights, eps, shape) : attentionMixerForward(x, mixerW as AttentionWeights, rope, eps, shape);
-    const mlp = mlpResidualForward(mixer.y, mlpW, eps);
-    save([...mixer.saved, ...mlp.saved]);
-    const nSavedMixer = mixer.saved.length;
-    return {
-      value: tf.reshape(mlp.y, [B, S, D]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        if (!sink) throw new Error('block: backward pass without a weight-gradient sink (NetContext.grads)');
-        const dh = tf.tidy(() => {
-          const mixerSaved = saved.slice(0, nSavedMixer);
-          const mlpSaved = saved.slice(nSavedMixer);
-          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, mlpW);
-          tf.dispose(mlpSaved); // read once: free now rather than when the whole backward pass ends (as the tape would)
-          const [dx, ...dMixer] = arch.mlp_t
-            ? tokenMixerBackward(dMixed, mixerSaved, mixerW as SwigluWeights, shape)
-            : attentionMixerBackward(dMixed, mixerSaved, mixerW as AttentionWeights, rope, shape);
-          [...dMixer, ...dMlp].forEach((g, k) => accumulate(sink, names[k], g));
-          return tf.reshape(dx, [B, S, D]);
-        });
-        tf.dispose(saved);
-        return [dh];
-      },
-    };
-  });
-  return op(h) as tf.Tensor3D;
+  const H = ctx.arch.num_heads;
+  const qkv = tf.reshape(linear(h, w[layerName(i, 'self_attn.qkv_proj.weight')] as tf.Tensor2D), [B, S, 3 * H, D / H]); // [B, S', 3H, hd]
+  const heads = tf.split(qkv, 3, 2).map((t) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D); // 3 x [B, H, S', hd]
+  const rotate = (x: tf.Tensor4D) => (ctx.rope ? applyRope(x, ctx.rope) : x);
+  const out = attention(rotate(heads[0]), rotate(heads[1]), heads[2]); // [B, H, S', hd]
+  const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B, S, D]); // [B, S', D]
+  return linear(merged, w[layerName(i, 'self_attn.o_proj.weight')] as tf.Tensor2D) as tf.Tensor3D;
 }
 
-/**
- * The gradients of the reference block weights from a sink filled by `block` over the split weights:
- * qkv_proj = [part0; part1; part2] and gate_up_proj = [gate; up] stacked by rows. Takes ownership of the sink.
- */
-export function blockParamGrads(sink: GradSink, arch: ArchConfig): Map<string, tf.Tensor> {
-  const take = (name: string): tf.Tensor => {
-    const g = sink.get(name);
-    if (!g) throw new Error(`block gradients: no gradient for ${name}`);
-    sink.delete(name);
-    return g;
-  };
-  const stack = (parts: string[]) => {
-    const gs = parts.map(take);
-    const out = tf.concat(gs, 0);
-    tf.dispose(gs);
-    return out;
-  };
-  const out = new Map<string, tf.Tensor>();
-  for (let i = 0; i < arch.L_layers; i++) {
-    if (!arch.mlp_t) {
-      out.set(layerName(i, 'self_attn.qkv_proj.weight'), stack([0, 1, 2].map((p) => layerName(i, `self_attn.qkv_proj.part${p}`))));
-      out.set(layerName(i, 'self_attn.o_proj.weight'), take(layerName(i, 'self_attn.o_proj.weight')));
-    }
-    for (const mlp of arch.mlp_t ? ['mlp_t', 'mlp'] : ['mlp']) {
-      out.set(layerName(i, `${mlp}.gate_up_proj.weight`), stack([layerName(i, `${mlp}.gate_up_proj.gate`), layerName(i, `${mlp}.gate_up_proj.up`)]));
-      out.set(layerName(i, `${mlp}.down_proj.weight`), take(layerName(i, `${mlp}.down_proj.weight`)));
-    }
+/** The reference's SwiGLU over the last axis: down(silu(gate) * up), [gate | up] = gate_up_proj(x). */
+function mlp(w: Weights, name: string, x: tf.Tensor): tf.Tensor {
+  return swiglu(x, w[`${name}.gate_up_proj.weight`] as tf.Tensor2D, w[`${name}.down_proj.weight`] as tf.Tensor2D);
+}
+
+/** h = norm(h + mix(h)); h = norm(h + SwiGLU(h)), mix = an MLP over the positions (mlp_t) or self-attention. */
+function plainBlock(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): tf.Tensor3D {
+  const eps = ctx.arch.rms_norm_eps;
+  if (ctx.arch.mlp_t) {
+    const t = tf.transpose(h, [0, 2, 1]); // [B, D, S']
+    h = tf.transpose(rmsNorm(tf.add(t, mlp(w, layerName(i, 'mlp_t'), t)), eps), [0, 2, 1]) as tf.Tensor3D; // [B, S', D]
+  } else {
+    h = rmsNorm(tf.add(h, selfAttention(w, i, ctx, h)), eps) as tf.Tensor3D;
   }
-  if (sink.size > 0) throw new Error(`block gradients: unexpected entries ${[...sink.keys()].join(', ')}`);
-  return out;
+  return rmsNorm(tf.add(h, mlp(w, layerName(i, 'mlp'), h)), eps) as tf.Tensor3D;
 }
 
-/** The L-level network shared by z_L and z_H: f(h, injection) = blocks(h + injection). */
-export function levelNet(w: Weights, ctx: NetContext, h: tf.Tensor3D, injection: tf.Tensor3D): tf.Tensor3D {
-  let x = tf.add(h, injection) as tf.Tensor3D;
-  for (let i = 0; i < ctx.arch.L_layers; i++) x = block(w, i, ctx, x);
-  return x;
-}
+/** The plain block: the params as they are, gradients from the tape. */
+export const plainBlocks: BlockImpl = {
+  name: 'plain',
+  ownBackward: false,
+  weights: (params) => params,
+  release: () => {},
+  block: plainBlock,
+  paramGrads: () => new Map(),
+};

@@ -1,5 +1,6 @@
 // The ACT loss head (reference ACTLossHead with stablemax): losses, gradients and metrics, on the host in float64.
-import { bceWithLogitsHost, IGNORE_INDEX, stablemaxCrossEntropyHost } from '@trm/tensor-core';
+import * as tf from '@tensorflow/tfjs-core';
+import { bceWithLogitsHost, hostLoss, IGNORE_INDEX, stablemaxCrossEntropyHost } from '@trm/tensor-core';
 import type { StepMetrics } from './types.ts';
 
 export interface LossInput {
@@ -83,4 +84,26 @@ export function actLoss(inp: LossInput): LossOutput {
     metrics.steps += inp.steps[b];
   }
   return { lmLoss, qHaltLoss, total: lmLoss + 0.5 * qHaltLoss, metrics, preds, gradLogits: ce.grad as Float64Array, gradQHalt };
+}
+
+/**
+ * The loss head as a tfjs op of logits [B, S, V] and q [B, 2] (its q_halt column): scale * (lm_loss + 0.5 *
+ * q_halt_loss), its value and gradients computed on the host by actLoss. `qHalt` is q's first column on the host,
+ * `halting` the step's halting decision (the metrics count the rows that halted). Also returns actLoss's results
+ * and the logits' host copy.
+ */
+export function lossHead(
+  logits: tf.Tensor3D, q: tf.Tensor2D, qHalt: Float32Array, labels: Int32Array, halting: { steps: Int32Array; halted: Uint8Array }, vocab: number, scale: number,
+): { loss: tf.Scalar; out: LossOutput; logitValues: Float32Array } {
+  const logitValues = (logits.dataSync() as Float32Array).slice();
+  const out = actLoss({ logits: logitValues, qHalt, labels, steps: halting.steps, halted: halting.halted, vocab });
+  const qHaltColumn = tf.slice(q, [0, 0], [q.shape[0], 1]); // [B, 1]
+  const loss = hostLoss([logits, qHaltColumn], scale * out.total, [scaled(out.gradLogits, scale), scaled(out.gradQHalt, scale)]);
+  return { loss, out, logitValues };
+}
+
+function scaled(g: Float64Array, s: number): Float64Array {
+  const out = new Float64Array(g.length);
+  for (let i = 0; i < g.length; i++) out[i] = s * g[i];
+  return out;
 }

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '@trm/augment';
 import { initBackend } from '@trm/tensor-node';
-import { createModel, disposeCarry } from './trm.ts';
+import { createModel, disposeCarry } from './model.ts';
 import type { ArchConfig } from './types.ts';
 
 const arch: ArchConfig = {
@@ -33,9 +33,9 @@ describe('createModel from given weights', () => {
     };
     const run = (m: typeof source) => {
       const carry = m.initialCarry(2);
-      const out = m.forwardBackward(carry, batch, { rng: createRng(1), lossScale: 1 });
+      const out = m.forwardBackward(carry, batch, { rng: createRng(1), lossScale: 1, logits: true });
       const grads = Object.fromEntries([...out.grads].map(([k, g]) => [k, Array.from(g.dataSync())]));
-      const result = { loss: out.lossTotal, logits: Array.from(out.logits), grads };
+      const result = { loss: out.lossTotal, logits: Array.from(out.logits!), grads };
       disposeCarry(carry);
       disposeCarry(out.carry);
       for (const g of out.grads.values()) g.dispose();

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { initBackend } from '@trm/tensor-node';
-import { createModel, disposeCarry } from './trm.ts';
+import { createModel, disposeCarry } from './model.ts';
 import type { ArchConfig, Batch } from './types.ts';
 
 const base: ArchConfig = {
@@ -91,10 +91,13 @@ describe('ACT steps', () => {
     const rng = createRng(0);
     const c0 = m.initialCarry(2);
     const b = batch(2, 6, 3);
-    const fwd = m.forward(c0, b, { training: true, rng });
-    const tr = m.forwardBackward(c0, b, { rng, lossScale: 0.5 });
+    const fwd = m.forward(c0, b, { training: true, rng, logits: true });
+    const tr = m.forwardBackward(c0, b, { rng, lossScale: 0.5, logits: true });
     expect(tr.lossTotal).toBeCloseTo(fwd.lossTotal, 5);
-    expect(Array.from(tr.logits)).toEqual(Array.from(fwd.logits));
+    expect(Array.from(tr.logits!)).toEqual(Array.from(fwd.logits!));
+    const plain = m.forward(c0, b, { training: true, rng });
+    expect(plain.logits).toBeUndefined(); // logits only when asked for
+    disposeCarry(plain.carry);
     const g = tr.grads.get('model.inner.embed_pos.embedding_weight')!;
     expect(g.shape).toEqual([6 + 1, 16]);
     expect(tf.norm(g).dataSync()[0]).toBeGreaterThan(0);

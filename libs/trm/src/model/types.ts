@@ -77,8 +77,8 @@ export interface StepOutput {
   /** [B] */
   qContinue: Float32Array;
   allHalted: boolean;
-  /** [B*S*V] logits (float32), for parity and evaluation tooling */
-  logits: Float32Array;
+  /** [B*S*V] logits (float32), only when the call asked for them (`logits: true`, the reference's return_keys) */
+  logits?: Float32Array;
 }
 
 export interface TrainOutput extends StepOutput {
@@ -96,13 +96,13 @@ export interface TrmModel {
   readonly puzzleEmb: tf.Variable | null;
   /** every row halted; z filled with H_init/L_init */
   initialCarry(batchSize: number): Carry;
-  /** one ACT call without gradients */
-  forward(carry: Carry, batch: Batch, opts: { training: boolean; rng: Rng }): StepOutput;
+  /** one ACT step without gradients (act.ts); `logits: true` also returns the logits */
+  forward(carry: Carry, batch: Batch, opts: { training: boolean; rng: Rng; logits?: boolean }): StepOutput;
   /**
-   * One ACT call with gradients of lossScale*lossTotal: training mode unless `training: false` (eval-mode halting,
+   * One ACT step with gradients of lossScale*lossTotal: training mode unless `training: false` (eval-mode halting,
    * no puzzle-embedding gradient; used by the parity test). Only the last H cycle is differentiated.
    */
-  forwardBackward(carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number; training?: boolean }): TrainOutput;
+  forwardBackward(carry: Carry, batch: Batch, opts: { rng: Rng; lossScale: number; training?: boolean; logits?: boolean }): TrainOutput;
   /** reference names, including H_init, L_init and puzzle_emb.weights */
   stateDict(): TensorDict;
   /** accepts reference names with or without the `_orig_mod.` prefix; checks shapes */

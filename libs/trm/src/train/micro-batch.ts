@@ -7,7 +7,7 @@
 // order, and the chunks run in row order on the caller's RNG, so every row gets the draws it gets unsplit.
 // Results equal the unsplit model's up to the order of floating-point sums.
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeCarry } from '../model/trm.ts';
+import { disposeCarry } from '../model/model.ts';
 import type { Batch, Carry, StepOutput, TrainOutput, TrmModel } from '../model/types.ts';
 import { concat, rowRanges, sumMetrics } from './join.ts';
 
@@ -52,7 +52,7 @@ function joinOutputs(parts: StepOutput[]): StepOutput {
     qHalt: concat(parts.map((p) => p.qHalt), (n) => new Float32Array(n)),
     qContinue: concat(parts.map((p) => p.qContinue), (n) => new Float32Array(n)),
     allHalted: halted.every((h) => h === 1),
-    logits: concat(parts.map((p) => p.logits), (n) => new Float32Array(n)),
+    ...(parts.every((p) => p.logits) ? { logits: concat(parts.map((p) => p.logits!), (n) => new Float32Array(n)) } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import { cosineLrWithWarmup, createAdamATan2, createEma, sparseSignSgdStep, type
 import { createTrainLoader, type TrainLoader } from '../data/loader.ts';
 import type { EncodedSplit } from '../data/split.ts';
 import { dims as archDims } from '../model/params.ts';
-import { createModel, disposeCarry } from '../model/trm.ts';
+import { createModel, disposeCarry } from '../model/model.ts';
 import type { ArchConfig, Carry, StepMetrics, TrmModel } from '../model/types.ts';
 import { createMicroBatchedModel } from './micro-batch.ts';
 import { totalTrainSteps, validateTrainConfig, type TrainConfig } from './config.ts';

@@ -1,6 +1,6 @@
-// Forward and backward of the three parts of a TRM block, each on row-major 2-D activations. A forward returns its
-// output and the tensors its backward needs (`saved`, in the order the backward destructures them); nothing else
-// outlives it. Used by the fused block op (block.ts), whose backward chains them.
+// Forward and backward of the three parts of a TRM block, each on row-major 2-D activations, for the fused block
+// (fused-block.ts), whose backward chains them. A forward returns its output and the tensors its backward needs
+// (`saved`, in the order the backward destructures them); nothing else outlives it.
 import * as tf from '@tensorflow/tfjs-core';
 import {
   addRmsNormForward,
