@@ -40,7 +40,7 @@ export interface SoakOptions {
  * of sudoku-tiny take ~0.4 MB, so tensor leaks show up exactly in the tensor counts long before RSS; RSS
  * catches host-side leaks (metrics, typed-array copies, allocator fragmentation). 1 MB / 100 steps is what a
  * 50,000-step run (the Sudoku recipe) could afford at most (+500 MB by its end). Every sample follows a full GC of
- * the main thread and of every worker (DataParallelModel.collectWorkerGarbage), so RSS shows what is retained, not
+ * the main thread and of every worker (DataParallelModel.diagnostics.collectGarbage), so RSS shows what is retained, not
  * where the collections fell: without the workers' GC, 2 workers sawed up ~6 MB / 100 steps between their own
  * collections (a 500-step window then failed; over 5,000 steps RSS came back to 439 MB from 437). The floor (each
  * sample's minimum with every later sample) is kept as the pass figure; the raw slope is reported beside it.
@@ -113,11 +113,11 @@ async function soak(p: ChildParams): Promise<SoakRun> {
     if (step % p.every !== 0 && step !== p.steps) continue;
     const msStep = (performance.now() - t0) / (step - (samples.at(-1)?.step ?? 0));
     gc();
-    if (parallel && !parallel.collectWorkerGarbage()) throw new Error('bench soak: the workers could not run a full GC (--expose-gc did not reach them)');
+    if (parallel && !parallel.diagnostics.collectGarbage()) throw new Error('bench soak: the workers could not run a full GC (--expose-gc did not reach them)');
     const mem = tf.memory();
     const s: Sample = {
       step, rss_mb: rssMb(), js_heap_mb: process.memoryUsage().heapUsed / 2 ** 20, num_tensors: mem.numTensors, num_bytes: mem.numBytes,
-      wasm_heap_mb: wasmHeapMb(), worker_tensors: parallel ? parallel.workerTensorCounts() : null, ms_step: msStep,
+      wasm_heap_mb: wasmHeapMb(), worker_tensors: parallel ? parallel.diagnostics.tensorCounts() : null, ms_step: msStep,
     };
     samples.push(s);
     log(`step ${step}: RSS ${s.rss_mb.toFixed(1)} MB, JS heap ${s.js_heap_mb.toFixed(1)} MB, ${s.num_tensors} tensors (${(s.num_bytes / 1024).toFixed(0)} KB)${s.wasm_heap_mb !== null ? `, wasm heap ${s.wasm_heap_mb} MB` : ''}${s.worker_tensors ? `, worker tensors ${s.worker_tensors.join('/')}` : ''}, ${msStep.toFixed(1)} ms/step, loss ${loss.toFixed(4)}`);

@@ -20,7 +20,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readInto } from '@trm/tensor-core';
 import { initBackend, type BackendName } from '@trm/tensor-node';
 import { archDims, createTrainer, type ArchConfig, type EncodedSplit, type Trainer, type TrainConfig } from '@trm/trm';
-import { createParallelTrainer, matmulThroughput, type DataParallelModel } from '@trm/trm-parallel';
+import { createParallelTrainer, type DataParallelModel } from '@trm/trm-parallel';
+import { matmulThroughput } from '../matmul-probe.ts';
 import { type BenchResult, cpuSeconds, listOption, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
 import { PEER_PATH, peerConfig, peerRows, type PeerConfig } from '../peer.ts';
 
@@ -239,8 +240,8 @@ async function measure(p: ChildParams): Promise<Measurement> {
     trainer.step();
     const ms = performance.now() - s0;
     const cpu = cpuSeconds(c0);
-    const workerMs = parallel?.lastTimings?.computeMs ?? null;
-    const modelMs = parallel?.lastTimings?.modelMs ?? null;
+    const workerMs = parallel?.diagnostics.lastTimings?.computeMs ?? null;
+    const modelMs = parallel?.diagnostics.lastTimings?.modelMs ?? null;
     if (i >= p.warmup) {
       times.push(ms);
       cpus.push(cpu);
@@ -249,7 +250,7 @@ async function measure(p: ChildParams): Promise<Measurement> {
     }
     log(`${i < p.warmup ? 'warm-up' : `step ${i - p.warmup + 1}/${p.steps}`} ${ms.toFixed(0)} ms, process CPU ${cpu.toFixed(1)} s${workerMs ? ` (last call: workers ${workerMs.map((t) => t.toFixed(0)).join('/')} ms, model ${modelMs!.map((t) => t.toFixed(0)).join('/')} ms)` : ''}`);
   }
-  const workerMemory = parallel?.workerMemory() ?? [];
+  const workerMemory = parallel?.diagnostics.memory() ?? [];
   const wasmHeaps = [wasmHeapMb(), ...workerMemory.map((w) => (w.wasmHeapBytes === null ? null : mb(w.wasmHeapBytes)))];
   const v8Heaps = [mb(getHeapStatistics().total_heap_size), ...workerMemory.map((w) => mb(w.v8HeapTotalBytes))];
   trainer.dispose();

@@ -71,7 +71,7 @@ async function tryWasm(): Promise<BackendInfo | null> {
   const dist = dirname(require.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`));
   wasm.setWasmPaths(join(dist, '/'));
   if (!(await tf.setBackend('wasm'))) return null;
-  const gemm = installWasmKernels(requestedGemm()); // tensor-core's in-heap Slice, GatherV2, Identity and the GEMM
+  const gemm = installWasmKernels({ gemm: requestedGemm() }); // tensor-core's in-heap Slice, GatherV2, Identity and the GEMM
   installWasmTranspose(); // the native addon's transpose for swaps of two axis groups (native/transpose.ts)
   return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...describeGemm(gemm) };
 }

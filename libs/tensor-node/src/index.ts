@@ -6,5 +6,5 @@ export type { BackendInfo, BackendName } from './backend.ts';
 export { loadNativeAddon, nativeAddon, nativeBuild } from './native/addon.ts';
 export type { Bf16Kernel, NativeAddon, NativeElementwise, NativeGemm, NativeLoad, NativeLoadOptions, NativeOptimizer } from './native/addon.ts';
 export { fusedElementwiseActive, setFusedElementwise } from './native/fused-kernels.ts';
-export { nativeShardOptimizer, setNativeShardOptimizer } from './native/optim.ts';
+export { nativeOptimizer, setNativeOptimizer } from './native/optim.ts';
 export { bundleWorkerEntry, GRADIENT_MODULE } from './worker-bundle.ts';

@@ -1,10 +1,8 @@
 // @trm/trm-parallel (Node only): data parallelism over worker threads. A TrmModel whose calls are split across
-// workers (createDataParallelModel) and the trainer that runs on them (createParallelTrainer).
+// workers (createDataParallelModel) and the trainer whose steps run on them, with ZeRO-1 (createParallelTrainer).
 export { createDataParallelModel } from './data-parallel-model.ts';
 export type { DataParallelModel, DataParallelOptions } from './data-parallel-model.ts';
-export type { OptimizerSettings, ShardedOptimizer } from './sharded-optimizer.ts';
 export { createParallelTrainer } from './parallel-trainer.ts';
-export { matmulThroughput } from './probe.ts';
-export type { MatmulThroughput } from './probe.ts';
+export type { ReplicaDiagnostics } from './replicas.ts';
 export { resolveWorkerCount } from './pool.ts';
 export type { ThreadMemory } from './protocol.ts';

@@ -1,11 +1,11 @@
-// Worker side of the sharded optimizer (ZeRO-1): this worker's contiguous chunk [start, end) of the flat parameter
+// Worker side of ZeRO-1 (zero1.ts is the main thread's): this worker's contiguous chunk [start, end) of the flat parameter
 // vector -- the same chunk it sums in the gradient all-reduce -- with its AdamATan2 moments and EMA shadow. An
 // update reads the shard's summed gradient and writes the new weights into the shared vector, from which every
 // replica loads the full weights at its next step. An update is either its own request (`update`) or deferred to
 // the front of the next step request (`updateBeforeStep`, which waits until every shard is written). The state
 // lives beside the replica (a replica is rebuilt when the model's state dict is loaded; the optimizer state must
 // survive that).
-import { adamAtan2Shard, barrierWait, emaShard, reduceChunk } from '@trm/tensor-core';
+import { adamAtan2Step, barrierWait, emaStep, reduceChunk } from '@trm/tensor-core';
 import type { OptimizerShardArgs, ShardPart, ShardState, UpdateArgs } from './protocol.ts';
 
 export interface OptimizerShard {
@@ -35,8 +35,8 @@ export function createOptimizerShard(args: OptimizerShardArgs, rank: number): Op
   };
 
   const update = ({ lr, t }: UpdateArgs) => {
-    adamAtan2Shard(p, g, expAvg, expAvgSq, lr, t, cfg);
-    if (ema) emaShard(ema, p, emaRate!);
+    adamAtan2Step(p, g, expAvg, expAvgSq, lr, t, cfg);
+    if (ema) emaStep(ema, p, emaRate!);
   };
 
   return {

@@ -29,13 +29,14 @@ describe('createParallelTrainer', () => {
     single.dispose();
 
     const parallel = await createParallelTrainer({ arch, train, data, seed: 2, workers: 2, backend: 'wasm' });
-    const model = parallel.model as DataParallelModel;
+    const { diagnostics } = parallel.model as DataParallelModel;
     const got = [parallel.step(), parallel.step()];
-    const counts = [tf.memory().numTensors, ...model.workerTensorCounts()];
+    const counts = [tf.memory().numTensors, ...diagnostics.tensorCounts()];
     got.push(...run(parallel));
-    expect([tf.memory().numTensors, ...model.workerTensorCounts()]).toEqual(counts); // no tensor leaks, here or in the workers
+    expect([tf.memory().numTensors, ...diagnostics.tensorCounts()]).toEqual(counts); // no tensor leaks, here or in the workers
     // the workers run a full GC exactly when V8's gc() is exposed (node --expose-gc: the soak benchmark)
-    expect(model.collectWorkerGarbage()).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function');
+    expect(diagnostics.collectGarbage()).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function');
+    expect(diagnostics.lastTimings!.computeMs).toHaveLength(2);
     const state = parallel.state();
     const evalWeights = parallel.weightsForEval();
     const liveTensors = tf.memory().numTensors;
@@ -81,6 +82,25 @@ describe('createParallelTrainer', () => {
       const a = t.data as Float32Array;
       const b = evalWeights[name].data as Float32Array;
       expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]))), `eval ${name}`).toBeLessThan(1e-6);
+    }
+  }, 120_000);
+
+  it('an update deferred into the next step request equals one sent at once (reading the model sends it)', async () => {
+    const [deferred, immediate] = [await createParallelTrainer({ arch, train, data, seed: 5, workers: 2, backend: 'wasm' }), await createParallelTrainer({ arch, train, data, seed: 5, workers: 2, backend: 'wasm' })];
+    try {
+      const losses: number[][] = [[], []];
+      for (let s = 0; s < 4; s++) {
+        losses[0].push(deferred.step().loss);
+        losses[1].push(immediate.step().loss);
+        void immediate.model; // reading the model sends the pending update at once and reads the weights back
+      }
+      expect(losses[0]).toEqual(losses[1]);
+      expect(losses[0][1]).not.toBe(losses[0][0]);
+      const [a, b] = [deferred.state(), immediate.state()];
+      for (const [name, t] of Object.entries(a.tensors)) expect(t.data, name).toEqual(b.tensors[name].data);
+    } finally {
+      deferred.dispose();
+      immediate.dispose();
     }
   }, 120_000);
 

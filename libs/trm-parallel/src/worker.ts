@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients'; // bundled (GRADIENT_MODULE): no @tensorflow/tfjs here
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
-import { readInto } from '@trm/tensor-core';
 import { initBackend, type BackendName } from '@trm/tensor-node';
 import { createOptimizerShard, type OptimizerShard } from './optimizer-shard.ts';
 import type { OptimizerShardArgs, ReplicaArgs, ShardPart, ShardState, StepArgs, ThreadMemory, UpdateArgs } from './protocol.ts';
@@ -18,29 +17,6 @@ export interface InitArgs {
 export interface InitInfo {
   backend: string;
   threadId: number;
-}
-
-export interface MatmulArgs {
-  n: number;
-  reps: number;
-}
-
-/** n x n float32 matmul `reps` times (after one warm-up); seconds of the timed part. */
-function matmul({ n, reps }: MatmulArgs): number {
-  const a = tf.randomUniform([n, n], -1, 1, 'float32', 1);
-  const b = tf.randomUniform([n, n], -1, 1, 'float32', 2);
-  for (let i = 0; i < 3; i++) tf.matMul(a, b).dispose(); // warm-up: kernel setup, first allocation, wasm tier-up
-  const out = new Float32Array(n * n); // one array for every product read back (not one garbage copy each)
-  const start = performance.now();
-  for (let i = 0; i < reps; i++) {
-    const c = tf.matMul(a, b);
-    readInto(c, out);
-    c.dispose(); // a leaked product would stay in the wasm heap (which never shrinks) and count in peak RSS
-  }
-  const seconds = (performance.now() - start) / 1000;
-  a.dispose();
-  b.dispose();
-  return seconds;
 }
 
 /** This thread's memory: its wasm heap (grows, never shrinks), live tfjs bytes and its V8 heap. */
@@ -64,9 +40,6 @@ serveRequests({
   async init({ backend }: InitArgs) {
     const info = await initBackend(backend);
     return { value: { backend: info.name, threadId } satisfies InitInfo };
-  },
-  matmul(args: MatmulArgs) {
-    return { value: matmul(args) };
   },
   replica(args: ReplicaArgs) {
     replica?.dispose();

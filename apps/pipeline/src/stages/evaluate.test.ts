@@ -21,10 +21,10 @@ describe('withEvalModel', () => {
     let seen: DataParallelModel | null = null;
     const counts = await withEvalModel(toyArch(), 0, { workers: 1, notes: [] }, 'cpu', async (m) => {
       seen = m as DataParallelModel;
-      return seen.workerTensorCounts();
+      return seen.diagnostics.tensorCounts();
     });
     expect(counts).toHaveLength(1);
-    expect(() => seen!.workerTensorCounts()).toThrow('after close()');
+    expect(() => seen!.diagnostics.tensorCounts()).toThrow('after close()');
 
     const failed = withEvalModel(toyArch(), 0, { workers: 1, notes: [] }, 'cpu', async (m) => {
       seen = m as DataParallelModel;
@@ -32,6 +32,6 @@ describe('withEvalModel', () => {
     });
     await expect(failed).rejects.toThrow('evaluation failed on purpose');
     expect(seen!.workers).toBe(1);
-    expect(() => seen!.workerTensorCounts()).toThrow('after close()');
+    expect(() => seen!.diagnostics.tensorCounts()).toThrow('after close()');
   });
 });

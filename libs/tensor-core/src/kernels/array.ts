@@ -1,13 +1,13 @@
-// Fast implementations of tensor-core's loops over plain Float32Arrays (the optimizer shard of data-parallel
-// training, the all-reduce's sums). tensor-core has none of its own: a provider registers them (the native addon of
-// @trm/tensor-node); without one the JS loops run, which are their definition (optim/, parallel/all-reduce.ts).
+// Fast implementations of tensor-core's loops over plain Float32Arrays (adamAtan2Step and emaStep, also the
+// all-reduce's sums). tensor-core has none of its own: a provider registers them (the native addon of
+// @trm/tensor-node); without one the JS loops run, which are their definition (optim/adam-atan2.ts, optim/ema.ts).
 
 /** The loops; scalars already rounded to float32. */
 export interface ArrayKernels {
-  /** AdamATan2 on one shard, in place (see adamAtan2Shard) */
-  adamAtan2Shard(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, decay: number, keep1: number, keep2: number, stepSize: number, sqrtBias2: number): void;
+  /** adamAtan2Step's update in place, from its float32 constants */
+  adamAtan2(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, decay: number, keep1: number, keep2: number, stepSize: number, sqrtBias2: number): void;
   /** shadow = keep * p + rate * shadow, in place */
-  emaShard(shadow: Float32Array, p: Float32Array, keep: number, rate: number): void;
+  ema(shadow: Float32Array, p: Float32Array, keep: number, rate: number): void;
 }
 
 let registered: (() => ArrayKernels | null) | null = null;

@@ -3,7 +3,9 @@
 // - trm: the GEMM emitted as WebAssembly (gemm/gemm.ts), one call per matrix of the batch;
 // - native: the C++ addon of @trm/tensor-node (Node only), registered here by its initBackend (registerGemmEngine).
 // Non-float32 inputs and batch broadcasts other than "one side has a single matrix" go to tfjs's own kernel, kept
-// as the fallback; the choice `tfjs` restores it everywhere.
+// as the fallback. The choice `tfjs` runs tfjs's own GEMM everywhere, around its two slow cases (tfjsProduct).
+// Either way the ops above say what they compute (tf.matMul with transpose flags, batched) and this kernel decides
+// how it runs.
 import * as tf from '@tensorflow/tfjs-core';
 import { createGemm, type GemmHeap } from './gemm/gemm.ts';
 import { heapOf, heapOffset, type WasmBackendLike } from './heap.ts';
@@ -85,11 +87,74 @@ function batchMatMul(engine: Engine, args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-const kernels: Record<Engine, tf.KernelFunc> = {
+/** The wasm backend's allocation and release of kernel outputs and its other kernels. */
+interface KernelBackend extends WasmBackendLike {
+  disposeData(dataId: object): void;
+}
+
+/** An [m, k] float32 TensorInfo holding matrix `index` of `x` [..., m, k] (a copy inside the heap). */
+function matrixOf(backend: KernelBackend, x: tf.TensorInfo, index: number): tf.TensorInfo {
+  const [m, k] = x.shape.slice(-2);
+  const out = backend.makeOutput([m, k], 'float32');
+  const heap = heapOf(backend)!;
+  const from = heapOffset(backend, x) + index * m * k * 4;
+  new Uint8Array(heap.memory.buffer).copyWithin(heapOffset(backend, out), from, from + m * k * 4);
+  return out;
+}
+
+/**
+ * tfjs-wasm's own BatchMatMul (TRM_GEMM=tfjs) around its two slow cases, measured on it: a transposed operand
+ * ([512x97]x[97x512]: 15 ms plain, 88 ms transposeB, 167 ms transposeA) is transposed first (for transposeA of 2-D
+ * products, whichever of A or B with the result is smaller: (B^T A)^T), and a batched product (no XNNPACK path for
+ * batch > 1: 0.4-0.6 against 5-10 GFLOP/s) runs as one 2-D product per matrix.
+ */
+function tfjsProduct(args: KernelArgs): tf.TensorInfo {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+  const backend = args.backend as KernelBackend;
+  const run = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
+    original!.kernelFunc({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2 || !heapOf(backend)) return original!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  const transposeKernel = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
+  const swapLast2 = (x: tf.TensorInfo): tf.TensorInfo => {
+    const perm = [...x.shape.keys()];
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return transposeKernel({ inputs: { x }, backend, attrs: { perm } } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  };
+  const temporaries: tf.TensorInfo[] = [];
+  const keep = (t: tf.TensorInfo) => (temporaries.push(t), t);
+  try {
+    if (a.shape.length === 2 && b.shape.length === 2) {
+      const [M, N] = [transposeA ? a.shape[1] : a.shape[0], transposeB ? b.shape[0] : b.shape[1]];
+      if (transposeA && M > N) {
+        const bT = transposeB ? b : keep(swapLast2(b)); // B^T [N, K]
+        return swapLast2(keep(run(bT, a))); // (B^T A)^T [M, N]
+      }
+      return run(transposeA ? keep(swapLast2(a)) : a, transposeB ? keep(swapLast2(b)) : b);
+    }
+    const A = transposeA ? keep(swapLast2(a)) : a; // [..., M, K]
+    const B = transposeB ? keep(swapLast2(b)) : b; // [..., K, N]
+    const batch = size(A.shape.slice(0, -2));
+    if (!sameDims(A.shape.slice(0, -2), B.shape.slice(0, -2)) || batch <= 1) return run(A, B);
+    const [M, N] = [A.shape[A.shape.length - 2], B.shape[B.shape.length - 1]];
+    const out = backend.makeOutput([...A.shape.slice(0, -2), M, N], 'float32');
+    for (let i = 0; i < batch; i++) {
+      const c = keep(run(keep(matrixOf(backend, A, i)), keep(matrixOf(backend, B, i)))); // [M, N]
+      const heap = new Uint8Array(heapOf(backend)!.memory.buffer); // after the allocations: growth replaces the buffer
+      heap.copyWithin(heapOffset(backend, out) + i * M * N * 4, heapOffset(backend, c), heapOffset(backend, c) + M * N * 4);
+    }
+    return out;
+  } finally {
+    for (const t of temporaries) backend.disposeData(t.dataId);
+  }
+}
+
+const kernels: Record<GemmChoice, tf.KernelFunc> = {
   native: ((args: KernelArgs) => batchMatMul('native', args)) as unknown as tf.KernelFunc,
   trm: ((args: KernelArgs) => batchMatMul('trm', args)) as unknown as tf.KernelFunc,
+  tfjs: tfjsProduct as unknown as tf.KernelFunc,
 };
-const ours = (f: tf.KernelFunc | undefined): boolean => f === kernels.native || f === kernels.trm;
+const ours = (f: tf.KernelFunc | undefined): boolean => f === kernels.native || f === kernels.trm || f === kernels.tfjs;
 
 /**
  * Make `choice` the 'BatchMatMul' kernel of the wasm backend (call after the backend is registered; the kernel
@@ -102,7 +167,7 @@ export function installWasmGemm(requested: GemmChoice): GemmChoice {
   if (!current) throw new Error("installWasmGemm: the wasm backend has no 'BatchMatMul' kernel registered (is @tensorflow/tfjs-backend-wasm loaded?)");
   if (!ours(current.kernelFunc)) original = current;
   tf.unregisterKernel('BatchMatMul', 'wasm');
-  tf.registerKernel(choice === 'tfjs' ? original! : { ...original!, kernelFunc: kernels[choice] });
+  tf.registerKernel({ ...original!, kernelFunc: kernels[choice] });
   return choice;
 }
 
@@ -113,10 +178,14 @@ export function gemmEngine(): Engine | null {
   return f === kernels.native ? 'native' : f === kernels.trm ? 'trm' : null;
 }
 
-/**
- * True when tf.matMul on the current backend runs one of our GEMMs (wasm with TRM_GEMM native or trm). Then batched
- * products run in place and transposed operands cost the same as plain ones (no explicit Transpose or per-slice splits).
- */
+/** True when tf.matMul on the current backend runs one of our GEMM engines (wasm with TRM_GEMM native or trm). */
 export function gemmActive(): boolean {
-  return tf.getBackend() === 'wasm' && ours(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc);
+  return gemmEngine() !== null;
+}
+
+/** Put tfjs's own BatchMatMul kernel back, as it is (tests of the kernels above). */
+export function uninstallWasmGemm(): void {
+  if (!original || !ours(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc)) return;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel(original);
 }

@@ -1,50 +1,54 @@
+// Non-causal scaled dot-product attention (the reference's scaled_dot_product_attention), with a hand-written
+// backward that recomputes the probabilities instead of keeping them.
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels } from '../kernels/fused.ts';
-import { gemmActive } from '../kernels/matmul.ts';
-import { plainMatMul, transposeLast2 } from './matmul.ts';
 
-/**
- * op(a) @ op(b) over the batch axes, op = transpose of the last two axes when asked. With the in-heap GEMM
- * (gemmActive) tf.matMul takes the flags and batches as they are: no [B, H, S, S] transposed copy, no host copies.
- */
-function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  if (gemmActive()) return tf.matMul(a, b, transposeA, transposeB);
-  return tf.tidy(() => plainMatMul(transposeA ? transposeLast2(a) : a, transposeB ? transposeLast2(b) : b));
+interface SoftmaxKernels {
+  /** softmax(q k^T * scale) over the last axis: [B, H, S, S] */
+  probs(q: tf.Tensor4D, k: tf.Tensor4D, scale: number): tf.Tensor4D;
+  /**
+   * [dq, dk] from the probabilities' gradient dp and the probabilities [B, H, S, S] (both freed): through the
+   * softmax's backward ds = probs * (dp - sum(dp * probs)) over the last axis, then the scaled product.
+   */
+  scoreGradients(dp: tf.Tensor, probs: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, scale: number): [tf.Tensor, tf.Tensor];
 }
 
 /**
- * softmax(q k^T / sqrt(hd)). q, k: [B, H, S, hd] -> [B, H, S, S]. On the tfjs path the scale is applied to q
- * ([.., S, hd]) rather than to the scores, so one [B, H, S, S] temporary fewer exists; the native softmax applies it
- * to the scores as it reads them (the same bits when sqrt(hd) is a power of two: hd = 16, 64, 256). The same inputs
- * give the same bits, so the backward's recomputation equals the forward's probabilities exactly.
+ * In tfjs ops. The scale is applied to q ([.., S, hd]) rather than to the scores, so one [B, H, S, S] temporary
+ * fewer exists; the backward scales dq and dk ([.., S, hd], smaller than ds) instead of ds.
  */
-function attentionProbs(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
-  const scale = 1 / Math.sqrt(q.shape[3]);
-  const fused = fusedKernels();
-  return tf.tidy(() => {
-    if (fused) return fused.softmax(product(q, k, false, true), scale) as tf.Tensor4D; // [B, H, S, S]
-    const scores = tf.tidy(() => product(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
-    const probs = tf.softmax(scores, -1) as tf.Tensor4D;
-    scores.dispose();
-    return probs;
-  });
-}
-
-/**
- * [dq, dk] from the probabilities' gradient dp and the probabilities [B, H, S, S]: through the softmax's backward
- * ds = probs * (dp - sum(dp * probs)) over the last axis and the scaled product. The native kernel scales ds in the
- * same pass; the tfjs path scales dq and dk ([.., S, hd], smaller than ds) instead. Frees dp and probs.
- */
-function scoreGradients(dp: tf.Tensor, probs: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, scale: number): [tf.Tensor, tf.Tensor] {
-  const fused = fusedKernels();
-  if (fused) {
-    const ds = fused.softmaxBackward(dp, probs, scale); // [B, H, S, S]
+const tfjsKernels: SoftmaxKernels = {
+  probs: (q, k, scale) =>
+    tf.tidy(() => {
+      const scores = tf.tidy(() => tf.matMul(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
+      const probs = tf.softmax(scores, -1) as tf.Tensor4D;
+      scores.dispose();
+      return probs;
+    }),
+  scoreGradients(dp, probs, q, k, scale) {
+    const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true)))); // unscaled
     tf.dispose([dp, probs]);
-    return [product(ds, k, false, false), product(ds, q, true, false)];
-  }
-  const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true)))); // unscaled
-  tf.dispose([dp, probs]);
-  return [tf.tidy(() => tf.mul(product(ds, k, false, false), scale)), tf.tidy(() => tf.mul(product(ds, q, true, false), scale))];
+    return [tf.tidy(() => tf.mul(tf.matMul(ds, k), scale)), tf.tidy(() => tf.mul(tf.matMul(ds, q, true, false), scale))];
+  },
+};
+
+/**
+ * The kernels: the registered fused softmax (its scale applied to the scores as they are read, and to ds in the same
+ * pass as the backward; the same bits as tfjs's when sqrt(hd) is a power of two: hd = 16, 64, 256) or tfjs ops.
+ * This file's one dispatch. The same inputs give the same bits either way, so the backward's recomputation equals
+ * the forward's probabilities exactly.
+ */
+function kernels(): SoftmaxKernels {
+  const fused = fusedKernels();
+  if (!fused) return tfjsKernels;
+  return {
+    probs: (q, k, scale) => tf.tidy(() => fused.softmax(tf.matMul(q, k, false, true), scale) as tf.Tensor4D), // [B, H, S, S]
+    scoreGradients(dp, probs, q, k, scale) {
+      const ds = fused.softmaxBackward(dp, probs, scale); // [B, H, S, S]
+      tf.dispose([dp, probs]);
+      return [tf.matMul(ds, k), tf.matMul(ds, q, true, false)];
+    },
+  };
 }
 
 /**
@@ -54,8 +58,8 @@ function scoreGradients(dp: tf.Tensor, probs: tf.Tensor, q: tf.Tensor4D, k: tf.T
  */
 export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const probs = attentionProbs(q, k); // [B, H, S, S]
-    const out = product(probs, v, false, false) as tf.Tensor4D; // [B, H, S, hd]
+    const probs = kernels().probs(q, k, 1 / Math.sqrt(q.shape[3])); // [B, H, S, S]
+    const out = tf.matMul(probs, v) as tf.Tensor4D; // [B, H, S, hd]
     probs.dispose();
     return out;
   });
@@ -68,11 +72,12 @@ export function attentionForward(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D)
  */
 export function attentionBackward(dy: tf.Tensor, q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
   const scale = 1 / Math.sqrt(q.shape[3]);
+  const softmax = kernels();
   return tf.tidy(() => {
-    const probs = attentionProbs(q, k); // [B, H, S, S]
-    const dv = product(probs, dy, true, false); // [B, H, S, hd]
-    const dp = product(dy, v, false, true); // [B, H, S, S]
-    const [dq, dk] = scoreGradients(dp, probs, q, k, scale);
+    const probs = softmax.probs(q, k, scale); // [B, H, S, S]
+    const dv = tf.matMul(probs, dy, true, false); // [B, H, S, hd]
+    const dp = tf.matMul(dy, v, false, true); // [B, H, S, S]
+    const [dq, dk] = softmax.scoreGradients(dp, probs, q, k, scale);
     return [dq, dk, dv] as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   });
 }

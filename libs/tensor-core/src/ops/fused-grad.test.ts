@@ -33,10 +33,13 @@ describe('fused gradients', () => {
 });
 
 /** Run `body` with `kernel` as the wasm BatchMatMul (no-op on other backends), then restore the previous one. */
-async function onKernel(kernel: 'trm' | 'tfjs', body: () => void): Promise<void> {
-  const { installWasmGemm, gemmActive } = await import('../kernels/matmul.ts');
-  const before = gemmActive() ? 'trm' : 'tfjs';
-  if (tf.getBackend() === 'wasm') installWasmGemm(kernel);
+async function onKernel(kernel: 'trm' | 'tfjs' | 'original', body: () => void): Promise<void> {
+  const { installWasmGemm, uninstallWasmGemm, gemmEngine } = await import('../kernels/matmul.ts');
+  const before = gemmEngine() ?? 'tfjs';
+  if (tf.getBackend() === 'wasm') {
+    if (kernel === 'original') uninstallWasmGemm();
+    else installWasmGemm(kernel);
+  }
   try {
     body();
   } finally {
@@ -44,8 +47,8 @@ async function onKernel(kernel: 'trm' | 'tfjs', body: () => void): Promise<void>
   }
 }
 
-// Both product paths: tensor-core's wasm GEMM (transpose flags, batched in one call) and the plain-products path
-// used with tfjs's own kernel (explicit Transpose, per-slice batches).
+// Products on tensor-core's wasm GEMM (transpose flags, batched in one call) and on tfjs's own GEMM behind the
+// kernel that avoids its slow cases (explicit Transpose, per-matrix batches).
 describe.each(['trm', 'tfjs'] as const)('products with the %s BatchMatMul kernel', (kernel) => {
   it('swiglu matches autodiff of the plain composition for x, gate_up and down', async () => {
     const x = tf.tensor2d(randomArray(5 * 4, 21), [5, 4]);
@@ -61,8 +64,7 @@ describe.each(['trm', 'tfjs'] as const)('products with the %s BatchMatMul kernel
     });
   });
 
-
-  it('linearBackward matches autodiff of x transpose(W)', async () => {
+  it('linearBackward matches autodiff of x transpose(W), for wide and narrow W', async () => {
     const { linearBackward } = await import('./linear.ts');
     for (const [out, inF] of [[7, 3], [3, 7]]) {
       const x = tf.tensor2d(randomArray(5 * inF, 37 + out), [5, inF]);
@@ -75,31 +77,23 @@ describe.each(['trm', 'tfjs'] as const)('products with the %s BatchMatMul kernel
     }
   });
 
-  it('batched products and their gradients match tf.matMul autodiff', async () => {
-    const { matmul } = await import('./matmul.ts');
-    const a = tf.tensor4d(randomArray(2 * 3 * 4 * 5, 31), [2, 3, 4, 5]);
-    const b = tf.tensor4d(randomArray(2 * 3 * 5 * 6, 32), [2, 3, 5, 6]);
-    const w = tf.tensor4d(randomArray(2 * 3 * 4 * 6, 33), [2, 3, 4, 6]);
-    await onKernel(kernel, () => {
-      expectClose(matmul(a, b).dataSync(), tf.matMul(a, b).dataSync());
-      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matmul(x, y), w)))([a, b]);
-      const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
-      ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
-    });
-  });
-
-  it('x W^T and its gradients match autodiff of x transpose(W), for wide and narrow W', async () => {
-    const { matmulWeightT } = await import('./matmul.ts');
-    for (const [out, inF] of [[7, 3], [3, 7]]) {
-      const x = tf.tensor2d(randomArray(5 * inF, 34 + out), [5, inF]);
-      const W = tf.tensor2d(randomArray(out * inF, 35 + out), [out, inF]);
-      const w = tf.tensor2d(randomArray(5 * out, 36 + out), [5, out]);
-      await onKernel(kernel, () => {
-        expectClose(matmulWeightT(x, W).dataSync(), tf.matMul(x, tf.transpose(W)).dataSync());
-        const ours = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(matmulWeightT(p as tf.Tensor2D, q as tf.Tensor2D), w)))([x, W]);
-        const ref = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p as tf.Tensor2D, tf.transpose(q)), w)))([x, W]);
-        ours.forEach((g, i) => expectClose(g.dataSync(), ref[i].dataSync(), 1e-5));
-      });
+  it('2-D and batched products, with every transpose flag, and their gradients equal tfjs-wasm\'s own kernel', async () => {
+    const cases: [number[], number[]][] = [[[7, 3], [3, 5]], [[3, 7], [7, 5]], [[2, 3, 4, 5], [2, 3, 5, 6]]];
+    for (const [sa, sb] of cases) {
+      for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const swap = (s: number[]) => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
+        const a = tf.tensor(randomArray(sa.reduce((x, y) => x * y, 1), 31), tA ? swap(sa) : sa);
+        const b = tf.tensor(randomArray(sb.reduce((x, y) => x * y, 1), 32), tB ? swap(sb) : sb);
+        const run = () => {
+          const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, tA, tB)));
+          return [tf.matMul(a, b, tA, tB), ...tf.grads(f)([a, b])].map((t) => t.dataSync() as Float32Array);
+        };
+        let ours: Float32Array[] = [];
+        let theirs: Float32Array[] = [];
+        await onKernel(kernel, () => (ours = run()));
+        await onKernel('original', () => (theirs = run()));
+        ours.forEach((o, i) => expectClose(o, theirs[i], 1e-5));
+      }
     }
   });
 });

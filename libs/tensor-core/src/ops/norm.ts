@@ -1,37 +1,55 @@
+// RMSNorm without a learned scale (the reference's rms_norm), with its backward.
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedKernels, type FusedKernels } from '../kernels/fused.ts';
+import { fusedKernels } from '../kernels/fused.ts';
 
-/** The fused kernels, when there are any, for a float32 norm over the last axis; else null. */
-const fused = (x: tf.Tensor, axis: number): FusedKernels | null => (x.dtype === 'float32' && (axis === -1 || axis === x.rank - 1) ? fusedKernels() : null);
-
-/**
- * RMSNorm forward without a learned scale: y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1).
- * One native pass per row when the fused kernels are active.
- */
-export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
-  const k = fused(x, axis);
-  if (k) return k.rmsNormForward(x, eps);
-  return tf.tidy(() => {
-    const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
-    return { y: tf.mul(x, r), r };
-  });
+interface NormKernels {
+  /** y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1) */
+  forward(x: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor };
+  /** forward of x + o */
+  addForward(x: tf.Tensor, o: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor };
+  /** dx = r * (dy - y * mean(dy * y, axis)) */
+  backward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor, axis: number): tf.Tensor;
 }
 
+/** In tfjs ops, over any axis. */
+const tfjsKernels: NormKernels = {
+  forward: (x, eps, axis) =>
+    tf.tidy(() => {
+      const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
+      return { y: tf.mul(x, r), r };
+    }),
+  addForward: (x, o, eps, axis) => tf.tidy(() => tfjsKernels.forward(tf.add(x, o), eps, axis)),
+  backward: (dy, y, r, axis) => tf.tidy(() => tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true))))),
+};
+
 /**
- * rmsNormForward of the residual sum x + o (same shapes). With the fused kernels active, over the last axis, the
- * sum is formed inside the norm's native pass and never stored (same bits as the norm of tf.add(x, o)).
+ * The kernels for a norm of x over `axis`: the registered fused ones (one native pass per row; the residual sum
+ * of addForward formed inside it, never stored; the same bits as of tf.add) for float32 over the last axis, else
+ * tfjs ops. This file's one dispatch.
  */
+function kernels(x: tf.Tensor, axis: number): NormKernels {
+  const fused = x.dtype === 'float32' && (axis === -1 || axis === x.rank - 1) ? fusedKernels() : null;
+  if (!fused) return tfjsKernels;
+  return {
+    forward: (x2, eps) => fused.rmsNormForward(x2, eps),
+    addForward: (x2, o, eps) => fused.addRmsNormForward(x2, o, eps),
+    backward: (dy, y, r) => fused.rmsNormBackward(dy, y, r),
+  };
+}
+
+/** RMSNorm forward: y = x * r, r = rsqrt(mean(x^2, axis) + eps), r with `axis` kept as size 1. */
+export function rmsNormForward(x: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
+  return kernels(x, axis).forward(x, eps, axis);
+}
+
+/** rmsNormForward of the residual sum x + o (same shapes). */
 export function addRmsNormForward(x: tf.Tensor, o: tf.Tensor, eps: number, axis: number): { y: tf.Tensor; r: tf.Tensor } {
-  const k = fused(x, axis);
-  if (k && o.dtype === 'float32') return k.addRmsNormForward(x, o, eps);
-  return tf.tidy(() => rmsNormForward(tf.add(x, o), eps, axis));
+  return kernels(x, axis).addForward(x, o, eps, axis);
 }
 
 /** RMSNorm backward from its output y and scale r: dx = r * (dy - y * mean(dy * y, axis)). */
 export function rmsNormBackward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor, axis: number): tf.Tensor {
-  const k = fused(y, axis);
-  if (k && dy.dtype === 'float32') return k.rmsNormBackward(dy, y, r);
-  return tf.tidy(() => tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true)))));
+  return kernels(y, axis).backward(dy, y, r, axis);
 }
 
 /**

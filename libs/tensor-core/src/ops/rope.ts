@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedKernels, type FusedKernels } from '../kernels/fused.ts';
+import { fusedKernels } from '../kernels/fused.ts';
 
 export interface RopeTables {
   /** [len, dim] */
@@ -39,48 +39,44 @@ export function ropeTables(dim: number, len: number, theta: number): RopeTables 
   return { cos: tf.tensor2d(cos, [len, dim]), sin: tf.tensor2d(sin, [len, dim]) };
 }
 
-/** The [d, d] matrix P with x @ P = rotate_half(x); P^T = -P. */
-function rotateHalfMatrix(d: number): tf.Tensor2D {
-  const p = new Float32Array(d * d);
-  const h = d / 2;
-  for (let i = 0; i < h; i++) {
-    p[(i + h) * d + i] = -1; // out[i] = -x[i + h]
-    p[i * d + i + h] = 1; // out[i + h] = x[i]
-  }
-  return tf.tensor2d(p, [d, d]);
+/** rotate_half([a, b]) = [-b, a] over the last axis (a = its first half). */
+function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const [a, b] = tf.split(x, 2, -1);
+  return tf.concat([tf.neg(b), a], -1);
 }
+
+interface RopeKernels {
+  /** x * cos + rotate_half(x) * sin */
+  forward(x: tf.Tensor, t: RopeTables): tf.Tensor;
+  /** its gradient: dy * cos - rotate_half(dy * sin) */
+  backward(dy: tf.Tensor, t: RopeTables): tf.Tensor;
+}
+
+/** In tfjs ops. */
+const tfjsKernels: RopeKernels = {
+  forward: (x, t) => tf.tidy(() => tf.add(tf.mul(x, t.cos), tf.mul(rotateHalf(x), t.sin))),
+  backward: (dy, t) => tf.tidy(() => tf.sub(tf.mul(dy, t.cos), rotateHalf(tf.mul(dy, t.sin)))),
+};
 
 /**
- * rotate_half([a, b]) = [-b, a] over the last axis (a = first half), as a product with a signed permutation:
- * a plain 2-D matmul is far faster on wasm than splitting the last axis (SplitV/Slice on an inner axis).
- * The gradient is -rotate_half(dy).
+ * The kernels for x [..., S, hd]: the registered fused ones (one native pass) for float32 x with tables of exactly
+ * [S, hd], else tfjs ops. This file's one dispatch.
  */
-export function rotateHalf(x: tf.Tensor): tf.Tensor {
-  const d = x.shape[x.shape.length - 1];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const xs = args[0] as tf.Tensor;
-    const rot = (t: tf.Tensor) => tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(t, [-1, d]), rotateHalfMatrix(d)), t.shape));
-    return { value: rot(xs), gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.neg(rot(dy))) };
-  });
-  return op(x);
+function kernels(x: tf.Tensor, t: RopeTables): RopeKernels {
+  const fits = x.dtype === 'float32' && x.rank >= 2 && t.cos.shape[0] === x.shape[x.rank - 2] && t.cos.shape[1] === x.shape[x.rank - 1];
+  const fused = fits ? fusedKernels() : null;
+  if (!fused) return tfjsKernels;
+  return { forward: (x2, t2) => fused.rope(x2, t2.cos, t2.sin), backward: (dy, t2) => fused.ropeBackward(dy, t2.cos, t2.sin) };
 }
 
-/** The fused kernels, when there are any, for float32 x [..., S, hd] with tables of exactly [S, hd]; else null. */
-const fused = (x: tf.Tensor, t: RopeTables): FusedKernels | null =>
-  x.dtype === 'float32' && x.rank >= 2 && t.cos.shape[0] === x.shape[x.rank - 2] && t.cos.shape[1] === x.shape[x.rank - 1] ? fusedKernels() : null;
-
-/** x * cos + rotate_half(x) * sin, without gradient. x: [..., S, hd]; tables [S, hd]. One native pass when the fused kernels are active. */
+/** x * cos + rotate_half(x) * sin, without gradient. x: [..., S, hd]; tables [S, hd]. */
 export function ropeForward(x: tf.Tensor, tables: RopeTables): tf.Tensor {
-  const k = fused(x, tables);
-  if (k) return k.rope(x, tables.cos, tables.sin);
-  return tf.tidy(() => tf.add(tf.mul(x, tables.cos), tf.mul(rotateHalf(x), tables.sin)));
+  return kernels(x, tables).forward(x, tables);
 }
 
 /** The gradient of ropeForward: dy * cos - rotate_half(dy * sin). */
 export function ropeBackward(dy: tf.Tensor, tables: RopeTables): tf.Tensor {
-  const k = fused(dy, tables);
-  if (k) return k.ropeBackward(dy, tables.cos, tables.sin);
-  return tf.tidy(() => tf.sub(tf.mul(dy, tables.cos), rotateHalf(tf.mul(dy, tables.sin))));
+  return kernels(dy, tables).backward(dy, tables);
 }
 
 /**

@@ -1,10 +1,24 @@
 // Exponential moving average of the trained parameters (the reference's EMAHelper): after every step
 //   shadow = (1 - rate) * param + rate * shadow
-// Only the AdamATan2-trained params are averaged; buffers such as the puzzle embeddings are not.
+// Only the AdamATan2-trained params are averaged; buffers such as the puzzle embeddings are not. Defined once on
+// Float32Arrays (emaStep); createEma is the same on tfjs variables, checked against it as AdamATan2's (adam-atan2.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorDict } from '../tensor-dict.ts';
 import { toHostTensor } from '../checkpoint/host.ts';
+import { arrayKernels } from '../kernels/array.ts';
 
+/** shadow = (1 - rate) * p + rate * shadow, in place on `shadow`, rounded to float32 as tfjs does. */
+export function emaStep(shadow: Float32Array, p: Float32Array, rate: number): void {
+  if (shadow.length !== p.length) throw new Error(`emaStep: shadow has ${shadow.length} floats, param ${p.length}`);
+  const f = Math.fround;
+  const keep = f(1 - rate);
+  const r = f(rate);
+  const fast = arrayKernels();
+  if (fast) return fast.ema(shadow, p, keep, r);
+  for (let i = 0; i < p.length; i++) shadow[i] = f(f(p[i] * keep) + f(shadow[i] * r));
+}
+
+/** The EMA on tfjs variables. */
 export interface Ema {
   readonly rate: number;
   update(): void;

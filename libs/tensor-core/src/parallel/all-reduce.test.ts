@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, setNativeShardOptimizer } from '@trm/tensor-node';
+import { initBackend, setNativeOptimizer } from '@trm/tensor-node';
 import { arrayKernels } from '../kernels/array.ts';
 import { addInto, createReduceBuffers, reduceChunk, reduceSumChunk, writeContribution } from './all-reduce.ts';
 import { barrierWait, createBarrierState } from './barrier.ts';
@@ -7,16 +7,16 @@ import { barrierWait, createBarrierState } from './barrier.ts';
 beforeAll(async () => {
   await initBackend('cpu'); // registers the native addon's array kernels (@trm/tensor-node) when it loads
 });
-afterAll(() => setNativeShardOptimizer(true));
+afterAll(() => setNativeOptimizer(true));
 
 /** run `f` with the native addition (the addon must load on this machine) or the JS loop */
 function withNative<T>(native: boolean, f: () => T): T {
-  setNativeShardOptimizer(native);
+  setNativeOptimizer(native);
   try {
     if (native && !arrayKernels()) throw new Error('the native addon did not load on this machine (see stderr)');
     return f();
   } finally {
-    setNativeShardOptimizer(true);
+    setNativeOptimizer(true);
   }
 }
 

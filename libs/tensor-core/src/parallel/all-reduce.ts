@@ -80,7 +80,7 @@ export function writeContribution(buffers: ReduceBuffers, rank: number, segments
 export function addInto(sum: Float32Array, values: Float32Array): void {
   if (sum.length !== values.length) throw new Error(`addInto: ${values.length} values for ${sum.length} sums`);
   const native = arrayKernels();
-  if (native) return native.emaShard(sum, values, 1, 1);
+  if (native) return native.ema(sum, values, 1, 1);
   for (let i = 0; i < sum.length; i++) sum[i] += values[i];
 }
 

@@ -1,19 +1,19 @@
-// The native optimizer shard (native/optim.cc behind adamAtan2Shard / emaShard): its atan2 against Math.atan2 over
+// The native optimizer loops (native/optim.cc behind tensor-core's adamAtan2Step / emaStep): its atan2 against Math.atan2 over
 // dense grids and the special values, the native shard against the JS loops over several steps and shardings,
 // the switch, and the argument checks. The addon must load on this machine (as in the fused-kernel tests).
 import { afterAll, describe, expect, it } from 'vitest';
-import { adamAtan2Shard, emaShard, reduceChunk } from '@trm/tensor-core';
-import { nativeShardOptimizer, registerNativeArrayKernels, setNativeShardOptimizer } from './optim.ts';
+import { adamAtan2Step, emaStep, reduceChunk } from '@trm/tensor-core';
+import { nativeOptimizer, registerNativeArrayKernels, setNativeOptimizer } from './optim.ts';
 
-registerNativeArrayKernels(); // adamAtan2Shard / emaShard of tensor-core run the addon's loops while the switch is on
+registerNativeArrayKernels(); // tensor-core's adamAtan2Step / emaStep run the addon's loops while the switch is on
 
 function addon() {
-  setNativeShardOptimizer(true);
-  const a = nativeShardOptimizer();
+  setNativeOptimizer(true);
+  const a = nativeOptimizer();
   if (!a) throw new Error('the native addon did not load on this machine (see stderr)');
   return a;
 }
-afterAll(() => setNativeShardOptimizer(true));
+afterAll(() => setNativeOptimizer(true));
 
 /** float32 ulp at |x| (subnormals: 2^-149). */
 const ulp = (x: number): number => (Math.abs(x) < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(Math.abs(Math.fround(x)))) - 23));
@@ -79,18 +79,18 @@ describe('native optimizer shard against the JS loops', () => {
 
   /** 8 AdamATan2 + EMA steps (step 3: zero gradient, step 6: one NaN gradient element) with `world` shards */
   function run(native: boolean, world: number) {
-    setNativeShardOptimizer(native);
+    setNativeOptimizer(native);
     const p = noise(N, 1, 1), m = new Float32Array(N), v = new Float32Array(N), ema = p.slice();
     lrs.forEach((lr, s) => {
       const g = noise(N, 100 + s, s === 2 ? 0 : 0.01);
       if (s === 5) g[7] = Number.NaN;
       for (let rank = 0; rank < world; rank++) {
         const [a, b] = reduceChunk(N, world, rank);
-        adamAtan2Shard(p.subarray(a, b), g.subarray(a, b), m.subarray(a, b), v.subarray(a, b), lr, s + 1, cfg);
-        emaShard(ema.subarray(a, b), p.subarray(a, b), 0.9);
+        adamAtan2Step(p.subarray(a, b), g.subarray(a, b), m.subarray(a, b), v.subarray(a, b), lr, s + 1, cfg);
+        emaStep(ema.subarray(a, b), p.subarray(a, b), 0.9);
       }
     });
-    setNativeShardOptimizer(true);
+    setNativeOptimizer(true);
     return { p, m, v, ema };
   }
 
@@ -119,11 +119,11 @@ describe('native optimizer shard against the JS loops', () => {
   it('the EMA alone equals the JS loop bit for bit', () => {
     const p = noise(N, 5, 1);
     const [a, b] = [noise(N, 6, 1), noise(N, 6, 1)];
-    setNativeShardOptimizer(true);
-    emaShard(a, p, 0.999);
-    setNativeShardOptimizer(false);
-    emaShard(b, p, 0.999);
-    setNativeShardOptimizer(true);
+    setNativeOptimizer(true);
+    emaStep(a, p, 0.999);
+    setNativeOptimizer(false);
+    emaStep(b, p, 0.999);
+    setNativeOptimizer(true);
     expect(a).toEqual(b);
     expect(a).not.toEqual(noise(N, 6, 1));
   });
@@ -137,21 +137,21 @@ describe('native optimizer shard against the JS loops', () => {
     const p0 = noise(N, 1, 1), g = noise(N, 2, 0.01);
     const [pS, gS] = [shared(p0), shared(g)];
     const [pJ, mS, vS, mJ, vJ] = [p0.slice(), new Float32Array(N), new Float32Array(N), new Float32Array(N), new Float32Array(N)];
-    setNativeShardOptimizer(true);
-    adamAtan2Shard(pS, gS, mS, vS, 1e-3, 1, cfg);
-    setNativeShardOptimizer(false);
-    adamAtan2Shard(pJ, g, mJ, vJ, 1e-3, 1, cfg);
-    setNativeShardOptimizer(true);
+    setNativeOptimizer(true);
+    adamAtan2Step(pS, gS, mS, vS, 1e-3, 1, cfg);
+    setNativeOptimizer(false);
+    adamAtan2Step(pJ, g, mJ, vJ, 1e-3, 1, cfg);
+    setNativeOptimizer(true);
     expect(mS).toEqual(mJ);
     for (let i = 0; i < N; i++) expect(Math.abs(pS[i] - pJ[i])).toBeLessThanOrEqual(ulp(pJ[i]) + 6e-9);
     expect(pS).not.toEqual(p0);
   });
 
   it('the switch decides, and the addon rejects bad arguments with a clear error', () => {
-    setNativeShardOptimizer(false);
-    expect(nativeShardOptimizer()).toBeNull();
+    setNativeOptimizer(false);
+    expect(nativeOptimizer()).toBeNull();
     const a = addon();
-    expect(nativeShardOptimizer()).not.toBeNull();
+    expect(nativeOptimizer()).not.toBeNull();
     const f = new Float32Array(4);
     expect(() => a.adamAtan2Shard(f, new Float32Array(3), f, f, 1, 1, 1, 1, 1)).toThrow(/adamAtan2Shard: grad has 3 floats, param 4/);
     expect(() => a.emaShard(f, new Float64Array(4) as unknown as Float32Array, 1, 1)).toThrow(/emaShard: param must be a Float32Array/);

@@ -33,6 +33,7 @@ export interface TrainStepMetrics {
 }
 
 export interface Trainer {
+  /** the model trained, its weights current (read through this getter: it syncs them first) */
   readonly model: TrmModel;
   readonly totalSteps: number;
   /** updates taken so far */
@@ -45,19 +46,16 @@ export interface Trainer {
   dispose(): void;
 }
 
-/** What the weight update needs to know (from the train config). */
-export interface UpdateSettings {
+/** What the optimizer needs to know (from the train config). */
+export interface OptimizerSettings {
   betas: [number, number];
   weightDecay: number;
   /** EMA rate, null = no EMA */
   emaRate: number | null;
 }
 
-/**
- * How the trained params move after a forward/backward pass: AdamATan2 then the EMA. By default on this thread on
- * model.params (localUpdate); a data-parallel model runs them in its workers instead (createParallelTrainer).
- */
-export interface WeightUpdate {
+/** How the trained params move after a forward/backward pass: AdamATan2, then the EMA of the weights. */
+export interface Optimizer {
   /** update number `t` (1-based) with learning rate `lr`; `grads` are the pass's dense gradients */
   step(grads: Map<string, tf.Tensor>, lr: number, t: number): void;
   /** `<name>.exp_avg`, `<name>.exp_avg_sq` (AdamATan2.stateDict) */
@@ -69,13 +67,13 @@ export interface WeightUpdate {
   dispose(): void;
 }
 
-/** AdamATan2 and the EMA with tfjs on this thread. */
-export function localUpdate(params: Map<string, tf.Variable>, s: UpdateSettings): WeightUpdate {
+/** AdamATan2 and the EMA with tfjs on this thread, on `params`. */
+export function createOptimizer(params: Map<string, tf.Variable>, s: OptimizerSettings): Optimizer {
   const adam = createAdamATan2(params, { betas: s.betas, weightDecay: s.weightDecay });
   const ema = s.emaRate === null ? null : createEma(params, s.emaRate);
   return {
     step(grads, lr, t) {
-      if (t !== adam.t + 1) throw new Error(`localUpdate: update ${t} after ${adam.t}`);
+      if (t !== adam.t + 1) throw new Error(`optimizer: update ${t} after ${adam.t}`);
       adam.step(grads, lr);
       ema?.update();
     },
@@ -92,17 +90,47 @@ export function localUpdate(params: Map<string, tf.Variable>, s: UpdateSettings)
   };
 }
 
+/**
+ * Where a trainer's steps run: the model, its forward/backward and its optimizer. By default on this thread
+ * (localRuntime); @trm/trm-parallel's createParallelTrainer runs them on worker threads.
+ */
+export interface TrainRuntime {
+  /** the model trained (the trainer updates its puzzle-embedding table itself, by sign-SGD) */
+  readonly model: TrmModel;
+  /** one forward/backward pass; its gradients go to optimizer.step (a runtime whose optimizer reads them where they
+   *  are may return an empty map) */
+  forwardBackward: TrmModel['forwardBackward'];
+  readonly optimizer: Optimizer;
+  /** make model's weights current before they are read (an optimizer may apply its update later) */
+  syncWeights(): void;
+  /** disposes the model and the optimizer */
+  dispose(): void;
+}
+
+/** The default runtime: `model` and createOptimizer on its params, on this thread. */
+export function localRuntime(model: TrmModel, settings: OptimizerSettings): TrainRuntime {
+  const optimizer = createOptimizer(model.params, settings);
+  return {
+    model,
+    forwardBackward: (carry, batch, o) => model.forwardBackward(carry, batch, o),
+    optimizer,
+    syncWeights() {},
+    dispose() {
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
 export interface TrainerOptions {
   arch: ArchConfig;
   train: TrainConfig;
   data: EncodedSplit;
   seed: number;
   resume?: TrainerState;
-  /** the model to train (e.g. a data-parallel one, see createParallelTrainer), built from `arch` and `seed`;
-   *  default createModel(arch, seed). The trainer owns it and disposes it. */
-  model?: TrmModel;
-  /** the weight update for the model the trainer trains (default localUpdate on its params); the trainer disposes it */
-  update?: (model: TrmModel, settings: UpdateSettings) => WeightUpdate;
+  /** where the steps run (default: localRuntime of createModel(arch, seed), micro-batched by train.micro_batch_size);
+   *  the trainer disposes it */
+  runtime?: (settings: OptimizerSettings) => TrainRuntime;
 }
 
 function checkArchAgainstData(arch: ArchConfig, data: EncodedSplit): void {
@@ -128,12 +156,13 @@ export function createTrainer(opts: TrainerOptions): Trainer {
 
   const loader: TrainLoader = createTrainLoader(data, B, seed, resume?.meta.loader);
   const totalSteps = totalTrainSteps(train, loader.index.numGroups, loader.index.meanPuzzleExamples);
-  const base = opts.model ?? createModel(arch, seed);
+  const settings: OptimizerSettings = { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay, emaRate: train.ema ? train.ema_rate : null };
   const micro = train.micro_batch_size ?? 0;
-  const model = micro > 0 && micro < B ? createMicroBatchedModel(base, micro) : base;
-  if (JSON.stringify(model.arch) !== JSON.stringify(arch)) throw new Error('createTrainer: opts.model was built for a different arch');
-  const settings: UpdateSettings = { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay, emaRate: train.ema ? train.ema_rate : null };
-  const update = opts.update ? opts.update(model, settings) : localUpdate(model.params, settings);
+  const runtime = opts.runtime
+    ? opts.runtime(settings)
+    : localRuntime(micro > 0 && micro < B ? createMicroBatchedModel(createModel(arch, seed), micro) : createModel(arch, seed), settings);
+  const { model, optimizer } = runtime;
+  if (JSON.stringify(model.arch) !== JSON.stringify(arch)) throw new Error('createTrainer: the runtime\'s model was built for a different arch');
   let rng: Rng = createRng(deriveSeed(seed, 'act-exploration'));
   let step = 0;
   let epoch = 0;
@@ -142,7 +171,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
   if (resume) {
     const t = resume.tensors;
     model.loadStateDict(modelPart(t));
-    update.loadState(withPrefix(t, OPTIM_PREFIX), train.ema ? withPrefix(t, EMA_PREFIX) : null, resume.meta.step);
+    optimizer.loadState(withPrefix(t, OPTIM_PREFIX), train.ema ? withPrefix(t, EMA_PREFIX) : null, resume.meta.step);
     rng = createRng(0, resume.meta.rng);
     step = resume.meta.step;
     epoch = resume.meta.epoch;
@@ -156,7 +185,10 @@ export function createTrainer(opts: TrainerOptions): Trainer {
     cosineLrWithWarmup(s, { baseLr, warmupSteps: Math.round(train.lr_warmup_steps), totalSteps, minRatio: train.lr_min_ratio });
 
   return {
-    model,
+    get model() {
+      runtime.syncWeights();
+      return model;
+    },
     totalSteps,
     get stepCount() {
       return step;
@@ -168,7 +200,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
       if (step >= totalSteps) throw new Error(`trainer: all ${totalSteps} steps are done`);
       const next = loader.next();
       const current = carry ?? model.initialCarry(B);
-      const out = model.forwardBackward(current, next.batch, { rng, lossScale: 1 / B });
+      const out = runtime.forwardBackward(current, next.batch, { rng, lossScale: 1 / B });
       if (!Number.isFinite(out.lossTotal)) {
         tf.dispose([...out.grads.values(), ...(out.puzzleEmbGrad ? [out.puzzleEmbGrad.grad] : [])]);
         disposeCarry(out.carry);
@@ -186,7 +218,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
         sparseSignSgdStep(model.puzzleEmb, out.puzzleEmbGrad.ids, out.puzzleEmbGrad.grad, lrAt(train.puzzle_emb_lr, step), train.puzzle_emb_weight_decay);
         out.puzzleEmbGrad.grad.dispose();
       }
-      update.step(out.grads, lr, step);
+      optimizer.step(out.grads, lr, step);
       tf.dispose([...out.grads.values()]);
 
       const m = out.metrics;
@@ -207,9 +239,10 @@ export function createTrainer(opts: TrainerOptions): Trainer {
       };
     },
     state() {
+      runtime.syncWeights();
       const tensors: TensorDict = { ...model.stateDict() };
-      for (const [k, v] of Object.entries(update.optimizerState())) tensors[OPTIM_PREFIX + k] = v;
-      for (const [k, v] of Object.entries(update.emaState() ?? {})) tensors[EMA_PREFIX + k] = v;
+      for (const [k, v] of Object.entries(optimizer.optimizerState())) tensors[OPTIM_PREFIX + k] = v;
+      for (const [k, v] of Object.entries(optimizer.emaState() ?? {})) tensors[EMA_PREFIX + k] = v;
       if (carry) Object.assign(tensors, carryToDict(carry));
       return {
         tensors,
@@ -217,15 +250,15 @@ export function createTrainer(opts: TrainerOptions): Trainer {
       };
     },
     weightsForEval() {
+      runtime.syncWeights();
       const weights = model.stateDict();
-      Object.assign(weights, update.emaState() ?? {});
+      Object.assign(weights, optimizer.emaState() ?? {});
       return weights;
     },
     dispose() {
       if (carry) disposeCarry(carry);
       carry = null;
-      update.dispose();
-      model.dispose();
+      runtime.dispose();
     },
   };
 }

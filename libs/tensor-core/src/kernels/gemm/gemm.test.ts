@@ -2,12 +2,11 @@ import { setFlagsFromString } from 'node:v8';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@trm/tensor-node';
-import { matmul } from '../../ops/matmul.ts';
 import { expectClose, randomArray } from '../../ops/test-util.ts';
 import { createGemm, DEFAULT_GEMM, type GemmConfig, type GemmHeap } from './gemm.ts';
 import { wasm } from './wasm-api.ts';
 import { sleb, uleb } from './wasm-emit.ts';
-import { gemmActive, gemmChoice, installWasmGemm } from '../matmul.ts';
+import { gemmActive, gemmChoice, installWasmGemm, uninstallWasmGemm } from '../matmul.ts';
 
 /** c[m, n] = sum_k a[m, k] b[k, n] in float64 */
 function matmulRef(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
@@ -151,7 +150,7 @@ describe.each(['native', 'trm'] as const)("wasm backend 'BatchMatMul' override: 
   it('replaces the kernel and restores tfjs on request', () => {
     const ours = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     expect(gemmActive()).toBe(true);
-    installWasmGemm('tfjs');
+    uninstallWasmGemm();
     const theirs = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
     expect(theirs).not.toBe(ours);
     expect(gemmActive()).toBe(false);
@@ -192,7 +191,7 @@ describe.each(['native', 'trm'] as const)("wasm backend 'BatchMatMul' override: 
     const at = tf.transpose(a, [0, 2, 1]), bt = tf.transpose(b, [0, 2, 1]);
     const run = (): Float32Array[] => [tf.matMul(a, b), tf.matMul(at, b, true), tf.matMul(a, bt, false, true), tf.matMul(at, bt, true, true)].map((t) => t.dataSync() as Float32Array);
     const ours = run();
-    installWasmGemm('tfjs');
+    uninstallWasmGemm();
     const theirs = run();
     installWasmGemm(engine);
     for (const o of ours) expectClose(o, theirs[0]);
@@ -204,10 +203,10 @@ describe.each(['native', 'trm'] as const)("wasm backend 'BatchMatMul' override: 
     expect(() => tf.matMul(x, x)).toThrow(/BatchMatMul for non non-float32 tensors not yet supported/); // tfjs's own message
   });
 
-  it('carries gradients through tensor-core matmul', () => {
+  it('carries tf.matMul\'s gradients', () => {
     const [B, M, K, N] = [2, 6, 9, 5];
     const a = randomArray(B * M * K, 3), b = randomArray(B * K * N, 4), w = randomArray(B * M * N, 5);
-    const f = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(matmul(x, y), tf.tensor(w, [B, M, N])));
+    const f = (x: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.matMul(x, y), tf.tensor(w, [B, M, N])));
     const [da, db] = tf.grads(f)([tf.tensor(a, [B, M, K]), tf.tensor(b, [B, K, N])]);
     // d/da = w b^T, d/db = a^T w, per batch entry
     const refA = new Float64Array(B * M * K), refB = new Float64Array(B * K * N);

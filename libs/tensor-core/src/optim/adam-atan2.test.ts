@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, setNativeShardOptimizer } from '@trm/tensor-node';
-import { createAdamATan2 } from '../optim/adam-atan2.ts';
-import { createEma } from '../optim/ema.ts';
-import { reduceChunk } from './all-reduce.ts';
-import { adamAtan2Shard, emaShard } from './shard-optimizer.ts';
+import { initBackend, setNativeOptimizer } from '@trm/tensor-node';
+import { reduceChunk } from '../parallel/all-reduce.ts';
+import { adamAtan2Step, createAdamATan2 } from './adam-atan2.ts';
+import { createEma, emaStep } from './ema.ts';
 
 const fixturePath = fileURLToPath(new URL('../../../../../shared/fixtures/parity/optimizers.json', import.meta.url));
 const fixtures = JSON.parse(readFileSync(fixturePath, 'utf8'));
@@ -50,7 +49,7 @@ function tfjsRun(): { p: Float32Array; m: Float32Array; v: Float32Array; ema: Fl
   return out;
 }
 
-/** the same 5 steps with the shard functions, the vector cut into `world` shards */
+/** the same 5 steps with the definition on arrays, the vector cut into `world` shards (as the data-parallel workers do) */
 function shardRun(world: number): { p: Float32Array; m: Float32Array; v: Float32Array; ema: Float32Array } {
   const p = noise(N, 1, 1);
   const m = new Float32Array(N);
@@ -60,19 +59,19 @@ function shardRun(world: number): { p: Float32Array; m: Float32Array; v: Float32
     const g = noise(N, 100 + s, s === 2 ? 0 : 0.01);
     for (let rank = 0; rank < world; rank++) {
       const [a, b] = reduceChunk(N, world, rank);
-      adamAtan2Shard(p.subarray(a, b), g.subarray(a, b), m.subarray(a, b), v.subarray(a, b), lr, s + 1, cfg);
-      emaShard(ema.subarray(a, b), p.subarray(a, b), 0.9);
+      adamAtan2Step(p.subarray(a, b), g.subarray(a, b), m.subarray(a, b), v.subarray(a, b), lr, s + 1, cfg);
+      emaStep(ema.subarray(a, b), p.subarray(a, b), 0.9);
     }
   });
   return { p, m, v, ema };
 }
 
-// The JS loops (the native shard is compared with them in shard-optimizer-native.test.ts).
-beforeAll(() => setNativeShardOptimizer(false));
-afterAll(() => setNativeShardOptimizer(true));
+// The definition: the JS loops (the native kernels are compared with them in @trm/tensor-node's native/optim.test.ts).
+beforeAll(() => setNativeOptimizer(false));
+afterAll(() => setNativeOptimizer(true));
 
-describe('adamAtan2Shard and emaShard', () => {
-  it('equal the tfjs AdamATan2 and EMA bit for bit on the cpu backend, for any sharding', async () => {
+describe('adamAtan2Step and emaStep, the definitions, against the tfjs implementations', () => {
+  it('equal createAdamATan2 and createEma bit for bit on the cpu backend, for any sharding', async () => {
     await initBackend('cpu');
     const ref = tfjsRun();
     for (const world of [1, 3]) {
@@ -106,7 +105,7 @@ describe('adamAtan2Shard and emaShard', () => {
       const m = new Float32Array(p.length);
       const v = new Float32Array(p.length);
       for (const s of c.steps) {
-        adamAtan2Shard(p, Float32Array.from(s.grad), m, v, c.lr, s.t, { betas: c.betas, weightDecay: c.weight_decay });
+        adamAtan2Step(p, Float32Array.from(s.grad), m, v, c.lr, s.t, { betas: c.betas, weightDecay: c.weight_decay });
         expectClose(p, s.param_f32, 4e-7, 1e-9, `${c.name} t=${s.t} param`);
         expectClose(m, s.exp_avg_f64, 1e-6, 1e-12, `${c.name} t=${s.t} exp_avg`);
       }
@@ -115,8 +114,8 @@ describe('adamAtan2Shard and emaShard', () => {
 
   it('rejects mismatched shards and a bad step with a clear error', () => {
     const a = new Float32Array(3);
-    expect(() => adamAtan2Shard(a, new Float32Array(2), a, a, 1e-3, 1, cfg)).toThrow(/lengths differ \(param 3, grad 2/);
-    expect(() => adamAtan2Shard(a, a, a, a, 1e-3, 0, cfg)).toThrow(/step t must be an integer >= 1, got 0/);
-    expect(() => emaShard(a, new Float32Array(4), 0.9)).toThrow(/shadow has 3 floats, param shard 4/);
+    expect(() => adamAtan2Step(a, new Float32Array(2), a, a, 1e-3, 1, cfg)).toThrow(/lengths differ \(param 3, grad 2/);
+    expect(() => adamAtan2Step(a, a, a, a, 1e-3, 0, cfg)).toThrow(/step t must be an integer >= 1, got 0/);
+    expect(() => emaStep(a, new Float32Array(4), 0.9)).toThrow(/shadow has 3 floats, param 4/);
   });
 });

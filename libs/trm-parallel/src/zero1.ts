@@ -1,23 +1,19 @@
-// Main-thread handle of the optimizer that runs in a data-parallel model's workers (optimizer-shard.ts): one small
-// request per update (the data-parallel model defers it into its next step request instead), and the full state
-// (AdamATan2 moments, EMA shadow) assembled from the shards only when asked for (checkpoints, evaluation weights).
-// Keys and layout as AdamATan2.stateDict and Ema.stateDict.
+// ZeRO-1 on the replicas' workers, main-thread side: every worker keeps AdamATan2's moments and the EMA shadow of its
+// chunk of the flat parameter vector (optimizer-shard.ts), the chunk it sums in the gradient all-reduce, and updates
+// that chunk of the shared weights. This handle starts the shards, sends an update as a request of its own (the
+// parallel trainer defers it into the next step request instead), and assembles the full state (AdamATan2 moments,
+// EMA shadow) from the shards only when asked for (checkpoints, evaluation weights). Keys and layout as
+// AdamATan2.stateDict and Ema.stateDict.
 import { reduceChunk, type HostTensor, type TensorDict } from '@trm/tensor-core';
+import type { OptimizerSettings } from '@trm/trm';
 import type { ParamLayout } from './layout.ts';
-import type { WorkerPool } from './pool.ts';
 import type { ShardPart, ShardState } from './protocol.ts';
+import type { ReplicaGroup } from './replicas.ts';
 
-export interface OptimizerSettings {
-  betas: [number, number];
-  weightDecay: number;
-  /** EMA rate, null = no EMA */
-  emaRate: number | null;
-}
-
-export interface ShardedOptimizer {
+export interface Zero1 {
   /** AdamATan2 update number `t` (1-based) with learning rate `lr` on the gradients of the last forwardBackward,
    *  then the EMA; every worker updates its shard of the shared weights */
-  step(lr: number, t: number): void;
+  update(lr: number, t: number): void;
   /** `<name>.exp_avg`, `<name>.exp_avg_sq` of every param (as AdamATan2.stateDict) */
   optimizerState(): TensorDict;
   /** the EMA shadow under the params' names (as Ema.stateDict); null without EMA */
@@ -43,8 +39,11 @@ function join(layout: ParamLayout, dict: TensorDict, key: (name: string) => stri
   return flat;
 }
 
-export function createShardedOptimizer(pool: WorkerPool, layout: ParamLayout, settings: OptimizerSettings): ShardedOptimizer {
+/** Start the optimizer shards in `group`'s workers, from the shared weights as they are (the EMA shadow starts there). */
+export function startZero1(group: ReplicaGroup, settings: OptimizerSettings): Zero1 {
+  const { pool, layout } = group;
   const world = pool.size;
+  pool.allSync('optimizer', () => ({ weights: group.weights, sum: group.gradients, barrier: group.barrier, world, ...settings }));
   const chunks = Array.from({ length: world }, (_, rank) => reduceChunk(layout.length, world, rank));
   const gather = (states: Partial<ShardState>[], part: ShardPart): Float32Array => {
     const flat = new Float32Array(layout.length);
@@ -54,7 +53,7 @@ export function createShardedOptimizer(pool: WorkerPool, layout: ParamLayout, se
   const states = (parts: ShardPart[]) => pool.allSync<Partial<ShardState>>('optimizerState', () => ({ parts }));
 
   return {
-    step(lr, t) {
+    update(lr, t) {
       pool.allSync('update', () => ({ lr, t }));
     },
     optimizerState() {
@@ -73,7 +72,7 @@ export function createShardedOptimizer(pool: WorkerPool, layout: ParamLayout, se
       return Object.fromEntries(layout.slots.map((slot) => [slot.name, host(shadow, slot)]));
     },
     loadState(optim, ema) {
-      if ((ema === null) !== (settings.emaRate === null)) throw new Error(`sharded optimizer: EMA state ${ema ? 'given' : 'missing'} but the EMA is ${settings.emaRate === null ? 'off' : 'on'}`);
+      if ((ema === null) !== (settings.emaRate === null)) throw new Error(`ZeRO-1 optimizer: EMA state ${ema ? 'given' : 'missing'} but the EMA is ${settings.emaRate === null ? 'off' : 'on'}`);
       const m = join(layout, optim, (n) => `${n}.exp_avg`, 'AdamATan2.loadStateDict');
       const v = join(layout, optim, (n) => `${n}.exp_avg_sq`, 'AdamATan2.loadStateDict');
       const e = ema ? join(layout, ema, (n) => n, 'Ema.loadStateDict') : null;
