@@ -17,6 +17,7 @@ import { inspect } from './cli/inspect.ts';
 import { formatStatus, stageStatus } from './cli/status.ts';
 import { formatSolve, isSolveInputError, solvePuzzle } from './cli/solve.ts';
 import { addReferenceCommands } from './cli/reference.ts';
+import { configSchemaText, writeConfigSchemas } from './cli/config-schema.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -105,6 +106,18 @@ export function buildProgram(): Command {
       const root = workspaceRoot();
       const { config } = await loadConfig(name, { dir: configsDir(root), root, sets: opts.set });
       console.log(JSON.stringify(config, null, 2));
+    });
+
+  program
+    .command('config-schema')
+    .description('print the JSON Schema of config files for a dataset (what editors check configs/*.json against)')
+    .argument('[dataset]', 'sudoku | maze | arc | a package name or path of a module exporting a DatasetLib', 'sudoku')
+    .option('--write', 'write configs/schema/<dataset>.schema.json for every built-in dataset (the files configs/*.json name in "$schema")')
+    .addHelpText('after', '\nReads:  the dataset lib\'s schema and the pipeline\'s and engine\'s config sections\nWrites: JSON on stdout, or with --write configs/schema/*.schema.json')
+    .action(async (dataset: string, opts: { write?: boolean }) => {
+      const root = workspaceRoot();
+      if (opts.write) for (const f of await writeConfigSchemas(configsDir(root), root)) console.log(`wrote ${path.relative(root, f)}`);
+      else process.stdout.write(await configSchemaText(dataset, root));
     });
 
   program

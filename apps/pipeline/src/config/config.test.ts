@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { listConfigs, loadConfig } from './load.ts';
 import { describeWorkers, planWorkers } from './workers.ts';
 import { UsageError } from './validate.ts';
+import { configSchemaText, schemaRef } from '../cli/config-schema.ts';
+import { loadRaw } from './load.ts';
 import { workspaceRoot } from '../workspace.ts';
 
 const root = workspaceRoot();
@@ -119,6 +121,33 @@ describe('config loading', () => {
     }
     await expect(loadConfig('c', { dir, root, sets: ['runtime.workers=two'] })).rejects.toThrow('--set runtime.workers=two: expected an integer >= 0');
     await expect(loadConfig('c', { dir, root, sets: ['runtime.workers=-2'] })).rejects.toThrow('runtime.workers = -2: expected an integer >= 0');
+  });
+
+  it('every shipped config names the JSON Schema of its dataset, and configs/schema/*.schema.json are current', async () => {
+    const dir = path.join(root, 'configs');
+    for (const { name } of listConfigs(dir)) {
+      const own = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { $schema?: string };
+      expect(own.$schema, `configs/${name}.json "$schema"`).toBe(schemaRef(loadRaw(name, dir).raw.dataset as string));
+    }
+    for (const dataset of ['sudoku', 'maze', 'arc']) {
+      const file = path.join(dir, 'schema', `${dataset}.schema.json`);
+      // regenerate with: npm run trm -- config-schema --write
+      expect(fs.readFileSync(file, 'utf8'), `${file} is out of date: npm run trm -- config-schema --write`).toBe(await configSchemaText(dataset, root));
+    }
+  });
+
+  it('the JSON Schema holds the sections, defaults, ranges and descriptions validation uses, the dataset\'s too', async () => {
+    const schema = JSON.parse(await configSchemaText('sudoku', root));
+    const p = schema.properties;
+    expect(p.arch.properties.hidden_size).toMatchObject({ type: 'integer', minimum: 1, default: 512, description: 'width D of every hidden state' });
+    expect(p.arch.properties.pos_encodings.enum).toEqual(['rope', 'learned', 'none']);
+    expect(p.arch.additionalProperties).toBe(false);
+    expect(p.train.properties.beta1).toMatchObject({ minimum: 0, exclusiveMaximum: 1 });
+    expect(p.train.properties.max_steps).toMatchObject({ type: 'integer', default: 0 }); // a pipeline key beside the engine's
+    expect(Object.keys(p.fetch.properties)).toEqual(expect.arrayContaining(['source', 'size'])); // the dataset lib's
+    expect(Object.keys(p.evaluate.properties)).toEqual(expect.arrayContaining(['batch_size', 'trajectory_examples']));
+    expect(p.extends.type).toBe('string');
+    expect(schema.required).toBeUndefined(); // a config may take any key from the one it extends
   });
 
   it('plans worker threads: capped at the rows of one model call, more threads than cores noted', () => {

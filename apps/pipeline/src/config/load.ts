@@ -2,31 +2,22 @@
 // parsing and train aliases, validates every section and fills defaults.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseJsonText, type FieldSchema, type SectionSchema } from '@trm/dataset';
-import { archSchema, pipelineEvaluateSchema, reportSchema, runtimeSchema, trainAliases, trainSchema } from './sections.ts';
-import { ConfigError, UsageError, checkSection, invalidConfig, parseSetValue } from './validate.ts';
+import { parseJsonText } from '@trm/dataset';
+import { configJsonSchema, configSchema, nodeAt, type ConfigValues, type JsonSchema } from './schema.ts';
+import { trainAliases } from './sections.ts';
+import { ConfigError, UsageError, invalidConfig, parseSetValue, problemLines } from './validate.ts';
 import { builtinDatasets, resolveDataset, type ResolvedDataset } from '../registry.ts';
 
 export type Section = Record<string, unknown>;
 
-export interface ResolvedConfig {
+/** A config resolved: extends followed, --set applied, every section validated and its defaults filled (schema.ts). */
+export type ResolvedConfig = Omit<ConfigValues, '$schema'> & {
   name: string;
   file: string;
-  description: string;
-  dataset: string;
-  seed: number;
-  fetch: Section;
-  augment: Section;
-  encode: Section;
-  arch: Section;
-  train: Section;
-  evaluate: Section;
-  report: Section;
-  runtime: Section;
-}
+};
 
 export const SECTIONS = ['fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime'] as const;
-const TOP_KEYS = ['description', 'extends', 'dataset', 'seed', ...SECTIONS];
+const TOP_KEYS = ['$schema', 'description', 'extends', 'dataset', 'seed', ...SECTIONS];
 
 export function configFile(name: string, dir: string): string {
   return name.endsWith('.json') ? path.resolve(name) : path.join(dir, `${name}.json`);
@@ -80,14 +71,8 @@ export function loadRaw(name: string, dir: string, seen: string[] = []): { raw: 
   return { raw: merged, file };
 }
 
-function fieldAt(schemas: Record<string, SectionSchema>, keys: string[]): FieldSchema | undefined {
-  let f: FieldSchema | undefined = schemas[keys[0]] ? { type: 'object', description: keys[0], fields: schemas[keys[0]] } : undefined;
-  for (const k of keys.slice(1)) f = f && f.type === 'object' ? f.fields[k] : undefined;
-  return f;
-}
-
-/** Applies `key=value` overrides; a bare reference name like `lr` means `train.lr`. */
-export function applySets(raw: Record<string, unknown>, sets: readonly string[], schemas: Record<string, SectionSchema>): Record<string, unknown> {
+/** Applies `key=value` overrides, typed by the field of `schema` they set; a bare reference name like `lr` means `train.lr`. */
+export function applySets(raw: Record<string, unknown>, sets: readonly string[], schema: JsonSchema): Record<string, unknown> {
   const out = structuredClone(raw);
   for (const s of sets) {
     const eq = s.indexOf('=');
@@ -96,8 +81,8 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[],
     const value = s.slice(eq + 1);
     if (!key.includes('.') && trainAliases.includes(key)) key = `train.${key}`;
     const keys = key.split('.');
-    if (!TOP_KEYS.includes(keys[0]) || keys[0] === 'extends') throw new UsageError(`--set ${s}: unknown key "${keys[0]}"; use a section key (train.lr, arch.hidden_size, ...) or a train alias (${trainAliases.join(', ')})`);
-    const f = keys[0] === 'seed' ? ({ type: 'integer', description: 'seed' } as FieldSchema) : fieldAt(schemas, keys);
+    if (!TOP_KEYS.includes(keys[0]) || keys[0] === 'extends' || keys[0] === '$schema') throw new UsageError(`--set ${s}: unknown key "${keys[0]}"; use a section key (train.lr, arch.hidden_size, ...) or a train alias (${trainAliases.join(', ')})`);
+    const f = nodeAt(schema, keys);
     let node = out;
     for (const k of keys.slice(0, -1)) {
       if (!isObject(node[k])) node[k] = {};
@@ -106,19 +91,6 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[],
     node[keys[keys.length - 1]] = parseSetValue(value, f, key);
   }
   return out;
-}
-
-export function sectionSchemas(ds: ResolvedDataset): Record<string, SectionSchema> {
-  return {
-    fetch: ds.lib.schema.fetch,
-    augment: ds.lib.schema.augment,
-    encode: ds.lib.schema.encode,
-    arch: archSchema,
-    train: trainSchema,
-    evaluate: { ...pipelineEvaluateSchema, ...ds.lib.schema.evaluate },
-    report: reportSchema,
-    runtime: runtimeSchema,
-  };
 }
 
 export interface LoadOptions {
@@ -133,24 +105,18 @@ export async function loadConfig(name: string, opts: LoadOptions): Promise<{ con
   const datasetName = datasetOverride ? datasetOverride.slice('dataset='.length) : merged.dataset;
   if (typeof datasetName !== 'string' || !datasetName) throw new ConfigError(`${file}: dataset = ${JSON.stringify(datasetName)}: expected ${builtinDatasets().join(', ')} or a package/path implementing DatasetLib`);
   const dataset = await resolveDataset(datasetName, opts.root);
-  const schemas = sectionSchemas(dataset);
-  const raw = applySets(merged, opts.sets ?? [], schemas);
+  const schema = configSchema(dataset);
+  const json = configJsonSchema(dataset);
+  const raw = applySets(merged, opts.sets ?? [], json);
+  raw.dataset = datasetName;
   const seed = raw.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0) throw blameSets(file, [`seed = ${JSON.stringify(seed)}: expected a non-negative integer`], opts.sets ?? []);
   // a dataset's own fetch.seed (if it has one) defaults to the top-level seed
-  if ('seed' in schemas.fetch && !(isObject(raw.fetch) && 'seed' in raw.fetch)) raw.fetch = { ...(isObject(raw.fetch) ? raw.fetch : {}), seed };
-  const errors: string[] = [];
-  const sections = Object.fromEntries(SECTIONS.map((s) => [s, checkSection(schemas[s], raw[s], s, errors)])) as Record<(typeof SECTIONS)[number], Section>;
-  if (errors.length) throw blameSets(file, errors, opts.sets ?? []);
-  const config: ResolvedConfig = {
-    name: path.basename(file, '.json'),
-    file,
-    description: typeof raw.description === 'string' ? raw.description : '',
-    dataset: datasetName,
-    seed,
-    ...sections,
-  };
-  return { config, dataset };
+  if ('seed' in dataset.lib.schema.fetch && !(isObject(raw.fetch) && 'seed' in raw.fetch)) raw.fetch = { ...(isObject(raw.fetch) ? raw.fetch : {}), seed };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw blameSets(file, problemLines(json, raw, parsed.error.issues), opts.sets ?? []);
+  const { $schema: _schema, ...values } = parsed.data;
+  return { config: { name: path.basename(file, '.json'), file, ...values }, dataset };
 }
 
 /** The dotted key a `--set` assigns, aliases resolved (`lr=1` -> `train.lr`). */

@@ -1,6 +1,7 @@
-// Validates a config section against a FieldSchema map, fills defaults, and reports every
-// problem with the file, the dotted key path, the bad value and what is allowed.
-import type { FieldSchema, SectionSchema } from '@trm/dataset';
+// What a config problem says: the file, the dotted key path, the bad value and what is allowed (from the JSON Schema
+// of the config, schema.ts), for every problem zod finds at once; and the typed parsing of `--set` values.
+import type { z } from 'zod';
+import { nodeAt, type JsonSchema } from './schema.ts';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -17,94 +18,81 @@ export class UsageError extends ConfigError {
   }
 }
 
-function describeAllowed(f: FieldSchema): string {
-  switch (f.type) {
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** What a JSON Schema node allows, in words: `an integer >= 1`, `one of "a", "b"`, ... */
+export function describeAllowed(node: JsonSchema | undefined): string {
+  if (!node) return 'a known key';
+  if (node.anyOf) return node.anyOf.map(describeAllowed).join(' or ');
+  if (node.enum) return `one of ${node.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  switch (node.type) {
     case 'number':
     case 'integer': {
-      const range = [f.min !== undefined ? `>= ${f.min}` : '', f.max !== undefined ? `<= ${f.max}` : ''].filter(Boolean).join(' and ');
-      return `${f.type === 'integer' ? 'an integer' : 'a number'}${range ? ' ' + range : ''}`;
+      const range = [
+        node.minimum !== undefined && node.minimum > -SAFE ? `>= ${node.minimum}` : '',
+        node.exclusiveMinimum !== undefined ? `> ${node.exclusiveMinimum}` : '',
+        node.maximum !== undefined && node.maximum < SAFE ? `<= ${node.maximum}` : '',
+        node.exclusiveMaximum !== undefined ? `< ${node.exclusiveMaximum}` : '',
+      ].filter(Boolean).join(' and ');
+      return `${node.type === 'integer' ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}`;
     }
     case 'string': return 'a string';
     case 'boolean': return 'true or false';
-    case 'enum': return `one of ${f.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'array': return `an array, each item ${describeAllowed(f.items)}`;
-    case 'object': return `an object with keys ${Object.keys(f.fields).join(', ')}`;
+    case 'array': return `an array, each item ${describeAllowed(node.items)}`;
+    case 'object': return `an object with keys ${Object.keys(node.properties ?? {}).join(', ')}`;
+    default: return 'a value';
   }
 }
 
-function checkValue(f: FieldSchema, v: unknown, path: string, errors: string[]): unknown {
-  const bad = () => { errors.push(`${path} = ${JSON.stringify(v)}: expected ${describeAllowed(f)} (${f.description})`); return v; };
-  switch (f.type) {
-    case 'number':
-    case 'integer':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return bad();
-      if (f.type === 'integer' && !Number.isInteger(v)) return bad();
-      if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max)) return bad();
-      return v;
-    case 'string': return typeof v === 'string' ? v : bad();
-    case 'boolean': return typeof v === 'boolean' ? v : bad();
-    case 'enum': return typeof v === 'string' && f.values.includes(v) ? v : bad();
-    case 'array':
-      if (!Array.isArray(v)) return bad();
-      return v.map((x, i) => checkValue(f.items, x, `${path}[${i}]`, errors));
-    case 'object':
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad();
-      return checkFields(f.fields, v as Record<string, unknown>, path, errors);
-  }
+/** ` (description)` of a node, or nothing. */
+const described = (node: JsonSchema | undefined): string => (node?.description ? ` (${node.description})` : '');
+
+function valueAt(value: unknown, keys: readonly PropertyKey[]): unknown {
+  return keys.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), value);
 }
 
-function checkFields(schema: SectionSchema, value: Record<string, unknown>, path: string, errors: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (!(key in schema)) errors.push(`${path}.${key}: unknown key; allowed keys: ${Object.keys(schema).sort().join(', ') || '(none)'}`);
-  }
-  for (const [key, f] of Object.entries(schema)) {
-    const v = value[key];
-    if (v === undefined) {
-      if ('default' in f && f.default !== undefined) out[key] = structuredClone(f.default);
-      else if (f.type === 'object' && !f.optional) out[key] = checkFields(f.fields, {}, `${path}.${key}`, errors);
-      else if (!f.optional) errors.push(`${path}.${key}: missing; expected ${describeAllowed(f)} (${f.description})`);
-      continue;
+/**
+ * One line per problem zod found validating `value` against the schema whose JSON Schema is `schema`:
+ * `arch.hidden_size = "big": expected an integer >= 1 (width D of every hidden state)`,
+ * `arch.widht: unknown key; allowed keys: ...`, `train.lr: missing; expected ...`.
+ */
+export function problemLines(schema: JsonSchema, value: unknown, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
+    const keys = issue.path;
+    const node = nodeAt(schema, keys);
+    const where = keys.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = Object.keys(node?.properties ?? {}).sort().join(', ') || '(none)';
+      return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: unknown key; allowed keys: ${allowed}`);
     }
-    out[key] = checkValue(f, v, `${path}.${key}`, errors);
-  }
-  return out;
-}
-
-/** Returns the section with defaults filled in; problems are appended to `errors`. */
-export function checkSection(schema: SectionSchema, value: unknown, section: string, errors: string[]): Record<string, unknown> {
-  if (value === undefined) value = {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    errors.push(`${section} = ${JSON.stringify(value)}: expected an object`);
-    return {};
-  }
-  return checkFields(schema, value as Record<string, unknown>, section, errors);
+    const bad = valueAt(value, keys);
+    if (bad === undefined) return [`${where}: missing; expected ${describeAllowed(node)}${described(node)}`];
+    const expected = keys.length === 1 && node?.type === 'object' ? 'an object' : describeAllowed(node);
+    return [`${where} = ${JSON.stringify(bad)}: expected ${expected}${keys.length === 1 ? '' : described(node)}`];
+  });
 }
 
 export function invalidConfig(file: string, errors: string[]): ConfigError {
   return new ConfigError(`${file}: invalid config\n  ${errors.join('\n  ')}`);
 }
 
-/** Returns the section with defaults filled in, or throws one ConfigError listing every problem. */
-export function validateSection(schema: SectionSchema, value: unknown, section: string, file: string): Record<string, unknown> {
-  const errors: string[] = [];
-  const out = checkSection(schema, value, section, errors);
-  if (errors.length) throw invalidConfig(file, errors);
-  return out;
-}
-
 /** Typed parsing of a `--set` value against the field it targets (falls back to JSON, then string). */
-export function parseSetValue(raw: string, f: FieldSchema | undefined, path: string): unknown {
-  if (f && (f.type === 'number' || f.type === 'integer')) {
+export function parseSetValue(raw: string, node: JsonSchema | undefined, path: string): unknown {
+  const type = node?.enum ? 'enum' : node?.type;
+  if (type === 'number' || type === 'integer') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--set ${path}=${raw}: expected ${describeAllowed(f)}`);
+    if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--set ${path}=${raw}: expected ${describeAllowed(node)}`);
     return n;
   }
-  if (f && f.type === 'boolean') {
+  if (type === 'boolean') {
     if (raw === 'true' || raw === '1') return true;
     if (raw === 'false' || raw === '0') return false;
     throw new UsageError(`--set ${path}=${raw}: expected true or false`);
   }
-  if (f && (f.type === 'string' || f.type === 'enum')) return raw;
-  try { return JSON.parse(raw); } catch { return raw; }
+  if (type === 'string' || type === 'enum') return raw;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
 }

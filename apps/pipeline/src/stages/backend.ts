@@ -18,7 +18,7 @@ let last: { wanted: string; selected: Promise<BackendKey> } | null = null;
  * since the source and the machine's vector width decide its bits). tensor-node (and tfjs) load on the first call.
  */
 export function selectBackend(config: ResolvedConfig): Promise<BackendKey> {
-  const wanted = process.env.TRM_BACKEND ?? (config.runtime.backend as string);
+  const wanted = process.env.TRM_BACKEND ?? config.runtime.backend;
   const key = `${wanted}\0${process.env.TRM_GEMM ?? ''}`;
   if (last?.wanted === key) return last.selected;
   const selected = (async () => {

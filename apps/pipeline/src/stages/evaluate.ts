@@ -40,7 +40,7 @@ export function trajectoryColumns(seqLen: number): ColumnSpec[] {
 
 /** Worker threads of the evaluate stage: runtime.workers capped at the rows of a test batch. */
 export function evaluateWorkers(config: ResolvedConfig, backend: string): WorkerPlan {
-  return planWorkers(config.runtime.workers as number, config.evaluate.batch_size as number, 'evaluate.batch_size', backend);
+  return planWorkers(config.runtime.workers, config.evaluate.batch_size, 'evaluate.batch_size', backend);
 }
 
 /**
@@ -89,7 +89,7 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const weights = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(trained.dir, 'model.safetensors'))), 'model.safetensors').tensors;
     const N = split.puzzleIdentifiers.length;
     const S = split.seqLen;
-    const batchSize = ctx.config.evaluate.batch_size as number;
+    const batchSize = ctx.config.evaluate.batch_size;
     const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
     if (N === 0) return emptyEvaluation(tmp, S, metadata);
     const plan = evaluateWorkers(ctx.config, backend.name);
@@ -100,7 +100,7 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
       let seen = 0;
       const out = evaluateModel(model, split, {
         batchSize,
-        trajectoryExamples: ctx.config.evaluate.trajectory_examples as number,
+        trajectoryExamples: ctx.config.evaluate.trajectory_examples,
         onProgress: (done) => { bar.tick(done - seen); seen = done; },
       });
       bar.done(`exact ${out.metrics.exact_accuracy.toFixed(4)}`);

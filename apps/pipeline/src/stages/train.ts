@@ -30,12 +30,12 @@ export const metricColumns: ColumnSpec[] = [
 type MetricRow = Omit<TrainStepMetrics, 'sums'>;
 
 export function archConfig(config: ResolvedConfig, meta: Pick<DatasetMetadata, 'seq_len' | 'vocab_size' | 'num_puzzle_identifiers'>): ArchConfig {
-  return { ...(config.arch as Omit<ArchConfig, 'seq_len' | 'vocab_size' | 'num_puzzle_identifiers'>), seq_len: meta.seq_len, vocab_size: meta.vocab_size, num_puzzle_identifiers: meta.num_puzzle_identifiers };
+  return { ...config.arch, seq_len: meta.seq_len, vocab_size: meta.vocab_size, num_puzzle_identifiers: meta.num_puzzle_identifiers };
 }
 
 export function trainConfig(config: ResolvedConfig): TrainConfig {
   const { max_steps: _m, checkpoint_every: _c, ...rest } = config.train;
-  return rest as unknown as TrainConfig;
+  return rest;
 }
 
 /**
@@ -43,7 +43,7 @@ export function trainConfig(config: ResolvedConfig): TrainConfig {
  * batch; with train.micro_batch_size each one runs its slice in micro-batches).
  */
 export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPlan {
-  return planWorkers(config.runtime.workers as number, config.train.global_batch_size as number, 'train.global_batch_size', backend);
+  return planWorkers(config.runtime.workers, config.train.global_batch_size, 'train.global_batch_size', backend);
 }
 
 interface Checkpoint { step: number; state: TrainerState; metrics: MetricRow[] }
@@ -106,9 +106,9 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
       ? await createParallelTrainer({ ...options, workers: plan.workers, backend: backend as BackendName })
       : createTrainer(options);
     const metrics: MetricRow[] = resume ? resume.metrics.slice(0, resume.step) : [];
-    const maxSteps = ctx.config.train.max_steps as number;
+    const maxSteps = ctx.config.train.max_steps;
     const total = maxSteps > 0 ? Math.min(maxSteps, trainer.totalSteps) : trainer.totalSteps;
-    const every = ctx.config.train.checkpoint_every as number;
+    const every = ctx.config.train.checkpoint_every;
     const flops = flopsPerStep(arch, train.global_batch_size);
     const params = trainer.model.parameterCount();
     log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size}${train.micro_batch_size ? ` in micro-batches of ${train.micro_batch_size}` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { swigluInner, truncatedNormalHost } from '@trm/tensor-core';
 import type { TensorDict } from '@trm/tensor-core';
-import type { ArchConfig } from './types.ts';
+import { archConfigSchema, issueLines, type ArchConfig } from './config.ts';
 
 export const PREFIX = 'model.inner.';
 export const H_INIT = `${PREFIX}H_init`;
@@ -136,15 +136,12 @@ export function givenValues(arch: ArchConfig, dict: TensorDict): Map<string, tf.
   return out;
 }
 
+/** Throws, naming the field, unless `arch` is a valid architecture (the schema's ranges, then what fits together). */
 export function validateArch(arch: ArchConfig): void {
-  const positive = ['seq_len', 'vocab_size', 'hidden_size', 'num_heads', 'expansion', 'L_layers', 'H_cycles', 'L_cycles', 'halt_max_steps'] as const;
-  for (const key of positive) {
-    if (!(typeof arch[key] === 'number' && arch[key] > 0)) throw new Error(`arch.${key}: expected a positive number, got ${String(arch[key])}`);
-  }
-  if (!['rope', 'learned', 'none'].includes(arch.pos_encodings)) throw new Error(`arch.pos_encodings: expected rope, learned or none, got ${String(arch.pos_encodings)}`);
+  const parsed = archConfigSchema.safeParse(arch);
+  if (!parsed.success) throw new Error(`invalid arch: ${issueLines('arch', arch, parsed.error.issues).join('; ')}`);
   if (!arch.mlp_t && arch.hidden_size % arch.num_heads !== 0) throw new Error(`arch.num_heads: ${arch.num_heads} does not divide hidden_size ${arch.hidden_size}`);
   if (arch.puzzle_emb_ndim > 0 && arch.num_puzzle_identifiers < 1) throw new Error('arch.num_puzzle_identifiers: expected >= 1 when puzzle_emb_ndim > 0');
-  if (arch.puzzle_emb_ndim < 0) throw new Error(`arch.puzzle_emb_ndim: expected >= 0, got ${arch.puzzle_emb_ndim}`);
   if (!arch.no_ACT_continue) throw new Error('arch.no_ACT_continue: only true (the published recipes) is implemented; the Q-continue target is not');
   const d = dims(arch);
   if (arch.puzzle_emb_ndim > d.puzzleLen * arch.hidden_size) {

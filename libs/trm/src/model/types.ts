@@ -2,29 +2,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
 import type { TensorDict } from '@trm/tensor-core';
+import type { ArchConfig } from './config.ts';
 
-/** Architecture, with the reference's config names (`arch` section of a config). */
-export interface ArchConfig {
-  seq_len: number;
-  vocab_size: number;
-  num_puzzle_identifiers: number;
-  hidden_size: number;
-  num_heads: number;
-  expansion: number;
-  L_layers: number;
-  H_cycles: number;
-  L_cycles: number;
-  mlp_t: boolean;
-  pos_encodings: 'rope' | 'learned' | 'none';
-  puzzle_emb_ndim: number;
-  /** 0 = ceil(puzzle_emb_ndim / hidden_size) */
-  puzzle_emb_len: number;
-  halt_max_steps: number;
-  halt_exploration_prob: number;
-  rope_theta: number;
-  rms_norm_eps: number;
-  no_ACT_continue: boolean;
-}
+export type { ArchConfig } from './config.ts';
 
 /** One batch as the model consumes it. */
 export interface Batch {

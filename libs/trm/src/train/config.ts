@@ -1,42 +1,38 @@
-// Training hyper-parameters, with the reference's names (`train` section of a config, pretrain.py top level).
+// The training hyper-parameters, defined once (zod): the engine's keys of a config's `train` section, with the
+// reference's names (pretrain.py's top-level config), defaults and ranges. TrainConfig (the type), the validation and
+// the defaults come from here; the pipeline adds its own keys (max_steps, checkpoint_every) beside them.
+import { z } from 'zod';
+import { issueLines } from '../model/config.ts';
 
-export interface TrainConfig {
-  global_batch_size: number;
-  epochs: number;
-  lr: number;
-  /** cosine floor as a fraction of lr; 1.0 = constant after warm-up */
-  lr_min_ratio: number;
-  lr_warmup_steps: number;
-  weight_decay: number;
-  beta1: number;
-  beta2: number;
-  puzzle_emb_lr: number;
-  puzzle_emb_weight_decay: number;
-  /** keep an EMA of the weights; evaluation and the saved model use it */
-  ema: boolean;
-  ema_rate: number;
-  /** run each batch's forward/backward in chunks of this many rows, summing the gradients (less memory, same
-   *  result up to float summation order); 0 or absent = the whole batch at once */
-  micro_batch_size?: number;
-}
+export const trainSchema = z
+  .object({
+    global_batch_size: z.int().min(1).default(768).describe('examples per optimizer step'),
+    epochs: z.int().min(1).default(50000).describe('passes over the training groups'),
+    lr: z.number().min(0).default(1e-4).describe('peak learning rate of AdamATan2'),
+    lr_min_ratio: z.number().min(0).max(1).default(1).describe('final lr / peak lr of the cosine schedule (1 = constant)'),
+    lr_warmup_steps: z.int().min(0).default(2000).describe('linear warm-up steps'),
+    weight_decay: z.number().min(0).default(0.1).describe('decoupled weight decay of the main weights'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe('AdamATan2 beta1'),
+    beta2: z.number().min(0).lt(1).default(0.95).describe('AdamATan2 beta2'),
+    puzzle_emb_lr: z.number().min(0).default(1e-2).describe('sign-SGD learning rate of the puzzle embeddings'),
+    puzzle_emb_weight_decay: z.number().min(0).default(0.1).describe('weight decay of the puzzle embeddings'),
+    ema: z.boolean().default(false).describe('keep an EMA of the weights; evaluation and model.safetensors use it'),
+    ema_rate: z.number().min(0).max(1).default(0.999).describe('EMA rate'),
+    micro_batch_size: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe('rows per forward/backward chunk, gradients summed over the chunks (less memory, same result up to float rounding; 0 = the whole batch)'),
+  })
+  .strict();
 
+/** Training hyper-parameters, with the reference's names. */
+export type TrainConfig = z.output<typeof trainSchema>;
+
+/** Throws, naming every bad field (`train.<key>: ...`), unless `cfg` is a valid TrainConfig. */
 export function validateTrainConfig(cfg: TrainConfig): void {
-  const need = (key: keyof TrainConfig, ok: boolean, expected: string) => {
-    if (!ok) throw new Error(`train.${key}: expected ${expected}, got ${JSON.stringify(cfg[key])}`);
-  };
-  need('global_batch_size', Number.isInteger(cfg.global_batch_size) && cfg.global_batch_size > 0, 'a positive integer');
-  need('epochs', Number.isFinite(cfg.epochs) && cfg.epochs > 0, 'a positive number');
-  for (const key of ['lr', 'weight_decay', 'puzzle_emb_lr', 'puzzle_emb_weight_decay'] as const) {
-    need(key, Number.isFinite(cfg[key]) && cfg[key] >= 0, 'a finite number >= 0');
-  }
-  need('lr_min_ratio', Number.isFinite(cfg.lr_min_ratio) && cfg.lr_min_ratio >= 0 && cfg.lr_min_ratio <= 1, 'a number in [0, 1]');
-  need('lr_warmup_steps', Number.isFinite(cfg.lr_warmup_steps) && cfg.lr_warmup_steps >= 0, 'a number >= 0');
-  need('beta1', cfg.beta1 >= 0 && cfg.beta1 < 1, 'a number in [0, 1)');
-  need('beta2', cfg.beta2 >= 0 && cfg.beta2 < 1, 'a number in [0, 1)');
-  need('ema', typeof cfg.ema === 'boolean', 'true or false');
-  const micro = cfg.micro_batch_size ?? 0;
-  need('micro_batch_size', Number.isInteger(micro) && micro >= 0, 'an integer >= 0 (0 = the whole batch)');
-  need('ema_rate', cfg.ema_rate >= 0 && cfg.ema_rate <= 1, 'a number in [0, 1]');
+  const parsed = trainSchema.safeParse(cfg);
+  if (!parsed.success) throw new Error(issueLines('train', cfg, parsed.error.issues).join('; '));
 }
 
 /** The reference's estimate: int(epochs * total_groups * mean_puzzle_examples / global_batch_size). */

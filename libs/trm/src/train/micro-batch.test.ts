@@ -166,6 +166,6 @@ describe('createMicroBatchedModel', () => {
     for (const [name, t] of Object.entries(ref.weights)) {
       expect(maxRelDiff(t.data as Float32Array, got.weights[name].data as Float32Array), name).toBeLessThan(1e-3);
     }
-    expect(() => run(-1)).toThrow(/train.micro_batch_size: expected an integer >= 0/);
+    expect(() => run(-1)).toThrow(/train.micro_batch_size = -1: expected >= 0/);
   });
 });

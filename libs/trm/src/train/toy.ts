@@ -43,6 +43,7 @@ export function toyTrainConfig(overrides: Partial<TrainConfig> = {}): TrainConfi
     puzzle_emb_weight_decay: 0.1,
     ema: true,
     ema_rate: 0.9,
+    micro_batch_size: 0,
     ...overrides,
   };
 }

@@ -157,7 +157,7 @@ export function createTrainer(opts: TrainerOptions): Trainer {
   const loader: TrainLoader = createTrainLoader(data, B, seed, resume?.meta.loader);
   const totalSteps = totalTrainSteps(train, loader.index.numGroups, loader.index.meanPuzzleExamples);
   const settings: OptimizerSettings = { betas: [train.beta1, train.beta2], weightDecay: train.weight_decay, emaRate: train.ema ? train.ema_rate : null };
-  const micro = train.micro_batch_size ?? 0;
+  const micro = train.micro_batch_size;
   const runtime = opts.runtime
     ? opts.runtime(settings)
     : localRuntime(micro > 0 && micro < B ? createMicroBatchedModel(createModel(arch, seed), micro) : createModel(arch, seed), settings);
