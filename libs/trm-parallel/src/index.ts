@@ -4,5 +4,4 @@ export { createDataParallelModel } from './data-parallel-model.ts';
 export type { DataParallelModel, DataParallelOptions } from './data-parallel-model.ts';
 export { createParallelTrainer } from './parallel-trainer.ts';
 export type { ReplicaDiagnostics } from './replicas.ts';
-export { resolveWorkerCount } from './pool.ts';
 export type { ThreadMemory } from './protocol.ts';

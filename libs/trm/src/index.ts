@@ -6,15 +6,12 @@ export { dims as archDims, bufferSpecs, H_INIT, L_INIT, paramSpecs, PUZZLE_EMB }
 export type { Dims } from './model/params.ts';
 export type { EncodedSplit, SplitIndex } from './data/split.ts';
 export { indexSplit } from './data/split.ts';
-export { gatherBatch, planEpoch, testBatches, IGNORE_LABEL } from './data/batches.ts';
-export type { TestBatch } from './data/batches.ts';
 export { createTrainLoader } from './data/loader.ts';
 export type { LoaderPosition, TrainLoader } from './data/loader.ts';
 export type { TrainConfig } from './train/config.ts';
 export { totalTrainSteps, trainSchema, validateTrainConfig } from './train/config.ts';
-export { archConfigSchema, archSchema, dataShapeSchema } from './model/config.ts';
-export type { ArchSettings } from './model/config.ts';
-export { createOptimizer, createTrainer, localRuntime } from './train/trainer.ts';
+export { archSchema } from './model/config.ts';
+export { createOptimizer, createTrainer } from './train/trainer.ts';
 export type { Optimizer, OptimizerSettings, Trainer, TrainerOptions, TrainRuntime, TrainStepMetrics } from './train/trainer.ts';
 export { createMicroBatchedModel } from './train/micro-batch.ts';
 export { concat, rowRanges, sumMetrics } from './train/join.ts';

@@ -1,5 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-
 /** Any seeded uniform source in [0, 1) (e.g. `createRng` of @trm/augment). */
 export interface UniformSource {
   next(): number;
@@ -32,10 +30,6 @@ export function truncatedNormalHost(size: number, std: number, rng: UniformSourc
     out[i] = x * scale;
   }
   return out;
-}
-
-export function truncatedNormal(shape: number[], std: number, rng: UniformSource): tf.Tensor {
-  return tf.tensor(truncatedNormalHost(shape.reduce((a, b) => a * b, 1), std, rng), shape, 'float32');
 }
 
 /** erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7), enough for the truncation constant. */

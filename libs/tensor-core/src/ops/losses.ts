@@ -2,7 +2,8 @@
 // tfjs cannot differentiate through where(less(x, 0), ...), and the reference computes stablemax in float64.
 import * as tf from '@tensorflow/tfjs-core';
 
-export const IGNORE_INDEX = -100;
+/** The label of a position without one (the reference's IGNORE_LABEL_ID, torch's ignore_index): no loss, no metric. */
+export const IGNORE_LABEL = -100;
 
 /** stablemax s(x) = 1/(1-x+1e-30) for x < 0, x+1 otherwise. */
 function s(x: number): number {
@@ -17,7 +18,7 @@ function ds(x: number): number {
 }
 
 /**
- * Stablemax cross-entropy per position, in float64. logits [N*V] row-major, labels [N] (IGNORE_INDEX = skip).
+ * Stablemax cross-entropy per position, in float64. logits [N*V] row-major, labels [N] (IGNORE_LABEL = skip).
  * Returns loss [N] (0 where ignored) and, when `weights` [N] is given, grad [N*V] of sum_i weights[i]*loss[i].
  */
 export function stablemaxCrossEntropyHost(
@@ -32,7 +33,7 @@ export function stablemaxCrossEntropyHost(
   const grad = weights ? new Float64Array(n * vocab) : null;
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (y === IGNORE_INDEX) continue;
+    if (y === IGNORE_LABEL) continue;
     if (y < 0 || y >= vocab) throw new Error(`stablemaxCrossEntropy: label ${y} at position ${i} outside [0, ${vocab})`);
     const o = i * vocab;
     let sum = 0;

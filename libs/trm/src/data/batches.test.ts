@@ -1,6 +1,7 @@
 import { createRng } from '@trm/augment';
 import { describe, expect, it } from 'vitest';
-import { gatherBatch, IGNORE_LABEL, planEpoch, testBatches } from './batches.ts';
+import { IGNORE_LABEL } from '@trm/tensor-core';
+import { gatherBatch, planEpoch, testBatches } from './batches.ts';
 import { createTrainLoader } from './loader.ts';
 import { indexSplit, type EncodedSplit } from './split.ts';
 

@@ -3,10 +3,10 @@
 // random subset of its examples (all of them, or what still fits) into the batch; the incomplete last batch is
 // dropped. Test: walk the split in order; the last batch is padded with rows that carry no label.
 import type { Rng } from '@trm/augment';
+import { IGNORE_LABEL } from '@trm/tensor-core';
 import type { Batch } from '../model/types.ts';
 import type { EncodedSplit, SplitIndex } from './split.ts';
 
-export const IGNORE_LABEL = -100;
 
 /** Example rows of every full batch of one epoch, in order. */
 export function planEpoch(index: SplitIndex, batchSize: number, rng: Rng): Int32Array[] {

@@ -14,7 +14,7 @@ export interface EncodedSplit {
   groupIndex: Int32Array;
   seqLen: number;
   vocabSize: number;
-  /** label id that becomes -100 (ignored); null = none */
+  /** label id that becomes IGNORE_LABEL (-100: no label); null = none */
   ignoreLabelId: number | null;
   numPuzzleIdentifiers: number;
   /** identifier used for pad rows of test batches (reference `blank_identifier_id`); default 0 */

@@ -2,6 +2,7 @@
 // halt_max_steps supervision steps (eval mode never halts early), the last step's outputs are the answer.
 // Accuracy is also measured after every supervision step, and the first examples' predictions are kept per step.
 import { createRng } from '@trm/augment';
+import { IGNORE_LABEL } from '@trm/tensor-core';
 import { testBatches } from '../data/batches.ts';
 import { indexSplit, type EncodedSplit } from '../data/split.ts';
 import { disposeCarry } from '../model/model.ts';
@@ -46,7 +47,7 @@ export interface EvalResult {
   trajectory: Uint8Array[][];
 }
 
-/** Per-row score of predictions against labels (-100 = ignore). */
+/** Per-row score of predictions against labels (IGNORE_LABEL = none). */
 function scoreRows(preds: Int32Array, labels: Int32Array, rows: number, S: number): { labelled: Uint8Array; tokenAcc: Float64Array; exact: Uint8Array } {
   const labelled = new Uint8Array(rows);
   const tokenAcc = new Float64Array(rows);
@@ -55,7 +56,7 @@ function scoreRows(preds: Int32Array, labels: Int32Array, rows: number, S: numbe
     let count = 0;
     let right = 0;
     for (let s = b * S; s < (b + 1) * S; s++) {
-      if (labels[s] === -100) continue;
+      if (labels[s] === IGNORE_LABEL) continue;
       count++;
       if (preds[s] === labels[s]) right++;
     }

@@ -3,6 +3,7 @@
 // stage runs them); the halting step reported here is where ACT would stop: the first step with q_halt > 0, as
 // training halts, or halt_max_steps when q_halt never turns positive.
 import { createRng } from '@trm/augment';
+import { IGNORE_LABEL } from '@trm/tensor-core';
 import { disposeCarry } from '../model/model.ts';
 import type { Batch, Carry, TrmModel } from '../model/types.ts';
 
@@ -48,7 +49,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 export function* solveSteps(model: TrmModel, rows: SolveRow[], until: 'halt' | 'max' = 'halt'): Generator<{ step: number; outputs: SolveStep[]; active: boolean[] }> {
   const { seq_len: S, halt_max_steps: T } = model.arch;
   const B = rows.length;
-  const batch: Batch = { inputs: new Int32Array(B * S), labels: new Int32Array(B * S).fill(-100), puzzleIdentifiers: new Int32Array(B) };
+  const batch: Batch = { inputs: new Int32Array(B * S), labels: new Int32Array(B * S).fill(IGNORE_LABEL), puzzleIdentifiers: new Int32Array(B) };
   rows.forEach((r, b) => {
     if (r.inputs.length !== S) throw new Error(`solve: row ${b} has ${r.inputs.length} tokens, the model takes seq_len ${S}`);
     batch.inputs.set(r.inputs, b * S);

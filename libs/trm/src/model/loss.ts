@@ -1,6 +1,6 @@
 // The ACT loss head (reference ACTLossHead with stablemax): losses, gradients and metrics, on the host in float64.
 import * as tf from '@tensorflow/tfjs-core';
-import { bceWithLogitsHost, hostLoss, IGNORE_INDEX, stablemaxCrossEntropyHost } from '@trm/tensor-core';
+import { bceWithLogitsHost, hostLoss, IGNORE_LABEL, stablemaxCrossEntropyHost } from '@trm/tensor-core';
 import type { StepMetrics } from './types.ts';
 
 export interface LossInput {
@@ -8,7 +8,7 @@ export interface LossInput {
   logits: Float32Array;
   /** [B] */
   qHalt: Float32Array;
-  /** [B*S] carried labels, -100 = ignore */
+  /** [B*S] carried labels, IGNORE_LABEL = none */
   labels: Int32Array;
   /** [B] steps after this call */
   steps: Int32Array;
@@ -55,12 +55,12 @@ export function actLoss(inp: LossInput): LossOutput {
     let correct = 0;
     for (let s = 0; s < S; s++) {
       const y = inp.labels[b * S + s];
-      if (y === IGNORE_INDEX) continue;
+      if (y === IGNORE_LABEL) continue;
       count++;
       if (preds[b * S + s] === y) correct++;
     }
     const divisor = Math.max(1, count);
-    for (let s = 0; s < S; s++) if (inp.labels[b * S + s] !== IGNORE_INDEX) weights[b * S + s] = 1 / divisor;
+    for (let s = 0; s < S; s++) if (inp.labels[b * S + s] !== IGNORE_LABEL) weights[b * S + s] = 1 / divisor;
     counts[b] = count;
     seqCorrect[b] = correct === count ? 1 : 0; // true for a row with no labels, as the reference
     rowAccuracy[b] = correct / divisor;

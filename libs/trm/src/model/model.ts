@@ -1,7 +1,7 @@
 // The TRM model: createModel(arch, seed) -> TrmModel. Its parameters (reference state-dict names) and the ACT step
 // (act.ts) that both forward and forwardBackward run.
 import * as tf from '@tensorflow/tfjs-core';
-import { ropeTables } from '@trm/tensor-core';
+import { IGNORE_LABEL, ropeTables } from '@trm/tensor-core';
 import type { TensorDict } from '@trm/tensor-core';
 import { actStep, type ActModel } from './act.ts';
 import { plainBlocks, type BlockImpl } from './block.ts';
@@ -59,7 +59,7 @@ export function createModel(arch: ArchConfig, seed: number, opts: ModelInit = {}
         zL: tf.tidy(() => tf.broadcastTo(lInit, shape)) as tf.Tensor3D,
         steps: new Int32Array(batchSize),
         halted: new Uint8Array(batchSize).fill(1),
-        data: { inputs: new Int32Array(batchSize * arch.seq_len), labels: new Int32Array(batchSize * arch.seq_len).fill(-100), puzzleIdentifiers: new Int32Array(batchSize) },
+        data: { inputs: new Int32Array(batchSize * arch.seq_len), labels: new Int32Array(batchSize * arch.seq_len).fill(IGNORE_LABEL), puzzleIdentifiers: new Int32Array(batchSize) },
       };
     },
     forward: (carry, batch, o) => actStep(m, carry, batch, { training: o.training, rng: o.rng, logits: o.logits }),

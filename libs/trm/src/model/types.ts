@@ -10,7 +10,7 @@ export type { ArchConfig } from './config.ts';
 export interface Batch {
   /** [B*S] token ids */
   inputs: Int32Array;
-  /** [B*S] token ids, -100 = ignore */
+  /** [B*S] token ids, IGNORE_LABEL (-100) = no label */
   labels: Int32Array;
   /** [B] */
   puzzleIdentifiers: Int32Array;
