@@ -14,8 +14,8 @@ export function embedding(weight: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
     return {
       value: tf.gather(w, tf.tensor1d(ids, 'int32')),
       gradFunc: (dy: tf.Tensor) => {
-        // one-hot built on the host (the wasm OneHot kernel writes int bits into float32 outputs)
-        // built transposed ([V, N]): a transposed matmul operand is slow on wasm
+        // one-hot built on the host (the wasm OneHot kernel writes int bits into float32 outputs), already as
+        // oneHot^T [V, N], so the product takes it as it is
         const hotT = new Float32Array(vocab * ids.length);
         for (let i = 0; i < ids.length; i++) hotT[ids[i] * ids.length + i] = 1;
         return tf.matMul(tf.tensor2d(hotT, [vocab, ids.length]), dy as tf.Tensor2D); // [V, D]
