@@ -133,7 +133,8 @@ export function createTrainView(opts: TrainViewOptions): TrainView {
   const stream = opts.stream ?? process.stderr;
   const env = opts.env ?? process.env;
   const state = new TrainViewState(opts.total, opts.startStep, opts.firstEval, opts.now);
-  if (!isLiveTerminal(stream, env)) return plainView(state, createProgress('train', opts.total, stream));
+  // not a terminal: the log lines of io/progress.ts, each one the same fields as the live view (plainLine)
+  if (!isLiveTerminal(stream, env)) return plainView(state, createProgress('train', opts.total, { stream, unit: 'steps', line: (s) => `train: ${s.info}`, now: opts.now }));
 
   const color = colorsAllowed(stream, env);
   const paint = (code: string, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);

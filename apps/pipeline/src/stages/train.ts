@@ -120,10 +120,9 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const onSignal = (sig: string) => { stop = sig; };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const bar = createProgress('train', total);
+    const bar = createProgress('train', total, { unit: 'steps' });
     bar.tick(trainer.stepCount);
     const started = Date.now();
-    const startStep = trainer.stepCount;
     try {
       while (trainer.stepCount < total) {
         let m: TrainStepMetrics;
@@ -136,11 +135,6 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
         const { sums: _s, ...row } = m;
         metrics.push(row);
         bar.tick(1, `loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(3)} exact ${m.exact_accuracy.toFixed(3)}`);
-        const done = trainer.stepCount - startStep;
-        if (done === 3 && total - trainer.stepCount > 100) {
-          const per = (Date.now() - started) / 1000 / done;
-          log(`\ntrain: ${per.toFixed(2)} s/step measured, ~${((per * (total - trainer.stepCount)) / 3600).toFixed(2)} h to go`);
-        }
         if (every > 0 && trainer.stepCount % every === 0 && trainer.stepCount < total) writeCheckpoint(partial, trainer.stepCount, trainer.state(), metrics);
         await new Promise((r) => setImmediate(r)); // let signals in
         if (stop) {
