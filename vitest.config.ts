@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // One vitest project per lib/app (unit tests, seconds each) plus `parity`, which replays
 // every fixture in ../shared/fixtures/parity against libs/trm.
-const units = ['tensor-core', 'tensor-node', 'trm', 'trm-parallel', 'augment', 'dataset', 'sudoku', 'maze', 'arc', 'reference'].map((name) => ({
+const units = ['tensor-core', 'tensor-node', 'trm', 'trm-config', 'trm-parallel', 'augment', 'dataset', 'sudoku', 'maze', 'arc', 'reference'].map((name) => ({
   test: { name, root: `libs/${name}`, include: ['src/**/*.test.ts'], testTimeout: 60_000 },
 }));
 

@@ -3,7 +3,7 @@
 // (libs/trm: archSchema, trainSchema); the pipeline adds its own keys. Names follow the reference implementation
 // (arch: hydra `arch.*`, train: the top-level pretrain config) so configs move between the two.
 import { availableParallelism } from 'node:os';
-import { archSchema, trainSchema } from '@trm/trm';
+import { archSchema, trainSchema } from '@trm/trm-config';
 import { z } from 'zod';
 
 export { archSchema };

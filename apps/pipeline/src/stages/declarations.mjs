@@ -9,8 +9,8 @@
 const DATA_CODE = ['libs/dataset/src', 'libs/augment/src', 'apps/pipeline/src/stages/tables.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'];
 
 /** The model and its tensor backend (train, evaluate); the native addon's build is part of the backend key. */
-const ENGINE_CODE = ['libs/trm/src', 'libs/trm-parallel/src', 'libs/tensor-core/src', 'libs/tensor-node/src', 'libs/augment/src', 'apps/pipeline/src/stages/backend.ts', 'apps/pipeline/src/config/workers.ts', 'apps/pipeline/src/stages/encoded-split.ts'];
-const ENGINE_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'];
+const ENGINE_CODE = ['libs/trm/src', 'libs/trm-config/src', 'libs/trm-parallel/src', 'libs/tensor-core/src', 'libs/tensor-node/src', 'libs/augment/src', 'apps/pipeline/src/stages/backend.ts', 'apps/pipeline/src/config/workers.ts', 'apps/pipeline/src/stages/encoded-split.ts'];
+const ENGINE_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'zod'];
 
 /** @type {readonly import('./declarations.d.mts').StageDeclaration[]} */
 export const STAGES = Object.freeze([
@@ -118,13 +118,14 @@ export const STAGES = Object.freeze([
 export const RUNNER = Object.freeze({
   code: [
     'apps/pipeline/src/main.ts', 'apps/pipeline/src/workspace.ts', 'apps/pipeline/src/registry.ts',
-    'apps/pipeline/src/cli', 'apps/pipeline/src/config', 'apps/pipeline/src/artifacts', 'apps/pipeline/src/catalog',
-    'apps/pipeline/src/io/progress.ts', 'apps/pipeline/src/io/source-io.ts', 'apps/pipeline/src/io/download.ts',
+    'apps/pipeline/src/cli', 'apps/pipeline/src/config', 'libs/trm-config/src', 'apps/pipeline/src/artifacts', 'apps/pipeline/src/catalog',
+    'apps/pipeline/src/io/progress.ts', 'apps/pipeline/src/io/rate.ts', 'apps/pipeline/src/io/source-io.ts',
+    'apps/pipeline/src/io/download.ts', 'apps/pipeline/src/io/hub.ts',
     'apps/pipeline/src/stages/context.ts', 'apps/pipeline/src/stages/index.ts', 'apps/pipeline/src/stages/backend.ts',
     'apps/pipeline/src/stages/declarations.mjs', 'apps/pipeline/src/stages/declarations.d.mts',
     'apps/pipeline/src/stages/inputs.mjs', 'apps/pipeline/src/stages/inputs.d.mts',
   ],
-  packages: ['commander', 'tsx', 'apache-arrow'],
+  packages: ['commander', 'tsx', 'apache-arrow', 'zod'],
 });
 
 /**

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { swigluInner, truncatedNormalHost } from '@trm/tensor-core';
 import type { TensorDict } from '@trm/tensor-core';
-import { archConfigSchema, issueLines, type ArchConfig } from './config.ts';
+import { archConfigSchema, issueLines, type ArchConfig } from '@trm/trm-config';
 
 export const PREFIX = 'model.inner.';
 export const H_INIT = `${PREFIX}H_init`;

@@ -2,9 +2,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
 import type { TensorDict } from '@trm/tensor-core';
-import type { ArchConfig } from './config.ts';
+import type { ArchConfig } from '@trm/trm-config';
 
-export type { ArchConfig } from './config.ts';
+export type { ArchConfig } from '@trm/trm-config';
 
 /** One batch as the model consumes it. */
 export interface Batch {

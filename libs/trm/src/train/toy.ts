@@ -3,7 +3,7 @@
 import { createRng } from '@trm/augment';
 import type { EncodedSplit } from '../data/split.ts';
 import type { ArchConfig } from '../model/types.ts';
-import type { TrainConfig } from './config.ts';
+import type { TrainConfig } from '@trm/trm-config';
 
 export function toyArch(overrides: Partial<ArchConfig> = {}): ArchConfig {
   return {

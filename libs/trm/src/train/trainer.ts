@@ -10,7 +10,7 @@ import { dims as archDims } from '../model/params.ts';
 import { createModel, disposeCarry } from '../model/model.ts';
 import type { ArchConfig, Carry, StepMetrics, TrmModel } from '../model/types.ts';
 import { createMicroBatchedModel } from './micro-batch.ts';
-import { totalTrainSteps, validateTrainConfig, type TrainConfig } from './config.ts';
+import { totalTrainSteps, validateTrainConfig, type TrainConfig } from '@trm/trm-config';
 import { carryFromDict, carryToDict, EMA_PREFIX, modelPart, OPTIM_PREFIX, STATE_KIND, withPrefix, type TrainerState } from './state.ts';
 
 /** One training step, as pretrain.py logs it: losses / global_batch_size, the rest / max(count, 1). */

@@ -27,7 +27,7 @@ export interface GenerateResult {
 }
 
 /** Names already taken by the workspace's own projects and packages. */
-const RESERVED = ['dataset', 'augment', 'tensor-core', 'tensor-node', 'trm', 'trm-parallel', 'sudoku', 'maze', 'arc', 'pipeline', 'nx-plugin'];
+const RESERVED = ['dataset', 'augment', 'tensor-core', 'tensor-node', 'trm', 'trm-config', 'trm-parallel', 'sudoku', 'maze', 'arc', 'pipeline', 'nx-plugin'];
 
 export function normalizeOptions(options: DatasetLibOptions): TemplateVars {
   const name = String(options.name ?? '').trim();

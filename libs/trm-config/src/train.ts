@@ -2,7 +2,7 @@
 // reference's names (pretrain.py's top-level config), defaults and ranges. TrainConfig (the type), the validation and
 // the defaults come from here; the pipeline adds its own keys (max_steps, checkpoint_every) beside them.
 import { z } from 'zod';
-import { issueLines } from '../model/config.ts';
+import { issueLines } from './arch.ts';
 
 export const trainSchema = z
   .object({
