@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, type TrainStepMetrics } from '@trm/trm';
+import { createModel, createTrainer, evaluateModel, type TrainStepMetrics } from '@trm/trm';
 import { toyArch, toyCopySplit, toyTrainConfig } from '@trm/trm';
 import type { DataParallelModel } from './data-parallel-model.ts';
 import { createParallelTrainer } from './parallel-trainer.ts';
@@ -145,5 +145,40 @@ describe('createParallelTrainer', () => {
       expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]))) / scale, name).toBeLessThan(1e-5);
     }
     await expect(createParallelTrainer({ arch, train: { ...short, micro_batch_size: -1 }, data, seed: 4, workers: 2 })).rejects.toThrow(/train.micro_batch_size/);
+  }, 120_000);
+  it('evaluate(): the EMA weights evaluated on the training workers, as evaluateModel on a model of them; training ends with the same bits as without it', async () => {
+    const test = toyCopySplit({ groups: 5, perGroup: 2, seqLen: arch.seq_len, vocab: arch.vocab_size, numIds: 5, seed: 9 });
+    const plain = await createParallelTrainer({ arch, train, data, seed: 2, workers: 2, backend: 'wasm' });
+    const plainMetrics = run(plain);
+    const plainState = plain.state();
+    plain.dispose();
+
+    const trainer = await createParallelTrainer({ arch, train, data, seed: 2, workers: 2, backend: 'wasm' });
+    const model = trainer.model as DataParallelModel;
+    const metrics: TrainStepMetrics[] = [];
+    const evals = [];
+    while (!trainer.done) {
+      metrics.push(trainer.step());
+      if (trainer.stepCount % 4 === 0 || trainer.stepCount === 5) {
+        const counts = model.diagnostics.tensorCounts();
+        const res = trainer.evaluate(test, { batchSize: 4, trajectoryExamples: 0 }); // batch 4: another carry size than training's 6
+        expect(model.diagnostics.tensorCounts()).toEqual(counts);
+        // the same as evaluateModel on a model holding weightsForEval(), in this thread (up to summation order)
+        const ref = createModel(arch, 2);
+        ref.loadStateDict(trainer.weightsForEval());
+        const want = evaluateModel(ref, test, { batchSize: 4, trajectoryExamples: 0 });
+        ref.dispose();
+        expect(res.metrics.count).toBe(10);
+        expect(Math.abs(res.metrics.token_accuracy - want.metrics.token_accuracy)).toBeLessThan(1e-6);
+        expect(res.preds).toEqual(want.preds);
+        evals.push(res.metrics.token_accuracy);
+      }
+    }
+    const state = trainer.state();
+    trainer.dispose();
+    expect(evals).toHaveLength(4); // steps 4, 5, 8, 12
+    expect(metrics).toEqual(plainMetrics);
+    expect(state.meta).toEqual(plainState.meta);
+    for (const [name, t] of Object.entries(plainState.tensors)) expect(state.tensors[name].data, name).toEqual(t.data);
   }, 120_000);
 });

@@ -3,6 +3,8 @@ import { decodeSafetensors, encodeSafetensors } from '@trm/tensor-core';
 import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrainer, type TrainStepMetrics } from './trainer.ts';
+import { createModel } from '../model/model.ts';
+import { evaluateModel } from '../eval/evaluate.ts';
 import { toyArch, toyCopySplit, toyTrainConfig } from './toy.ts';
 
 const data = toyCopySplit({ groups: 6, perGroup: 2, seqLen: 6, vocab: 6, numIds: 3, seed: 1 });
@@ -108,5 +110,34 @@ describe('trainer', () => {
     expect(() => t.step()).toThrow(/training diverged at step 2 .*loss is NaN/);
     expect(t.stepCount).toBe(1);
     t.dispose();
+  });
+  it('evaluate(): evaluateModel on weightsForEval(), leaving the training run bit for bit as it was', () => {
+    const train = toyTrainConfig({ epochs: 4 });
+    const test = toyCopySplit({ groups: 3, perGroup: 2, seqLen: 6, vocab: 6, numIds: 3, seed: 7 });
+    const plain = createTrainer({ arch: toyArch(), train, data, seed: 5 });
+    const plainMetrics: TrainStepMetrics[] = [];
+    while (!plain.done) plainMetrics.push(plain.step());
+    const plainState = plain.state();
+    plain.dispose();
+
+    const t = createTrainer({ arch: toyArch(), train, data, seed: 5 });
+    const metrics: TrainStepMetrics[] = [];
+    while (!t.done) {
+      metrics.push(t.step());
+      const res = t.evaluate(test, { batchSize: 4, trajectoryExamples: 1 });
+      const ref = createModel(toyArch(), 5);
+      ref.loadStateDict(t.weightsForEval());
+      const want = evaluateModel(ref, test, { batchSize: 4, trajectoryExamples: 1 });
+      ref.dispose();
+      expect(res.metrics).toEqual(want.metrics);
+      expect(res.preds).toEqual(want.preds);
+    }
+    const state = t.state();
+    const live = tf.memory().numTensors;
+    t.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(live);
+    expect(metrics).toEqual(plainMetrics);
+    expect(state.meta).toEqual(plainState.meta);
+    for (const [name, x] of Object.entries(plainState.tensors)) expect(state.tensors[name].data, name).toEqual(x.data);
   });
 });

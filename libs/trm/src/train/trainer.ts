@@ -10,6 +10,7 @@ import { dims as archDims } from '../model/params.ts';
 import { createModel, disposeCarry } from '../model/model.ts';
 import type { ArchConfig, Carry, StepMetrics, TrmModel } from '../model/types.ts';
 import { createMicroBatchedModel } from './micro-batch.ts';
+import { evaluateModel, type EvalOptions, type EvalResult } from '../eval/evaluate.ts';
 import { totalTrainSteps, validateTrainConfig, type TrainConfig } from '@trm/trm-config';
 import { carryFromDict, carryToDict, EMA_PREFIX, modelPart, OPTIM_PREFIX, STATE_KIND, withPrefix, type TrainerState } from './state.ts';
 
@@ -43,6 +44,12 @@ export interface Trainer {
   state(): TrainerState;
   /** the model state dict to evaluate and publish: EMA shadow for the trained params when `ema` is on */
   weightsForEval(): TensorDict;
+  /**
+   * evaluateModel on the weights weightsForEval() gives, run by the trained model where its steps run (a
+   * data-parallel trainer: on its worker threads): the EMA shadow is loaded into it for the evaluation and its own
+   * weights put back after, bit for bit, so the training state (weights, optimizer, carry, RNG) is as before
+   */
+  evaluate(data: EncodedSplit, opts: EvalOptions): EvalResult;
   dispose(): void;
 }
 
@@ -254,6 +261,18 @@ export function createTrainer(opts: TrainerOptions): Trainer {
       const weights = model.stateDict();
       Object.assign(weights, optimizer.emaState() ?? {});
       return weights;
+    },
+    evaluate(evalData, evalOpts) {
+      runtime.syncWeights();
+      const ema = optimizer.emaState();
+      if (!ema) return evaluateModel(model, evalData, evalOpts);
+      const own = model.stateDict(); // copies
+      model.loadStateDict({ ...own, ...ema }); // the puzzle embedding, H_init and L_init as they are
+      try {
+        return evaluateModel(model, evalData, evalOpts);
+      } finally {
+        model.loadStateDict(own);
+      }
     },
     dispose() {
       if (carry) disposeCarry(carry);
