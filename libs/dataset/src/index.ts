@@ -22,3 +22,4 @@ export type { AnswerCheck, PuzzleSolving, QueryResult, SolveContext, SolveQuery 
 export { excerpt, lineColumn, parseJsonText, stripJsonComments, JsonSyntaxError } from './json.ts';
 export { LineTooLongError, splitLines, textLines } from './lines.ts';
 export type { LineOptions } from './lines.ts';
+export { isRateMetric } from './metrics.ts';

@@ -19,7 +19,7 @@ export const trainSection = trainSchema
 /** The pipeline's keys of `evaluate` (the dataset lib adds its own). */
 export const pipelineEvaluateShape = {
   batch_size: z.int().min(1).default(256).describe('test examples per forward batch'),
-  trajectory_examples: z.int().min(0).default(8).describe('examples whose per-step predictions go to trajectories.arrow'),
+  trajectory_examples: z.int().min(0).default(8).describe('examples whose per-step predictions go to trajectories.arrow (for the report): the first the recursion fixed (wrong after step 1, right at the end) and the first wrong ones'),
 };
 
 export const reportSection = z

@@ -68,9 +68,11 @@ describe('buildReport on a synthetic run', async () => {
   });
 
   it('draws the examples with wrong cells marked and the refinement steps of those with trajectories', () => {
-    expect(out.markdown).toContain('### Test example 0 (group 0): solved');
+    // example 0 is right at the end but had 13 wrong cells after step 1: the recursion fixed it
+    expect(out.markdown).toContain('### Test example 0 (group 0): fixed by the recursion (13 wrong after step 1, right from step 6)');
     // example 1 reaches 5/6 of the cells: 16 - round(16*5/6) = 3 wrong
-    expect(out.markdown).toContain('### Test example 1 (group 1): 3 wrong cells');
+    expect(out.markdown).toContain('### Test example 1 (group 1): not solved (3 wrong cells; 16 wrong after step 1)');
+    expect(out.markdown).toContain('Here: 1 fixed by the recursion (wrong after step 1, right at the end), 2 not solved.');
     expect(out.files['img/example-1-pred.svg'].match(/#f4a6a6/g)).toHaveLength(3);
     expect(out.files['img/example-0-pred.svg']).not.toContain('#f4a6a6');
     expect(out.markdown).toContain('### Test example 0: prediction after each supervision step');
@@ -127,8 +129,12 @@ describe('buildReport against the published numbers', () => {
     });
     expect(out.markdown).toContain('**A home-scale run, not a reproduction.**');
     expect(out.markdown).toContain('This run trained 50 optimizer steps at batch 8 (configured for 5 epochs) on 80 training examples with a 123,456-parameter model.');
-    expect(out.markdown).toMatch(/\| exact accuracy \| 33\.3% \| 87\.4% \(Sudoku-Extreme, mlp_t, no positional encoding\) \|/);
-    expect(out.markdown).toContain('Also published: Sudoku-Extreme (attention) 74.7% exact_accuracy.');
+    // this run's figures alone in the results table; the paper's in a table of their own, labelled as such
+    expect(out.markdown).toMatch(/\| test metric \| this run \|\n\| --- \| ---: \|\n\| exact accuracy \| 33\.3% \|\n/);
+    expect(out.markdown).not.toMatch(/\| exact accuracy \| 33\.3% \| 87/);
+    expect(out.markdown).toContain('**Published results (arXiv 2510.04871), for orientation only.** They were measured on other data');
+    expect(out.markdown).toContain('| Sudoku-Extreme | mlp_t, no positional encoding | `exact_accuracy` | 87.4% |');
+    expect(out.markdown).toContain('| Sudoku-Extreme | attention | `exact_accuracy` | 74.7% |');
     expect(out.markdown).toContain('| epochs | 5 | 50,000 | 1/10,000 |');
     expect(out.markdown).toContain('| global batch size | 8 | 768 | 1/96 |');
     // published: 50000 epochs x 1000 puzzles / 768
@@ -144,14 +150,17 @@ describe('buildReport against the published numbers', () => {
     const base = syntheticInput();
     const arc = { ...base, dataset: { ...fakeDataset, name: 'arc' } };
     const out = await buildReport({ ...arc, evalMetrics: { ...base.evalMetrics, task: { pass_at_1: 0.1, pass_at_2: 0.125 } } });
-    expect(out.markdown).toMatch(/\| `pass_at_2` \| 12\.5% \| 44\.6% \(ARC-AGI-1, attention, rope\) \|/);
-    expect(out.markdown).toMatch(/\| `pass_at_1` \| 10\.0% \| — \|/);
+    expect(out.markdown).toMatch(/\| `pass_at_2` \| 12\.5% \|\n/);
+    expect(out.markdown).toMatch(/\| `pass_at_1` \| 10\.0% \|\n/);
+    expect(out.markdown).toContain('| ARC-AGI-1 | attention, rope | `pass@2` | 44.6% |');
     const two = await buildReport({
       ...arc, config: { ...base.config, fetch: { test_set_name: 'evaluation2' } },
       evalMetrics: { ...base.evalMetrics, task: { 'ARC/pass@2': 0.05 } },
     });
-    expect(two.markdown).toMatch(/\| `ARC\/pass@2` \| 5\.0% \| 7\.8% \(ARC-AGI-2, attention, rope\) \|/);
-    expect(two.markdown).toContain('Also published: ARC-AGI-1 (attention, rope) 44.6% pass@2.');
+    expect(two.markdown).toMatch(/\| `ARC\/pass@2` \| 5\.0% \|\n/);
+    // ARC-AGI-2 first: the scale table is against its recipe
+    expect(two.markdown).toMatch(/\| ARC-AGI-2 \| attention, rope \| `pass@2` \| 7\.8% \|\n\| ARC-AGI-1 \| attention, rope \| `pass@2` \| 44\.6% \|/);
+    expect(two.markdown).toContain('Scale of this run against the published ARC-AGI-2 recipe');
   });
 });
 
@@ -174,7 +183,9 @@ describe('buildReport comparison', () => {
       '| `description` | — | `"synthetic run for report tests"` |',
       '| `train.lr` | `0.0003` | `0.0001` |',
     ]);
-    expect(section).toContain('| `exact_accuracy` | 50.0% | 33.3% | −16.7% |');
+    expect(section).toContain('| `exact_accuracy` | 50.0% | 33.3% | −16.7 pp |');
+    expect(section).toContain('| `mean_steps` | 6 | 6 | 0 |');
+    expect(section).toContain('Changes of rates are in percentage points (pp)');
     expect(section).toContain('| `token_accuracy` | 80.0% | 80.0% | 0 |');
     expect(section).toContain('| `q_halt_accuracy` | n/a | 66.7% | — |');
     expect(section).toContain('| `old_only` | 3 | n/a | — |');

@@ -1,13 +1,13 @@
 // buildReport: ReportInput (plain data) -> report.md + img/*.svg. Pure apart from chart rendering (vega, in memory).
 import { metricsDiff, paramsDiff, scalarMetrics } from './diff.ts';
-import { drawExamples } from './examples.ts';
+import { drawExamples, type DrawnExample } from './examples.ts';
 import { charts, halting, recursion } from './figures.ts';
-import { exampleBlock, trajectoryBlock } from './gallery.ts';
+import { exampleBlock, outcome, trajectoryBlock } from './gallery.ts';
 import { anchor, code, codeBlock, esc, table } from './markdown.ts';
 import { runStateLine } from './intervals.ts';
 import { publishedFor } from './published.ts';
 import { obj, section, SECTIONS } from './sections.ts';
-import { formatMetric, headline, results, runSummary } from './summary.ts';
+import { formatChange, formatMetric, headline, results, runSummary } from './summary.ts';
 import type { ReportInput, ReportOutput } from './types.ts';
 
 export { formatMetric };
@@ -26,14 +26,24 @@ function comparison(input: ReportInput): string {
   out.push(pd.length ? table(['param', 'old', 'new'], pd.map((p) => [code(p.key), show(p.old), show(p.new)])) : 'The resolved configs are identical.');
   out.push('', '#### Metrics diff', '');
   const md = metricsDiff(c.metrics, scalarMetrics(input.evalMetrics));
-  const signed = (k: string, v: number | null) => {
-    if (v === null) return '—';
-    const f = formatMetric(k, Math.abs(v));
-    return v > 0 ? `+${f}` : v < 0 ? `−${f}` : '0';
-  };
   out.push(table(['metric', 'old', 'new', 'change'],
-    md.map((d) => [code(d.metric), formatMetric(d.metric, d.old), formatMetric(d.metric, d.new), signed(d.metric, d.change)]), ['l', 'r', 'r', 'r']));
+    md.map((d) => [code(d.metric), formatMetric(d.metric, d.old), formatMetric(d.metric, d.new), formatChange(d.metric, d.change)]), ['l', 'r', 'r', 'r']));
+  out.push('', 'Changes of rates are in percentage points (pp): 50.0% → 75.0% is +25.0 pp.');
   return out.join('\n');
+}
+
+/** What the examples are and why these: failures and what the recursion fixed come first. */
+function examplesIntro(drawn: DrawnExample[]): string {
+  const kinds = drawn.map((d) => outcome(d));
+  const n = (p: (k: string) => boolean) => kinds.filter(p).length;
+  const parts = [
+    [n((k) => k.startsWith('fixed')), 'fixed by the recursion (wrong after step 1, right at the end)'],
+    [n((k) => k.startsWith('not solved')), 'not solved'],
+    [n((k) => k === 'solved'), 'solved'],
+  ].filter(([c]) => (c as number) > 0).map(([c, what]) => `${c} ${what}`);
+  return 'Chosen to show what goes wrong and what the recursion repairs: the evaluate stage keeps the per-step predictions of ' +
+    'the first test examples the model got wrong and of the first ones it got wrong after step 1 but right at the end; ' +
+    `the rest are the first wrong, then the first right examples, in test order. Here: ${parts.join(', ')}.`;
 }
 
 /** Shell-quote one argument when it needs it. */
@@ -82,10 +92,11 @@ export async function buildReport(input: ReportInput): Promise<ReportOutput> {
     await charts(input, files),
     await recursion(input, files),
     await halting(input, files),
-    [section('6. Examples'), drawn.length ? drawn.map((d) => exampleBlock(d, input)).join('\n\n') : 'No examples were evaluated.'].join('\n'),
+    [section('6. Examples'), drawn.length ? [examplesIntro(drawn), ...drawn.map((d) => exampleBlock(d, input))].join('\n\n') : 'No examples were evaluated.'].join('\n'),
     [section('7. Refinement trajectories'), withTrajectory.length
       ? withTrajectory.map(trajectoryBlock).join('\n\n')
-      : 'The evaluate stage kept no per-step predictions (`evaluate.trajectory_examples` is 0).'].join('\n'),
+      : input.evalMetrics.count === 0 ? 'The test split is empty: no predictions to follow.'
+        : 'The evaluate stage kept no per-step predictions (`evaluate.trajectory_examples` is 0).'].join('\n'),
     comparison(input),
     reproduce(input),
   ];

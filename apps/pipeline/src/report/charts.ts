@@ -118,14 +118,25 @@ export function lrSpec(rows: TrainMetricRow[]): Spec {
   return lineSpec({ title: 'Learning-rate schedule', values, xTitle: 'training step', yTitle: 'learning rate', xInteger: true });
 }
 
+/** A y range around the values (not 0-1): 90% -> 99.5% must not be a thin band at the top of the chart. */
+export function zoomedDomain(values: number[]): [number, number] {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = Math.max(0.005, (hi - lo) * 0.1);
+  return [Math.max(0, Math.floor((lo - pad) * 100) / 100), Math.min(1, Math.ceil((hi + pad) * 100) / 100)];
+}
+
 export function perStepSpec(m: EvalMetrics): Spec {
   const values: Row[] = [];
   m.accuracy_per_step.forEach((v, i) => values.push({ x: i + 1, series: 'token accuracy', value: v }));
   m.exact_accuracy_per_step.forEach((v, i) => values.push({ x: i + 1, series: 'exact accuracy', value: v }));
-  return lineSpec({
-    title: 'Test accuracy after each supervision step', values, xTitle: 'supervision step', yTitle: 'accuracy',
-    yDomain: [0, 1], points: true, xInteger: true,
-  });
+  const spec = lineSpec({
+    title: 'Test accuracy after each supervision step (y axis zoomed to the data)', values, xTitle: 'supervision step', yTitle: 'accuracy',
+    yDomain: zoomedDomain(values.map((v) => v.value as number)), points: true, xInteger: true,
+  }) as { encoding: { y: { axis?: unknown; scale?: Record<string, unknown> } } };
+  spec.encoding.y.axis = { format: '.0%' };
+  spec.encoding.y.scale = { ...spec.encoding.y.scale, zero: false, nice: false };
+  return spec as unknown as Spec;
 }
 
 /** Test examples by sigmoid(q_halt) in 10 bins, stacked by outcome: is the halting head's confidence right? */

@@ -12,16 +12,44 @@ export async function charts(input: ReportInput, files: Record<string, string>):
     out.push(input.imported ? 'None: the model was imported (see the run summary), not trained here.' : 'The train stage recorded no metrics rows.');
     return out.join('\n');
   }
-  const add = async (name: string, alt: string, spec: Parameters<typeof renderChart>[0]) => {
+  const add = async (name: string, alt: string, spec: Parameters<typeof renderChart>[0], curves: [string, string][]) => {
     files[`img/${name}.svg`] = await renderChart(spec);
-    out.push('', image(alt, `img/${name}.svg`));
+    out.push('', image(alt, `img/${name}.svg`), '', captions(curves));
   };
   out.push(`${count(rows.length)} training steps` + (rows.length > MAX_POINTS ? ` (drawn as the means of ${MAX_POINTS} buckets of consecutive steps).` : '.'));
-  await add('loss', 'training loss', lossSpec(rows));
+  await add('loss', 'training loss', lossSpec(rows), CURVES.loss);
   out.push('', await intervalBlock(input, files));
-  await add('accuracy', 'training accuracy', accuracySpec(rows));
-  await add('lr', 'learning-rate schedule', lrSpec(rows));
+  await add('accuracy', 'training accuracy', accuracySpec(rows), CURVES.accuracy);
+  await add('lr', 'learning-rate schedule', lrSpec(rows), CURVES.lr);
   return out.join('\n');
+}
+
+/** One sentence per curve a chart shows. */
+export const CURVES: Record<'loss' | 'accuracy' | 'lr' | 'haltSteps' | 'perStep', [string, string][]> = {
+  loss: [
+    ['loss', 'what the optimizer minimises: lm_loss + 0.5 × q_halt_loss, per example supervised at that step.'],
+    ['lm_loss', 'the cross-entropy (stablemax, as the reference) of the answer tokens against the labels.'],
+    ['q_halt_loss', 'the binary cross-entropy of the halting head, which predicts whether the current answer is exactly right; ' +
+      'it dives toward 1e-4 while no answer is right (the head learns to say "not right" with near certainty) and jumps once ' +
+      'answers start to be right and some of its targets flip.'],
+  ],
+  accuracy: [
+    ['token accuracy', 'the share of answer cells that are right, over the examples that halted at that step.'],
+    ['exact accuracy', 'the share of those examples whose every answer cell is right.'],
+    ['q_halt accuracy', 'the share where the halting head\'s verdict (q_halt > 0 means "right") matches the answer; it starts ' +
+      'at 1.0 because at first no answer is right and the head says "not right" to all, and dips when answers begin to be right.'],
+  ],
+  lr: [['learning rate', 'a linear warm-up over `train.lr_warmup_steps`, then a cosine decay to lr × `lr_min_ratio` (flat when the ratio is 1); the puzzle embeddings have their own rate, `puzzle_emb_lr`.']],
+  haltSteps: [['mean supervision steps at halt', 'how many refinement steps the examples that stopped at that training step had run: ' +
+    'the halting head stops an example when q_halt > 0 (exploration sometimes later), at most `halt_max_steps`.']],
+  perStep: [
+    ['token accuracy', 'the share of answer cells right if evaluation stopped after that supervision step.'],
+    ['exact accuracy', 'the share of test examples fully right after that step: what the recursion adds, step by step.'],
+  ],
+};
+
+function captions(curves: [string, string][]): string {
+  return curves.map(([name, text]) => `- **${name}**: ${text}`).join('\n');
 }
 
 export async function recursion(input: ReportInput, files: Record<string, string>): Promise<string> {
@@ -39,6 +67,8 @@ export async function recursion(input: ReportInput, files: Record<string, string
       `goes from ${from(m.exact_accuracy_per_step)}; token accuracy from ${from(m.accuracy_per_step)}.`,
     '',
     image('test accuracy after each supervision step', 'img/accuracy_per_step.svg'),
+    '',
+    captions(CURVES.perStep) + ' The y axis is zoomed to the data, so small differences show.',
     '',
     details('Per-step numbers', table(['step', 'token accuracy', 'exact accuracy'],
       m.accuracy_per_step.map((a, i) => [String(i + 1), pct(a, 2), pct(m.exact_accuracy_per_step[i], 2)]), ['r', 'r', 'r'])),
@@ -76,7 +106,7 @@ export async function halting(input: ReportInput, files: Record<string, string>)
   if (input.trainMetrics.some((r) => r.count > 0)) {
     files['img/halt_steps_train.svg'] = await renderChart(haltStepsSpec(input.trainMetrics));
     out.push('', 'During training the q_halt head decides when an example stops; the mean number of supervision steps of the examples that halted:', '',
-      image('training: supervision steps before halting', 'img/halt_steps_train.svg'));
+      image('training: supervision steps before halting', 'img/halt_steps_train.svg'), '', captions(CURVES.haltSteps));
   }
   return out.join('\n');
 }

@@ -14,8 +14,19 @@ export function verdict(pred: Grid, target: Grid, wrong: number): string {
   return wrong === 0 ? 'right' : `${wrong} wrong cell${wrong === 1 ? '' : 's'}`;
 }
 
+/** What happened to an example: solved at once, fixed by the recursion (and at which step), or its errors. */
+export function outcome(d: DrawnExample): string {
+  if (!d.view.correct) {
+    const v = verdict(d.pred, d.target, d.wrong);
+    const first = d.steps[0];
+    return first && first.wrong !== d.wrong ? `not solved (${v}; ${first.wrong} wrong after step 1)` : `not solved (${v})`;
+  }
+  const firstRight = d.steps.findIndex((s) => s.wrong === 0);
+  return firstRight > 0 ? `fixed by the recursion (${d.steps[0].wrong} wrong after step 1, right from step ${firstRight + 1})` : 'solved';
+}
+
 export function exampleBlock(d: DrawnExample, input: ReportInput): string {
-  const status = d.view.correct ? 'solved' : verdict(d.pred, d.target, d.wrong);
+  const status = outcome(d);
   return [
     `### Test example ${d.view.index} (group ${d.view.group}): ${status}`,
     '',

@@ -129,8 +129,9 @@ export interface EvaluatedExamples {
 }
 
 /**
- * Streams predictions.arrow: every halting step, and `count` examples to draw: those with trajectories first, then
- * alternately the first wrong and the first right ones (row order), so a report shows both failures and successes.
+ * Streams predictions.arrow: every halting step, and `count` examples to draw. First those with per-step predictions
+ * (the evaluate stage keeps them for the first wrong examples and the first ones the recursion fixed), then the first
+ * wrong ones, then the first right ones (row order): a report shows failures and fixes before easy successes.
  */
 export async function readExamples(evaluate: { predictions: TableInput; trajectories: TableInput | null }, count: number): Promise<EvaluatedExamples> {
   const trajectories = new Map<number, { step: number; preds: Uint8Array }[]>();
@@ -171,11 +172,7 @@ export async function readExamples(evaluate: { predictions: TableInput; trajecto
       row++;
     }
   }
-  const examples = withTraj.slice(0, count);
-  for (let i = 0; examples.length < count && (i < wrong.length || i < right.length); i++) {
-    if (i < wrong.length) examples.push(wrong[i]);
-    if (i < right.length && examples.length < count) examples.push(right[i]);
-  }
+  const examples = [...withTraj, ...wrong, ...right].slice(0, count);
   return { testRows: { steps: Int32Array.from(steps), qHalt: Float32Array.from(qHalt), correct: Uint8Array.from(correct) }, examples };
 }
 

@@ -90,3 +90,21 @@ describe('report parts', () => {
     expect(() => assertSvgFile('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>')).not.toThrow();
   });
 });
+
+describe('the value-of-recursion chart and the curve captions', () => {
+  it('zooms the per-step accuracy axis to the data (90% -> 99.5% is not a thin band of 0-1)', async () => {
+    const { perStepSpec, zoomedDomain } = await import('./charts.ts');
+    expect(zoomedDomain([0.9, 0.95, 0.995])).toEqual([0.89, 1]);
+    expect(zoomedDomain([0.2, 0.3])).toEqual([0.19, 0.31]);
+    const spec = perStepSpec({ accuracy_per_step: [0.97, 0.99], exact_accuracy_per_step: [0.9, 0.995] } as never) as unknown as
+      { encoding: { y: { scale: { domain: number[]; zero: boolean } } } };
+    expect(spec.encoding.y.scale.domain).toEqual([0.89, 1]);
+    expect(spec.encoding.y.scale.zero).toBe(false);
+  });
+
+  it('explains the q_halt curves the report draws (loss diving then jumping, accuracy starting at 1.0)', async () => {
+    const { CURVES } = await import('./figures.ts');
+    expect(CURVES.loss.find(([n]) => n === 'q_halt_loss')?.[1]).toMatch(/dives toward 1e-4 .* jumps/);
+    expect(CURVES.accuracy.find(([n]) => n === 'q_halt accuracy')?.[1]).toMatch(/starts at 1\.0 because/);
+  });
+});

@@ -153,9 +153,9 @@ describe('report stage', () => {
     expect(md).toMatch(/\| exact accuracy \| 50\.0% \|/);
     expect(md).toMatch(/\| `toy_examples` \| 4 \|/);
     expect(md).not.toContain('`count`');
-    // 4 test examples: two with trajectories, then a wrong and a right one (3 drawn)
+    // 4 test examples: two with trajectories, then the wrong ones, then the right ones (3 drawn)
     expect(md).toContain('### Test example 0: prediction after each supervision step');
-    expect(md).toContain('### Test example 1 (group 1): 1 wrong cell');
+    expect(md).toContain('### Test example 1 (group 1): not solved (1 wrong cell');
     expect(md).toContain('### Test example 3 (group 3)');
     expect(md).toContain('npx nx run pipeline:report --config toy-report --set train.lr=0.0003');
     expect(md).toContain('No comparison run.');
@@ -172,7 +172,7 @@ describe('report stage', () => {
     const md = fs.readFileSync(path.join(res.dir, 'report.md'), 'utf8');
     expect(md).toMatch(/Against \*\*toy-report @ \w+, evaluate \w{8}\*\* \(old\)/);
     expect(md).toContain('The resolved configs are identical.');
-    expect(md).toContain('| `exact_accuracy` | 50.0% | 75.0% | +25.0% |');
+    expect(md).toContain('| `exact_accuracy` | 50.0% | 75.0% | +25.0 pp |');
     expect(JSON.parse(fs.readFileSync(path.join(res.dir, 'history.json'), 'utf8'))).toHaveLength(2);
   });
 

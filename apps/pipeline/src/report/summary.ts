@@ -1,6 +1,7 @@
 // Run summary, results beside the published numbers, and the scale of this run against the paper's recipe.
 import { scalarMetrics } from './diff.ts';
 import { code, codeBlock, count, details, duration, esc, num, pct, short, table } from './markdown.ts';
+import { isRateMetric } from '@trm/dataset';
 import { PAPER, type PublishedRecipe } from './published.ts';
 import { obj, section } from './sections.ts';
 import type { ReportInput } from './types.ts';
@@ -31,14 +32,17 @@ export function workersCell(input: ReportInput): string {
 /** Format a metric value: rates (accuracy, pass@K, *_rate, valid/optimal shares) as percentages, the rest as numbers. */
 export function formatMetric(key: string, v: number | null): string {
   if (v === null || !Number.isFinite(v)) return 'n/a';
-  const rate = /acc|rate|pass|valid|optimal|fraction|share/i.test(key) && !/steps|count|excess|loss/i.test(key);
-  return rate && v >= 0 && v <= 1 ? pct(v) : num(v);
+  return isRateMetric(key) && v >= 0 && v <= 1 ? pct(v) : num(v);
 }
 
-/** `pass_at_2`, `pass@2`, `Pass@2`, `ARC/pass@2` compare equal. */
-function metricKey(k: string): string {
-  return k.toLowerCase().replace(/^.*\//, '').replace(/_at_/g, '@');
+/** A change of a metric: rates in percentage points (`+1.5 pp`), the rest as numbers; signed, `0` when none. */
+export function formatChange(key: string, v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '—';
+  if (v === 0) return '0';
+  const sign = v > 0 ? '+' : '−';
+  return isRateMetric(key) ? `${sign}${(100 * Math.abs(v)).toFixed(1)} pp` : `${sign}${num(Math.abs(v))}`;
 }
+
 
 export function trainSummary(input: ReportInput) {
   const rows = input.trainMetrics;
@@ -119,24 +123,23 @@ export function runSummary(input: ReportInput): string {
   ].join('\n');
 }
 
+const LABELS: Record<string, string> = {
+  exact_accuracy: 'exact accuracy', token_accuracy: 'token accuracy', q_halt_accuracy: 'q_halt accuracy', mean_steps: 'mean steps',
+};
+
 export function results(input: ReportInput, recipes: PublishedRecipe[]): string {
   const m = input.evalMetrics;
-  const main = recipes[0];
-  const publishedCell = (key: string) => {
-    if (!main || metricKey(main.metric) !== metricKey(key)) return '—';
-    return `${pct(main.value)} (${main.task}, ${main.variant})`;
-  };
-  const labels: Record<string, string> = {
-    exact_accuracy: 'exact accuracy', token_accuracy: 'token accuracy', q_halt_accuracy: 'q_halt accuracy', mean_steps: 'mean steps',
-  };
-  const rows = Object.entries(scalarMetrics(m)).map(([k, v]) => [labels[k] ?? code(k), formatMetric(k, v), publishedCell(k)]);
+  const rows = Object.entries(scalarMetrics(m)).map(([k, v]) => [LABELS[k] ?? code(k), formatMetric(k, v)]);
   const out = [section('2. Results')];
   if (m.count === 0) out.push('The test split is empty (train-only data), so nothing was evaluated: the metrics below are n/a.', '');
-  out.push(table(['test metric', 'this run', `published (${PAPER})`], rows, ['l', 'r', 'l']));
-  if (recipes.length > 1) {
-    out.push('', 'Also published: ' + recipes.slice(1).map((r) => `${r.task} (${r.variant}) ${pct(r.value)} ${r.metric}`).join('; ') + '.');
+  else out.push(`On the ${count(m.count)} examples of this run's test split:`, '');
+  out.push(table(['test metric', 'this run'], rows, ['l', 'r']));
+  if (recipes.length) {
+    out.push('', `**Published results (${PAPER}), for orientation only.** They were measured on other data at another scale ` +
+      '(the paper\'s recipes, below), not on this run\'s test split: they are not a target this run missed or met.', '',
+    table(['task', 'variant', 'metric', 'published'], recipes.map((r) => [r.task, r.variant, code(r.metric), pct(r.value)]), ['l', 'l', 'l', 'r']));
+    out.push('', scaleTable(input, recipes[0]));
   }
-  if (main) out.push('', scaleTable(input, main));
   return out.join('\n');
 }
 

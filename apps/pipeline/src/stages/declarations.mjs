@@ -85,7 +85,7 @@ export const STAGES = Object.freeze([
     writes: ['evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics', 'evaluate.task_files'],
     dataset: true,
     engine: true,
-    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'],
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/stages/trajectories.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'],
     packages: [...ENGINE_PACKAGES, 'apache-arrow'],
     module: 'apps/pipeline/src/stages/evaluate.ts',
     entry: 'runEvaluate',

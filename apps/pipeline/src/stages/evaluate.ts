@@ -15,6 +15,7 @@ import type { ResolvedConfig } from '../config/load.ts';
 import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
 import { selectBackend } from './backend.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
+import { pickTrajectories, subsetSplit, trajectoryCandidates } from './trajectories.ts';
 
 export function predictionColumns(seqLen: number): ColumnSpec[] {
   return [
@@ -100,11 +101,20 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
       let seen = 0;
       const out = evaluateModel(model, split, {
         batchSize,
-        trajectoryExamples: ctx.config.evaluate.trajectory_examples,
+        trajectoryExamples: 0,
         onProgress: (done) => { bar.tick(done - seen); seen = done; },
       });
       bar.done(`exact ${out.metrics.exact_accuracy.toFixed(4)}`);
-      return out;
+      // per-step predictions of the most telling examples: a small second evaluation of a few candidates
+      const K = ctx.config.evaluate.trajectory_examples;
+      const candidates = K > 0 ? trajectoryCandidates(out.correct, K) : [];
+      if (!candidates.length) return { ...out, kept: [] as { index: number; steps: Uint8Array[] }[] };
+      const again = evaluateModel(model, subsetSplit(split, candidates), { batchSize, trajectoryExamples: candidates.length });
+      const same = candidates.filter((index, j) => again.preds.subarray(j * S, (j + 1) * S).every((v, i) => v === out.preds[index * S + i]));
+      if (same.length < candidates.length) log(`evaluate: ${candidates.length - same.length} of ${candidates.length} trajectory candidates ended differently when evaluated again; left out`);
+      const steps = same.map((index) => again.trajectory[candidates.indexOf(index)]);
+      const picked = pickTrajectories(same, steps, (i) => split.labels.subarray(i * S, (i + 1) * S), split.ignoreLabelId, K);
+      return { ...out, kept: picked.map(({ index }) => ({ index, steps: steps[same.indexOf(index)] })) };
     });
 
     const at = (a: Uint8Array, i: number) => a.slice(i * S, (i + 1) * S);
@@ -116,7 +126,7 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
       rows.push({ index: i, group_index: p.group, puzzle_identifier: p.puzzleIdentifier, inputs: p.inputs, labels: p.labels, preds: p.preds, q_halt: p.qHalt, steps: res.steps[i], correct: res.correct[i] === 1 });
     }
     await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(S), rows, { metadata });
-    const traj: Row[] = res.trajectory.flatMap((steps, k) => steps.map((p, j) => ({ index: k, step: j + 1, preds: p })));
+    const traj: Row[] = res.kept.flatMap(({ index, steps }) => steps.map((p, j) => ({ index, step: j + 1, preds: p })));
     await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(S), traj, { metadata });
 
     const aux = enc.manifest.files['aux.json'] ? JSON.parse(fs.readFileSync(path.join(enc.dir, 'aux.json'), 'utf8')) : null;
