@@ -23,3 +23,5 @@ export { excerpt, lineColumn, parseJsonText, stripJsonComments, JsonSyntaxError 
 export { LineTooLongError, splitLines, textLines } from './lines.ts';
 export type { LineOptions } from './lines.ts';
 export { isRateMetric } from './metrics.ts';
+export { datasetLaws, noFilesIO } from './conformance.ts';
+export type { ConformanceCase, Law } from './conformance.ts';

@@ -82,6 +82,7 @@ describe('dataset-lib generator core', () => {
       'libs/toy-sort/README.md',
       'libs/toy-sort/package.json',
       'libs/toy-sort/project.json',
+      'libs/toy-sort/src/conformance.test.ts',
       'libs/toy-sort/src/index.ts',
       'libs/toy-sort/src/task.ts',
       'libs/toy-sort/src/toy-sort.test.ts',
@@ -137,14 +138,34 @@ describe('scaffolded lib in a copy of the workspace', () => {
     expect(lib.evaluate(wrong, {}, null).metrics.sorted_rate).toBeLessThan(1);
   });
 
-  it("passes its own tests (vitest project registered by the generator)", () => {
-    const r = spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'toy-sort'], {
-      cwd: root,
-      encoding: 'utf8',
-      env: { ...process.env, CI: '1', NO_COLOR: '1' },
-    });
+  const vitest = () => spawnSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'toy-sort'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1', NO_COLOR: '1' },
+  });
+
+  it("passes its own tests (vitest project registered by the generator): the contract's 7 laws and 5 task examples", () => {
+    const r = vitest();
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Tests\s+5 passed/);
+    expect(r.stdout).toMatch(/conformance\.test\.ts \(7 tests\)/);
+    expect(r.stdout).toMatch(/Tests\s+12 passed/);
+  });
+
+  it('keeps the conformance suite passing when the task changes (sort descending): only the task examples fail', () => {
+    const task = join(root, 'libs/toy-sort/src/task.ts');
+    const original = readFileSync(task, 'utf8');
+    const changed = original.replace('grid.cells.slice().sort()', 'grid.cells.slice().sort().reverse()').replace('pred.cells[i] < pred.cells[i - 1]', 'pred.cells[i] > pred.cells[i - 1]');
+    expect(changed).not.toBe(original);
+    writeFileSync(task, changed);
+    try {
+      const r = vitest();
+      expect(r.status).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/conformance\.test\.ts \(7 tests\)/);
+      expect(r.stdout + r.stderr).not.toMatch(/FAIL .*conformance\.test\.ts/);
+      expect(r.stdout + r.stderr).toMatch(/FAIL .*toy-sort\.test\.ts/);
+    } finally {
+      writeFileSync(task, original);
+    }
   });
 
   it('runs through the pipeline (fetch -> augment -> encode -> train -> evaluate) with its tiny config', () => {
