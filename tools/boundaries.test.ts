@@ -3,6 +3,8 @@
 // - dataset libs (sudoku, maze, arc and any lib tagged scope:dataset) import no @trm lib but @trm/dataset and
 //   @trm/augment, and never node:fs / net / http(s) (I/O comes through SourceIO);
 // - libs/trm imports neither node:fs nor nx;
+// - the engine libs import only their declared packages (ENGINE_IMPORTS): tensor-core tfjs-core alone, trm-config zod
+//   alone, trm tfjs-core and the @trm libs tensor-core, augment and trm-config;
 // - nobody imports another lib's internals: only `@trm/<lib>` (its src/index.ts), never `@trm/<lib>/...` or a
 //   relative path into another lib or app;
 // - browser-safe libs (every lib not tagged `platform:node` in its project.json: tensor-core, trm, the dataset libs,
@@ -57,7 +59,14 @@ function projectOf(file: string): string | null {
   return m ? `${m[1]}/${m[2]}` : null;
 }
 
-const isTestSupport = (file: string) => /\.test\.ts$|test-support|\/testing\/|\/parity\//.test(file);
+const isTestSupport = (file: string) => /\.test\.ts$|test-support|test-util\.ts$|\/testing\/|\/parity\//.test(file);
+
+/** The packages (and their subpaths) each engine lib may import, outside its tests. */
+export const ENGINE_IMPORTS: Record<string, string[]> = {
+  'tensor-core': ['@tensorflow/tfjs-core'],
+  'trm-config': ['zod'],
+  trm: ['@tensorflow/tfjs-core', '@trm/tensor-core', '@trm/augment', '@trm/trm-config'],
+};
 
 export function checkBoundaries(files: SourceFile[], datasetLibs: Set<string>): string[] {
   const problems: string[] = [];
@@ -78,6 +87,10 @@ export function checkBoundaries(files: SourceFile[], datasetLibs: Set<string>): 
       if (lib && datasetLibs.has(lib) && !isTestSupport(file)) {
         if (scoped && !['dataset', 'augment'].includes(scoped[1])) problems.push(`${at}: dataset lib ${lib} may import only @trm/dataset and @trm/augment`);
         if (core([...FS, ...NET]).includes(spec)) problems.push(`${at}: dataset lib ${lib} must not touch files or the network (use SourceIO)`);
+      }
+      const allowed = lib ? ENGINE_IMPORTS[lib] : undefined;
+      if (allowed && !spec.startsWith('.') && !isTestSupport(file) && !allowed.some((p) => spec === p || spec.startsWith(`${p}/`))) {
+        problems.push(`${at}: libs/${lib} may import only ${allowed.join(', ')} (docs/DESIGN.md)`);
       }
       if (lib === 'trm' && !isTestSupport(file)) {
         if (core(FS).includes(spec)) problems.push(`${at}: libs/trm knows nothing of files`);
@@ -238,6 +251,10 @@ describe('import boundaries', () => {
       { file: 'apps/pipeline/src/g.ts', text: "import { solve } from '@trm/sudoku/src/solver.ts';\nexport { z } from '../../../libs/arc/src/lib.ts';" },
       { file: 'libs/arc/src/ok.ts', text: "// import fs from 'node:fs';\nimport { Grid } from '@trm/dataset';\nimport { rng } from './rng.ts';" },
       { file: 'libs/arc/src/lib.test.ts', text: "import * as fs from 'node:fs';" },
+      { file: 'libs/tensor-core/src/h.ts', text: "import * as tf from '@tensorflow/tfjs-core';\nimport { Worker } from 'node:worker_threads';" },
+      { file: 'libs/trm-config/src/i.ts', text: "import { z } from 'zod';\nimport { rng } from '@trm/augment';" },
+      { file: 'libs/trm/src/j.ts', text: "import '@tensorflow/tfjs-core/dist/register_all_gradients';\nimport { createTrainer } from '@trm/trm-parallel';\nimport { z } from 'zod';" },
+      { file: 'libs/trm/src/j.test.ts', text: "import { initBackend } from '@trm/tensor-node';" },
     ];
     const problems = checkBoundaries(bad, new Set(['sudoku', 'maze', 'arc', 'extra']));
     const has = (file: string, what: string) => problems.some((p) => p.startsWith(file) && p.includes(what));
@@ -253,5 +270,11 @@ describe('import boundaries', () => {
     expect(has('apps/pipeline/src/g.ts:1', 'not its internals')).toBe(true);
     expect(has('apps/pipeline/src/g.ts:2', 'relative import reaches outside apps/pipeline')).toBe(true);
     expect(problems.filter((p) => p.startsWith('libs/arc/'))).toEqual([]);
+    expect(has('libs/tensor-core/src/h.ts:2', 'libs/tensor-core may import only @tensorflow/tfjs-core')).toBe(true);
+    expect(has('libs/trm-config/src/i.ts:2', 'libs/trm-config may import only zod')).toBe(true);
+    expect(has('libs/trm/src/j.ts:2', 'libs/trm may import only')).toBe(true);
+    expect(has('libs/trm/src/j.ts:3', 'libs/trm may import only')).toBe(true);
+    expect(problems.filter((p) => /^libs\/(tensor-core\/src\/h\.ts|trm-config\/src\/i\.ts|trm\/src\/j\.ts):1 /.test(p))).toEqual([]);
+    expect(problems.filter((p) => p.startsWith('libs/trm/src/j.test.ts'))).toEqual([]);
   });
 });
