@@ -40,7 +40,8 @@ describe('loadModel', () => {
   it.each([
     ['no arch metadata', () => modelFile(arch, undefined, { format: 'pt' }), /m\.st: no "config" metadata \(the model's arch\); expected a model\.safetensors written by the train stage/],
     ['arch metadata that is not JSON', () => modelFile(arch, undefined, { config: '{' }), /m\.st: the "config" metadata is not JSON/],
-    ['an arch key missing', () => modelFile(arch, undefined, { config: JSON.stringify({ ...arch, hidden_size: undefined }) }), /m\.st: the arch metadata has hidden_size = undefined, expected a number/],
+    ['an arch key missing', () => modelFile(arch, undefined, { config: JSON.stringify({ ...arch, hidden_size: undefined }) }), /m\.st: the arch metadata lacks hidden_size$/],
+    ['an arch value of the wrong kind', () => modelFile(arch, undefined, { config: JSON.stringify({ ...arch, mlp_t: 'yes', L_layers: 0 }) }), /m\.st: the arch metadata has arch\.L_layers = 0: expected >= 1; arch\.mlp_t = "yes": expected a boolean$/],
     ['weights of another arch', () => modelFile(arch, undefined, { config: JSON.stringify({ ...arch, hidden_size: 32, puzzle_emb_ndim: 32 }) }), /m\.st: createModel: "model\.inner\.\S+" has shape \[\d+(,\d+)*\], expected/],
     ['bytes that are no safetensors', () => new Uint8Array(4), /m\.st: not a valid safetensors file/],
   ])('refuses a file with %s, naming it', (_, bytes, message) => {

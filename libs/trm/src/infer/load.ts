@@ -1,6 +1,7 @@
 // A trained model from the bytes of a safetensors file: the arch from its `config` metadata (as the train stage
 // writes model.safetensors), the weights from its tensors. Pure: the caller reads the file (Node or a browser).
 import { decodeSafetensors } from '@trm/tensor-core';
+import { archConfigSchema, issueLines } from '@trm/trm-config';
 import { createModel } from '../model/model.ts';
 import type { ArchConfig, TrmModel } from '../model/types.ts';
 
@@ -8,13 +9,6 @@ import type { ArchConfig, TrmModel } from '../model/types.ts';
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
 }
-
-const ARCH_KEYS: Record<keyof ArchConfig, 'number' | 'boolean' | 'string'> = {
-  seq_len: 'number', vocab_size: 'number', num_puzzle_identifiers: 'number', hidden_size: 'number', num_heads: 'number',
-  expansion: 'number', L_layers: 'number', H_cycles: 'number', L_cycles: 'number', mlp_t: 'boolean', pos_encodings: 'string',
-  puzzle_emb_ndim: 'number', puzzle_emb_len: 'number', halt_max_steps: 'number', halt_exploration_prob: 'number',
-  rope_theta: 'number', rms_norm_eps: 'number', no_ACT_continue: 'boolean',
-};
 
 /** The arch in a model file's metadata (`config`: the resolved arch as JSON). */
 export function archFromMetadata(metadata: Record<string, string>, file: string): ArchConfig {
@@ -29,10 +23,14 @@ export function archFromMetadata(metadata: Record<string, string>, file: string)
     throw new ModelFileError(`${file}: the "config" metadata is not JSON (${(e as Error).message})`);
   }
   if (typeof arch !== 'object' || arch === null || Array.isArray(arch)) throw new ModelFileError(`${file}: the "config" metadata is not an object of arch keys`);
-  for (const [key, type] of Object.entries(ARCH_KEYS)) {
-    if (typeof arch[key] !== type) throw new ModelFileError(`${file}: the arch metadata has ${key} = ${JSON.stringify(arch[key])}, expected a ${type}`);
-  }
-  return arch as unknown as ArchConfig;
+  // every key of the one arch definition must be there (no defaults filled in: the file says what it was trained as);
+  // keys it does not know are left out
+  const keys = Object.keys(archConfigSchema.shape) as (keyof ArchConfig)[];
+  const missing = keys.filter((k) => arch[k] === undefined);
+  if (missing.length > 0) throw new ModelFileError(`${file}: the arch metadata lacks ${missing.join(', ')}`);
+  const parsed = archConfigSchema.safeParse(Object.fromEntries(keys.map((k) => [k, arch[k]])));
+  if (!parsed.success) throw new ModelFileError(`${file}: the arch metadata has ${issueLines('arch', arch, parsed.error.issues).join('; ')}`);
+  return parsed.data;
 }
 
 /** What the data of the model's use looks like (the encoded dataset's shape and identifier count). */
