@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
+import { IGNORE_LABEL } from '@trm/tensor-core';
 import { initBackend } from '@trm/tensor-node';
 import { createModel, disposeCarry } from './model.ts';
 import type { ArchConfig, Batch } from './types.ts';
@@ -15,7 +16,7 @@ function batch(B: number, S: number, seed: number): Batch {
   const rng = createRng(seed);
   return {
     inputs: Int32Array.from({ length: B * S }, () => 1 + rng.int(4)),
-    labels: Int32Array.from({ length: B * S }, () => (rng.next() < 0.3 ? -100 : rng.int(5))),
+    labels: Int32Array.from({ length: B * S }, () => (rng.next() < 0.3 ? IGNORE_LABEL : rng.int(5))),
     puzzleIdentifiers: Int32Array.from({ length: B }, () => rng.int(3)),
   };
 }
@@ -111,6 +112,6 @@ describe('ACT steps', () => {
 
 function countEmptyRows(b: Batch): number {
   let n = 0;
-  for (let r = 0; r < b.puzzleIdentifiers.length; r++) if (b.labels.subarray(r * 6, r * 6 + 6).every((v) => v === -100)) n++;
+  for (let r = 0; r < b.puzzleIdentifiers.length; r++) if (b.labels.subarray(r * 6, r * 6 + 6).every((v) => v === IGNORE_LABEL)) n++;
   return n;
 }
