@@ -48,6 +48,12 @@ export const RULES: Rule[] = [
     run: 'npm run trm -- train --config sudoku-tiny && npm run trm -- export --config sudoku-tiny --format reference-checkpoint --out exported/model.pt && npm run trm -- import-checkpoint --config sudoku-tiny exported/model.pt',
     why: 'no reference training ran here: a checkpoint of sudoku-tiny in the reference format goes through the same import',
   },
+  { command: 'git clone https://github.com/SamsungSAILMontreal/TinyRecursiveModels /opt/trm-reference', skip: 'a network download (and the reference runs only on CUDA GPUs)' },
+  { command: 'pip install -r /opt/trm-reference/requirements.txt', skip: 'installs PyTorch and the reference\'s requirements from PyPI: no network in CI' },
+  {
+    command: 'TRM_REFERENCE_DIR=/opt/trm-reference npx nx run pipeline:report --config sudoku-extreme-paper --set runtime.engine=reference --set runtime.nproc_per_node=4',
+    skip: 'needs the reference checkout, CUDA GPUs and the Sudoku-Extreme download; the train stage\'s hand-over to the reference is tested against stand-ins for pretrain.py and torchrun (apps/pipeline/src/reference/train-reference.test.ts)',
+  },
   { command: 'npx nx run pipeline:report --config sudoku-extreme-paper', skip: 'needs the Sudoku-Extreme download (no network in CI); the same target runs on sudoku-tiny and sudoku-quick above' },
   { command: 'npm install --no-save @tensorflow/tfjs-node', skip: 'downloads libtensorflow: no network in CI' },
   { command: 'npm install-scripts approve @tensorflow/tfjs-node', skip: 'needs the package installed above' },

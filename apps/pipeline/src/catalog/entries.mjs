@@ -18,6 +18,7 @@ export const CATALOG = Object.freeze({
   'train.state_meta': { stage: 'train', path: 'state.json', format: 'json', indent: 2, description: 'trainer state meta plus the resolved arch and train sections' },
   'train.metrics': { stage: 'train', path: 'metrics.arrow', format: 'arrow', description: 'one row of losses and accuracies per training step' },
   'train.checkpoints': { stage: 'train', folder: 'train.partial', path: '', format: 'checkpoints', description: 'checkpoints while training runs (artifacts/<config>/train.partial, removed when it finishes)' },
+  'train.reference_run': { stage: 'train', folder: 'train.reference', path: '', format: 'files', description: 'runtime.engine reference: the run handed to pretrain.py (its step_N checkpoints, pretrain.log; the exported data while it runs)' },
   'evaluate.predictions': { stage: 'evaluate', path: 'predictions.arrow', format: 'arrow', description: 'one row per test example: inputs, labels, prediction, q_halt, steps, correct' },
   'evaluate.trajectories': { stage: 'evaluate', path: 'trajectories.arrow', format: 'arrow', description: 'predictions after every supervision step of the first examples' },
   'evaluate.metrics': { stage: 'evaluate', path: 'metrics.json', format: 'json', indent: 2, description: 'exact and token accuracy, per-step accuracies, task metrics' },

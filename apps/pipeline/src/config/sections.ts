@@ -42,6 +42,15 @@ export const runtimeSection = z
       .optional()
       .transform((n) => n ?? availableParallelism())
       .describe('worker threads of train and evaluate, each with its own backend and a slice of every batch; default: the number of cores; capped at the rows of a batch; 0 = the main thread'),
+    engine: z
+      .enum(['tfjs', 'reference'])
+      .default('tfjs')
+      .describe('who trains: tfjs (this project) or reference (the reference implementation, PyTorch, in the checkout TRM_REFERENCE_DIR names: its data exported, pretrain.py run, its last checkpoint imported)'),
+    nproc_per_node: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe('engine reference: GPUs of the run (torchrun --nproc-per-node; 1 = python pretrain.py)'),
   })
   .strict();
 

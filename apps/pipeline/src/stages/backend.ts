@@ -1,4 +1,5 @@
 // The tensor backend of the engine stages (train, evaluate) as their manifest keys record it.
+import { execFileSync } from 'node:child_process';
 import type { ResolvedConfig } from '../config/load.ts';
 
 export interface BackendKey {
@@ -30,4 +31,24 @@ export function selectBackend(config: ResolvedConfig): Promise<BackendKey> {
   last = { wanted: key, selected };
   selected.catch(() => { if (last?.selected === selected) last = null; });
   return selected;
+}
+
+/**
+ * The engine a stage's key records: for train with `runtime.engine: reference`, the reference checkout (its git
+ * commit), since pretrain.py does the work; otherwise the tfjs backend (`selectBackend`).
+ */
+export function stageBackend(config: ResolvedConfig, stage: string): Promise<BackendKey> {
+  if (stage === 'train' && config.runtime.engine === 'reference') return Promise.resolve(referenceBackend(process.env.TRM_REFERENCE_DIR));
+  return selectBackend(config);
+}
+
+/** `{ name: 'reference', version: <git commit of the checkout> }` (`unversioned` outside git, `unset` without a folder). */
+export function referenceBackend(dir: string | undefined): BackendKey {
+  if (!dir) return { name: 'reference', version: 'unset' };
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { name: 'reference', version: commit };
+  } catch {
+    return { name: 'reference', version: 'unversioned' };
+  }
 }

@@ -11,7 +11,7 @@ import { ArtifactError, isUpToDate, readManifest, runHint, stageDir, verifyFiles
 import { writeStage } from '../artifacts/stage-writer.ts';
 import { log } from '../io/progress.ts';
 import { STAGES, stageDeclaration, type StageDeclaration } from './declarations.mjs';
-import { selectBackend } from './backend.ts';
+import { stageBackend } from './backend.ts';
 
 export type { StageDeclaration };
 
@@ -53,7 +53,7 @@ export async function stageKey(ctx: StageContext, stage: StageDeclaration | Stag
   const inputs: Record<string, string> = {};
   for (const s of decl.upstream) inputs[s] = readManifest(stageDir(ctx.artifacts, ctx.config.name, s), s, ctx.config.name).hash;
   const code = codeHash(ctx.root, [...decl.code, ...(decl.dataset ? ctx.dataset.sources : [])]);
-  const backend = decl.engine ? await selectBackend(ctx.config) : null;
+  const backend = decl.engine ? await stageBackend(ctx.config, decl.name) : null;
   return { stage: decl.name, config: ctx.config.name, dataset: ctx.config.dataset, configHash: sha256(canonicalJson(sections)), inputs, code, backend };
 }
 

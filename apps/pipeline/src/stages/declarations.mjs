@@ -66,11 +66,11 @@ export const STAGES = Object.freeze([
     sections: ['seed', 'arch', 'train', 'runtime'],
     upstream: ['encode'],
     reads: ['encode.train'],
-    writes: ['train.model', 'train.state', 'train.state_meta', 'train.metrics', 'train.checkpoints'],
+    writes: ['train.model', 'train.state', 'train.state_meta', 'train.metrics', 'train.checkpoints', 'train.reference_run'],
     dataset: false,
     engine: true,
-    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts'],
-    packages: [...ENGINE_PACKAGES, 'apache-arrow'],
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts', 'apps/pipeline/src/reference', 'libs/reference/src'],
+    packages: [...ENGINE_PACKAGES, 'apache-arrow', 'fflate'],
     module: 'apps/pipeline/src/stages/train.ts',
     entry: 'runTrain',
     options: [],
@@ -135,7 +135,7 @@ export const RUNNER = Object.freeze({
  */
 export const BACKEND = Object.freeze({
   code: ['libs/tensor-node/native/*.cc', 'libs/tensor-node/native/*.h', 'libs/tensor-node/native/build.mjs'],
-  env: ['TRM_BACKEND', 'TRM_GEMM'],
+  env: ['TRM_BACKEND', 'TRM_GEMM', 'TRM_REFERENCE_DIR'],
 });
 
 /** The declaration of a stage, or an error naming the stages. */

@@ -83,6 +83,7 @@ export function gpuWarning(config: ResolvedConfig, root: string, backend: string
 }
 
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
+  if (ctx.config.runtime.engine === 'reference') return (await import('../reference/train-reference.ts')).runReferenceTrain(ctx);
   return runStage(ctx, 'train', async (tmp, key) => {
     const backendKey = await selectBackend(ctx.config);
     const enc = await upstream(ctx, 'encode');
