@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { BACKEND, RUNNER, STAGES, type StageDeclaration } from '../apps/pipeline/src/stages/declarations.mjs';
 import { CATALOG } from '../apps/pipeline/src/catalog/entries.mjs';
-import { sourceFiles, sourcesHash } from '../apps/pipeline/src/stages/inputs.mjs';
+import { BUILTIN_DATASETS, locateDataset, sourceFiles, sourcesHash } from '../apps/pipeline/src/stages/inputs.mjs';
+import { generateDatasetLib } from './nx-plugin/src/dataset-lib/core.ts';
 import { SCHEMA_VERSION } from '../apps/pipeline/src/artifacts/manifest.ts';
 import { loadConfig } from '../apps/pipeline/src/config/load.ts';
 import { stageKey, stageStates, type StageContext } from '../apps/pipeline/src/stages/context.ts';
@@ -70,6 +71,15 @@ function globMatcher(patterns: string[]): (file: string) => boolean {
   return (f) => pos.some((r) => r.test(f)) && !neg.some((r) => r.test(f));
 }
 
+/** The files of the dataset-lib generator's templates, keyed by their path under files/. */
+function generatorTemplates(): Record<string, string> {
+  const dir = path.join(root, 'tools/nx-plugin/src/dataset-lib/files');
+  return Object.fromEntries(sourceFilesAll(dir).map((f) => [path.relative(dir, f).split(path.sep).join('/'), fs.readFileSync(f, 'utf8')]));
+}
+function sourceFilesAll(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFilesAll(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
 const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean).filter((f) => fs.existsSync(path.join(root, f)));
 
 async function pluginTargets(): Promise<Record<string, { inputs: unknown[]; dependsOn: unknown[]; outputs: string[]; options: Record<string, unknown> }>> {
@@ -101,6 +111,33 @@ describe('stage declarations', () => {
     const runner = closure('apps/pipeline/src/main.ts', ['apps/pipeline/src/cli']);
     const stageOnly = STAGES.flatMap((s) => [...closure(s.module).files]).filter((f) => !covered(f, RUNNER.code));
     expect([...runner.files].filter((f) => !covered(f, RUNNER.code) && !stageOnly.includes(f)).map(rel)).toEqual([]);
+  });
+
+  it('cover the code of every dataset lib their stage runs: the built-in ones and the generator\'s output', () => {
+    // a lib the generator writes (nx g ./tools/nx-plugin:dataset-lib), in a temporary folder, named by path as a config would
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-decl-lib-'));
+    const files: Record<string, string> = {};
+    generateDatasetLib({ exists: (p) => p in files, read: () => null, write: (p, c) => void (files[p] = c) }, { name: 'toy-decl' }, generatorTemplates());
+    for (const [p, c] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(tmp, p)), { recursive: true });
+      fs.writeFileSync(path.join(tmp, p), c);
+    }
+    const libs = [...Object.keys(BUILTIN_DATASETS), path.join(tmp, 'libs/toy-decl/src/index.ts')].map((name) => locateDataset(name, root));
+    try {
+      for (const lib of libs) {
+        const entry = lib.kind === 'builtin' ? path.join(lib.sources[0], 'index.ts') : path.relative(root, lib.import);
+        const { files: imported, packages } = closure(entry);
+        expect(imported.size, `${lib.name}: its imports`).toBeGreaterThan(1);
+        for (const s of STAGES.filter((x) => x.dataset)) {
+          const missing = [...imported].filter((f) => !covered(f, [...s.code, ...lib.sources, ...RUNNER.code])).map(rel);
+          expect(missing, `${s.name} runs ${lib.name}: imported, not in the stage's code or the lib's sources`).toEqual([]);
+          const undeclared = [...packages].filter((p) => !s.packages.includes(p) && !RUNNER.packages.includes(p));
+          expect(undeclared, `${s.name} runs ${lib.name}: npm packages imported, not declared`).toEqual([]);
+        }
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('name catalog entries that exist, read only from their upstream stages, and write only their own folder', () => {
