@@ -32,7 +32,7 @@ const get = (k) => { const a = args.find((x) => x.startsWith(k + '=')); return a
 const data = get('data_paths').replace(/^\[|\]$/g, '');
 const dataset = JSON.parse(fs.readFileSync(path.join(data, 'train', 'dataset.json'), 'utf8'));
 const inputs = fs.statSync(path.join(data, 'train', 'all__inputs.npy')).size;
-fs.writeFileSync(process.env.STANDIN_RECORD, JSON.stringify({ args, cwd: process.cwd(), wandb: process.env.WANDB_MODE ?? null, localRank: process.env.LOCAL_RANK ?? null, dataset, inputs }));
+fs.writeFileSync(process.env.STANDIN_RECORD, JSON.stringify({ args, cwd: process.cwd(), wandb: process.env.WANDB_MODE ?? null, unbuffered: process.env.PYTHONUNBUFFERED ?? null, localRank: process.env.LOCAL_RANK ?? null, dataset, inputs }));
 console.log('[Rank 0, World Size 1]: Epoch 0');
 process.stderr.write('  0%|          | 0/4 [00:00<?, ?it/s]\r 50%|#####     | 2/4\r100%|##########| 4/4\n');
 if (process.env.STANDIN_EXIT) { console.log('Traceback: CUDA out of memory (stand-in)'); process.exit(Number(process.env.STANDIN_EXIT)); }
@@ -100,6 +100,7 @@ describe('runtime.engine: reference (stand-in reference checkout)', () => {
     const work = path.join(ctx.artifacts, 'sudoku-tiny', 'train.reference');
     expect(seen.cwd).toBe(fs.realpathSync(checkout));
     expect(seen.wandb).toBe('offline');
+    expect(seen.unbuffered).toBe('1'); // pretrain.py's print()s reach the log as they happen
     expect(seen.localRank).toBeNull(); // python, not torchrun
     expect(seen.args).toEqual(expect.arrayContaining([`data_paths=[${path.join(work, 'data')}]`, 'arch=trm', `+checkpoint_path=${path.join(work, 'checkpoints')}`, '+run_name=sudoku-tiny', `epochs=${ctx.config.train.epochs}`, `global_batch_size=${ctx.config.train.global_batch_size}`, 'arch.forward_dtype=float32']));
     expect(seen.dataset).toMatchObject({ seq_len: 16, vocab_size: 6, sets: ['all'] }); // the export pretrain.py read

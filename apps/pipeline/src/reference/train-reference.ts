@@ -101,7 +101,8 @@ export async function runReferenceTrain(ctx: StageContext): Promise<StageResult>
   log(`train: handing the run to the reference in ${checkout} (log: ${logFile}):\n  ${commandLine(argv)}`);
 
   const logStream = fs.createWriteStream(logFile);
-  const env = { ...process.env, WANDB_MODE: process.env.WANDB_MODE ?? 'offline' };
+  // PYTHONUNBUFFERED: pretrain.py's print()s reach the log as they happen, not when a pipe's 8 KB buffer fills
+  const env = { ...process.env, WANDB_MODE: process.env.WANDB_MODE ?? 'offline', PYTHONUNBUFFERED: '1' };
   const started = Date.now();
   const exit = await runStreaming(argv, checkout, env, (text) => {
     logStream.write(`${text}\n`);
