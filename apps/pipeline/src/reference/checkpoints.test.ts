@@ -78,6 +78,22 @@ describe('export --format reference-checkpoint -> import-checkpoint', () => {
     expect(theirs.json('metrics.json')).toEqual(mine.json('metrics.json')); // same weights, same predictions
   });
 
+  it('round-trips a trained sudoku-quick model (mlp_t, EMA weights) bit for bit', async () => {
+    const dir = tmp();
+    const ctx = await context('sudoku-quick', dir, ['train.max_steps=3', 'runtime.workers=0']);
+    await runUpTo(ctx, 'train');
+    const original = modelOf(dir, 'sudoku-quick');
+    expect(Object.keys(original).some((k) => k.includes('mlp_t'))).toBe(true);
+    const file = path.join(tmp(), 'step_3');
+    await exportReferenceCheckpoint(ctx, file);
+    expectBitEqual(stripCompilePrefix(readCheckpoint(new Uint8Array(fs.readFileSync(file)), file).tensors), original);
+    const other = tmp();
+    const ctx2 = await context('sudoku-quick', other, ['train.max_steps=3', 'runtime.workers=0']);
+    await runUpTo(ctx2, 'encode');
+    await importCheckpoint(ctx2, file);
+    expectBitEqual(modelOf(other, 'sudoku-quick'), original);
+  });
+
   it('torch.load reads the export bit for bit (python3 with torch, when installed)', async () => {
     const ctx = await context('sudoku-tiny', trained, SETS);
     await runUpTo(ctx, 'train');
@@ -154,6 +170,27 @@ describe('import-checkpoint of the reference\'s own files', () => {
     }
     expect(readManifest(stageDir(ctx.artifacts, 'fx', 'train'), 'train', 'fx').manifest.lineage?.warnings?.[0]).toMatch(/resetting the puzzle embedding/);
     expect((await runEvaluate(ctx)).skipped).toBe(false); // evaluate runs on it
+  });
+
+  // pretrain.py +load_checkpoint= runs model.load_state_dict(torch.load(FILE)) (strict): an export must hold exactly the
+  // keys, shapes and dtype of what the reference itself saves for the same arch
+  const stepFiles = fs.readdirSync(FIXTURES).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'step_5'))).sort();
+  it.each(stepFiles)('%s: import step_5, export it again: the reference\'s own keys, shapes and float32 values', async (name) => {
+    const { config } = JSON.parse(fs.readFileSync(path.join(root, `../shared/fixtures/parity/${name}_eval.json`), 'utf8')) as { config: { mlp_t: boolean; pos_encodings: string } };
+    const ctx = await fixtureArchContext({ mlp_t: config.mlp_t, pos_encodings: config.pos_encodings });
+    const file = path.join(FIXTURES, name, 'step_5');
+    await importCheckpoint(ctx, file);
+    const out = path.join(tmp(), 'step_5');
+    await exportReferenceCheckpoint(ctx, out);
+    const theirs = readCheckpoint(new Uint8Array(fs.readFileSync(file)), file);
+    const ours = readCheckpoint(new Uint8Array(fs.readFileSync(out)), out);
+    expect(Object.keys(ours.tensors).sort()).toEqual(Object.keys(theirs.tensors).sort());
+    expect(new Set(Object.values(ours.sourceDtypes))).toEqual(new Set(['float32']));
+    const emb = '_orig_mod.model.inner.puzzle_emb.weights'; // reset to the mean row on import (1 identifier here, 5 there)
+    const { [emb]: ourEmb, ...ourRest } = ours.tensors;
+    const { [emb]: theirEmb, ...theirRest } = theirs.tensors;
+    expectBitEqual(ourRest, theirRest);
+    expect(ourEmb.shape.slice(1)).toEqual(theirEmb.shape.slice(1));
   });
 
   it('an arch that does not fit: the error names the first mismatching tensor and both shapes; nothing is written', async () => {

@@ -44,7 +44,7 @@ const SECTION_WHY: Record<string, string> = {
   encode: 'carried by the exported data',
   evaluate: 'evaluation runs here after import-checkpoint',
   report: 'reports run here after import-checkpoint',
-  runtime: 'tfjs settings',
+  runtime: 'settings of this project\'s engine; the GPUs of the torchrun line are --nproc',
 };
 
 /** A hydra value: Python booleans, numbers as JS prints them (hydra reads 1e-05 and 0.0001 alike), strings bare. */
