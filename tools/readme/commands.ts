@@ -65,6 +65,7 @@ export const RULES: Rule[] = [
   { command: 'node --import tsx bench/gemm/gemm.ts 5', skip: 'a benchmark' },
   { command: 'node --import tsx bench/ab-step.ts a b d --switch gemm', skip: 'a benchmark' },
   { command: 'npm run bench -- --suite soak', skip: 'a benchmark' },
+  { command: 'npm run bench -- --suite data-export', skip: 'a benchmark (the reference-format export: speed and peak RSS)' },
 ];
 
 /** Prefixes of inline `code` spans that are commands (spans that are only a prefix, or hold a placeholder, are not). */

@@ -39,6 +39,7 @@ describe('cost estimate before training', () => {
     const w = gpuWarning(paper.config, root, 'wasm', total);
     expect(w).toContain('sudoku-extreme-paper needs ~');
     expect(w).toContain('try --config sudoku-quick');
+    expect(w).toContain('--set runtime.engine=reference');
     expect(gpuWarning(paper.config, root, 'tensorflow', total)).toBeNull();
     const tiny = await estimate('sudoku-tiny', meta(16, 6, 24));
     expect(gpuWarning(tiny.config, root, 'cpu', tiny.perStep * tiny.steps)).toBeNull();

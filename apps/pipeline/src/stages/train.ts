@@ -79,7 +79,7 @@ export function gpuWarning(config: ResolvedConfig, root: string, backend: string
   if (backend === 'tensorflow' || totalFlops < GPU_SIZED_FLOPS) return null;
   const smaller = [`${config.dataset}-quick`, `${config.dataset}-home`, `${config.dataset}-tiny`].find((c) => c !== config.name && fs.existsSync(path.join(root, 'configs', `${c}.json`)));
   const hint = smaller ? `try --config ${smaller}` : 'try a smaller config (see `trm configs`)';
-  return `train: WARNING: ${config.name} needs ~${formatFlops(totalFlops)}, a GPU-sized run, but the backend is ${backend} (CPU); ${hint}`;
+  return `train: WARNING: ${config.name} needs ~${formatFlops(totalFlops)}, a GPU-sized run, but the backend is ${backend} (CPU); ${hint}, or train on GPUs with the reference implementation (--set runtime.engine=reference; README, "Training on GPUs")`;
 }
 
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
