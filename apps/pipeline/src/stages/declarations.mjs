@@ -74,7 +74,7 @@ export const STAGES = Object.freeze([
     module: 'apps/pipeline/src/stages/train.ts',
     entry: 'runTrain',
     options: [],
-    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); checkpoints go to artifacts/<config>/train.partial while it runs, and a rerun resumes from the last one',
+    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); checkpoints go to artifacts/<config>/train.partial while it runs, and a rerun resumes from the last one; runtime.engine = reference hands the run to pretrain.py in $TRM_REFERENCE_DIR (torchrun with runtime.nproc_per_node > 1) and imports its last checkpoint (work folder artifacts/<config>/train.reference; no resume)',
   },
   {
     name: 'evaluate',
