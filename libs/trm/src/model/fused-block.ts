@@ -21,13 +21,13 @@ function splitWeights(params: Weights, arch: ArchConfig): Weights {
   for (let i = 0; i < arch.L_layers; i++) {
     if (!arch.mlp_t) {
       const qkv = params[layerName(i, 'self_attn.qkv_proj.weight')];
-      for (let part = 0; part < 3; part++) out[layerName(i, `self_attn.qkv_proj.part${part}`)] = tf.slice(qkv, [part * D, 0], [D, D]);
+      for (let part = 0; part < 3; part++) out[layerName(i, `self_attn.qkv_proj.part${part}`)] = tf.slice(qkv, [part * D, 0], [D, D]); // [3D, D] -> [D, D]
     }
     for (const mlp of arch.mlp_t ? ['mlp_t', 'mlp'] : ['mlp']) {
       const gu = params[layerName(i, `${mlp}.gate_up_proj.weight`)];
       const [rows, cols] = gu.shape;
-      out[layerName(i, `${mlp}.gate_up_proj.gate`)] = tf.slice(gu, [0, 0], [rows / 2, cols]);
-      out[layerName(i, `${mlp}.gate_up_proj.up`)] = tf.slice(gu, [rows / 2, 0], [rows / 2, cols]);
+      out[layerName(i, `${mlp}.gate_up_proj.gate`)] = tf.slice(gu, [0, 0], [rows / 2, cols]); // [2*inner, w] -> [inner, w]
+      out[layerName(i, `${mlp}.gate_up_proj.up`)] = tf.slice(gu, [rows / 2, 0], [rows / 2, cols]); // [inner, w]
     }
   }
   return out;
@@ -66,19 +66,19 @@ function fusedBlock(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): t
     save([...mixer.saved, ...mlp.saved]);
     const nSavedMixer = mixer.saved.length;
     return {
-      value: tf.reshape(mlp.y, [B, S, D]),
+      value: tf.reshape(mlp.y, [B, S, D]), // [B*S', D] -> [B, S', D]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         if (!sink) throw new Error('block: backward pass without a weight-gradient sink (BlockContext.grads)');
         const dh = tf.tidy(() => {
           const mixerSaved = saved.slice(0, nSavedMixer);
           const mlpSaved = saved.slice(nSavedMixer);
-          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, mlpW);
+          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, mlpW); // dy [B, S', D] -> [B*S', D]
           tf.dispose(mlpSaved); // read once: free now rather than when the whole backward pass ends (as the tape would)
           const [dx, ...dMixer] = arch.mlp_t
             ? tokenMixerBackward(dMixed, mixerSaved, mixerW as SwigluWeights, shape)
             : attentionMixerBackward(dMixed, mixerSaved, mixerW as AttentionWeights, rope, shape);
           [...dMixer, ...dMlp].forEach((g, k) => accumulate(sink, names[k], g));
-          return tf.reshape(dx, [B, S, D]);
+          return tf.reshape(dx, [B, S, D]); // [B*S', D] -> [B, S', D]
         });
         tf.dispose(saved);
         return [dh];
@@ -101,7 +101,7 @@ function paramGrads(sink: GradSink, arch: ArchConfig): Map<string, tf.Tensor> {
   };
   const stack = (parts: string[]) => {
     const gs = parts.map(take);
-    const out = tf.concat(gs, 0);
+    const out = tf.concat(gs, 0); // the parts' [rows, cols] stacked by rows
     tf.dispose(gs);
     return out;
   };
