@@ -42,8 +42,9 @@ function examplesIntro(drawn: DrawnExample[]): string {
     [n((k) => k === 'solved'), 'solved'],
   ].filter(([c]) => (c as number) > 0).map(([c, what]) => `${c} ${what}`);
   return 'Chosen to show what goes wrong and what the recursion repairs: the evaluate stage keeps the per-step predictions of ' +
-    'the first test examples the model got wrong and of the first ones it got wrong after step 1 but right at the end; ' +
-    `the rest are the first wrong, then the first right examples, in test order. Here: ${parts.join(', ')}.`;
+    'the first test examples the model got wrong and of the first ones it got wrong after step 1 but right at the end, ' +
+    'and these are drawn first (wrong and right alternately, so both show); the rest are the first wrong, then the ' +
+    `first right examples, in test order. Here: ${parts.join(', ')}.`;
 }
 
 /** Shell-quote one argument when it needs it. */

@@ -59,3 +59,29 @@ describe('report loaders', () => {
     expect(() => safetensorsInput(f).header()).toThrow(/bad safetensors header length/);
   });
 });
+
+describe('readExamples', () => {
+  // an in-memory table: rows() and all() only, as readExamples uses them
+  const table = (name: string, rows: Record<string, unknown>[]) => ({
+    name, rowCount: rows.length, rows: async function* () { yield* rows; }, all: async () => rows,
+    columns: async function* () {}, metadata: async () => ({}),
+  }) as never;
+  const t = (v: number) => Uint8Array.of(v, v);
+  const prediction = (index: number, correct: boolean) => ({
+    index, group_index: index, puzzle_identifier: 0, inputs: t(1), labels: t(2), preds: t(correct ? 2 : 3), q_halt: 0, steps: 2, correct,
+  });
+
+  it('draws examples with per-step predictions first, wrong and right alternately, so a late failure is not crowded out by fixes', async () => {
+    const { readExamples } = await import('./load.ts');
+    // six kept trajectories: five right (fixed) ones early in the test split, one wrong one late
+    const kept = [1, 2, 3, 4, 5, 150];
+    const preds = Array.from({ length: 200 }, (_, i) => prediction(i, i !== 150 && i !== 190));
+    const trajectories = kept.flatMap((index) => [1, 2].map((step) => ({ index, step, preds: t(step) })));
+    const out = await readExamples({ predictions: table('predictions.arrow', preds), trajectories: table('trajectories.arrow', trajectories) }, 4);
+    expect(out.examples.map((e) => e.index)).toEqual([1, 2, 3, 150]);
+    expect(out.examples.map((e) => e.trajectory.length)).toEqual([2, 2, 2, 2]);
+    // more places than kept trajectories: then the first wrong one without trajectory, then the first right ones
+    const more = await readExamples({ predictions: table('predictions.arrow', preds), trajectories: table('trajectories.arrow', trajectories) }, 9);
+    expect(more.examples.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 150, 190, 0, 6]);
+  });
+});

@@ -130,8 +130,9 @@ export interface EvaluatedExamples {
 
 /**
  * Streams predictions.arrow: every halting step, and `count` examples to draw. First those with per-step predictions
- * (the evaluate stage keeps them for the first wrong examples and the first ones the recursion fixed), then the first
- * wrong ones, then the first right ones (row order): a report shows failures and fixes before easy successes.
+ * (the evaluate stage keeps them for the first wrong examples and the first ones the recursion fixed), taken wrong
+ * and right alternately so that both show, then the first wrong ones, then the first right ones (row order): a
+ * report shows failures and fixes before easy successes.
  */
 export async function readExamples(evaluate: { predictions: TableInput; trajectories: TableInput | null }, count: number): Promise<EvaluatedExamples> {
   const trajectories = new Map<number, { step: number; preds: Uint8Array }[]>();
@@ -143,7 +144,8 @@ export async function readExamples(evaluate: { predictions: TableInput; trajecto
     }
   }
   const file = evaluate.predictions.name;
-  const withTraj: ExampleView[] = [];
+  const trajWrong: ExampleView[] = [];
+  const trajRight: ExampleView[] = [];
   const wrong: ExampleView[] = [];
   const right: ExampleView[] = [];
   const steps: number[] = [];
@@ -157,7 +159,7 @@ export async function readExamples(evaluate: { predictions: TableInput; trajecto
       correct.push(r.correct ? 1 : 0);
       const index = num(r.index, `${file} row ${row} column index`);
       const traj = trajectories.get(index);
-      const bucket = traj ? withTraj : r.correct ? right : wrong;
+      const bucket = traj ? (r.correct ? trajRight : trajWrong) : r.correct ? right : wrong;
       if (bucket.length < count) {
         for (const c of ['inputs', 'labels', 'preds']) {
           if (!(r[c] instanceof Uint8Array)) throw new ArtifactError(`${file} row ${row} column ${c}: expected a list of uint8 tokens`);
@@ -172,7 +174,9 @@ export async function readExamples(evaluate: { predictions: TableInput; trajecto
       row++;
     }
   }
-  const examples = [...withTraj, ...wrong, ...right].slice(0, count);
+  const withTraj: ExampleView[] = [];
+  for (let i = 0; i < Math.max(trajWrong.length, trajRight.length); i++) withTraj.push(...[trajWrong[i], trajRight[i]].filter((x) => x !== undefined));
+  const examples = [...withTraj.slice(0, count).sort((a, b) => a.index - b.index), ...wrong, ...right].slice(0, count);
   return { testRows: { steps: Int32Array.from(steps), qHalt: Float32Array.from(qHalt), correct: Uint8Array.from(correct) }, examples };
 }
 
