@@ -111,6 +111,19 @@ describe('csv source', () => {
     expect(fake.logs.join('\n')).toContain('amb.csv: warning: 1 of 2 puzzles have several solutions (rows 3); kept, with the file\'s answer as their label');
   });
 
+  it('an empty test split: no test files is allowed (train-only data), dedupe emptying the test split is refused', async () => {
+    const [q, a] = csvLines[1].split(',');
+    const body = `question,answer\n${q},${a}\n`;
+    const none = fakeIO({ 'train.csv': body });
+    const trainOnly = await sudoku.fetch({ source: 'csv', train_files: ['train.csv'], test_files: [] }, none.io);
+    expect(trainOnly.map((p) => p.split)).toEqual(['train']);
+    expect(none.logs.join('\n')).toContain('no test files (fetch.test_files is empty): the test split is empty');
+    // the same file as train and test: every test puzzle is a train puzzle
+    const same = fakeIO({ 'train.csv': body, 'test.csv': body });
+    await expect(sudoku.fetch({ source: 'csv', train_files: ['train.csv'], test_files: ['test.csv'] }, same.io))
+      .rejects.toThrow('sudoku fetch: all 1 test puzzles are equivalent to train puzzles (the same puzzle up to a Sudoku symmetry), so the test split would be empty; ');
+  });
+
   it('names the file, row and field of bad input', async () => {
     const [q, a] = csvLines[1].split(',');
     const bad = async (body: string, extra: Record<string, unknown> = {}): Promise<unknown> =>
