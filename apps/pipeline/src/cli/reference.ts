@@ -27,7 +27,7 @@ interface ExportOptions {
   format: string;
   out: string;
   printCommand?: boolean;
-  nproc: number;
+  nproc?: number;
   evalInterval?: number;
   checkpointPath?: string;
   loadCheckpoint?: string;
@@ -58,9 +58,16 @@ export function printReferenceCommand(config: ResolvedConfig, opts: { dataDir: s
   console.log(out.join('\n'));
 }
 
+/** GPUs of the printed torchrun line: --nproc, else the config's runtime.nproc_per_node when above 1, else 4. */
+export function printedNproc(config: ResolvedConfig, nproc: number | undefined): number {
+  const configured = config.runtime.nproc_per_node as number;
+  return nproc ?? (configured > 1 ? configured : 4);
+}
+
 async function runExport(opts: ExportOptions, runStages: RunStages): Promise<void> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${opts.format}: expected one of ${EXPORT_FORMATS.join(', ')}`);
   const ctx = await context(opts.config, opts.set);
+  const nproc = printedNproc(ctx.config, opts.nproc);
   const out = path.resolve(opts.out);
   if (opts.format === 'reference-checkpoint') {
     const { exportReferenceCheckpoint } = await import('../reference/checkpoints.ts');
@@ -68,14 +75,14 @@ async function runExport(opts: ExportOptions, runStages: RunStages): Promise<voi
     return;
   }
   if (opts.printCommand) {
-    printReferenceCommand(ctx.config, { dataDir: out, nproc: opts.nproc, evalInterval: opts.evalInterval, checkpointPath: opts.checkpointPath, loadCheckpoint: opts.loadCheckpoint, arc: ctx.dataset.lib.auxArtifacts !== undefined });
+    printReferenceCommand(ctx.config, { dataDir: out, nproc, evalInterval: opts.evalInterval, checkpointPath: opts.checkpointPath, loadCheckpoint: opts.loadCheckpoint, arc: ctx.dataset.lib.auxArtifacts !== undefined });
     return;
   }
   await runStages('encode', { config: opts.config, set: opts.set });
   const enc = await upstream(ctx, 'encode');
   const { splits, testPuzzles } = await exportReferenceDataset(enc, out);
   log(`export: wrote ${out} (${Object.entries(splits).map(([s, c]) => `${s}: ${c.examples} examples, ${c.puzzles} puzzles, ${c.groups} groups`).join('; ')})`);
-  printReferenceCommand(ctx.config, { dataDir: out, nproc: opts.nproc, evalInterval: opts.evalInterval, checkpointPath: opts.checkpointPath, loadCheckpoint: opts.loadCheckpoint, arc: testPuzzles });
+  printReferenceCommand(ctx.config, { dataDir: out, nproc, evalInterval: opts.evalInterval, checkpointPath: opts.checkpointPath, loadCheckpoint: opts.loadCheckpoint, arc: testPuzzles });
 }
 
 export function addReferenceCommands(program: Command, runStages: RunStages): void {
@@ -87,7 +94,7 @@ export function addReferenceCommands(program: Command, runStages: RunStages): vo
     .requiredOption('--out <path>', 'the folder (reference) or file (reference-checkpoint) to write; it must not exist yet (an empty folder is fine)')
     .option('--set <key=value>', 'override a config key, repeatable', collect, [])
     .option('--print-command', 'reference: only print the pretrain.py / torchrun commands for data in --out (write nothing)')
-    .option('--nproc <n>', 'GPUs of the printed torchrun command (--nproc-per-node)', positiveInt('--nproc'), 4)
+    .option('--nproc <n>', 'GPUs of the printed torchrun command (--nproc-per-node; default: runtime.nproc_per_node when above 1, else 4)', positiveInt('--nproc'))
     .option('--eval-interval <epochs>', 'epochs between the reference\'s evaluations and checkpoints (must divide train.epochs; default: train.epochs, one at the end)', positiveInt('--eval-interval'))
     .option('--checkpoint-path <dir>', 'where the printed command makes pretrain.py write its checkpoints (default: checkpoints/<config>, in the reference checkout)')
     .option('--load-checkpoint <file>', 'the printed command starts from this checkpoint (+load_checkpoint=, e.g. a file written by --format reference-checkpoint)')

@@ -70,5 +70,19 @@ describe('the reference training command', () => {
       expect(config.train.max_steps).toBe(7);
       expect(fs.existsSync(out)).toBe(false); // --print-command writes nothing
     });
+
+    it('without --nproc, the torchrun line uses runtime.nproc_per_node when above 1, else 4 GPUs', async () => {
+      const printed: string[] = [];
+      vi.spyOn(console, 'log').mockImplementation((s: unknown) => { printed.push(String(s)); });
+      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trm-printcmd-')), 'd');
+      const torchrun = async (sets: string[]) => {
+        printed.length = 0;
+        expect(await main(['node', 'trm', 'export', '--config', 'sudoku-tiny', '--format', 'reference', '--out', out, '--print-command', ...sets])).toBe(0);
+        return printed.join('\n').split('\n').find((l) => l.startsWith('torchrun '));
+      };
+      expect(await torchrun(['--set', 'runtime.nproc_per_node=8'])).toMatch(/^torchrun --nproc-per-node 8 /);
+      expect(await torchrun([])).toMatch(/^torchrun --nproc-per-node 4 /);
+      expect(await torchrun(['--set', 'runtime.nproc_per_node=8', '--nproc', '2'])).toMatch(/^torchrun --nproc-per-node 2 /);
+    });
   });
 });
