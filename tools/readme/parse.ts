@@ -33,12 +33,12 @@ export function readmeCommands(text: string): string[] {
   return out;
 }
 
-/** The other form of a stage command (trm <-> Nx), or null. `--skip-nx-cache` exists only in the Nx form. */
+/** The other form of a stage command (trm <-> Nx), or null. `--skip-nx-cache` and `--graph` exist only in the Nx form. */
 export function otherForm(cmd: string): string | null {
   const trm = /^npx trm (\w+)( .*)?$/.exec(cmd);
   if (trm && STAGES.includes(trm[1])) return `npx nx run pipeline:${trm[1]}${trm[2] ?? ''}`;
   const nx = /^npx nx run pipeline:(\w+)( .*)?$/.exec(cmd);
-  if (nx && STAGES.includes(nx[1])) return `npx trm ${nx[1]}${(nx[2] ?? '').replace(/ --skip-nx-cache\b/, '')}`;
+  if (nx && STAGES.includes(nx[1]) && !/ --graph\b/.test(nx[2] ?? '')) return `npx trm ${nx[1]}${(nx[2] ?? '').replace(/ --skip-nx-cache\b/, '')}`;
   return null;
 }
 
