@@ -137,7 +137,7 @@ export async function solvePuzzle(config: ResolvedConfig, lib: DatasetLib, arg: 
   try {
     // ARC votes over the last step of every copy, as the evaluate stage runs them: halt_max_steps steps
     const until = opts.allSteps || queries.length > puzzle.examples.filter((e) => e.role === 'test').length ? 'max' : 'halt';
-    traces = solve(model, queries, { until, batchSize: config.evaluate.batch_size });
+    traces = await solve(model, queries, { until, batchSize: config.evaluate.batch_size });
   } finally {
     model.dispose();
   }

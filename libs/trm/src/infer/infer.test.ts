@@ -1,8 +1,10 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { encodeSafetensors } from '@trm/tensor-core';
 import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateModel } from '../eval/evaluate.ts';
-import { createModel } from '../model/model.ts';
+import { createRng } from '@trm/augment';
+import { createModel, disposeCarry } from '../model/model.ts';
 import type { ArchConfig } from '../model/types.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';
 import { loadModel, ModelFileError } from './load.ts';
@@ -57,9 +59,9 @@ describe('loadModel', () => {
 });
 
 describe('solve', () => {
-  it('until max: every step equals what the evaluate stage computes (trajectory and final predictions)', () => {
+  it('until max: every step equals what the evaluate stage computes (trajectory and final predictions)', async () => {
     const { model } = loadModel(modelFile(arch), 'm.st');
-    const traces = solve(model, rows, { until: 'max' });
+    const traces = await solve(model, rows, { until: 'max' });
     const ev = evaluateModel(model, data, { batchSize: 3, trajectoryExamples: 3 });
     traces.forEach((t, k) => {
       expect(t.steps).toHaveLength(4);
@@ -68,31 +70,55 @@ describe('solve', () => {
       expect(t.steps[3].qHalt).toBeCloseTo(1 / (1 + Math.exp(-ev.qHalt[k])), 12);
     });
     // rows do not depend on the batch they run in
-    const one = solve(model, [rows[1]], { until: 'max' })[0];
+    const one = (await solve(model, [rows[1]], { until: 'max' }))[0];
     expect(one.steps.map((s) => s.prediction)).toEqual(traces[1].steps.map((s) => s.prediction));
-    expect(solve(model, rows, { until: 'max', batchSize: 2 }).map((t) => t.steps.map((s) => s.prediction))).toEqual(traces.map((t) => t.steps.map((s) => s.prediction)));
+    const chunked = await solve(model, rows, { until: 'max', batchSize: 2 });
+    expect(chunked.map((t) => t.steps.map((s) => s.prediction))).toEqual(traces.map((t) => t.steps.map((s) => s.prediction)));
     model.dispose();
   });
-  it('halts at the first step with q_halt > 0, or runs to halt_max_steps', () => {
+  it('forwardAsync (the asynchronous reads solve uses) gives forward\'s step bit for bit', async () => {
+    const { model } = loadModel(modelFile(arch), 'm.st');
+    const batch = { inputs: Int32Array.from(data.inputs), labels: new Int32Array(data.inputs.length).fill(-100), puzzleIdentifiers: Int32Array.from(data.puzzleIdentifiers) };
+    const rng = createRng(0);
+    const tensorsBefore = tf.memory().numTensors;
+    let a = model.initialCarry(3);
+    let b = model.initialCarry(3);
+    for (let step = 0; step < 3; step++) {
+      const x = model.forward(a, batch, { training: false, rng });
+      const y = await model.forwardAsync!(b, batch, { training: false, rng });
+      expect(y.preds).toEqual(x.preds);
+      expect(y.qHalt).toEqual(x.qHalt);
+      expect(y.carry.zH.dataSync()).toEqual(x.carry.zH.dataSync());
+      disposeCarry(a);
+      disposeCarry(b);
+      [a, b] = [x.carry, y.carry];
+    }
+    disposeCarry(a);
+    disposeCarry(b);
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // nothing leaks
+    model.dispose();
+  });
+  it('halts at the first step with q_halt > 0, or runs to halt_max_steps', async () => {
     const sure = loadModel(modelFile(arch, [8, 0]), 'm.st').model; // q_halt = 8 at once
-    for (const t of solve(sure, rows)) {
+    for (const t of await solve(sure, rows)) {
       expect(t).toMatchObject({ haltedAt: 1, confident: true });
       expect(t.steps).toHaveLength(1);
       expect(t.steps[0].qHalt).toBeGreaterThan(0.99);
     }
-    expect(solve(sure, rows, { until: 'max' })[0].steps).toHaveLength(4);
-    expect(solve(sure, rows, { until: 'max' })[0].haltedAt).toBe(1);
+    const all = (await solve(sure, rows, { until: 'max' }))[0];
+    expect(all.steps).toHaveLength(4);
+    expect(all.haltedAt).toBe(1);
     const never = loadModel(modelFile(arch, [-8, 0]), 'm.st').model;
-    for (const t of solve(never, rows)) {
+    for (const t of await solve(never, rows)) {
       expect(t).toMatchObject({ haltedAt: 4, confident: false });
       expect(t.steps).toHaveLength(4);
     }
     sure.dispose();
     never.dispose();
   });
-  it('refuses rows of another length', () => {
+  it('refuses rows of another length', async () => {
     const { model } = loadModel(modelFile(arch), 'm.st');
-    expect(() => solve(model, [{ inputs: new Uint8Array(5), puzzleIdentifier: 0 }])).toThrow('solve: row 0 has 5 tokens, the model takes seq_len 6');
+    await expect(solve(model, [{ inputs: new Uint8Array(5), puzzleIdentifier: 0 }])).rejects.toThrow('solve: row 0 has 5 tokens, the model takes seq_len 6');
     model.dispose();
   });
 });

@@ -44,9 +44,10 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /**
  * The ACT loop on one batch, a step at a time: yields every supervision step's outputs for all rows (`active[b]` =
- * row b has not halted before this step). Ends when every row halted (`until: halt`) or at halt_max_steps.
+ * row b has not halted before this step). Ends when every row halted (`until: halt`) or at halt_max_steps. Reads
+ * device memory asynchronously where the model can (forwardAsync: the same results, and the only way on WebGPU).
  */
-export function* solveSteps(model: TrmModel, rows: SolveRow[], until: 'halt' | 'max' = 'halt'): Generator<{ step: number; outputs: SolveStep[]; active: boolean[] }> {
+export async function* solveSteps(model: TrmModel, rows: SolveRow[], until: 'halt' | 'max' = 'halt'): AsyncGenerator<{ step: number; outputs: SolveStep[]; active: boolean[] }> {
   const { seq_len: S, halt_max_steps: T } = model.arch;
   const B = rows.length;
   const batch: Batch = { inputs: new Int32Array(B * S), labels: new Int32Array(B * S).fill(IGNORE_LABEL), puzzleIdentifiers: new Int32Array(B) };
@@ -60,7 +61,7 @@ export function* solveSteps(model: TrmModel, rows: SolveRow[], until: 'halt' | '
   let carry: Carry = model.initialCarry(B);
   try {
     for (let step = 1; step <= T; step++) {
-      const out = model.forward(carry, batch, { training: false, rng });
+      const out = model.forwardAsync ? await model.forwardAsync(carry, batch, { training: false, rng }) : model.forward(carry, batch, { training: false, rng });
       disposeCarry(carry);
       carry = out.carry;
       const active = halted.map((h) => !h);
@@ -79,7 +80,7 @@ export function* solveSteps(model: TrmModel, rows: SolveRow[], until: 'halt' | '
 }
 
 /** Every supervision step of every row (rows run `batchSize` at a time; a row's result does not depend on the others). */
-export function solve(model: TrmModel, rows: SolveRow[], opts: SolveOptions = {}): SolveTrace[] {
+export async function solve(model: TrmModel, rows: SolveRow[], opts: SolveOptions = {}): Promise<SolveTrace[]> {
   const until = opts.until ?? 'halt';
   const size = opts.batchSize ?? rows.length;
   if (!(Number.isInteger(size) && size > 0)) throw new Error(`solve: batchSize must be a positive integer, got ${size}`);
@@ -87,7 +88,7 @@ export function solve(model: TrmModel, rows: SolveRow[], opts: SolveOptions = {}
   for (let start = 0; start < rows.length; start += size) {
     const chunk = rows.slice(start, start + size);
     const part: SolveTrace[] = chunk.map(() => ({ steps: [], haltedAt: 0, confident: false }));
-    for (const { step, outputs, active } of solveSteps(model, chunk, until)) {
+    for await (const { step, outputs, active } of solveSteps(model, chunk, until)) {
       outputs.forEach((o, b) => {
         const t = part[b];
         if (until === 'halt' && !active[b]) return;

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
 import type { RopeTables } from '@trm/tensor-core';
 import type { BlockImpl, GradSink } from './block.ts';
-import { lossHead } from './loss.ts';
+import { lossHead, type LossOutput } from './loss.ts';
 import { isBlockParam, type Dims } from './params.ts';
 import { heads, inputEmbeddings, latentRecursion, type Net } from './recursion.ts';
 import type { ArchConfig, Batch, Carry, StepOutput, TrainOutput } from './types.ts';
@@ -42,8 +42,43 @@ export interface ActOptions {
 export function actStep(m: ActModel, carry: Carry, batch: Batch, opts: ActOptions & { gradient: { lossScale: number } }): TrainOutput;
 export function actStep(m: ActModel, carry: Carry, batch: Batch, opts: ActOptions): StepOutput;
 export function actStep(m: ActModel, carry: Carry, batch: Batch, opts: ActOptions): StepOutput | TrainOutput {
+  const s = beforeLastRound(m, carry, batch);
+  // One round with gradient (when training), then the heads, the halting decision and the loss.
+  const lastRound = (puzzle: tf.Tensor2D | null, grads: GradSink | null) => {
+    const dev = s.deviceRound(puzzle, grads);
+    return { ...s.hostRound(dev.logits, dev.q, opts), next: dev.next };
+  };
+  const { result, grads } = opts.gradient ? withGradient(m, lastRound, s.rows, s.data.puzzleIdentifiers, opts.training) : { result: withoutGradient(() => lastRound(s.rows, null)), grads: null };
+  return s.output(result, grads, opts);
+}
+
+/**
+ * actStep without gradient, its reads of device memory awaited: the last round runs on the device, then logits and
+ * q are read with `data()` (the backend keeps the host copy, so the loss head's reads return it without touching
+ * the device) and the halting and loss follow as in actStep. For backends whose synchronous read fails (WebGPU in a
+ * browser); the same results as actStep.
+ */
+export async function actStepAsync(m: ActModel, carry: Carry, batch: Batch, opts: Omit<ActOptions, 'gradient'>): Promise<StepOutput> {
+  const s = beforeLastRound(m, carry, batch);
+  const dev = tf.tidy(() => s.deviceRound(s.rows, null));
+  try {
+    await Promise.all([dev.logits.data(), dev.q.data()]);
+  } catch (e) {
+    tf.dispose([dev.logits, dev.q, dev.next.zH, dev.next.zL, ...s.owned()]);
+    throw e;
+  }
+  const result = withoutGradient(() => ({ ...s.hostRound(dev.logits, dev.q, opts), next: dev.next }));
+  tf.dispose([dev.logits, dev.q]);
+  return s.output(result, null, opts);
+}
+
+/**
+ * An ACT step up to its last round: the reset (halted rows start again from H_init / L_init on the batch's next
+ * example; the others keep theirs) and H_cycles - 1 rounds without gradient; then what the last round runs on the
+ * device and on the host, and the step's output.
+ */
+function beforeLastRound(m: ActModel, carry: Carry, batch: Batch) {
   const { arch } = m;
-  // Reset: halted rows start again from H_init / L_init on the batch's next example; the others keep theirs.
   const start = resetCarry(carry, batch, m.hInit, m.lInit, arch.seq_len);
   const { steps, data } = start;
   const rows = puzzleRows(m, data.puzzleIdentifiers); // [B, puzzle_emb_ndim] rows of the puzzle table, or null
@@ -62,36 +97,59 @@ export function actStep(m: ActModel, carry: Carry, batch: Batch, opts: ActOption
     }
     x.dispose();
   }
-
-  // One round with gradient (when training), then the heads, the halting decision and the loss.
-  const lastRound = (puzzle: tf.Tensor2D | null, grads: GradSink | null) => {
-    const x = inputEmbeddings(net, data.inputs, puzzle); // [B, S', D]
-    const [zH1, zL1] = latentRecursion({ ...net, grads }, zH, zL, x); // [B, S', D] each
-    const { logits, q } = heads(net, zH1); // [B, S, V], [B, 2]
-    const { qHalt, qContinue } = qValues(q); // [B] each, on the host
-    // Halting, without gradient: steps + 1; halt at halt_max_steps and, in training, on q_halt > 0 (with exploration).
-    const halting = haltDecision(arch, steps, qHalt, opts.training, opts.rng);
-    // Loss: stablemax cross-entropy of the logits + 0.5 * BCE(q_halt, sequence right), computed on the host.
-    const { loss, out, logitValues } = lossHead(logits, q, qHalt, data.labels, halting, arch.vocab_size, opts.gradient?.lossScale ?? 1);
-    return { loss, next: { zH: zH1, zL: zL1 }, qHalt, qContinue, halting, out, logitValues };
+  /** what the step holds until its output: z before the last round, the puzzle rows, the block weights */
+  const owned = (): tf.Tensor[] => {
+    m.blocks.release(net.w, params);
+    return [...new Set([start.zH, start.zL, zH, zL]), ...(rows ? [rows] : [])];
   };
-  const { result, grads } = opts.gradient ? withGradient(m, lastRound, rows, data.puzzleIdentifiers, opts.training) : { result: withoutGradient(() => lastRound(rows, null)), grads: null };
-  tf.dispose([...new Set([start.zH, start.zL, zH, zL]), ...(rows ? [rows] : [])]);
-  m.blocks.release(net.w, params);
 
-  const { halting, out } = result;
-  const output: StepOutput = {
-    carry: { ...result.next, steps: halting.steps, halted: halting.halted, data },
-    lossTotal: out.total,
-    metrics: out.metrics,
-    preds: out.preds,
-    qHalt: result.qHalt,
-    qContinue: result.qContinue,
-    allHalted: halting.halted.every((h) => h === 1),
-    ...(opts.logits ? { logits: result.logitValues } : {}),
+  return {
+    data,
+    rows,
+    owned,
+    /** the last round of recursion and the heads */
+    deviceRound(puzzle: tf.Tensor2D | null, grads: GradSink | null) {
+      const x = inputEmbeddings(net, data.inputs, puzzle); // [B, S', D]
+      const [zH1, zL1] = latentRecursion({ ...net, grads }, zH, zL, x); // [B, S', D] each
+      const { logits, q } = heads(net, zH1); // [B, S, V], [B, 2]
+      return { next: { zH: zH1, zL: zL1 }, logits, q };
+    },
+    /** the halting decision and the loss, from logits and q read on the host */
+    hostRound(logits: tf.Tensor3D, q: tf.Tensor2D, opts: ActOptions): HostRound {
+      const { qHalt, qContinue } = qValues(q); // [B] each, on the host
+      // Halting, without gradient: steps + 1; halt at halt_max_steps and, in training, on q_halt > 0 (with exploration).
+      const halting = haltDecision(arch, steps, qHalt, opts.training, opts.rng);
+      // Loss: stablemax cross-entropy of the logits + 0.5 * BCE(q_halt, sequence right), computed on the host.
+      const { loss, out, logitValues } = lossHead(logits, q, qHalt, data.labels, halting, arch.vocab_size, opts.gradient?.lossScale ?? 1);
+      return { loss, qHalt, qContinue, halting, out, logitValues };
+    },
+    output(result: HostRound & Round, grads: Pick<TrainOutput, 'grads' | 'puzzleEmbGrad'> | null, opts: ActOptions): StepOutput | TrainOutput {
+      tf.dispose(owned());
+      const { halting, out } = result;
+      const output: StepOutput = {
+        carry: { ...result.next, steps: halting.steps, halted: halting.halted, data },
+        lossTotal: out.total,
+        metrics: out.metrics,
+        preds: out.preds,
+        qHalt: result.qHalt,
+        qContinue: result.qContinue,
+        allHalted: halting.halted.every((h) => h === 1),
+        ...(opts.logits ? { logits: result.logitValues } : {}),
+      };
+      return grads ? { ...output, ...grads } : output;
+    },
   };
-  return grads ? { ...output, ...grads } : output;
 }
+
+/** The last round's host results: the loss op (differentiated in training), q's columns, halting, the loss head's results. */
+type HostRound = {
+  loss: tf.Scalar;
+  qHalt: Float32Array;
+  qContinue: Float32Array;
+  halting: { steps: Int32Array; halted: Uint8Array };
+  out: LossOutput;
+  logitValues: Float32Array;
+};
 
 /** What the round with gradient returns: the loss, and the new z (kept beyond the round) with the host results. */
 type Round = { loss: tf.Scalar; next: { zH: tf.Tensor3D; zL: tf.Tensor3D } };

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { IGNORE_LABEL, ropeTables } from '@trm/tensor-core';
 import type { TensorDict } from '@trm/tensor-core';
-import { actStep, type ActModel } from './act.ts';
+import { actStep, actStepAsync, type ActModel } from './act.ts';
 import { plainBlocks, type BlockImpl } from './block.ts';
 import { fusedBlocks } from './fused-block.ts';
 import { checkedValues, dims, givenValues, H_INIT, initialValues, L_INIT, paramSpecs, PUZZLE_EMB, validateArch } from './params.ts';
@@ -63,6 +63,7 @@ export function createModel(arch: ArchConfig, seed: number, opts: ModelInit = {}
       };
     },
     forward: (carry, batch, o) => actStep(m, carry, batch, { training: o.training, rng: o.rng, logits: o.logits }),
+    forwardAsync: (carry, batch, o) => actStepAsync(m, carry, batch, { training: o.training, rng: o.rng, logits: o.logits }),
     forwardBackward(carry, batch, o) {
       if (!tf.getGradient('BatchMatMul')) {
         throw new Error("forwardBackward: tfjs's gradients are not registered (initBackend of @trm/tensor-node registers them; in a bundle, import '@tensorflow/tfjs-core/dist/register_all_gradients')");

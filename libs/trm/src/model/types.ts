@@ -79,6 +79,12 @@ export interface TrmModel {
   /** one ACT step without gradients (act.ts); `logits: true` also returns the logits */
   forward(carry: Carry, batch: Batch, opts: { training: boolean; rng: Rng; logits?: boolean }): StepOutput;
   /**
+   * `forward` with its reads of device memory awaited (act.ts's actStepAsync), for backends whose synchronous reads
+   * fail (WebGPU in some browsers); the same results. createModel's models have it; wrappers (data-parallel,
+   * micro-batched) may not.
+   */
+  forwardAsync?(carry: Carry, batch: Batch, opts: { training: boolean; rng: Rng; logits?: boolean }): Promise<StepOutput>;
+  /**
    * One ACT step with gradients of lossScale*lossTotal: training mode unless `training: false` (eval-mode halting,
    * no puzzle-embedding gradient; used by the parity test). Only the last H cycle is differentiated.
    */
