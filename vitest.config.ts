@@ -11,6 +11,8 @@ export default defineConfig({
     projects: [
       ...units,
       { test: { name: 'pipeline', root: 'apps/pipeline', include: ['src/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 300_000 } },
+      // the web app in Debian's Chromium (skips itself, with one line, when there is none)
+      { test: { name: 'web', root: 'apps/web', include: ['e2e/**/*.test.ts'], testTimeout: 900_000, hookTimeout: 600_000 } },
       { test: { name: 'workspace', root: 'tools', include: ['**/*.test.ts'], testTimeout: 60_000 } },
       { test: { name: 'parity', root: 'libs/trm', include: ['parity/**/*.test.ts'], testTimeout: 600_000 } },
     ],

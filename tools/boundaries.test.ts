@@ -117,10 +117,10 @@ function nodeOnlyPackage(spec: string): string | null {
  * imports. `nodeLibs` are the libs tagged platform:node; `files` maps repo-relative paths to their text. Returns one
  * problem per offending import or global, with the chain of files that reaches it.
  */
-export function checkBrowserSafe(files: Map<string, string>, libs: string[], nodeLibs: Set<string>): string[] {
+export function checkBrowserSafe(files: Map<string, string>, libs: string[], nodeLibs: Set<string>, entryOf = (lib: string) => `libs/${lib}/src/index.ts`): string[] {
   const problems: string[] = [];
   for (const lib of libs) {
-    const entry = `libs/${lib}/src/index.ts`;
+    const entry = entryOf(lib);
     if (!files.has(entry)) continue;
     const via = new Map<string, string | null>([[entry, null]]);
     const queue = [entry];
@@ -218,6 +218,13 @@ describe('import boundaries', () => {
     expect([...nodeLibs]).toEqual(expect.arrayContaining(['tensor-node', 'trm-parallel']));
     const files = new Map(repoSources().map((f) => [f.file, f.text]));
     expect(checkBrowserSafe(files, browserLibs, nodeLibs)).toEqual([]);
+  });
+
+  it('the web app (apps/web, bundled for the browser) reaches nothing of Node from its entry, transitively', () => {
+    const nodeLibs = new Set([...libTags()].filter(([, t]) => t.includes('platform:node')).map(([name]) => name));
+    const files = new Map(repoSources().map((f) => [f.file, f.text]));
+    expect(files.has('apps/web/src/main.ts')).toBe(true);
+    expect(checkBrowserSafe(files, ['web'], nodeLibs, () => 'apps/web/src/main.ts')).toEqual([]);
   });
 
   it('the browser-safety checker follows imports through files and libs and names the chain', () => {

@@ -66,6 +66,14 @@ export const RULES: Rule[] = [
   { command: 'node --import tsx bench/ab-step.ts a b d --switch gemm', skip: 'a benchmark' },
   { command: 'npm run bench -- --suite soak', skip: 'a benchmark' },
   { command: 'npm run bench -- --suite data-export', skip: 'a benchmark (the reference-format export: speed and peak RSS)' },
+  {
+    command: 'npx trm solve --config sudoku-quick --trace ".25.3131...45..4.2.....3634.....23.."',
+    run: `npx trm train --config sudoku-quick ${QUICK_SMALL} && npx trm solve --config sudoku-quick --trace ".25.3131...45..4.2.....3634.....23.."`,
+    why: 'the README shows the full sudoku-quick model; a small one trained here runs the same command (its answer may differ)',
+  },
+  { command: 'npx trm web --config sudoku-quick', skip: 'a server that runs until it is stopped: the web app test (apps/web/e2e) starts it and drives it in Chromium' },
+  { command: 'npx vitest run --project web', skip: 'part of the test run itself' },
+  { command: 'npm run bench -- --suite solve', skip: 'a benchmark' },
 ];
 
 /** Prefixes of inline `code` spans that are commands (spans that are only a prefix, or hold a placeholder, are not). */

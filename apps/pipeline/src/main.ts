@@ -18,6 +18,7 @@ import { formatStatus, stageStatus } from './cli/status.ts';
 import { formatSolve, isSolveInputError, solvePuzzle } from './cli/solve.ts';
 import { addReferenceCommands } from './cli/reference.ts';
 import { configSchemaText, writeConfigSchemas } from './cli/config-schema.ts';
+import { startWeb } from './cli/web.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -161,6 +162,31 @@ Writes: nothing`)
       process.stdout.write(opts.json ? JSON.stringify(solved.report) + '\n' : formatSolve(dataset.lib, solved, !!opts.trace));
     });
 
+  program
+    .command('web')
+    .description('serve the browser app on 127.0.0.1: solve puzzles step by step with the config\'s model, all computed in the page (TensorFlow.js: WebGPU, WebGL or WebAssembly)')
+    .requiredOption('-c, --config <name>', 'config name or path: its model, dataset and test puzzles')
+    .option('--set <key=value>', 'override a config key, repeatable', collect, [])
+    .option('-p, --port <port>', 'port on 127.0.0.1 (0 = a free one)', (v) => Number(v), 5173)
+    .option('--checkpoint <file>', 'serve this safetensors model file instead of the train stage\'s')
+    .addHelpText('after', `
+The app is built with Vite once per code version (node_modules/.cache/trm-web/) and served with the config's model.
+The page takes a typed puzzle, a test puzzle of the config, or ?puzzle=TEXT (a link that solves it); ?backend=
+webgpu|webgl|wasm picks the backend (default: the first of these that starts), ?steps=all runs every supervision
+step. It can open another model.safetensors (file picker or drag and drop).
+
+Reads:  the config, ${entryLocation('train.model')} (or --checkpoint), ${entryLocation('encode.identifiers')}, aux.json, ${entryLocation('fetch.puzzles')}
+Writes: node_modules/.cache/trm-web/<hash>/ (the built app)`)
+    .action(async (opts: { config: string; set: string[]; port: number; checkpoint?: string }) => {
+      const root = workspaceRoot();
+      const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
+      const { server } = await startWeb(config, dataset.lib, opts, { root, artifacts: artifactsDir(root), log: (line) => process.stderr.write(`${line}\n`) });
+      await new Promise<void>((resolve) => {
+        const stop = () => { process.off('SIGINT', stop); process.off('SIGTERM', stop); server.close(() => resolve()); server.closeAllConnections(); };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
   addReferenceCommands(program, runStageCommand);
 
   return program;

@@ -27,7 +27,7 @@ describe('trm CLI', () => {
   it('has every stage command, each saying what it reads and writes', () => {
     const program = buildProgram();
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(['fetch', 'augment', 'encode', 'train', 'evaluate', 'report', 'configs', 'status', 'show-config', 'config-schema', 'inspect', 'solve', 'export', 'import-checkpoint', 'convert-checkpoint']);
+    expect(names).toEqual(['fetch', 'augment', 'encode', 'train', 'evaluate', 'report', 'configs', 'status', 'show-config', 'config-schema', 'inspect', 'solve', 'web', 'export', 'import-checkpoint', 'convert-checkpoint']);
     for (const c of program.commands) {
       let help = '';
       c.configureOutput({ writeOut: (s) => { help += s; } });
