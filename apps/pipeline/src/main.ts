@@ -167,7 +167,10 @@ Writes: nothing`)
     .description('serve the browser app on 127.0.0.1: solve puzzles step by step with the config\'s model, all computed in the page (TensorFlow.js: WebGPU, WebGL or WebAssembly)')
     .requiredOption('-c, --config <name>', 'config name or path: its model, dataset and test puzzles')
     .option('--set <key=value>', 'override a config key, repeatable', collect, [])
-    .option('-p, --port <port>', 'port on 127.0.0.1 (0 = a free one)', (v) => Number(v), 5173)
+    .option('-p, --port <port>', 'port on 127.0.0.1 (0 = a free one)', (v) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port ${v}: expected a port number 0-65535 (0 = a free one)`);
+      return Number(v);
+    }, 5173)
     .option('--checkpoint <file>', 'serve this safetensors model file instead of the train stage\'s')
     .addHelpText('after', `
 The app is built with Vite once per code version (node_modules/.cache/trm-web/) and served with the config's model.

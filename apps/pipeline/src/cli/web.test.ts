@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -61,5 +62,12 @@ describe('trm web server', () => {
     const key = bundleKey(root);
     expect(key).toMatch(/^[0-9a-f]{16}$/);
     expect(bundleKey(root)).toBe(key);
+  });
+  it('refuses a --port that is not one: one line naming it, exit status 2 (before any build)', () => {
+    for (const port of ['abc', '70000', '-1']) {
+      const r = spawnSync(path.join(root, 'node_modules', '.bin', 'trm'), ['web', '--config', 'sudoku-tiny', '--port', port], { cwd: tmp, env: { ...process.env, TRM_QUIET: '1' }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([`trm: --port ${port}: expected a port number 0-65535 (0 = a free one)`]);
+    }
   });
 });
