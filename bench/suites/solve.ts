@@ -175,12 +175,12 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** ms per step and per puzzle on every backend Chromium offers, timed by the page. */
-async function browserRuns(spec: ModelSpec, timed: number, log: (m: string) => void): Promise<{ backend: string; ms_step: number[]; ms_puzzle: number[] }[]> {
+async function browserRuns(spec: ModelSpec, timed: number, log: (m: string) => void): Promise<{ backend: string; ms_step: number[]; ms_puzzle: number[]; steps: number }[]> {
   const { chromium } = await import('playwright-core');
   const { child, url } = await startWeb(spec.config, spec.file);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
-  const out: { backend: string; ms_step: number[]; ms_puzzle: number[] }[] = [];
+  const out: { backend: string; ms_step: number[]; ms_puzzle: number[]; steps: number }[] = [];
   try {
     const page = await context.newPage();
     await page.goto(url);
@@ -201,7 +201,7 @@ async function browserRuns(spec: ModelSpec, timed: number, log: (m: string) => v
       }
       const shown = (await page.locator('[data-testid=backend]').textContent()) ?? backend;
       log(`${spec.name} chromium ${shown}: ${median(ms_step).toFixed(2)} ms/step`);
-      out.push({ backend: shown, ms_step, ms_puzzle });
+      out.push({ backend: shown, ms_step, ms_puzzle, steps: ms_step.length / timed });
     }
   } finally {
     await context.close();
@@ -239,7 +239,7 @@ export async function run(opts: { log: (m: string) => void; quick: boolean; [key
         continue;
       }
       for (const b of await browserRuns(spec, timed, log)) {
-        const extra = { samples_step: b.ms_step.length, samples_puzzle: b.ms_puzzle.length };
+        const extra = { steps_per_puzzle: b.steps, samples_step: b.ms_step.length, samples_puzzle: b.ms_puzzle.length };
         results.push({ name: `solve/${spec.name}/chromium-${b.backend}/ms_per_step`, unit: 'ms', value: median(b.ms_step), extra });
         results.push({ name: `solve/${spec.name}/chromium-${b.backend}/ms_per_puzzle`, unit: 'ms', value: median(b.ms_puzzle), extra });
       }
