@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx (no build step). tsx is resolved from this file, so `trm` works from any
-// folder (after `npm link`, or as node_modules/.bin/trm).
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import * as path from 'node:path';
+// The `trm` CLI as an executable. It runs the TypeScript sources in this process through tsx's loader (no build
+// step; tsx is resolved from this file, so `trm` works from any folder, after `npm link` or as node_modules/.bin/trm).
+// In one process, SIGINT, SIGTERM and SIGHUP reach the pipeline itself, which stops at a checkpoint, and the exit code
+// is its own.
+import { register } from 'tsx/esm/api';
 
-const main = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
-const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+register();
+const { runCli } = await import('../src/main.ts');
+await runCli(process.argv);

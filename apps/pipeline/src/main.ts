@@ -3,6 +3,7 @@
 // artifacts/<config>/<stage>/; see `trm <command> --help`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tty from 'node:tty';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { listConfigs, loadConfig } from './config/load.ts';
@@ -14,18 +15,41 @@ import { entryLocation } from './catalog/entries.mjs';
 import type { StageDeclaration } from './stages/declarations.mjs';
 import type { StageContext, StageResult } from './stages/context.ts';
 import { inspect } from './cli/inspect.ts';
-import { formatStatus, stageStatus } from './cli/status.ts';
+import { configStatus, formatStatus } from './cli/status.ts';
 import { formatSolve, isSolveInputError, solvePuzzle } from './cli/solve.ts';
 import { addReferenceCommands } from './cli/reference.ts';
 import { configSchemaText, writeConfigSchemas } from './cli/config-schema.ts';
 import { startWeb } from './cli/web.ts';
+import { checkConfig } from './config/check.ts';
+import { LockedError } from './run/lock.ts';
+import { installSignalHandlers, signalExitCode, StoppedError } from './run/signals.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-export async function runStageCommand(stage: string, opts: { config: string; set: string[]; only?: boolean; force?: boolean; compare?: string }): Promise<StageResult[]> {
+const RESUME_HELP = `
+Resuming training: a rerun continues the newest verified checkpoint in artifacts/<config>/train.partial/<run id>/
+when only harmless keys changed (train.max_steps, train.checkpoint_every), and also when only the implementation
+changed (code, backend, runtime.workers, train.micro_batch_size: it says so, and the train manifest records it).
+A change of meaning (arch, seed, the rest of train, the data) starts a new run folder and keeps the old one,
+listing exactly which keys changed; \`trm status\` shows every checkpoint.`;
+
+export interface StageCommandOptions {
+  config: string;
+  set: string[];
+  only?: boolean;
+  force?: boolean;
+  compare?: string;
+  restart?: boolean;
+  strict?: boolean;
+  resumeFrom?: string;
+}
+
+export async function runStageCommand(stage: string, opts: StageCommandOptions): Promise<StageResult[]> {
   const root = workspaceRoot();
   const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
-  const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root), force: false, compare: opts.compare };
+  checkConfig(config, dataset);
+  const resume = { restart: opts.restart, strict: opts.strict, from: opts.resumeFrom };
+  const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root), force: false, compare: opts.compare, resume };
   const target = stageInfo(stage);
   const stages = opts.only ? [target] : chain(target.name);
   const results: StageResult[] = [];
@@ -72,6 +96,7 @@ export function buildProgram(): Command {
       .addHelpText('after', stageHelp(s))
       .action(async (opts) => { await runStageCommand(s.name, opts); });
     for (const o of s.options) cmd.option(o.flags, o.description);
+    if (s.options.some((o) => o.name === 'resumeFrom')) cmd.addHelpText('after', RESUME_HELP);
   }
 
   program
@@ -86,15 +111,17 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('show, for every stage of a config, whether its output is up to date, stale (and why) or missing')
+    .description('show, for every stage of a config, whether its output is up to date, stale (which keys changed) or missing or damaged; the train checkpoints and whether this config resumes them; evaluate\'s finished batches; temporaries left by killed runs; the run holding the lock. Exit code 1 when anything is damaged')
     .requiredOption('-c, --config <name>', 'config name or path')
     .option('--set <key=value>', 'override a config key, repeatable', collect, [])
-    .addHelpText('after', '\nReads:  the config, artifacts/<config>/*/manifest.json and the files they list, the code of each stage\nWrites: nothing')
+    .addHelpText('after', '\nReads:  the config, artifacts/<config>/*/manifest.json and the files they list, the checkpoints in train.partial and evaluate.partial, run.lock, the code of each stage\nWrites: nothing')
     .action(async (opts: { config: string; set: string[] }) => {
       const root = workspaceRoot();
       const { config, dataset } = await loadConfig(opts.config, { dir: configsDir(root), root, sets: opts.set });
       const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root) };
-      console.log(formatStatus(config.name, ctx.artifacts, await stageStatus(ctx)));
+      const status = await configStatus(ctx);
+      console.log(formatStatus(config.name, ctx.artifacts, status));
+      if (status.damaged) commandExitCode = 1;
     });
 
   program
@@ -200,11 +227,18 @@ export function packageVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(workspaceRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-/** Exit status: 0 done, 1 failed, 2 usage error (commander's parse errors, a bad --set, an unknown config). */
+/** set by a command that succeeded but has something to report in its exit code (`status` of damaged artifacts) */
+let commandExitCode = 0;
+
+/**
+ * Exit status: 0 done, 1 failed (or `status` found something damaged), 2 usage error (commander's parse errors, a bad
+ * --set, an unknown config), 128 + the signal's number when a signal stopped training or evaluation at a checkpoint.
+ */
 export async function main(argv: string[]): Promise<number> {
+  commandExitCode = 0;
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return commandExitCode;
   } catch (e) {
     // commander has printed its own message (and the help); --help and --version end here with exit code 0
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
@@ -213,15 +247,40 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`trm: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof ArtifactError || !process.env.TRM_DEBUG) process.stderr.write(`trm: ${err.message}\n`);
+    if (err instanceof StoppedError) {
+      process.stderr.write(`trm: ${err.message}\n`);
+      echoToTerminalUnderNx(`trm: ${err.message}\n`);
+      return signalExitCode(err.signal);
+    }
+    if (err instanceof ConfigError || err instanceof ArtifactError || err instanceof LockedError || !process.env.TRM_DEBUG) process.stderr.write(`trm: ${err.message}\n`);
     else process.stderr.write(`trm: ${err.stack}\n`);
     return 1;
   }
 }
 
-const isMain = !!process.argv[1] && fs.existsSync(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
-if (isMain) {
+/**
+ * Under Nx, a task's stderr is a pipe to Nx, and on Ctrl-C Nx silences its own output before it stops the task, so
+ * the "stopped ... rerun to resume" line would never be seen. The task's stdin is the user's terminal: say it there.
+ */
+function echoToTerminalUnderNx(line: string): void {
+  if (!process.env.NX_TASK_TARGET_TARGET || process.stderr.isTTY || !tty.isatty(0)) return;
+  try {
+    fs.writeSync(0, line.replace(/\n/g, '\r\n'));
+  } catch {
+    // a terminal opened read-only: nothing more to do
+  }
+}
+
+/**
+ * The CLI as a process: signal handlers (a stop request for training and evaluation, an immediate exit elsewhere),
+ * then the command; sets the exit code. `bin/trm.js` and `npm run trm` come here.
+ */
+export async function runCli(argv: string[]): Promise<void> {
   // `trm inspect ... | head` closes stdout early: not an error
   process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
-  process.exitCode = await main(process.argv);
+  installSignalHandlers({ watchParent: !!process.env.npm_lifecycle_event });
+  process.exitCode = await main(argv);
 }
+
+const isMain = !!process.argv[1] && fs.existsSync(process.argv[1]) && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href;
+if (isMain) await runCli(process.argv);

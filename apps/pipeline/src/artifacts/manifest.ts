@@ -29,6 +29,10 @@ export interface Manifest {
   files: Record<string, FileEntry>;
   /** where the output came from when the stage did not compute it (a train artifact imported by `trm import-checkpoint`) */
   lineage?: Lineage;
+  /** the config values behind configHash (the sections the stage uses), so that `trm status` can name changed keys */
+  params?: Record<string, unknown>;
+  /** train: how the run got here when not in one go under this key's code and backend (stages/train-runs.ts RunHistory) */
+  history?: unknown;
 }
 
 /** A stage output brought in from outside: the file, its sha256 and what it held. */
@@ -43,8 +47,11 @@ export interface Lineage {
   warnings?: string[];
 }
 
-/** What a stage must match to be up to date (everything in the manifest but its files and lineage). */
-export type ManifestKey = Omit<Manifest, 'kind' | 'schemaVersion' | 'files' | 'lineage'>;
+/** What a manifest says beyond its key and files: recorded, not compared by `isUpToDate`. */
+export type ManifestNotes = Pick<Manifest, 'lineage' | 'params' | 'history'>;
+
+/** What a stage must match to be up to date (everything in the manifest but its files and notes). */
+export type ManifestKey = Omit<Manifest, 'kind' | 'schemaVersion' | 'files' | keyof ManifestNotes>;
 
 export class ArtifactError extends Error {
   constructor(message: string) {
@@ -102,7 +109,7 @@ export async function isUpToDate(dir: string, key: ManifestKey): Promise<boolean
   } catch {
     return false;
   }
-  const { kind: _k, schemaVersion: _v, files: _f, lineage: _l, ...have } = m;
+  const { kind: _k, schemaVersion: _v, files: _f, lineage: _l, params: _p, history: _h, ...have } = m;
   if (canonicalJson(have) !== canonicalJson(key)) return false;
   try {
     await verifyFiles(dir, m);

@@ -4,7 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openArrowFile } from './arrow-table.ts';
 import { sha256File } from './hash.ts';
-import { SCHEMA_VERSION, manifestText, type FileEntry, type Lineage, type Manifest, type ManifestKey } from './manifest.ts';
+import { FileError, fileError } from '../io/fs-errors.ts';
+import { onExit } from '../run/signals.ts';
+import { SCHEMA_VERSION, manifestText, type FileEntry, type Manifest, type ManifestKey, type ManifestNotes } from './manifest.ts';
 
 async function describeFile(file: string): Promise<FileEntry> {
   const entry: FileEntry = { sha256: await sha256File(file), bytes: fs.statSync(file).size };
@@ -53,22 +55,28 @@ export function removeStaleTemporaries(dir: string): string[] {
 }
 
 /**
- * Runs `produce(tmpDir)`, then hashes every file it wrote, writes manifest.json (and run.json
- * with `run` plus wall time, not hashed) and renames the folder to `dir`. Returns the manifest. `lineage` (an imported
- * output) goes into the manifest beside the key.
+ * Runs `produce(tmpDir, notes)`, then hashes every file it wrote, writes manifest.json (the key, the files, and the
+ * `notes` as produce left them: params, a train run's history, an imported output's lineage) and run.json (`run` plus
+ * wall time, not hashed) and renames the folder to `dir`. Returns the manifest.
  */
-export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: string) => Promise<Record<string, unknown> | void>, opts: { lineage?: Lineage } = {}): Promise<Manifest> {
+export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: string, notes: ManifestNotes) => Promise<Record<string, unknown> | void>, notes: ManifestNotes = {}): Promise<Manifest> {
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old-${process.pid}`;
   removeStaleTemporaries(dir);
   fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    fs.mkdirSync(tmp, { recursive: true });
+  } catch (e) {
+    throw fileError(e, 'create the folder', tmp);
+  }
+  // a signal that ends the process mid-stage leaves no temporary folder behind
+  const forget = onExit(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const started = Date.now();
   try {
-    const run = (await produce(tmp)) ?? {};
+    const run = (await produce(tmp, notes)) ?? {};
     const files: Record<string, FileEntry> = {};
     for (const rel of listFiles(tmp)) files[rel] = await describeFile(path.join(tmp, rel));
-    const manifest: Manifest = { kind: `trm.${key.stage}`, schemaVersion: SCHEMA_VERSION, ...key, files, ...(opts.lineage ? { lineage: opts.lineage } : {}) };
+    const manifest: Manifest = { kind: `trm.${key.stage}`, schemaVersion: SCHEMA_VERSION, ...key, files, ...Object.fromEntries(Object.entries(notes).filter(([, v]) => v !== undefined)) };
     fs.writeFileSync(path.join(tmp, 'manifest.json'), manifestText(manifest));
     fs.writeFileSync(path.join(tmp, 'run.json'), JSON.stringify({ ...run, stage: key.stage, config: key.config, seconds: (Date.now() - started) / 1000, finished: new Date().toISOString(), pid: process.pid }, null, 2) + '\n');
     if (fs.existsSync(dir)) fs.renameSync(dir, old);
@@ -78,7 +86,12 @@ export async function writeStage(dir: string, key: ManifestKey, produce: (tmp: s
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (!fs.existsSync(dir) && fs.existsSync(old)) fs.renameSync(old, dir);
+    // Node's errors for writes through a descriptor name no file (`ENOSPC: no space left on device, write`)
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code && !err.path && !(e instanceof FileError)) throw fileError(e, `write the ${key.stage} stage into`, tmp);
     throw e;
+  } finally {
+    forget();
   }
 }
 

@@ -82,7 +82,7 @@ describe('trm CLI', () => {
     expect(await status([])).toEqual({ fetch: 'up to date', augment: 'up to date', encode: 'up to date', train: 'missing', evaluate: 'missing', report: 'missing' });
     const changed = await status(['augment.num_aug=1']);
     expect(changed.fetch).toBe('up to date');
-    expect(changed.augment).toBe('stale: config sections changed (dataset, seed, augment)');
+    expect(changed.augment).toBe('stale: augment.num_aug: 2 -> 1');
     expect(changed.encode).toBe('stale: upstream augment is stale');
     fs.appendFileSync(path.join(stageDir(artifacts, 'sudoku-tiny', 'fetch'), 'puzzles.arrow'), 'x');
     expect((await status([])).fetch).toMatch(/^damaged: .*puzzles.arrow: \d+ bytes, manifest says \d+/);

@@ -18,6 +18,7 @@ import { stageDeclaration } from '../stages/declarations.mjs';
 import { catalogEntry } from '../catalog/entries.mjs';
 import { loadEncodedMetadata } from '../stages/encoded-split.ts';
 import { archConfig, metricColumns } from '../stages/train.ts';
+import { acquireLock } from '../run/lock.ts';
 
 /** The reference's name of the puzzle-embedding table (without `_orig_mod.`). */
 const PUZZLE_EMB = 'model.inner.puzzle_emb.weights';
@@ -91,13 +92,13 @@ export async function importCheckpoint(ctx: StageContext, file: string): Promise
   };
   const key = await stageKey(ctx, train);
   const dir = stageDir(ctx.artifacts, ctx.config.name, 'train');
+  acquireLock(ctx.artifacts, ctx.config.name, log); // one writer per config; runs' checkpoints in train.partial stay (each names its settings)
   const manifest = await writeStage(dir, key, async (tmp) => {
     fs.writeFileSync(path.join(tmp, catalogEntry('train.model').path), encodeSafetensors(weights, { ...checkpoint.metadata, format: 'pt', config: canonicalJson(arch) }));
     fs.writeFileSync(path.join(tmp, catalogEntry('train.state_meta').path), JSON.stringify({ arch, seed: ctx.config.seed, lineage }, null, 2) + '\n');
     await writeArrowFile(path.join(tmp, catalogEntry('train.metrics').path), metricColumns, []); // no training steps ran here
     return { imported: lineage.imported, sha256: lineage.sha256 };
   }, { lineage });
-  fs.rmSync(path.join(path.dirname(dir), catalogEntry('train.checkpoints').folder!), { recursive: true, force: true }); // another run's checkpoints
   log(`import-checkpoint: ${file} (${checkpoint.format}, ${dtypes.join('/')}, sha256 ${read.sha256.slice(0, 12)}…) is now the train artifact of ${ctx.config.name}: ${dir}`);
   return { stage: 'train', dir, skipped: false, manifest };
 }

@@ -7,9 +7,10 @@ import * as path from 'node:path';
 import type { ResolvedConfig } from '../config/load.ts';
 import type { ResolvedDataset } from '../registry.ts';
 import { canonicalJson, codeHash, sha256 } from '../artifacts/hash.ts';
-import { ArtifactError, isUpToDate, readManifest, runHint, stageDir, verifyFiles, type Manifest, type ManifestKey, type StageName } from '../artifacts/manifest.ts';
+import { ArtifactError, isUpToDate, readManifest, runHint, stageDir, verifyFiles, type Manifest, type ManifestKey, type ManifestNotes, type StageName } from '../artifacts/manifest.ts';
 import { writeStage } from '../artifacts/stage-writer.ts';
 import { log } from '../io/progress.ts';
+import { acquireLock, releaseLock } from '../run/lock.ts';
 import { STAGES, stageDeclaration, type StageDeclaration } from './declarations.mjs';
 import { stageBackend } from './backend.ts';
 
@@ -24,6 +25,17 @@ export interface StageContext {
   force?: boolean;
   /** report only: another config whose run the report compares with (`trm report --compare OTHER`) */
   compare?: string;
+  /** train (and evaluate's finished batches): how to treat what an earlier run left (see stages/train-runs.ts) */
+  resume?: ResumeOptions;
+}
+
+export interface ResumeOptions {
+  /** discard the resumable checkpoint (and evaluate's finished batches) and start over */
+  restart?: boolean;
+  /** refuse to resume a checkpoint made by another implementation (code, backend, worker count) */
+  strict?: boolean;
+  /** continue from this checkpoint (a step folder, a run folder or id, or a finished train folder) under this config */
+  from?: string;
 }
 
 export interface StageResult {
@@ -49,12 +61,32 @@ export async function upstream(ctx: StageContext, stage: StageName): Promise<Ups
 /** The manifest key the stage's output must have for this config, code and machine (upstream manifests as on disk). */
 export async function stageKey(ctx: StageContext, stage: StageDeclaration | StageName): Promise<ManifestKey> {
   const decl = typeof stage === 'string' ? stageDeclaration(stage) : stage;
-  const sections = Object.fromEntries(decl.sections.map((s) => [s, ctx.config[s as keyof ResolvedConfig]]));
+  const sections = stageParams(ctx, decl);
   const inputs: Record<string, string> = {};
   for (const s of decl.upstream) inputs[s] = readManifest(stageDir(ctx.artifacts, ctx.config.name, s), s, ctx.config.name).hash;
   const code = codeHash(ctx.root, [...decl.code, ...(decl.dataset ? ctx.dataset.sources : [])]);
   const backend = decl.engine ? await stageBackend(ctx.config, decl.name) : null;
   return { stage: decl.name, config: ctx.config.name, dataset: ctx.config.dataset, configHash: sha256(canonicalJson(sections)), inputs, code, backend };
+}
+
+/** The config values of the sections a stage uses (what configHash hashes; the manifest keeps them as `params`). */
+export function stageParams(ctx: StageContext, stage: StageDeclaration | StageName): Record<string, unknown> {
+  const decl = typeof stage === 'string' ? stageDeclaration(stage) : stage;
+  return Object.fromEntries(decl.sections.map((s) => [s, ctx.config[s as keyof ResolvedConfig]]));
+}
+
+function flatten(v: unknown, prefix: string, out: Record<string, unknown>): Record<string, unknown> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  else out[prefix] = v;
+  return out;
+}
+
+/** `train.lr: 0.001 -> 0.002` for every key that differs between two param sets. */
+export function changedKeys(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const a = flatten(before, '', {});
+  const b = flatten(now, '', {});
+  const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().filter((k) => canonicalJson(a[k]) !== canonicalJson(b[k])).map((k) => `${k}: ${show(a[k])} -> ${show(b[k])}`);
 }
 
 export interface StageState {
@@ -121,7 +153,10 @@ async function ownState(ctx: StageContext, decl: StageDeclaration, ups: StageSta
   if (ups.some((u) => u.state === 'missing' || u.state === 'damaged')) return { stage, state: 'stale', why: notReady };
   const key = await stageKey(ctx, decl);
   const why = [...notReady];
-  if (manifest.configHash !== key.configHash) why.push(`config sections changed (${decl.sections.join(', ')})`);
+  if (manifest.configHash !== key.configHash) {
+    const changed = manifest.params ? changedKeys(manifest.params, stageParams(ctx, decl)) : [];
+    why.push(changed.length ? changed.join(', ') : `config sections changed (${decl.sections.join(', ')})`);
+  }
   for (const [u, h] of Object.entries(key.inputs)) if (manifest.inputs[u] !== h) why.push(`upstream ${u} changed`);
   if (manifest.code !== key.code) why.push('code changed');
   if (canonicalJson(manifest.backend) !== canonicalJson(key.backend)) why.push(`backend changed (${canonicalJson(manifest.backend)} -> ${canonicalJson(key.backend)})`);
@@ -142,8 +177,11 @@ export async function requireFreshUpstream(ctx: StageContext, decl: StageDeclara
   }
 }
 
-/** Skips when the stage folder already matches its inputs; otherwise produces it atomically. */
-export async function runStage(ctx: StageContext, decl: StageDeclaration | StageName, produce: (tmp: string, key: ManifestKey) => Promise<Record<string, unknown> | void>): Promise<StageResult> {
+/**
+ * Skips when the stage folder already matches its inputs; otherwise takes the config's run lock (one writer per
+ * config) and produces the folder atomically.
+ */
+export async function runStage(ctx: StageContext, decl: StageDeclaration | StageName, produce: (tmp: string, key: ManifestKey, notes: ManifestNotes) => Promise<Record<string, unknown> | void>): Promise<StageResult> {
   const d = typeof decl === 'string' ? stageDeclaration(decl) : decl;
   await requireFreshUpstream(ctx, d);
   const key = await stageKey(ctx, d);
@@ -152,8 +190,14 @@ export async function runStage(ctx: StageContext, decl: StageDeclaration | Stage
     log(`${d.name}: up to date (${path.relative(process.cwd(), dir) || dir})`);
     return { stage: d.name, dir, skipped: true, manifest: readManifest(dir, d.name, ctx.config.name).manifest };
   }
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  const manifest = await writeStage(dir, key, (tmp) => produce(tmp, key));
+  acquireLock(ctx.artifacts, ctx.config.name, log);
+  let manifest: Manifest;
+  try {
+    manifest = await writeStage(dir, key, (tmp, notes) => produce(tmp, key, notes), { params: stageParams(ctx, d) });
+  } catch (e) {
+    releaseLock(ctx.artifacts, ctx.config.name); // the command fails: nothing of it is left, the lock included
+    throw e;
+  }
   log(`${d.name}: wrote ${path.relative(process.cwd(), dir) || dir} (${Object.entries(manifest.files).map(([f, e]) => (e.rows !== undefined ? `${f} ${e.rows} rows` : f)).join(', ')})`);
   return { stage: d.name, dir, skipped: false, manifest };
 }

@@ -12,6 +12,13 @@ const DATA_CODE = ['libs/dataset/src', 'libs/augment/src', 'apps/pipeline/src/st
 const ENGINE_CODE = ['libs/trm/src', 'libs/trm-config/src', 'libs/trm-parallel/src', 'libs/tensor-core/src', 'libs/tensor-node/src', 'libs/augment/src', 'apps/pipeline/src/stages/backend.ts', 'apps/pipeline/src/config/workers.ts', 'apps/pipeline/src/stages/encoded-split.ts'];
 const ENGINE_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'zod'];
 
+/** How a run treats what an earlier run left (stages/train-runs.ts): train's, and so those of the stages after it. */
+const RESUME_OPTIONS = [
+  { flags: '--restart', name: 'restart', description: 'train from scratch: discard the checkpoints this config would resume (and evaluate\'s finished batches); checkpoints of other settings are kept' },
+  { flags: '--strict', name: 'strict', description: 'refuse to resume a checkpoint made by another implementation (code, backend, matmul kernel, runtime.workers, train.micro_batch_size) instead of continuing it with a note in the train manifest' },
+  { flags: '--resume-from <checkpoint>', name: 'resumeFrom', description: 'continue this checkpoint under this config (e.g. a lower lr after a divergence): weights, optimizer moments, EMA, data position and RNG carry over; arch, seed, data, global_batch_size and ema must match. A step-<N> folder, a run folder or id in artifacts/<config>/train.partial, or a finished train folder' },
+];
+
 /** @type {readonly import('./declarations.d.mts').StageDeclaration[]} */
 export const STAGES = Object.freeze([
   {
@@ -69,12 +76,12 @@ export const STAGES = Object.freeze([
     writes: ['train.model', 'train.state', 'train.state_meta', 'train.metrics', 'train.checkpoints', 'train.reference_run'],
     dataset: false,
     engine: true,
-    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts', 'apps/pipeline/src/reference', 'libs/reference/src'],
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/train-runs.ts', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts', 'apps/pipeline/src/reference', 'libs/reference/src'],
     packages: [...ENGINE_PACKAGES, 'apache-arrow', 'fflate'],
     module: 'apps/pipeline/src/stages/train.ts',
     entry: 'runTrain',
-    options: [],
-    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); checkpoints go to artifacts/<config>/train.partial while it runs, and a rerun resumes from the last one; runtime.engine = reference hands the run to pretrain.py in $TRM_REFERENCE_DIR (torchrun with runtime.nproc_per_node > 1) and imports its last checkpoint (work folder artifacts/<config>/train.reference; no resume)',
+    options: RESUME_OPTIONS,
+    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); verified checkpoints go to artifacts/<config>/train.partial/<run id>/ while it runs, and a rerun resumes by the policy below; runtime.engine = reference hands the run to pretrain.py in $TRM_REFERENCE_DIR (torchrun with runtime.nproc_per_node > 1) and imports its last checkpoint (work folder artifacts/<config>/train.reference; no resume)',
   },
   {
     name: 'evaluate',
@@ -82,14 +89,14 @@ export const STAGES = Object.freeze([
     sections: ['evaluate', 'runtime'],
     upstream: ['encode', 'train'],
     reads: ['encode.test', 'encode.aux', 'train.model', 'train.state_meta'],
-    writes: ['evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics', 'evaluate.task_files'],
+    writes: ['evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics', 'evaluate.task_files', 'evaluate.batches'],
     dataset: true,
     engine: true,
-    code: [...ENGINE_CODE, 'libs/dataset/src', 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/stages/trajectories.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'],
+    code: [...ENGINE_CODE, 'libs/dataset/src', 'apps/pipeline/src/stages/evaluate.ts', 'apps/pipeline/src/stages/evaluate-batches.ts', 'apps/pipeline/src/stages/trajectories.ts', 'apps/pipeline/src/artifacts/arrow-table.ts'],
     packages: [...ENGINE_PACKAGES, 'apache-arrow'],
     module: 'apps/pipeline/src/stages/evaluate.ts',
     entry: 'runEvaluate',
-    options: [],
+    options: RESUME_OPTIONS,
     notes: 'each test batch is split across runtime.workers threads',
   },
   {
@@ -105,7 +112,7 @@ export const STAGES = Object.freeze([
     packages: ['apache-arrow', 'vega', 'vega-lite'],
     module: 'apps/pipeline/src/stages/report.ts',
     entry: 'runReport',
-    options: [{ flags: '--compare <config>', name: 'compare', description: 'add a params diff and a metrics diff against the run of another config' }],
+    options: [{ flags: '--compare <config>', name: 'compare', description: 'add a params diff and a metrics diff against the run of another config' }, ...RESUME_OPTIONS],
     notes: 'the manifests of every stage before it (the report\'s stage table)',
   },
 ]);

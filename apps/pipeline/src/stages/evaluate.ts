@@ -4,18 +4,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ExamplePrediction } from '@trm/dataset';
-import { createModel, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
+import { combineEvalBatches, createModel, evaluateBatches, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
 import { createDataParallelModel } from '@trm/trm-parallel';
 import { decodeSafetensors } from '@trm/tensor-core';
 import type { BackendName } from '@trm/tensor-node';
 import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-table.ts';
 import { createProgress, log } from '../io/progress.ts';
+import { stoppable, stopRequested, StoppedError } from '../run/signals.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
-import { selectBackend } from './backend.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
 import { pickTrajectories, subsetSplit, trajectoryCandidates } from './trajectories.ts';
+import { EVAL_FLUSH_SECONDS, evaluatePartialDir, openEvalProgress, saveEvalProgress } from './evaluate-batches.ts';
 
 export function predictionColumns(seqLen: number): ColumnSpec[] {
   return [
@@ -79,8 +80,9 @@ async function emptyEvaluation(tmp: string, seqLen: number, metadata: Record<str
 }
 
 export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
-  return runStage(ctx, 'evaluate', async (tmp) => {
-    const backend = await selectBackend(ctx.config);
+  let finished = false;
+  const result = await runStage(ctx, 'evaluate', async (tmp, key) => {
+    const backend = key.backend!;
     const lib = ctx.dataset.lib;
     const enc = await upstream(ctx, 'encode');
     const trained = await upstream(ctx, 'train');
@@ -90,20 +92,40 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const weights = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(trained.dir, 'model.safetensors'))), 'model.safetensors').tensors;
     const N = split.puzzleIdentifiers.length;
     const S = split.seqLen;
+    const T = arch.halt_max_steps;
     const batchSize = ctx.config.evaluate.batch_size;
     const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
     if (N === 0) return emptyEvaluation(tmp, S, metadata);
+    const totalBatches = Math.ceil(N / batchSize);
     const plan = evaluateWorkers(ctx.config, backend.name);
-    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${arch.halt_max_steps} supervision steps each, on ${backend.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    const { store, done } = openEvalProgress(ctx, key, T, S, log);
+    const info = { key, totalExamples: N, totalBatches };
+    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${T} supervision steps each, on ${backend.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    if (done.length) log(`evaluate: resuming after ${done.length} of ${totalBatches} batches (${store.dir})`);
     const res = await withEvalModel(arch, seed, plan, backend.name, async (model) => {
       model.loadStateDict(weights);
       const bar = createProgress('evaluate', N);
-      let seen = 0;
-      const out = evaluateModel(model, split, {
-        batchSize,
-        trajectoryExamples: 0,
-        onProgress: (done) => { bar.tick(done - seen); seen = done; },
+      const doneRows = done.reduce((n, b) => n + b.count, 0);
+      bar.tick(doneRows);
+      let seen = doneRows;
+      let flushed = Date.now();
+      await stoppable(async () => {
+        for (const b of evaluateBatches(model, split, { batchSize, trajectoryExamples: 0, fromBatch: done.length, onProgress: (d) => { bar.tick(d - seen); seen = d; } })) {
+          done.push(b);
+          if (Date.now() - flushed > EVAL_FLUSH_SECONDS * 1000 && done.length < totalBatches) {
+            saveEvalProgress(store, done, info, T, S);
+            flushed = Date.now();
+          }
+          await new Promise((r) => setImmediate(r)); // let signals in
+          const stop = stopRequested();
+          if (stop && done.length < totalBatches) {
+            saveEvalProgress(store, done, info, T, S);
+            bar.done();
+            throw new StoppedError(stop, `evaluate: stopped by ${stop} after ${done.length} of ${totalBatches} batches; they are saved in ${store.dir}; rerun the same command to resume`);
+          }
+        }
       });
+      const out = combineEvalBatches(split, T, 0, done);
       bar.done(`exact ${out.metrics.exact_accuracy.toFixed(4)}`);
       // per-step predictions of the most telling examples: a small second evaluation of a few candidates
       const K = ctx.config.evaluate.trajectory_examples;
@@ -137,6 +159,9 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     }
     const metrics = { ...res.metrics, ...task.metrics };
     fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    finished = true;
     return { exact_accuracy: res.metrics.exact_accuracy, examples: N, workers: plan.workers };
   });
+  if (!result.skipped && finished) fs.rmSync(evaluatePartialDir(ctx), { recursive: true, force: true });
+  return result;
 }

@@ -96,7 +96,7 @@ describe('fetch -> augment -> encode', () => {
     await dataStages(ctx);
     // fetch's config changed: fetch is stale, augment's own key still matches, encode must refuse both
     const changed = await context(['fetch.test_size=2'], ctx.artifacts);
-    await expect(runEncode({ ...changed, force: true })).rejects.toThrow(/encode: .*toy\/fetch is stale \(config sections changed \(dataset, seed, fetch\)\): the encode stage does not build on it; run `trm fetch --config toy`/);
+    await expect(runEncode({ ...changed, force: true })).rejects.toThrow(/encode: .*toy\/fetch is stale \(fetch.test_size: 3 -> 2\): the encode stage does not build on it; run `trm fetch --config toy`/);
     const states = await stageStates(changed, ['fetch', 'augment', 'encode']);
     expect(states.map((s) => [s.stage, s.state])).toEqual([['fetch', 'stale'], ['augment', 'stale'], ['encode', 'stale']]);
     expect(states[1].why).toEqual(['upstream fetch is stale']);

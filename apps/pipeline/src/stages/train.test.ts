@@ -72,17 +72,18 @@ describe('train and evaluate (sudoku-tiny)', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const latest = path.join(artifacts, 'sudoku-tiny', 'train.partial', 'latest.json');
+    const partial = path.join(artifacts, 'sudoku-tiny', 'train.partial');
+    const latestFile = () => (fs.existsSync(partial) ? fs.readdirSync(partial).map((id) => path.join(partial, id, 'latest.json')).find((f) => fs.existsSync(f)) : undefined);
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let sent = false;
     while (!sent) {
       await new Promise((r) => setTimeout(r, 25));
-      if (fs.existsSync(latest)) { child.kill('SIGINT'); sent = true; }
+      if (latestFile()) { child.kill('SIGINT'); sent = true; }
       if (child.exitCode !== null) break;
     }
-    expect(await exited).toBe(1);
+    expect(await exited).toBe(130);
     expect(stderr).toMatch(/stopped by SIGINT at step \d\/8; checkpoint saved/);
-    const stoppedAt = (JSON.parse(fs.readFileSync(latest, 'utf8')) as { step: number }).step;
+    const stoppedAt = (JSON.parse(fs.readFileSync(latestFile()!, 'utf8')) as { step: number }).step;
     expect(stoppedAt).toBeGreaterThan(0);
     expect(stoppedAt).toBeLessThan(8);
     expect(fs.existsSync(stageDir(artifacts, 'sudoku-tiny', 'train'))).toBe(false);
@@ -176,8 +177,11 @@ describe('train and evaluate (sudoku-tiny)', () => {
     const artifacts = tmp();
     const ctx = await context(artifacts, [...SETS, 'lr=1e30']);
     for (const s of chain('encode')) await s.run(ctx);
-    await expect(runTrain(ctx)).rejects.toThrow(/training diverged at step \d+ .*loss is (NaN|Infinity|-Infinity).*the last good checkpoint is kept in/);
+    const err = await runTrain(ctx).then(() => null, (e: Error) => e.message);
+    expect(err).toMatch(/^train: training diverged at step (\d+) \(epoch \d+\): loss is (NaN|Infinity|-Infinity)\. The last checkpoint, step (\d+), is kept in (\S+); to continue it with a lower lr: `trm train --config sudoku-tiny --set train\.lr=5e\+29 --resume-from \S+`/);
+    const [, failed, , kept, dir] = /step (\d+) .*loss is (\S+)\. The last checkpoint, step (\d+), is kept in (\S+);/.exec(err!)!;
+    expect(Number(kept)).toBe(Number(failed) - 1);
+    expect(fs.existsSync(path.join(dir, 'checkpoint.json'))).toBe(true);
     expect(fs.existsSync(stageDir(artifacts, 'sudoku-tiny', 'train'))).toBe(false);
-    expect(fs.existsSync(path.join(artifacts, 'sudoku-tiny', 'train.partial', 'latest.json'))).toBe(true);
   });
 });

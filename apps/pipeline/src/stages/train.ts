@@ -1,24 +1,29 @@
-// train: runs the engine's Trainer over the encoded train split. Checkpoints (atomic) go to
-// artifacts/<config>/train.partial/ every `train.checkpoint_every` steps, on Ctrl-C/SIGTERM and at the end;
-// a rerun resumes from the last one. The finished stage folder holds model.safetensors (EMA weights when
-// `ema`), state.safetensors + state.json (to continue training) and metrics.arrow (one row per step).
+// train: runs the engine's Trainer over the encoded train split. Verified checkpoints go to
+// artifacts/<config>/train.partial/<run id>/step-<N>/ every `train.checkpoint_every` steps, on a stop
+// (SIGINT/SIGTERM/SIGHUP) and at the end; a rerun resumes by the policy of train-runs.ts. The finished stage folder
+// holds model.safetensors (EMA weights when `ema`), state.safetensors + state.json (to continue training) and
+// metrics.arrow (one row per step).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createTrainer, type ArchConfig, type TrainConfig, type TrainerState, type TrainStepMetrics } from '@trm/trm';
+import { createTrainer, indexSplit, totalTrainSteps, type ArchConfig, type EncodedSplit, type SplitIndex, type Trainer, type TrainConfig, type TrainStepMetrics } from '@trm/trm';
 import { createParallelTrainer } from '@trm/trm-parallel';
-import { decodeSafetensors, encodeSafetensors } from '@trm/tensor-core';
+import { encodeSafetensors } from '@trm/tensor-core';
 import type { BackendName } from '@trm/tensor-node';
-import { writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
+import { openArrowFile, writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
 import { canonicalJson } from '../artifacts/hash.ts';
-import { writeFileAtomic } from '../artifacts/stage-writer.ts';
+import { readManifest, stageDir } from '../artifacts/manifest.ts';
+import type { CheckpointStore } from '../io/checkpoint-store.ts';
 import { createProgress, log } from '../io/progress.ts';
+import { stoppable, stopRequested, StoppedError } from '../run/signals.ts';
 import type { ResolvedConfig } from '../config/load.ts';
+import { archProblems } from '../config/check.ts';
+import { invalidConfig } from '../config/validate.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
-import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
-import { selectBackend } from './backend.ts';
+import { runStage, stageKey, upstream, type StageContext, type StageResult } from './context.ts';
 import { loadEncodedSplit } from './encoded-split.ts';
 import type { DatasetMetadata } from './encode.ts';
 import { flopsPerStep, formatFlops } from './flops.ts';
+import { checkpointFiles, decideResume, runId, runMeaning, TrainRuns, type MetricRow, type Resumable, type RunImplementation, type RunMeaning, type TrainRunInfo } from './train-runs.ts';
 
 export const metricColumns: ColumnSpec[] = [
   { name: 'step', kind: 'int32' },
@@ -26,8 +31,6 @@ export const metricColumns: ColumnSpec[] = [
   ...['lr', 'lm_loss', 'q_halt_loss', 'loss', 'accuracy', 'exact_accuracy', 'q_halt_accuracy', 'steps'].map((name): ColumnSpec => ({ name, kind: 'float64' })),
   { name: 'count', kind: 'int32' },
 ];
-
-type MetricRow = Omit<TrainStepMetrics, 'sums'>;
 
 export function archConfig(config: ResolvedConfig, meta: Pick<DatasetMetadata, 'seq_len' | 'vocab_size' | 'num_puzzle_identifiers'>): ArchConfig {
   return { ...config.arch, seq_len: meta.seq_len, vocab_size: meta.vocab_size, num_puzzle_identifiers: meta.num_puzzle_identifiers };
@@ -46,31 +49,6 @@ export function trainWorkers(config: ResolvedConfig, backend: string): WorkerPla
   return planWorkers(config.runtime.workers, config.train.global_batch_size, 'train.global_batch_size', backend);
 }
 
-interface Checkpoint { step: number; state: TrainerState; metrics: MetricRow[] }
-
-function readCheckpoint(dir: string, keyText: string): Checkpoint | null {
-  const latest = path.join(dir, 'latest.json');
-  if (!fs.existsSync(latest) || !fs.existsSync(path.join(dir, 'key.json'))) return null;
-  if (fs.readFileSync(path.join(dir, 'key.json'), 'utf8') !== keyText) {
-    log(`train: ${dir} was made from other inputs (config, data, code or backend changed); starting over`);
-    return null;
-  }
-  const { step } = JSON.parse(fs.readFileSync(latest, 'utf8')) as { step: number };
-  const bytes = new Uint8Array(fs.readFileSync(path.join(dir, `state-${step}.safetensors`)));
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, `state-${step}.json`), 'utf8'));
-  const metrics = JSON.parse(fs.readFileSync(path.join(dir, `metrics-${step}.json`), 'utf8')) as MetricRow[];
-  return { step, state: { tensors: decodeSafetensors(bytes, `state-${step}.safetensors`).tensors, meta }, metrics };
-}
-
-function writeCheckpoint(dir: string, step: number, state: TrainerState, metrics: MetricRow[]): void {
-  writeFileAtomic(path.join(dir, `state-${step}.safetensors`), encodeSafetensors(state.tensors));
-  writeFileAtomic(path.join(dir, `state-${step}.json`), JSON.stringify(state.meta) + '\n');
-  writeFileAtomic(path.join(dir, `metrics-${step}.json`), JSON.stringify(metrics) + '\n');
-  const prev = fs.existsSync(path.join(dir, 'latest.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as { step: number }).step : null;
-  writeFileAtomic(path.join(dir, 'latest.json'), JSON.stringify({ step }) + '\n');
-  if (prev !== null && prev !== step) for (const f of [`state-${prev}.safetensors`, `state-${prev}.json`, `metrics-${prev}.json`]) fs.rmSync(path.join(dir, f), { force: true });
-}
-
 /** Above this many FLOPs a run is GPU-sized: over 12 h even at ~225 GFLOP/s, the practical fp32 peak of 2 CPU cores. */
 export const GPU_SIZED_FLOPS = 1e16;
 
@@ -82,10 +60,32 @@ export function gpuWarning(config: ResolvedConfig, root: string, backend: string
   return `train: WARNING: ${config.name} needs ~${formatFlops(totalFlops)}, a GPU-sized run, but the backend is ${backend} (CPU); ${hint}, or train on GPUs with the reference implementation (--set runtime.engine=reference; README, "Training on GPUs")`;
 }
 
+/**
+ * This config's run as the train stage would start it now, from the encode stage present: its id, meaning and
+ * implementation (for `trm status`). Throws when encode cannot be read.
+ */
+export async function plannedRun(ctx: StageContext): Promise<{ id: string; meaning: RunMeaning; implementation: RunImplementation }> {
+  const encDir = stageDir(ctx.artifacts, ctx.config.name, 'encode');
+  const { manifest } = readManifest(encDir, 'encode', ctx.config.name);
+  const { info, close } = await openArrowFile(path.join(encDir, 'train.arrow'));
+  await close();
+  const arch = archConfig(ctx.config, JSON.parse(info.metadata['trm.dataset'] ?? '{}') as DatasetMetadata);
+  const meaning = runMeaning(ctx.config, arch, manifest.files['train.arrow']?.sha256 ?? '');
+  const key = await stageKey(ctx, 'train');
+  const plan = trainWorkers(ctx.config, key.backend!.name);
+  return { id: runId(meaning), meaning, implementation: { code: key.code, backend: key.backend, workers: plan.workers, micro_batch_size: (ctx.config.train.micro_batch_size as number | undefined) ?? 0 } };
+}
+
+/** The engine's divergence message without its "the weights of step N are kept" (they live only in memory). */
+function divergence(e: Error): string {
+  return e.message.replace(/;\s*the weights of step \d+ are kept\.?$/, '');
+}
+
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
   if (ctx.config.runtime.engine === 'reference') return (await import('../reference/train-reference.ts')).runReferenceTrain(ctx);
-  return runStage(ctx, 'train', async (tmp, key) => {
-    const backendKey = await selectBackend(ctx.config);
+  const runs = new TrainRuns(path.join(ctx.artifacts, ctx.config.name, 'train.partial'), log);
+  let finishedRun: string | null = null;
+  const result = await runStage(ctx, 'train', async (tmp, key, notes) => {
     const enc = await upstream(ctx, 'encode');
     const { split, meta } = await loadEncodedSplit(path.join(enc.dir, 'train.arrow'));
     if (split.puzzleIdentifiers.length === 0) {
@@ -93,72 +93,111 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     }
     const arch = archConfig(ctx.config, meta);
     const train = trainConfig(ctx.config);
-    const partial = path.join(path.dirname(enc.dir), 'train.partial');
-    fs.mkdirSync(partial, { recursive: true });
-    const keyText = canonicalJson(key);
-    const resume = readCheckpoint(partial, keyText);
-    writeFileAtomic(path.join(partial, 'key.json'), keyText);
-
+    const index = checkTrainData(ctx.config, arch, train, split);
+    const backendKey = key.backend!;
     const backend = backendKey.name;
     const plan = trainWorkers(ctx.config, backend);
+    const meaning = runMeaning(ctx.config, arch, enc.manifest.files['train.arrow'].sha256);
+    const id = runId(meaning);
+    const implementation: RunImplementation = { code: key.code, backend: key.backend, workers: plan.workers, micro_batch_size: train.micro_batch_size ?? 0 };
+    const maxSteps = ctx.config.train.max_steps;
+    const every = ctx.config.train.checkpoint_every;
+    const schedule = totalTrainSteps(train, index.numGroups, index.meanPuzzleExamples);
+    const total = maxSteps > 0 ? Math.min(maxSteps, schedule) : schedule;
+    const totalWhy = maxSteps > 0 && maxSteps < schedule ? `train.max_steps = ${maxSteps}` : `${schedule} steps: ${train.epochs} epochs of ${index.numGroups} groups, batch ${train.global_batch_size}`;
+    const settings = { max_steps: maxSteps, checkpoint_every: every };
+    runs.importLegacy(key, id, (code, backendKey) => ({ id, meaning, implementation: { ...implementation, code, backend: backendKey }, settings, history: { origin: null, implementations: [] } }));
+    const decision = await decideResume({
+      runs, config: ctx.config.name, id, meaning, implementation, target: total, targetWhy: totalWhy,
+      finishedDir: stageDir(ctx.artifacts, ctx.config.name, 'train'), force: !!ctx.force,
+      restart: !!ctx.resume?.restart, strict: !!ctx.resume?.strict, from: ctx.resume?.from,
+      current: { data: meaning.data, encodeHash: key.inputs.encode },
+    });
+    const resume = decision.resume;
+    const info = (): TrainRunInfo => ({ id, meaning, implementation, settings, history: decision.history });
+    const store = runs.store(id);
+    const save = (trainer: Trainer, metrics: MetricRow[]) => { store.write(trainer.stepCount, checkpointFiles(trainer.state(), metrics), info()); };
+
     log(`train: on ${backend}${backendKey.gemm ? ` (matmul kernel: ${backendKey.gemm})` : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
     const trainer = plan.workers > 0
       ? await createParallelTrainer({ ...options, workers: plan.workers, backend: backend as BackendName })
       : createTrainer(options);
     const metrics: MetricRow[] = resume ? resume.metrics.slice(0, resume.step) : [];
-    const maxSteps = ctx.config.train.max_steps;
-    const total = maxSteps > 0 ? Math.min(maxSteps, trainer.totalSteps) : trainer.totalSteps;
-    const every = ctx.config.train.checkpoint_every;
     const flops = flopsPerStep(arch, train.global_batch_size);
     const params = trainer.model.parameterCount();
     log(`train: ${params.model.toLocaleString()} parameters (+${params.puzzleEmb.toLocaleString()} puzzle embedding), ${total} steps of batch ${train.global_batch_size}${train.micro_batch_size ? ` in micro-batches of ${train.micro_batch_size}` : ''}; ~${formatFlops(flops)} per step, ~${formatFlops(flops * total)} in all`);
     const warning = gpuWarning(ctx.config, ctx.root, backend, flops * total);
     if (warning) log(warning);
-    if (resume) log(`train: resuming from the checkpoint at step ${resume.step} in ${partial}`);
+    if (resume) log(`train: resuming from step ${resume.step} (${resume.where}); ${store.dir} holds this run's checkpoints`);
+    else log(`train: from scratch; checkpoints go to ${store.dir}${every > 0 ? ` every ${every} steps` : ' (train.checkpoint_every = 0: only on a stop and at the end)'}`);
 
-    let stop: string | null = null;
-    const onSignal = (sig: string) => { stop = sig; };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     const bar = createProgress('train', total, { unit: 'steps' });
     bar.tick(trainer.stepCount);
     const started = Date.now();
     try {
-      while (trainer.stepCount < total) {
-        let m: TrainStepMetrics;
-        try {
-          m = trainer.step();
-        } catch (e) {
-          const last = fs.existsSync(path.join(partial, 'latest.json')) ? `; the last good checkpoint is kept in ${partial}` : '';
-          throw new Error(`${(e as Error).message}${last}; try a lower lr (train.lr) or a smaller model`);
+      await stoppable(async () => {
+        while (trainer.stepCount < total) {
+          let m: TrainStepMetrics;
+          try {
+            m = trainer.step();
+          } catch (e) {
+            bar.done();
+            throw new Error(`train: ${divergence(e as Error)}. ${keptAfterDivergence(ctx.config, store, resume, every)}`);
+          }
+          const { sums: _s, ...row } = m;
+          metrics.push(row);
+          bar.tick(1, `loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(3)} exact ${m.exact_accuracy.toFixed(3)}`);
+          if (every > 0 && trainer.stepCount % every === 0 && trainer.stepCount < total) save(trainer, metrics);
+          await new Promise((r) => setImmediate(r)); // let signals in
+          const stop = stopRequested();
+          if (stop) {
+            save(trainer, metrics);
+            bar.done();
+            throw new StoppedError(stop, `train: stopped by ${stop} at step ${trainer.stepCount}/${total}; checkpoint saved in ${path.join(store.dir, `step-${trainer.stepCount}`)}; rerun the same command to resume`);
+          }
         }
-        const { sums: _s, ...row } = m;
-        metrics.push(row);
-        bar.tick(1, `loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(3)} exact ${m.exact_accuracy.toFixed(3)}`);
-        if (every > 0 && trainer.stepCount % every === 0 && trainer.stepCount < total) writeCheckpoint(partial, trainer.stepCount, trainer.state(), metrics);
-        await new Promise((r) => setImmediate(r)); // let signals in
-        if (stop) {
-          writeCheckpoint(partial, trainer.stepCount, trainer.state(), metrics);
-          bar.done();
-          throw new Error(`train: stopped by ${stop} at step ${trainer.stepCount}/${total}; checkpoint saved in ${partial}; rerun the same command to resume`);
-        }
-      }
+      });
       bar.done();
       const state = trainer.state();
-      writeCheckpoint(partial, trainer.stepCount, state, metrics);
+      store.write(trainer.stepCount, checkpointFiles(state, metrics), info());
       fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch) }));
       fs.writeFileSync(path.join(tmp, 'state.safetensors'), encodeSafetensors(state.tensors));
-      fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ ...state.meta, arch, train }, null, 2) + '\n');
+      fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ ...state.meta, arch, train, run: info() }, null, 2) + '\n');
       await writeArrowFile(path.join(tmp, 'metrics.arrow'), metricColumns, metrics as unknown as Record<string, number>[]);
-      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000 };
+      if (decision.history.origin || decision.history.implementations.length) notes.history = decision.history;
+      finishedRun = id;
+      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, resumedFromPath: resume?.where ?? null, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000 };
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       trainer.dispose();
     }
-  }).then((r) => {
-    if (!r.skipped) fs.rmSync(path.join(path.dirname(r.dir), 'train.partial'), { recursive: true, force: true });
-    return r;
   });
+  if (!result.skipped && finishedRun) {
+    runs.store(finishedRun).removeCheckpoints(); // what was set aside as damaged stays, for a look
+    runs.removeIfEmpty();
+  }
+  return result;
+}
+
+/** What a divergence leaves: the newest checkpoint of this run (and how to continue it), the state it resumed, or nothing. */
+function keptAfterDivergence(config: ResolvedConfig, store: CheckpointStore<TrainRunInfo>, resume: Resumable | null, every: number): string {
+  const last = store.list().filter((e) => e.record).at(-1);
+  const lower = `--set train.lr=${config.train.lr / 2}`;
+  if (last) return `The last checkpoint, step ${last.step}, is kept in ${last.dir}; to continue it with a lower lr: \`trm train --config ${config.name} ${lower} --resume-from ${last.dir}\` (or try a smaller model)`;
+  if (resume) return `No checkpoint was written since this run resumed ${resume.where} (step ${resume.step}), which is unchanged; to continue it with a lower lr: \`trm train --config ${config.name} ${lower} --resume-from ${resume.where}\``;
+  return `Nothing was saved: the divergence came before the first checkpoint (train.checkpoint_every = ${every}); try a lower lr (${lower}) or a smaller model`;
+}
+
+/**
+ * Checks the config against the encoded train data before anything is written: the arch (heads dividing the hidden
+ * size, ...) with the data's dims, and that one epoch fills at least one batch and the schedule has steps.
+ */
+export function checkTrainData(config: ResolvedConfig, arch: ArchConfig, train: TrainConfig, split: EncodedSplit): SplitIndex {
+  const index = indexSplit(split, 'encode/train.arrow');
+  const errors = [...archProblems(arch)];
+  const perEpoch = index.numGroups * index.meanPuzzleExamples;
+  if (perEpoch < train.global_batch_size) errors.push(`train.global_batch_size = ${train.global_batch_size}: one epoch of the train split has only about ${Math.floor(perEpoch)} examples (${index.numGroups} groups, ${index.meanPuzzleExamples.toFixed(2)} examples per puzzle); use at most that many`);
+  else if (totalTrainSteps(train, index.numGroups, index.meanPuzzleExamples) < 1) errors.push(`train.epochs = ${train.epochs}: ${train.epochs} epochs of ${index.numGroups} groups make no full batch of ${train.global_batch_size}; raise train.epochs`);
+  if (errors.length) throw invalidConfig(config.file, errors);
+  return index;
 }

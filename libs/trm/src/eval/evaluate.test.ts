@@ -2,7 +2,7 @@ import { initBackend } from '@trm/tensor-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../model/model.ts';
 import { toyArch, toyCopySplit } from '../train/toy.ts';
-import { evaluateModel } from './evaluate.ts';
+import { combineEvalBatches, evaluateBatches, evaluateModel } from './evaluate.ts';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -67,6 +67,22 @@ describe('evaluateModel', () => {
     expect(r.metrics.exact_accuracy).toBe(1);
     expect(r.metrics.token_accuracy).toBe(1);
     expect(Array.from(r.correct)).toEqual([1, 1, 1, 1, 1]);
+    model.dispose();
+  });
+
+  it('resumes from a batch offset: the batches before it plus those after give the uninterrupted result exactly', () => {
+    const model = createModel(arch, 3);
+    const opts = { batchSize: 2, trajectoryExamples: 3 };
+    const whole = evaluateModel(model, data, opts);
+    const first = [...evaluateBatches(model, data, opts)].slice(0, 1); // an evaluation stopped after batch 0
+    const rest = [...evaluateBatches(model, data, { ...opts, fromBatch: 1 })];
+    expect(rest.map((b) => [b.batch, b.start, b.count])).toEqual([[1, 2, 2], [2, 4, 1]]);
+    const resumed = combineEvalBatches(data, arch.halt_max_steps, 3, [...first, ...rest]);
+    expect(resumed.metrics).toEqual(whole.metrics);
+    expect(resumed.preds).toEqual(whole.preds);
+    expect(resumed.qHalt).toEqual(whole.qHalt);
+    expect(resumed.trajectory).toEqual(whole.trajectory);
+    expect(() => combineEvalBatches(data, arch.halt_max_steps, 3, rest)).toThrow(/batch 1 starts at example 2, expected 0/);
     model.dispose();
   });
 

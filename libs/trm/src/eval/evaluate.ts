@@ -67,7 +67,33 @@ function scoreRows(preds: Int32Array, labels: Int32Array, rows: number, S: numbe
   return { labelled, tokenAcc, exact };
 }
 
-export function evaluateModel(model: TrmModel, data: EncodedSplit, opts: EvalOptions): EvalResult {
+/** What one test batch gives for its `count` real rows (example rows start .. start+count-1). */
+export interface EvalBatchResult {
+  /** batch number (0-based) and first example row */
+  batch: number;
+  start: number;
+  count: number;
+  /** [count*S] predictions after the last step */
+  preds: Uint8Array;
+  /** [count] q_halt logit after the last step */
+  qHalt: Float32Array;
+  /** [count] supervision steps taken */
+  steps: Int32Array;
+  /** [count] 1 = the row has at least one label */
+  labelled: Uint8Array;
+  /** [T*count], step-major: token accuracy and exactness of each row after each supervision step */
+  tokenAccPerStep: Float64Array;
+  exactPerStep: Uint8Array;
+  /** trajectory[b][step-1] = [S] predictions after `step` steps, for rows of the batch whose index < trajectoryExamples */
+  trajectory: Uint8Array[][];
+}
+
+/**
+ * The test batches one by one, from batch `fromBatch` (0 = the first; a resumed evaluation passes the number of
+ * batches it has): every batch from a fresh carry, `halt_max_steps` supervision steps. `combineEvalBatches` of all
+ * of them, in order, is `evaluateModel`'s result.
+ */
+export function* evaluateBatches(model: TrmModel, data: EncodedSplit, opts: EvalOptions & { fromBatch?: number }): Generator<EvalBatchResult> {
   indexSplit(data, 'test split');
   const arch = model.arch;
   for (const [key, value] of [['seq_len', data.seqLen], ['vocab_size', data.vocabSize]] as const) {
@@ -78,6 +104,48 @@ export function evaluateModel(model: TrmModel, data: EncodedSplit, opts: EvalOpt
   const N = data.puzzleIdentifiers.length;
   const T = arch.halt_max_steps;
   const rng = createRng(0); // eval mode draws no exploration; the model still takes an Rng
+  const K = Math.min(opts.trajectoryExamples, N);
+  const from = opts.fromBatch ?? 0;
+  let batchNo = 0;
+  for (const { batch, start, count } of testBatches(data, opts.batchSize)) {
+    if (batchNo++ < from) continue;
+    let carry: Carry = model.initialCarry(opts.batchSize);
+    let last: { preds: Int32Array; qHalt: Float32Array; data: Batch } | null = null;
+    const tokenAccPerStep = new Float64Array(T * count);
+    const exactPerStep = new Uint8Array(T * count);
+    const trajectory: Uint8Array[][] = Array.from({ length: Math.max(0, Math.min(count, K - start)) }, () => []);
+    for (let t = 0; t < T; t++) {
+      const out = model.forward(carry, batch, { training: false, rng });
+      disposeCarry(carry);
+      carry = out.carry;
+      const score = scoreRows(out.preds, carry.data.labels, count, S);
+      tokenAccPerStep.set(score.tokenAcc.subarray(0, count), t * count);
+      exactPerStep.set(score.exact.subarray(0, count), t * count);
+      for (let b = 0; b < trajectory.length; b++) trajectory[b].push(Uint8Array.from(out.preds.subarray(b * S, (b + 1) * S)));
+      last = { preds: out.preds, qHalt: out.qHalt, data: carry.data };
+    }
+    const steps = carry.steps.slice(0, count);
+    disposeCarry(carry);
+    const score = scoreRows(last!.preds, last!.data.labels, count, S);
+    yield {
+      batch: batchNo - 1, start, count,
+      preds: Uint8Array.from(last!.preds.subarray(0, count * S)),
+      qHalt: last!.qHalt.slice(0, count),
+      steps: Int32Array.from(steps),
+      labelled: score.labelled,
+      tokenAccPerStep,
+      exactPerStep,
+      trajectory,
+    };
+    opts.onProgress?.(start + count, N);
+  }
+}
+
+/** The evaluation of `data` from all its batch results, in batch order (the sums run in that order). */
+export function combineEvalBatches(data: EncodedSplit, halt_max_steps: number, trajectoryExamples: number, batches: Iterable<EvalBatchResult>): EvalResult {
+  const S = data.seqLen;
+  const N = data.puzzleIdentifiers.length;
+  const T = halt_max_steps;
   const preds = new Uint8Array(N * S);
   const qHalt = new Float32Array(N);
   const steps = new Int32Array(N);
@@ -86,39 +154,27 @@ export function evaluateModel(model: TrmModel, data: EncodedSplit, opts: EvalOpt
   const labelled = new Uint8Array(N);
   const accSum = new Float64Array(T);
   const exactSum = new Float64Array(T);
-  const K = Math.min(opts.trajectoryExamples, N);
+  const K = Math.min(trajectoryExamples, N);
   const trajectory: Uint8Array[][] = Array.from({ length: K }, () => []);
-
-  for (const { batch, start, count } of testBatches(data, opts.batchSize)) {
-    let carry: Carry = model.initialCarry(opts.batchSize);
-    let last: { preds: Int32Array; qHalt: Float32Array; data: Batch } | null = null;
+  let next = 0;
+  for (const r of batches) {
+    if (r.start !== next) throw new Error(`combineEvalBatches: batch ${r.batch} starts at example ${r.start}, expected ${next}`);
+    next = r.start + r.count;
     for (let t = 0; t < T; t++) {
-      const out = model.forward(carry, batch, { training: false, rng });
-      disposeCarry(carry);
-      carry = out.carry;
-      const score = scoreRows(out.preds, carry.data.labels, count, S);
-      for (let b = 0; b < count; b++) {
-        accSum[t] += score.tokenAcc[b];
-        exactSum[t] += score.exact[b];
-        const k = start + b;
-        if (k < K) trajectory[k].push(Uint8Array.from(out.preds.subarray(b * S, (b + 1) * S)));
+      for (let b = 0; b < r.count; b++) {
+        accSum[t] += r.tokenAccPerStep[t * r.count + b];
+        exactSum[t] += r.exactPerStep[t * r.count + b];
       }
-      last = { preds: out.preds, qHalt: out.qHalt, data: carry.data };
     }
-    const finalSteps = carry.steps.slice();
-    disposeCarry(carry);
-    const score = scoreRows(last!.preds, last!.data.labels, count, S);
-    for (let b = 0; b < count; b++) {
-      const k = start + b;
-      preds.set(last!.preds.subarray(b * S, (b + 1) * S), k * S);
-      qHalt[k] = last!.qHalt[b];
-      steps[k] = finalSteps[b];
-      correct[k] = score.exact[b];
-      tokenAcc[k] = score.tokenAcc[b];
-      labelled[k] = score.labelled[b];
-    }
-    opts.onProgress?.(start + count, N);
+    for (let b = 0; b < r.trajectory.length; b++) trajectory[r.start + b] = r.trajectory[b];
+    preds.set(r.preds, r.start * S);
+    qHalt.set(r.qHalt, r.start);
+    steps.set(r.steps, r.start);
+    labelled.set(r.labelled, r.start);
+    correct.set(r.exactPerStep.subarray((T - 1) * r.count, T * r.count), r.start);
+    tokenAcc.set(r.tokenAccPerStep.subarray((T - 1) * r.count, T * r.count), r.start);
   }
+  if (next !== N) throw new Error(`combineEvalBatches: the batches cover ${next} of ${N} examples`);
 
   let scored = 0;
   let exact = 0;
@@ -152,4 +208,8 @@ export function evaluateModel(model: TrmModel, data: EncodedSplit, opts: EvalOpt
     },
     trajectory,
   };
+}
+
+export function evaluateModel(model: TrmModel, data: EncodedSplit, opts: EvalOptions): EvalResult {
+  return combineEvalBatches(data, model.arch.halt_max_steps, opts.trajectoryExamples, evaluateBatches(model, data, opts));
 }

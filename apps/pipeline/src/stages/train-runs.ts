@@ -1,0 +1,370 @@
+// The resume policy of the train stage: which checkpoint a run may continue, and what it says.
+//
+// What the train key covers falls into three kinds:
+//   harmless        train.max_steps, train.checkpoint_every: never stand in the way of a checkpoint;
+//   implementation  the code, the backend and its matmul kernel, runtime.workers, train.micro_batch_size: results
+//                   differ only in the last bits, so a run resumes, says so in one line and records it in the train
+//                   manifest's `history` (not bit-reproducible from scratch); `--strict` refuses instead;
+//   meaning         seed, arch, the rest of train, the training data (sha256 of encode/train.arrow): a run never
+//                   continues a checkpoint of another meaning, and deletes nothing either.
+// Each meaning has its own folder, artifacts/<config>/train.partial/<run id>/ (the id: 12 hex digits of the meaning's
+// hash), holding a CheckpointStore; so a changed lr starts a new folder and the old one is kept as it was, listed
+// with exactly what changed. `--restart` discards the current meaning's checkpoints, `--resume-from` continues
+// another meaning's checkpoint (weights and optimizer state) under this config. A finished train stage is a
+// checkpoint too: raising max_steps continues it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ArchConfig, TrainConfig, TrainerState, TrainStepMetrics } from '@trm/trm';
+import { decodeSafetensors, encodeSafetensors } from '@trm/tensor-core';
+import { canonicalJson, sha256 } from '../artifacts/hash.ts';
+import { readManifest, verifyFiles, type Manifest } from '../artifacts/manifest.ts';
+import { readTable } from '../artifacts/open-stage.ts';
+import { CheckpointStore, type CheckpointRecord, type OpenedCheckpoint } from '../io/checkpoint-store.ts';
+import { removeDeadTemporaries } from '../io/temporaries.ts';
+import type { ResolvedConfig } from '../config/load.ts';
+
+export type MetricRow = Omit<TrainStepMetrics, 'sums'>;
+
+/** train.* keys that never stand in the way of a checkpoint */
+export const HARMLESS_TRAIN_KEYS = ['max_steps', 'checkpoint_every'] as const;
+/** train.* keys that change results only in the last bits */
+export const IMPLEMENTATION_TRAIN_KEYS = ['micro_batch_size'] as const;
+/** what --resume-from needs equal: the weights' shapes, the seed, the data and its batching, the EMA's presence */
+const RESUME_FROM_FIXED = ['seed', 'arch.', 'data', 'train.global_batch_size', 'train.ema'];
+
+export interface RunMeaning {
+  seed: number;
+  /** the model's arch, data dims included */
+  arch: ArchConfig;
+  /** the train section without its harmless and implementation keys */
+  train: Record<string, unknown>;
+  /** sha256 of encode/train.arrow */
+  data: string;
+}
+
+export interface RunImplementation {
+  /** hash of the code the train stage runs */
+  code: string;
+  backend: { name: string; version: string; gemm?: string } | null;
+  /** worker threads actually used */
+  workers: number;
+  micro_batch_size: number;
+}
+
+export interface RunHistory {
+  /** set when the run continued another run's checkpoint (--resume-from) */
+  origin: { checkpoint: string; step: number; changed: string[] } | null;
+  /** earlier implementations, each with the step it trained up to (empty: one implementation throughout) */
+  implementations: { untilStep: number; implementation: RunImplementation; changed: string[] }[];
+}
+
+/** What a checkpoint of the train stage records about its run (checkpoint.json `info`, state.json `run`). */
+export interface TrainRunInfo {
+  id: string;
+  meaning: RunMeaning;
+  implementation: RunImplementation;
+  /** the harmless keys, for the record */
+  settings: { max_steps: number; checkpoint_every: number };
+  history: RunHistory;
+}
+
+export function runMeaning(config: ResolvedConfig, arch: ArchConfig, data: string): RunMeaning {
+  const train = { ...config.train };
+  for (const k of [...HARMLESS_TRAIN_KEYS, ...IMPLEMENTATION_TRAIN_KEYS]) delete train[k];
+  return { seed: config.seed, arch, train, data };
+}
+
+export function runId(m: RunMeaning): string {
+  return sha256(canonicalJson(m)).slice(0, 12);
+}
+
+function flatten(v: unknown, prefix: string, out: Record<string, unknown>): Record<string, unknown> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
+  else out[prefix] = v;
+  return out;
+}
+
+const show = (v: unknown) => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** `train.lr: 0.001 -> 0.002`, one per changed key, in key order; the data as `data (encode/train.arrow): 1a2b… -> …` */
+export function diffMeaning(before: RunMeaning, now: RunMeaning): string[] {
+  const a = flatten({ seed: before.seed, arch: before.arch, train: before.train }, '', {});
+  const b = flatten({ seed: now.seed, arch: now.arch, train: now.train }, '', {});
+  const out = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().filter((k) => canonicalJson(a[k]) !== canonicalJson(b[k])).map((k) => `${k}: ${show(a[k])} -> ${show(b[k])}`);
+  if (before.data !== now.data) out.push(`data (sha256 of encode/train.arrow): ${before.data.slice(0, 12)}… -> ${now.data.slice(0, 12)}…`);
+  return out;
+}
+
+const backendText = (b: RunImplementation['backend']) => (b ? `${b.name} ${b.version}${b.gemm ? ` (matmul ${b.gemm})` : ''}` : 'none');
+
+/** `runtime.workers: 0 -> 2`, `code changed (a1b2c3d4e5f6 -> …)`, `backend: cpu 4.22.0 -> wasm 4.22.0 (matmul native …)` */
+export function diffImplementation(before: RunImplementation, now: RunImplementation): string[] {
+  const out: string[] = [];
+  if (before.workers !== now.workers) out.push(`runtime.workers: ${before.workers} -> ${now.workers}`);
+  if (before.micro_batch_size !== now.micro_batch_size) out.push(`train.micro_batch_size: ${before.micro_batch_size} -> ${now.micro_batch_size}`);
+  if (canonicalJson(before.backend) !== canonicalJson(now.backend)) out.push(`backend: ${backendText(before.backend)} -> ${backendText(now.backend)}`);
+  if (before.code !== now.code) out.push(`code changed (${before.code.slice(0, 12)} -> ${now.code.slice(0, 12)})`);
+  return out;
+}
+
+/** The changes --resume-from cannot carry over (the weights' shapes, seed, data, batching, EMA on/off). */
+export function resumeFromConflicts(changed: string[]): string[] {
+  return changed.filter((c) => RESUME_FROM_FIXED.some((k) => c.startsWith(k.endsWith('.') ? k : `${k}:`) || (k === 'data' && c.startsWith('data '))));
+}
+
+/** A state the trainer can continue, wherever it came from. */
+export interface Resumable {
+  step: number;
+  state: TrainerState;
+  metrics: MetricRow[];
+  info: TrainRunInfo;
+  /** where it is, for messages */
+  where: string;
+}
+
+export const CHECKPOINT_FILES = { state: 'state.safetensors', meta: 'state.json', metrics: 'metrics.json' } as const;
+
+export function checkpointFiles(state: TrainerState, metrics: MetricRow[]): Record<string, Uint8Array | string> {
+  return {
+    [CHECKPOINT_FILES.state]: encodeSafetensors(state.tensors),
+    [CHECKPOINT_FILES.meta]: JSON.stringify(state.meta) + '\n',
+    [CHECKPOINT_FILES.metrics]: JSON.stringify(metrics) + '\n',
+  };
+}
+
+const decoder = new TextDecoder();
+
+export function resumableFromCheckpoint(c: OpenedCheckpoint<TrainRunInfo>): Resumable {
+  const need = (name: string) => {
+    const b = c.files[name];
+    if (!b) throw new Error(`${c.dir}: checkpoint without ${name}`);
+    return b;
+  };
+  const meta = JSON.parse(decoder.decode(need(CHECKPOINT_FILES.meta)));
+  const metrics = JSON.parse(decoder.decode(need(CHECKPOINT_FILES.metrics))) as MetricRow[];
+  const tensors = decodeSafetensors(need(CHECKPOINT_FILES.state), path.join(c.dir, CHECKPOINT_FILES.state)).tensors;
+  return { step: c.step, state: { tensors, meta }, metrics: metrics.slice(0, c.step), info: c.record.info, where: c.dir };
+}
+
+/** The runs of one config: artifacts/<config>/train.partial/<run id>/, each a CheckpointStore. */
+export class TrainRuns {
+  constructor(readonly root: string, readonly log: (message: string) => void) {}
+
+  store(id: string): CheckpointStore<TrainRunInfo> {
+    return new CheckpointStore<TrainRunInfo>(path.join(this.root, id), { log: (m) => this.log(`train: ${m}`) });
+  }
+
+  /** Run folders present (by id), oldest first by their newest checkpoint's time. */
+  ids(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch {
+      return [];
+    }
+    const dirs = names.filter((n) => /^[0-9a-f]{12}$/.test(n) && fs.statSync(path.join(this.root, n)).isDirectory());
+    const time = (n: string) => fs.statSync(path.join(this.root, n)).mtimeMs;
+    return dirs.sort((a, b) => time(a) - time(b) || (a < b ? -1 : 1));
+  }
+
+  /**
+   * Checkpoints of the layout before run folders (train.partial/{key.json, latest.json, state-N.*}): imported into
+   * this run's folder when key.json says they were made from the same config sections and data (their code counts as
+   * another implementation), otherwise moved to train.partial/legacy-<hash>/ and kept.
+   */
+  importLegacy(key: { configHash: string; inputs: Record<string, string> }, id: string, info: (code: string, backend: RunImplementation['backend']) => TrainRunInfo): void {
+    const latest = path.join(this.root, 'latest.json');
+    const keyFile = path.join(this.root, 'key.json');
+    if (!fs.existsSync(latest) || !fs.existsSync(keyFile)) return;
+    const files = fs.readdirSync(this.root).filter((n) => /^(state-\d+\.(safetensors|json)|metrics-\d+\.json|latest\.json|key\.json)$/.test(n));
+    try {
+      const old = JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { configHash: string; inputs: Record<string, string>; code: string; backend: RunImplementation['backend'] };
+      const { step } = JSON.parse(fs.readFileSync(latest, 'utf8')) as { step: number };
+      if (old.configHash === key.configHash && canonicalJson(old.inputs) === canonicalJson(key.inputs)) {
+        const read = (n: string) => new Uint8Array(fs.readFileSync(path.join(this.root, n)));
+        decodeSafetensors(read(`state-${step}.safetensors`), `state-${step}.safetensors`);
+        JSON.parse(decoder.decode(read(`state-${step}.json`)));
+        JSON.parse(decoder.decode(read(`metrics-${step}.json`)));
+        this.store(id).write(step, { [CHECKPOINT_FILES.state]: read(`state-${step}.safetensors`), [CHECKPOINT_FILES.meta]: read(`state-${step}.json`), [CHECKPOINT_FILES.metrics]: read(`metrics-${step}.json`) }, info(old.code, old.backend));
+        for (const n of files) fs.rmSync(path.join(this.root, n), { force: true });
+        this.log(`train: moved the checkpoint of step ${step} from the previous layout of ${this.root} into ${path.join(this.root, id)}`);
+        return;
+      }
+    } catch (e) {
+      this.log(`train: the checkpoint files of the previous layout in ${this.root} cannot be read (${(e as Error).message})`);
+    }
+    const aside = path.join(this.root, `legacy-${sha256(fs.readFileSync(keyFile)).slice(0, 12)}`);
+    fs.mkdirSync(aside, { recursive: true });
+    for (const n of files) fs.renameSync(path.join(this.root, n), path.join(aside, n));
+    this.log(`train: checkpoint files of the previous layout, made from other settings, moved to ${aside} (kept; this version does not resume them)`);
+  }
+
+  /** The newest checkpoint record of a run folder (not verified), or null. */
+  newest(id: string): CheckpointRecord<TrainRunInfo> | null {
+    return this.store(id).list().filter((e) => e.record).at(-1)?.record ?? null;
+  }
+
+  /** Removes train.partial when nothing is left in it but dead temporaries. */
+  removeIfEmpty(): void {
+    if (!fs.existsSync(this.root)) return;
+    removeDeadTemporaries(this.root);
+    if (fs.readdirSync(this.root).length === 0) fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** What the finished train stage holds, as a checkpoint of its run (null when it cannot be read as one). */
+export async function resumableFromStage(dir: string, config: string, current: { data: string; encodeHash: string }): Promise<Resumable | null> {
+  let manifest: Manifest;
+  let saved: TrainerState['meta'] & { arch: ArchConfig; train: TrainConfig; run?: TrainRunInfo };
+  try {
+    manifest = readManifest(dir, 'train', config).manifest;
+    // an imported model (trm import-checkpoint) has weights but no trainer state to continue
+    if (manifest.lineage || !manifest.files['state.safetensors'] || !manifest.files['state.json']) return null;
+    await verifyFiles(dir, manifest);
+    saved = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+  const { arch, train, run, ...meta } = saved;
+  let info = run;
+  if (!info) {
+    // written before runs were recorded: its data is known only if encode is still what it trained on
+    if (manifest.inputs.encode !== current.encodeHash) return null;
+    const trainKeys = { ...(train as unknown as Record<string, unknown>) };
+    const micro = (trainKeys.micro_batch_size as number | undefined) ?? 0;
+    delete trainKeys.micro_batch_size;
+    const meaning: RunMeaning = { seed: meta.seed, arch, train: trainKeys, data: current.data };
+    const runJson = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { workers?: number };
+    info = { id: runId(meaning), meaning, implementation: { code: manifest.code, backend: manifest.backend, workers: runJson.workers ?? 0, micro_batch_size: micro }, settings: { max_steps: meta.step, checkpoint_every: 0 }, history: { origin: null, implementations: [] } };
+  }
+  const tensors = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'state.safetensors'))), path.join(dir, 'state.safetensors')).tensors;
+  const metrics = (await readTable(path.join(dir, 'metrics.arrow'))) as unknown as MetricRow[];
+  return { step: meta.step, state: { tensors, meta: meta as TrainerState['meta'] }, metrics, info, where: dir };
+}
+
+/**
+ * Opens what `--resume-from` names: a checkpoint folder (step-<N>), a run folder or run id (its newest good
+ * checkpoint), or a finished train stage folder.
+ */
+export async function openResumeFrom(spec: string, runs: TrainRuns, config: string, current: { data: string; encodeHash: string }): Promise<Resumable> {
+  const candidates = [path.resolve(spec), path.join(runs.root, spec)];
+  const p = candidates.find((c) => fs.existsSync(c));
+  if (!p) throw new Error(`--resume-from ${spec}: no such checkpoint (not a path, nor a run id in ${runs.root}); \`trm status --config ${config}\` lists the checkpoints`);
+  if (fs.existsSync(path.join(p, 'checkpoint.json'))) {
+    const m = /^step-(\d+)$/.exec(path.basename(p));
+    if (!m) throw new Error(`--resume-from ${spec}: a checkpoint folder is named step-<N>`);
+    const store = new CheckpointStore<TrainRunInfo>(path.dirname(p));
+    try {
+      return resumableFromCheckpoint(store.open(Number(m[1])));
+    } catch (e) {
+      throw new Error(`--resume-from ${spec}: ${(e as Error).message}; pick another checkpoint (\`trm status --config ${config}\` lists them)`);
+    }
+  }
+  if (fs.existsSync(path.join(p, 'manifest.json'))) {
+    const r = await resumableFromStage(p, config, current);
+    if (!r) throw new Error(`--resume-from ${spec}: not a complete, verified train stage folder`);
+    return r;
+  }
+  const c = new CheckpointStore<TrainRunInfo>(p, { log: (m) => runs.log(`train: ${m}`) }).latest();
+  if (!c) throw new Error(`--resume-from ${spec}: no usable checkpoint in ${p}`);
+  return resumableFromCheckpoint(c);
+}
+
+export interface ResumeDecision {
+  /** what the trainer continues, or null: from scratch */
+  resume: Resumable | null;
+  history: RunHistory;
+}
+
+export interface DecideOptions {
+  runs: TrainRuns;
+  config: string;
+  id: string;
+  meaning: RunMeaning;
+  implementation: RunImplementation;
+  /** the step this run ends at, and how it came about (for messages) */
+  target: number;
+  targetWhy: string;
+  /** the finished train stage folder (a checkpoint too), and whether --force asks to redo it */
+  finishedDir: string;
+  force: boolean;
+  restart: boolean;
+  strict: boolean;
+  from?: string;
+  current: { data: string; encodeHash: string };
+}
+
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+/** Which state this run starts from, saying why; throws when the choice is the user's (see the module comment). */
+export async function decideResume(o: DecideOptions): Promise<ResumeDecision> {
+  const log = o.runs.log;
+  const store = o.runs.store(o.id);
+  if (o.restart) {
+    const steps = store.list().map((e) => e.step);
+    if (steps.length) {
+      log(`train: --restart: discarding the ${steps.length === 1 ? 'checkpoint' : 'checkpoints'} of step ${steps.join(', ')} in ${store.dir}`);
+      store.removeAll();
+    }
+    if (fs.existsSync(o.finishedDir)) log(`train: --restart: training from scratch; the finished run in ${o.finishedDir} is replaced when this one completes`);
+  }
+  const own = o.restart ? null : store.latest({ maxStep: o.target });
+  const past = store.list().filter((e) => e.record && e.step > o.target).at(-1);
+  if (past) throw new Error(`train: the checkpoint of step ${past.step} in ${past.dir} is past the end of this run (${o.targetWhy}); raise train.max_steps to at least ${past.step} to continue it, or pass --restart to discard it and train from scratch`);
+
+  let chosen: Resumable | null = own ? resumableFromCheckpoint(own) : null;
+  if (!o.restart && !o.force && fs.existsSync(o.finishedDir)) {
+    const finished = await resumableFromStage(o.finishedDir, o.config, o.current);
+    if (finished && finished.info.id === o.id) {
+      if (finished.step > o.target) throw new Error(`train: the finished run in ${o.finishedDir} went to step ${finished.step}, past the end of this run (${o.targetWhy}); raise train.max_steps to at least ${finished.step} to continue it, or pass --restart to train from scratch (the finished run is replaced when that completes)`);
+      if (!chosen || finished.step > chosen.step) chosen = finished;
+    } else if (finished) {
+      keepFinished(o, finished);
+    }
+  }
+
+  const history: RunHistory = chosen ? structuredClone(chosen.info.history) : { origin: null, implementations: [] };
+  if (o.from && chosen) {
+    log(`train: --resume-from ${o.from} not used: this run already has its own checkpoint at step ${chosen.step} (${chosen.where}); --restart discards it`);
+  } else if (o.from) {
+    const from = await openResumeFrom(o.from, o.runs, o.config, o.current);
+    const changed = diffMeaning(from.info.meaning, o.meaning);
+    const conflicts = resumeFromConflicts(changed);
+    if (conflicts.length) throw new Error(`train: --resume-from ${from.where}: cannot continue it under this config, which changes ${conflicts.join('; ')} (the weights, optimizer state and data position carry over, so the arch, seed, data, global_batch_size and ema must stay)`);
+    if (from.step >= o.target) throw new Error(`train: --resume-from ${from.where}: it is at step ${from.step}, and this run ends at step ${o.target} (${o.targetWhy}); raise train.max_steps or train.epochs`);
+    log(`train: continuing ${from.where} (step ${from.step}) under this config${changed.length ? `: ${changed.join('; ')}` : ' (no key changed)'}; its weights, optimizer moments, EMA, data position and RNG carry over, the schedule is this config's from step ${from.step + 1}`);
+    chosen = from;
+    history.origin = { checkpoint: from.where, step: from.step, changed };
+    history.implementations = structuredClone(from.info.history.implementations);
+  }
+  if (!chosen || o.from) describeKept(o);
+  if (!chosen) return { resume: null, history };
+
+  const changed = diffImplementation(chosen.info.implementation, o.implementation);
+  if (changed.length) {
+    if (o.strict) throw new Error(`train: --strict: the checkpoint of step ${chosen.step} in ${chosen.where} was made by another implementation (${changed.join('; ')}); rerun without --strict to continue it anyway (the result then differs in the last bits from an uninterrupted run), or with --restart to train from scratch`);
+    log(`train: resuming step ${chosen.step} under another implementation (${changed.join('; ')}): the result differs in the last bits from an uninterrupted run, and the train manifest records it (--strict refuses)`);
+    history.implementations.push({ untilStep: chosen.step, implementation: chosen.info.implementation, changed });
+  }
+  return { resume: chosen, history };
+}
+
+/** Says which runs of other settings are kept, and exactly what differs. */
+function describeKept(o: DecideOptions): void {
+  const kept = o.runs.ids().filter((id) => id !== o.id).map((id) => ({ id, rec: o.runs.newest(id) })).filter((k) => k.rec);
+  for (const { id, rec } of kept.slice(-3)) {
+    const dir = path.join(o.runs.root, id);
+    const changed = diffMeaning(rec!.info.meaning, o.meaning);
+    o.runs.log(`train: not resuming ${dir} (checkpoint of step ${rec!.step}): it was made with other settings:\n  ${changed.join('\n  ')}\n  It is kept: rerun with its settings to continue it, or pass --resume-from ${dir} to continue it under these.`);
+  }
+  if (kept.length > 3) o.runs.log(`train: ${plural(kept.length - 3, 'more run')} of other settings kept in ${o.runs.root} (\`trm status --config ${o.config}\` lists them)`);
+}
+
+/** A finished run of other settings is about to be replaced: its state is kept as a checkpoint of its own run folder. */
+function keepFinished(o: DecideOptions, finished: Resumable): void {
+  const store = o.runs.store(finished.info.id);
+  const have = store.list().filter((e) => e.record).at(-1);
+  if (have && have.step >= finished.step) return;
+  store.write(finished.step, checkpointFiles(finished.state, finished.metrics), finished.info);
+  o.runs.log(`train: the finished run in ${o.finishedDir} (step ${finished.step}) was made with other settings (${diffMeaning(finished.info.meaning, o.meaning).join('; ')}); kept as ${path.join(store.dir, `step-${finished.step}`)} before this run replaces it`);
+}
