@@ -42,3 +42,10 @@ export function entryLocation(id) {
   const file = e.path === '*' ? '<files of the dataset lib>' : e.path;
   return `artifacts/<config>/${e.folder ?? e.stage}${file ? `/${file}` : ''}`;
 }
+
+/** The folder of an entry that is a folder of its own (`checkpoints`): artifacts/<config>/<folder>. */
+export function entryFolder(artifacts, config, id) {
+  const e = catalogEntry(id);
+  if (!e.folder) throw new Error(`catalog entry ${id} is a file of the ${e.stage} folder, not a folder of its own`);
+  return `${artifacts.replace(/\/+$/, '')}/${config}/${e.folder}`;
+}

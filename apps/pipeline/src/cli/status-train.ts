@@ -9,9 +9,10 @@ import { plannedRun } from '../stages/train.ts';
 import { diffImplementation, diffMeaning, TrainRuns, type RunImplementation, type RunMeaning, type TrainRunInfo } from '../stages/train-runs.ts';
 import { evaluateProgress } from '../stages/evaluate-batches.ts';
 import type { CheckpointStatus } from './status.ts';
+import { entryFolder } from '../catalog/entries.mjs';
 
 export async function trainCheckpoints(ctx: StageContext): Promise<{ checkpoints: CheckpointStatus[]; evaluate: string[] }> {
-  const root = path.join(ctx.artifacts, ctx.config.name, 'train.partial');
+  const root = entryFolder(ctx.artifacts, ctx.config.name, 'train.checkpoints');
   const runs = new TrainRuns(root, () => {});
   let planned: { id: string; meaning: RunMeaning; implementation: RunImplementation } | null = null;
   let unknown = '';

@@ -1,6 +1,7 @@
 // What SIGINT, SIGTERM and SIGHUP do to a running command. Long loops (training, evaluation) poll `stopRequested()`
 // between steps and stop at a checkpoint; anywhere else a signal ends the process at once, after the exit cleanups
-// (our temporary folders, the run lock). A second signal while a loop is stopping ends the process at once too.
+// (our temporary folders, the run lock). A second signal while a loop is stopping (more than a second after the first:
+// see DUPLICATE_MS) ends the process at once too.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 
@@ -80,12 +81,22 @@ function hupIgnored(): boolean {
   }
 }
 
+/**
+ * A signal within this many ms of the first one is the same request delivered twice, not a second one: wrappers and
+ * process managers do that (Nx sends a task two SIGTERMs 10 ms apart; Ctrl-C reaches it as SIGINT from the terminal
+ * and as Nx's SIGTERM).
+ */
+export const DUPLICATE_MS = 1000;
+let requestedAt = 0;
+
 function onSignal(signal: StopSignal, write: (s: string) => void): void {
   if (stoppableDepth > 0 && requested === null) {
     requested = signal;
+    requestedAt = Date.now();
     write(`trm: ${signal} received: stopping after the current step and saving a checkpoint (another ${signal === 'SIGINT' ? 'Ctrl-C' : signal} quits at once)\n`);
     return;
   }
+  if (requested !== null && Date.now() - requestedAt < DUPLICATE_MS) return;
   write(`trm: stopped by ${signal}${requested ? ' (a second signal: not waiting for the checkpoint)' : ''}\n`);
   process.exit(signalExitCode(signal));
 }

@@ -10,6 +10,7 @@ import { canonicalJson } from '../artifacts/hash.ts';
 import type { ManifestKey } from '../artifacts/manifest.ts';
 import { CheckpointStore } from '../io/checkpoint-store.ts';
 import type { StageContext } from './context.ts';
+import { entryFolder } from '../catalog/entries.mjs';
 
 export const EVAL_FLUSH_SECONDS = 30;
 const FILE = 'batches.safetensors';
@@ -24,7 +25,7 @@ export interface EvalProgressInfo {
 }
 
 export function evaluatePartialDir(ctx: StageContext): string {
-  return path.join(ctx.artifacts, ctx.config.name, 'evaluate.partial');
+  return entryFolder(ctx.artifacts, ctx.config.name, 'evaluate.batches');
 }
 
 /** The finished batches as one safetensors file (concatenated, with each batch's start and count). */

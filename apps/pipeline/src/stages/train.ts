@@ -24,6 +24,7 @@ import { loadEncodedSplit } from './encoded-split.ts';
 import type { DatasetMetadata } from './encode.ts';
 import { flopsPerStep, formatFlops } from './flops.ts';
 import { checkpointFiles, decideResume, runId, runMeaning, TrainRuns, type MetricRow, type Resumable, type RunImplementation, type RunMeaning, type TrainRunInfo } from './train-runs.ts';
+import { entryFolder } from '../catalog/entries.mjs';
 
 export const metricColumns: ColumnSpec[] = [
   { name: 'step', kind: 'int32' },
@@ -83,7 +84,7 @@ function divergence(e: Error): string {
 
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
   if (ctx.config.runtime.engine === 'reference') return (await import('../reference/train-reference.ts')).runReferenceTrain(ctx);
-  const runs = new TrainRuns(path.join(ctx.artifacts, ctx.config.name, 'train.partial'), log);
+  const runs = new TrainRuns(entryFolder(ctx.artifacts, ctx.config.name, 'train.checkpoints'), log);
   let finishedRun: string | null = null;
   const result = await runStage(ctx, 'train', async (tmp, key, notes) => {
     const enc = await upstream(ctx, 'encode');

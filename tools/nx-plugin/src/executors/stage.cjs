@@ -9,7 +9,9 @@ const { pipelineModules, setsOf } = require('../pipeline.cjs');
 
 const COMMON = ['stage', 'config', 'set'];
 
-async function stageExecutor(options, context) {
+async function stageExecutor(given, context) {
+  // `--resume-from X` on the nx command line arrives as options['resume-from']; declarations name it resumeFrom
+  const options = Object.fromEntries(Object.entries(given).map(([k, v]) => [k.replace(/-([a-z])/g, (_, c) => c.toUpperCase()), v]));
   const root = context.root;
   const { declarations } = await pipelineModules(root);
   const decl = declarations.stageDeclaration(options.stage);
@@ -42,10 +44,15 @@ async function stageExecutor(options, context) {
     else args.push(flag); // a switch such as --restart
   }
   const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  // A signal to this process goes on to the stage, which stops at a checkpoint; this process waits for it.
+  const forward = (signal) => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, forward);
   const code = await new Promise((resolve) => {
     child.on('error', (e) => { console.error(`pipeline:${decl.name}: cannot start node: ${e.message}`); resolve(1); });
     child.on('close', (status) => resolve(status ?? 1));
   });
+  for (const s of signals) process.off(s, forward);
   return { success: code === 0 };
 }
 
