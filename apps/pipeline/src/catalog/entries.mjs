@@ -4,6 +4,8 @@
 // read and write it. Plain JavaScript (types in entries.d.mts) so that the Nx plugin and the `--help` texts can
 // use it without loading a tensor library.
 
+import * as path from 'node:path';
+
 /** @type {Readonly<Record<string, import('./entries.d.mts').CatalogEntry>>} */
 export const CATALOG = Object.freeze({
   'fetch.puzzles': { stage: 'fetch', path: 'puzzles.arrow', format: 'arrow', description: 'raw puzzles, one row per example (split, puzzle_id, role, grids)' },
@@ -43,9 +45,8 @@ export function entryLocation(id) {
   return `artifacts/<config>/${e.folder ?? e.stage}${file ? `/${file}` : ''}`;
 }
 
-/** The folder of an entry that is a folder of its own (`checkpoints`): artifacts/<config>/<folder>. */
+/** The folder an entry lives in for a config (the stage folder, or a folder of its own such as train.partial). */
 export function entryFolder(artifacts, config, id) {
   const e = catalogEntry(id);
-  if (!e.folder) throw new Error(`catalog entry ${id} is a file of the ${e.stage} folder, not a folder of its own`);
-  return `${artifacts.replace(/\/+$/, '')}/${config}/${e.folder}`;
+  return path.join(artifacts, config, e.folder ?? e.stage);
 }

@@ -9,17 +9,13 @@ import { ArtifactError, readManifest, stageDir, type Manifest, type ManifestKey,
 import { createSourceIO } from '../io/source-io.ts';
 import { runStage, type StageContext, type StageResult } from '../stages/context.ts';
 import { stageDeclaration, type StageDeclaration } from '../stages/declarations.mjs';
-import { catalogEntry, type CatalogEntry } from './entries.mjs';
+import { catalogEntry, entryFolder, type CatalogEntry } from './entries.mjs';
 import { fileContent, readJson, safetensorsInput, tableInput, writeOutput, type Output, type SafetensorsInput, type TableInput } from './formats.ts';
 
 export { files, json, jsonText, safetensors, table, text } from './formats.ts';
 export type { Output, SafetensorsInput, TableInput } from './formats.ts';
 
-/** The folder an entry lives in for a config (the stage folder, or a folder of its own such as train.partial). */
-export function entryFolder(artifacts: string, config: string, id: string): string {
-  const e = catalogEntry(id);
-  return path.join(artifacts, config, e.folder ?? e.stage);
-}
+export { entryFolder } from './entries.mjs';
 
 /** The file of an entry for a config. */
 export function entryPath(artifacts: string, config: string, id: string): string {

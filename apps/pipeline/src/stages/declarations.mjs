@@ -128,6 +128,7 @@ export const RUNNER = Object.freeze({
     'apps/pipeline/src/cli', 'apps/pipeline/src/config', 'libs/trm-config/src', 'apps/pipeline/src/artifacts', 'apps/pipeline/src/catalog',
     'apps/pipeline/src/io/progress.ts', 'apps/pipeline/src/io/rate.ts', 'apps/pipeline/src/io/source-io.ts',
     'apps/pipeline/src/io/download.ts', 'apps/pipeline/src/io/hub.ts',
+    'apps/pipeline/src/run', 'apps/pipeline/src/io/checkpoint-store.ts', 'apps/pipeline/src/io/fs-errors.ts', 'apps/pipeline/src/io/temporaries.ts',
     'apps/pipeline/src/stages/context.ts', 'apps/pipeline/src/stages/index.ts', 'apps/pipeline/src/stages/backend.ts',
     'apps/pipeline/src/stages/declarations.mjs', 'apps/pipeline/src/stages/declarations.d.mts',
     'apps/pipeline/src/stages/inputs.mjs', 'apps/pipeline/src/stages/inputs.d.mts',
