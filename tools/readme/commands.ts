@@ -24,6 +24,8 @@ export interface Rule {
 const QUICK_SMALL = '--set fetch.train_size=200 --set fetch.test_size=20 --set train.max_steps=6 --set evaluate.batch_size=20 --set runtime.workers=0';
 
 export const RULES: Rule[] = [
+  { command: 'npx trm evaluate --config sudoku-tiny --checkpoint artifacts/sudoku-tiny/train.partial/<run id>/step-<N>/model.safetensors', skip: 'a placeholder path: the checkpoint of a run in progress (tested in apps/pipeline/src/stages/train-evals.test.ts)' },
+  { command: 'npx trm solve --config sudoku-tiny --checkpoint artifacts/sudoku-tiny/train.partial/<run id>/step-<N>/model.safetensors "1.3..4.2..2.3.1."', skip: 'a placeholder path: the checkpoint of a run in progress (solve --checkpoint is tested in apps/pipeline/src/cli/solve.test.ts)' },
   { command: 'npm ci', skip: 'CI runs it before the tests (.ci/run)' },
   { command: 'npx trm report --config sudoku-quick', run: `npx trm report --config sudoku-quick ${QUICK_SMALL}`, why: 'the full run takes minutes; its figures are reproduced by the command beside them' },
   { command: 'npx nx run pipeline:report --config sudoku-quick', run: `npx nx run pipeline:report --config sudoku-quick ${QUICK_SMALL}`, why: 'as above' },

@@ -20,6 +20,8 @@ import { formatSolve, isSolveInputError, solvePuzzle } from './cli/solve.ts';
 import { addReferenceCommands } from './cli/reference.ts';
 import { configSchemaText, writeConfigSchemas } from './cli/config-schema.ts';
 import { startWeb } from './cli/web.ts';
+import { reportUnfinished } from './cli/report-partial.ts';
+import { CheckpointUsageError, evaluateCheckpoint, formatCheckpointEvaluation } from './cli/evaluate-checkpoint.ts';
 import { checkConfig } from './config/check.ts';
 import { LockedError } from './run/lock.ts';
 import { installSignalHandlers, signalExitCode, StoppedError } from './run/signals.ts';
@@ -28,8 +30,9 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 const RESUME_HELP = `
 Resuming training: a rerun continues the newest verified checkpoint in artifacts/<config>/train.partial/<run id>/
-when only harmless keys changed (train.max_steps, train.checkpoint_every), and also when only the implementation
-changed (code, backend, runtime.workers, train.micro_batch_size: it says so, and the train manifest records it).
+when only harmless keys changed (train.max_steps, train.checkpoint_every, and those of evaluation during training,
+early stopping and kept checkpoints), and also when only the implementation changed (code, backend, runtime.workers,
+train.micro_batch_size: it says so, and the train manifest records it).
 A change of meaning (arch, seed, the rest of train, the data) starts a new run folder and keeps the old one,
 listing exactly which keys changed; \`trm status\` shows every checkpoint.`;
 
@@ -42,6 +45,8 @@ export interface StageCommandOptions {
   restart?: boolean;
   strict?: boolean;
   resumeFrom?: string;
+  checkpoint?: string;
+  subsample?: string;
 }
 
 export async function runStageCommand(stage: string, opts: StageCommandOptions): Promise<StageResult[]> {
@@ -50,6 +55,16 @@ export async function runStageCommand(stage: string, opts: StageCommandOptions):
   checkConfig(config, dataset);
   const resume = { restart: opts.restart, strict: opts.strict, from: opts.resumeFrom };
   const ctx: StageContext = { config, dataset, root, artifacts: artifactsDir(root), force: false, compare: opts.compare, resume };
+  if (stage === 'evaluate' && opts.checkpoint) {
+    const n = opts.subsample === undefined ? 0 : Number(opts.subsample);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--subsample ${opts.subsample}: expected a whole number of test examples (0 = all)`);
+    const res = await evaluateCheckpoint(ctx, opts.checkpoint, { subsample: n });
+    process.stdout.write(formatCheckpointEvaluation(res) + '\n');
+    return [];
+  }
+  if (opts.subsample !== undefined) throw new UsageError('--subsample goes with --checkpoint (the evaluate stage uses the whole test split)');
+  // a run still training, stopped or killed: its report from the newest checkpoint, without running the stages
+  if (stage === 'report' && !opts.only && !opts.force && (await reportUnfinished(ctx))) return [];
   const target = stageInfo(stage);
   const stages = opts.only ? [target] : chain(target.name);
   const results: StageResult[] = [];
@@ -243,7 +258,7 @@ export async function main(argv: string[]): Promise<number> {
     // commander has printed its own message (and the help); --help and --version end here with exit code 0
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     const err = e as Error;
-    if (err instanceof UsageError || isSolveInputError(err)) {
+    if (err instanceof UsageError || err instanceof CheckpointUsageError || isSolveInputError(err)) {
       process.stderr.write(`trm: ${err.message}\n`);
       return 2;
     }

@@ -13,7 +13,7 @@ export interface CatalogEntry {
   format: CatalogFormat;
   /** json (and JSON files of `files`): spaces of indentation; absent = one line */
   indent?: number;
-  /** written only by some datasets */
+  /** written only by some datasets or settings */
   optional?: boolean;
   description: string;
 }

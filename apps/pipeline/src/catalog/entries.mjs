@@ -19,6 +19,9 @@ export const CATALOG = Object.freeze({
   'train.state': { stage: 'train', path: 'state.safetensors', format: 'safetensors', description: 'optimizer moments, raw weights, RNG and loader position (to continue training)' },
   'train.state_meta': { stage: 'train', path: 'state.json', format: 'json', indent: 2, description: 'trainer state meta plus the resolved arch and train sections' },
   'train.metrics': { stage: 'train', path: 'metrics.arrow', format: 'arrow', description: 'one row of losses and accuracies per training step' },
+  'train.evals': { stage: 'train', path: 'evals.arrow', format: 'arrow', optional: true, description: 'one row per evaluation during training (train.eval_interval): step, epoch, examples, the evaluate stage\'s metrics, exact and token accuracy after each supervision step, the dataset\'s task metrics' },
+  'train.checkpoint_model': { stage: 'train', folder: 'train.partial', path: '<run id>/step-<N>/model.safetensors', format: 'safetensors', description: 'the model of a checkpoint (written at each evaluation during training and every train.checkpoint_every steps; the newest train.keep_checkpoints kept), readable while training runs: trm solve/evaluate --checkpoint' },
+  'train.best_model': { stage: 'train', folder: 'train.partial', path: '<run id>/best/model.safetensors', format: 'safetensors', description: 'the model of the best evaluation during training so far (train.early_stop_metric), with best.json beside it' },
   'train.checkpoints': { stage: 'train', folder: 'train.partial', path: '', format: 'checkpoints', description: 'verified checkpoints while training runs: <run id>/step-<N>/ per run of distinct settings (io/checkpoint-store.ts); the finished run\'s folder is removed' },
   'train.reference_run': { stage: 'train', folder: 'train.reference', path: '', format: 'files', description: 'runtime.engine reference: the run handed to pretrain.py (its step_N checkpoints, pretrain.log; the exported data while it runs)' },
   'evaluate.predictions': { stage: 'evaluate', path: 'predictions.arrow', format: 'arrow', description: 'one row per test example: inputs, labels, prediction, q_halt, steps, correct' },
@@ -28,6 +31,7 @@ export const CATALOG = Object.freeze({
   'evaluate.batches': { stage: 'evaluate', folder: 'evaluate.partial', path: '', format: 'checkpoints', description: 'finished test batches of an evaluation that was stopped, resumed by the next run of the same inputs (removed when it finishes)' },
   'report.markdown': { stage: 'report', path: 'report.md', format: 'text', description: 'the report' },
   'report.images': { stage: 'report', path: 'img/*.svg', format: 'files', description: 'charts and rendered puzzles of the report' },
+  'report.partial': { stage: 'report', folder: 'report.partial', path: 'report.md', format: 'text', optional: true, description: 'the report of a run that is still training or was stopped (its newest checkpoint; img/ beside it), written by trm report instead of running the stages' },
   'report.history': { stage: 'report', path: 'history.json', format: 'json', indent: 1, description: 'config and metrics of every run reported so far' },
 });
 

@@ -5,6 +5,7 @@ import { validateArch, validateTrainConfig, type ArchConfig, type TrainConfig } 
 import type { ResolvedDataset } from '../registry.ts';
 import type { ResolvedConfig } from './load.ts';
 import { invalidConfig } from './validate.ts';
+import { engineTrainPart } from './sections.ts';
 
 /** The engine's objections to an arch (data dims included), as one line each. */
 export function archProblems(arch: ArchConfig): string[] {
@@ -29,9 +30,8 @@ export function checkConfig(config: ResolvedConfig, dataset: ResolvedDataset): v
     errors.push(`encode: ${(e as Error).message}`);
   }
   if (shape) errors.push(...archProblems({ ...(config.arch as unknown as ArchConfig), seq_len: shape.seqLen, vocab_size: shape.vocabSize, num_puzzle_identifiers: 1 }));
-  const { max_steps: _m, checkpoint_every: _c, ...train } = config.train;
   try {
-    validateTrainConfig(train as unknown as TrainConfig);
+    validateTrainConfig(engineTrainPart(config.train) as unknown as TrainConfig);
   } catch (e) {
     errors.push((e as Error).message);
   }

@@ -16,7 +16,7 @@ export type ResolvedConfig = Omit<ConfigValues, '$schema'> & {
   file: string;
 };
 
-export const SECTIONS = ['fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime'] as const;
+export const SECTIONS = ['fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime', 'tracking'] as const;
 const TOP_KEYS = ['$schema', 'description', 'extends', 'dataset', 'seed', ...SECTIONS];
 
 export function configFile(name: string, dir: string): string {

@@ -4,7 +4,7 @@
 import type { FieldSchema, SectionSchema } from '@trm/dataset';
 import { z } from 'zod';
 import type { ResolvedDataset } from '../registry.ts';
-import { archSchema, pipelineEvaluateShape, reportSection, runtimeSection, trainSection } from './sections.ts';
+import { archSchema, pipelineEvaluateShape, reportSection, runtimeSection, trackingSection, trainSection } from './sections.ts';
 
 /** A dataset lib's field as a zod schema: its type, range, default (or optional) and description. */
 export function fieldSchema(f: FieldSchema): z.ZodType {
@@ -60,6 +60,7 @@ export function configSchema(ds: ResolvedDataset) {
       evaluate: z.object({ ...pipelineEvaluateShape, ...sectionShape(schema.evaluate) }).strict().prefault({}),
       report: reportSection.prefault({}),
       runtime: runtimeSection.prefault({}),
+      tracking: trackingSection.prefault({}),
     })
     .strict();
 }

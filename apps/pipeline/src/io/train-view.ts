@@ -153,12 +153,16 @@ export function createTrainView(opts: TrainViewOptions): TrainView {
     lines.push((f) => `${indent}${f.lastEval ? `test ${paint('1', f.lastEval)}${sep}best ${paint(color ? '32' : '', f.best!)}` : 'test: not evaluated yet'}${f.next ? `${sep}${f.next}` : ''}`);
   }
   const options: Options = {
-    stream, fps: 5, hideCursor: false, linewrap: true, clearOnComplete: false, stopOnComplete: false, gracefulExit: false,
+    // linewrap false: whole lines, the terminal cuts what does not fit (true cuts at the width counting colour codes)
+    stream, fps: 5, hideCursor: false, linewrap: false, clearOnComplete: false, stopOnComplete: false, gracefulExit: false,
     emptyOnZero: false, autopadding: false,
   };
   const multi = new MultiBar(options);
   const bars = lines.map((render) => multi.create(opts.total, state.step, {}, { format: (_o: Options, _p: Params) => render(state.fields()) }));
-  setLogSink((message) => multi.log(message + '\n'));
+  // cli-progress turns the terminal's line wrapping off while it draws (linewrap: false); a log line above the display
+  // is written with wrapping on, so a long one is wrapped, not cut, each row cleared to its end (ESC[K) of what the
+  // display drew there before
+  setLogSink((message) => multi.log(`\x1b[?7h${message.split('\n').map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[?7l`));
   let finished = false;
   return {
     step(m) {

@@ -11,7 +11,7 @@ import { ArtifactError, isUpToDate, readManifest, runHint, stageDir, verifyFiles
 import { writeStage } from '../artifacts/stage-writer.ts';
 import { log } from '../io/progress.ts';
 import { acquireLock, releaseLock } from '../run/lock.ts';
-import { STAGES, stageDeclaration, type StageDeclaration } from './declarations.mjs';
+import { STAGES, stageDeclaration, stageUses, type StageDeclaration } from './declarations.mjs';
 import { stageBackend } from './backend.ts';
 
 export type { StageDeclaration };
@@ -64,7 +64,7 @@ export async function stageKey(ctx: StageContext, stage: StageDeclaration | Stag
   const sections = stageParams(ctx, decl);
   const inputs: Record<string, string> = {};
   for (const s of decl.upstream) inputs[s] = readManifest(stageDir(ctx.artifacts, ctx.config.name, s), s, ctx.config.name).hash;
-  const code = codeHash(ctx.root, [...decl.code, ...(decl.dataset ? ctx.dataset.sources : [])]);
+  const code = codeHash(ctx.root, [...decl.code, ...(stageUses(decl, ctx.config).dataset ? ctx.dataset.sources : [])]);
   const backend = decl.engine ? await stageBackend(ctx.config, decl.name) : null;
   return { stage: decl.name, config: ctx.config.name, dataset: ctx.config.dataset, configHash: sha256(canonicalJson(sections)), inputs, code, backend };
 }
@@ -72,7 +72,7 @@ export async function stageKey(ctx: StageContext, stage: StageDeclaration | Stag
 /** The config values of the sections a stage uses (what configHash hashes; the manifest keeps them as `params`). */
 export function stageParams(ctx: StageContext, stage: StageDeclaration | StageName): Record<string, unknown> {
   const decl = typeof stage === 'string' ? stageDeclaration(stage) : stage;
-  return Object.fromEntries(decl.sections.map((s) => [s, ctx.config[s as keyof ResolvedConfig]]));
+  return Object.fromEntries(stageUses(decl, ctx.config).sections.map((s) => [s, ctx.config[s as keyof ResolvedConfig]]));
 }
 
 function flatten(v: unknown, prefix: string, out: Record<string, unknown>): Record<string, unknown> {
@@ -155,7 +155,7 @@ async function ownState(ctx: StageContext, decl: StageDeclaration, ups: StageSta
   const why = [...notReady];
   if (manifest.configHash !== key.configHash) {
     const changed = manifest.params ? changedKeys(manifest.params, stageParams(ctx, decl)) : [];
-    why.push(changed.length ? changed.join(', ') : `config sections changed (${decl.sections.join(', ')})`);
+    why.push(changed.length ? changed.join(', ') : `config sections changed (${stageUses(decl, ctx.config).sections.join(', ')})`);
   }
   for (const [u, h] of Object.entries(key.inputs)) if (manifest.inputs[u] !== h) why.push(`upstream ${u} changed`);
   if (manifest.code !== key.code) why.push('code changed');

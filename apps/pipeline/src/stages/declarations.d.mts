@@ -4,7 +4,7 @@ import type { StageName } from '../catalog/entries.d.mts';
 export type { StageName };
 
 /** A top-level key of a config file. */
-export type ConfigKey = 'description' | 'dataset' | 'seed' | 'fetch' | 'augment' | 'encode' | 'arch' | 'train' | 'evaluate' | 'report' | 'runtime';
+export type ConfigKey = 'description' | 'dataset' | 'seed' | 'fetch' | 'augment' | 'encode' | 'arch' | 'train' | 'evaluate' | 'report' | 'runtime' | 'tracking';
 
 export interface StageOption {
   /** commander flags, e.g. `--compare <config>` */
@@ -42,6 +42,11 @@ export interface StageDeclaration {
   options: readonly StageOption[];
   /** what else it reads, for --help */
   notes?: string;
+  /**
+   * more it uses when the config key `when` (dotted, e.g. `train.eval_interval`) is set (not 0, false or empty): these
+   * sections and, with `dataset`, the dataset lib; the manifest key then covers them (Nx always hashes them)
+   */
+  also?: { when: string; sections: readonly ConfigKey[]; dataset: boolean };
 }
 
 export const STAGES: readonly StageDeclaration[];
@@ -49,3 +54,5 @@ export const RUNNER: { readonly code: readonly string[]; readonly packages: read
 export const BACKEND: { readonly code: readonly string[]; readonly env: readonly string[] };
 export function stageDeclaration(name: string): StageDeclaration;
 export function stagesUpTo(name: string): StageDeclaration[];
+export function stageUses(stage: StageDeclaration, config: object): { sections: ConfigKey[]; dataset: boolean };
+export function stageMayUse(stage: StageDeclaration): { sections: ConfigKey[]; dataset: boolean };

@@ -72,16 +72,18 @@ export const STAGES = Object.freeze([
     summary: 'train the model',
     sections: ['seed', 'arch', 'train', 'runtime'],
     upstream: ['encode'],
-    reads: ['encode.train'],
-    writes: ['train.model', 'train.state', 'train.state_meta', 'train.metrics', 'train.checkpoints', 'train.reference_run'],
+    reads: ['encode.train', 'encode.test', 'encode.aux'],
+    writes: ['train.model', 'train.state', 'train.state_meta', 'train.metrics', 'train.evals', 'train.checkpoints', 'train.checkpoint_model', 'train.best_model', 'train.reference_run'],
     dataset: false,
+    // with train.eval_interval set, train evaluates the test split as the evaluate stage does (interval-eval-run.ts)
+    also: { when: 'train.eval_interval', sections: ['evaluate'], dataset: true },
     engine: true,
-    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/train-runs.ts', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts', 'apps/pipeline/src/reference', 'libs/reference/src'],
+    code: [...ENGINE_CODE, 'apps/pipeline/src/stages/train.ts', 'apps/pipeline/src/stages/interval-evals.ts', 'apps/pipeline/src/stages/interval-eval-run.ts', 'apps/pipeline/src/stages/train-watch.ts', 'apps/pipeline/src/stages/train-runs.ts', 'libs/dataset/src', 'apps/pipeline/src/stages/flops.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/hash.ts', 'apps/pipeline/src/artifacts/stage-writer.ts', 'apps/pipeline/src/reference', 'libs/reference/src'],
     packages: [...ENGINE_PACKAGES, 'apache-arrow', 'fflate'],
     module: 'apps/pipeline/src/stages/train.ts',
     entry: 'runTrain',
     options: RESUME_OPTIONS,
-    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); verified checkpoints go to artifacts/<config>/train.partial/<run id>/ while it runs, and a rerun resumes by the policy below; runtime.engine = reference hands the run to pretrain.py in $TRM_REFERENCE_DIR (torchrun with runtime.nproc_per_node > 1) and imports its last checkpoint (work folder artifacts/<config>/train.reference; no resume)',
+    notes: 'runtime.workers = worker threads (default one per core, 0 = the main thread); verified checkpoints go to artifacts/<config>/train.partial/<run id>/ while it runs, and a rerun resumes by the policy below; with train.eval_interval the test split (evaluate.*, the dataset lib) every that many epochs, a checkpoint with a model file at each evaluation, rows in evals.arrow; tracking.* sends the metrics to a tracker; runtime.engine = reference hands the run to pretrain.py in $TRM_REFERENCE_DIR (torchrun with runtime.nproc_per_node > 1) and imports its last checkpoint (work folder artifacts/<config>/train.reference; no resume)',
   },
   {
     name: 'evaluate',
@@ -96,7 +98,11 @@ export const STAGES = Object.freeze([
     packages: [...ENGINE_PACKAGES, 'apache-arrow'],
     module: 'apps/pipeline/src/stages/evaluate.ts',
     entry: 'runEvaluate',
-    options: RESUME_OPTIONS,
+    options: [
+      ...RESUME_OPTIONS,
+      { flags: '--checkpoint <file>', name: 'checkpoint', description: 'evaluate this model file instead (e.g. artifacts/<config>/train.partial/<run id>/step-<N>/model.safetensors while training runs) and print its metrics; writes nothing, takes no lock, runs no other stage' },
+      { flags: '--subsample <n>', name: 'subsample', description: 'with --checkpoint: that many test examples (whole puzzles, evenly spaced) instead of all' },
+    ],
     notes: 'each test batch is split across runtime.workers threads',
   },
   {
@@ -104,8 +110,8 @@ export const STAGES = Object.freeze([
     summary: 'write the report (Markdown with SVG charts and rendered puzzles)',
     sections: ['description', 'dataset', 'seed', 'fetch', 'augment', 'encode', 'arch', 'train', 'evaluate', 'report', 'runtime'],
     upstream: ['fetch', 'augment', 'encode', 'train', 'evaluate'],
-    reads: ['encode.train', 'encode.test', 'train.model', 'train.state_meta', 'train.metrics', 'evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics'],
-    writes: ['report.markdown', 'report.images', 'report.history'],
+    reads: ['encode.train', 'encode.test', 'train.model', 'train.metrics', 'train.evals', 'train.state_meta', 'evaluate.predictions', 'evaluate.trajectories', 'evaluate.metrics'],
+    writes: ['report.markdown', 'report.images', 'report.history', 'report.partial'],
     dataset: true,
     engine: false,
     code: ['apps/pipeline/src/stages/report.ts', 'apps/pipeline/src/report', 'apps/pipeline/src/stages/interval-evals.ts', 'apps/pipeline/src/artifacts/arrow-table.ts', 'apps/pipeline/src/artifacts/open-stage.ts', 'libs/dataset/src', 'libs/augment/src'],
@@ -113,7 +119,7 @@ export const STAGES = Object.freeze([
     module: 'apps/pipeline/src/stages/report.ts',
     entry: 'runReport',
     options: [{ flags: '--compare <config>', name: 'compare', description: 'add a params diff and a metrics diff against the run of another config' }, ...RESUME_OPTIONS],
-    notes: 'the manifests of every stage before it (the report\'s stage table)',
+    notes: 'the manifests of every stage before it (the report\'s stage table); while the config\'s training runs or after it stopped, the newest checkpoint in train.partial instead, reported to artifacts/<config>/report.partial/ without running any stage',
   },
 ]);
 
@@ -126,14 +132,14 @@ export const RUNNER = Object.freeze({
   code: [
     'apps/pipeline/src/main.ts', 'apps/pipeline/src/workspace.ts', 'apps/pipeline/src/registry.ts',
     'apps/pipeline/src/cli', 'apps/pipeline/src/config', 'libs/trm-config/src', 'apps/pipeline/src/artifacts', 'apps/pipeline/src/catalog',
-    'apps/pipeline/src/io/progress.ts', 'apps/pipeline/src/io/rate.ts', 'apps/pipeline/src/io/source-io.ts',
+    'apps/pipeline/src/io/progress.ts', 'apps/pipeline/src/io/train-view.ts', 'apps/pipeline/src/io/rate.ts', 'apps/pipeline/src/tracking', 'apps/pipeline/src/io/source-io.ts',
     'apps/pipeline/src/io/download.ts', 'apps/pipeline/src/io/hub.ts',
     'apps/pipeline/src/run', 'apps/pipeline/src/io/checkpoint-store.ts', 'apps/pipeline/src/io/fs-errors.ts', 'apps/pipeline/src/io/temporaries.ts',
     'apps/pipeline/src/stages/context.ts', 'apps/pipeline/src/stages/index.ts', 'apps/pipeline/src/stages/backend.ts',
     'apps/pipeline/src/stages/declarations.mjs', 'apps/pipeline/src/stages/declarations.d.mts',
     'apps/pipeline/src/stages/inputs.mjs', 'apps/pipeline/src/stages/inputs.d.mts',
   ],
-  packages: ['commander', 'tsx', 'apache-arrow', 'zod'],
+  packages: ['commander', 'tsx', 'apache-arrow', 'zod', 'cli-progress'],
 });
 
 /**
@@ -145,6 +151,20 @@ export const BACKEND = Object.freeze({
   code: ['libs/tensor-node/native/*.cc', 'libs/tensor-node/native/*.h', 'libs/tensor-node/native/build.mjs'],
   env: ['TRM_BACKEND', 'TRM_GEMM', 'TRM_REFERENCE_DIR'],
 });
+
+/**
+ * What a stage uses under a resolved config: its `sections`, plus those of `also` (and the dataset lib) when the config
+ * key `also.when` is set to something other than 0, false or empty. The manifest key hashes exactly these.
+ */
+export function stageUses(stage, config) {
+  const on = !!stage.also && !!stage.also.when.split('.').reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), config);
+  return { sections: on ? [...stage.sections, ...stage.also.sections] : [...stage.sections], dataset: stage.dataset || (on && stage.also.dataset) };
+}
+
+/** Every section a stage may use and whether it may run the dataset lib, whatever the config (what Nx hashes). */
+export function stageMayUse(stage) {
+  return { sections: [...stage.sections, ...(stage.also?.sections ?? [])], dataset: stage.dataset || !!stage.also?.dataset };
+}
 
 /** The declaration of a stage, or an error naming the stages. */
 export function stageDeclaration(name) {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { stageMayUse } from './declarations.mjs';
 
 /** Extensions of source files: what a code hash covers (tests, dotfiles and node_modules are left out). */
 export const SOURCE_EXTENSIONS = Object.freeze(['ts', 'mts', 'cts', 'js', 'mjs', 'cjs', 'json']);
@@ -231,7 +232,8 @@ export function importedOutputs(root) {
 export function stageInputs(stage, configName, opts) {
   const { root, configsDir, sets = [], machine = null } = opts;
   const chain = configChain(configName, configsDir);
-  const keys = ['extends', 'dataset', ...stage.sections];
+  const may = stageMayUse(stage);
+  const keys = ['extends', 'dataset', ...may.sections];
   const rel = (f) => path.relative(root, f).split(path.sep).join('/');
   const files = chain.map((c) => {
     const fields = {};
@@ -239,14 +241,14 @@ export function stageInputs(stage, configName, opts) {
     return c.text === undefined ? { file: rel(c.file), fields } : { file: rel(c.file), text: c.text };
   });
   const out = { stage: stage.name, config: configName, files };
-  if (stage.dataset) {
+  if (may.dataset) {
     const name = datasetOverride(sets) ?? chainDataset(chain);
     if (name) {
       const lib = locateDataset(name, root);
       out.dataset = { name, kind: lib.kind, sources: lib.sources.map((s) => s.split(path.sep).join('/')), hash: sourcesHash(root, lib.sources) };
     }
   }
-  if (machine && (stage.engine || stage.sections.includes('runtime'))) out.machine = machine;
+  if (machine && (stage.engine || may.sections.includes('runtime'))) out.machine = machine;
   // an output brought in by `trm import-checkpoint`: Nx must not restore a cached one over it
   const imported = importedOutput(root, configName, stage.name);
   if (imported) out.imported = imported;

@@ -2,7 +2,7 @@
 // evaluateModel's metrics, then the dataset lib's task metrics on the same predictions.
 import { indexSplit, type EncodedSplit, type EvalResult } from '@trm/trm';
 import type { AuxArtifacts, DatasetLib, ExamplePrediction } from '@trm/dataset';
-import type { IntervalEval } from './interval-evals.ts';
+import { bestEval, earlyStopReason, metricOf, type IntervalEval } from './interval-evals.ts';
 
 export interface Subsample {
   split: EncodedSplit;
@@ -71,3 +71,77 @@ export function intervalRow(step: number, epoch: number, split: EncodedSplit, re
   };
 }
 
+
+export interface IntervalEvaluatorOptions {
+  /** the steps after which to evaluate (evalSchedule) */
+  schedule: number[];
+  /** the test split and what the dataset's evaluate needs */
+  test: EncodedSplit;
+  subsample: number;
+  lib: DatasetLib;
+  evaluateConfig: Record<string, unknown>;
+  aux: AuxArtifacts | null;
+  batchSize: number;
+  /** epochs of the schedule after a step */
+  epochAt: (step: number) => number;
+  /** the metric watched for the best interval and early stopping; patience 0 = no early stop */
+  metric: string;
+  patience: number;
+  /** rows of the evaluations before a resumed run's first step */
+  previous: IntervalEval[];
+  /** evaluates the weights the run publishes (the trainer's, through its workers) on a split, as evaluateModel does */
+  evaluate: (split: EncodedSplit, batchSize: number) => EvalResult;
+}
+
+/** The evaluations of one run: when they are due, running one, the best so far, and whether to stop early. */
+export class IntervalEvaluator {
+  readonly rows: IntervalEval[];
+  private readonly sample: Subsample;
+
+  constructor(private readonly o: IntervalEvaluatorOptions) {
+    this.sample = subsampleSplit(o.test, o.subsample);
+    this.rows = [...o.previous];
+  }
+
+  get examples(): number {
+    return this.sample.split.puzzleIdentifiers.length;
+  }
+
+  /** the first scheduled step, null when none */
+  get first(): number | null {
+    return this.o.schedule[0] ?? null;
+  }
+
+  /** an evaluation comes after this step (and was not made before a resume) */
+  due(step: number): boolean {
+    return this.o.schedule.includes(step) && !this.rows.some((r) => r.step === step);
+  }
+
+  /** the next scheduled step after `step`, null when none is left */
+  next(step: number): number | null {
+    return this.o.schedule.find((s) => s > step) ?? null;
+  }
+
+  /** evaluates the run's current weights at `step` and keeps the row */
+  run(step: number): IntervalEval {
+    const res = this.o.evaluate(this.sample.split, this.o.batchSize);
+    const row = intervalRow(step, this.o.epochAt(step), this.sample.split, res, this.o.lib, this.o.evaluateConfig, this.o.aux, this.sample.rows);
+    metricOf(row, this.o.metric); // a metric the evaluation lacks fails here, at the first one, naming the others
+    this.rows.push(row);
+    return row;
+  }
+
+  best(): IntervalEval | null {
+    return bestEval(this.rows, this.o.metric);
+  }
+
+  /** the row just added is the best so far (the first of the highest counts) */
+  improved(): boolean {
+    const last = this.rows.at(-1);
+    return !!last && this.best() === last;
+  }
+
+  stopReason(): string | null {
+    return earlyStopReason(this.rows, this.o.metric, this.o.patience);
+  }
+}

@@ -11,6 +11,7 @@ import { countParams, dataSizes, gitInfo, parseEvalMetrics, readExamples, readTr
 import type { ComparisonRun, ReportInput } from '../report/types.ts';
 import { configsDir } from '../workspace.ts';
 import type { StageContext, StageResult } from './context.ts';
+import { intervalRowsFromTable } from './interval-evals.ts';
 
 /** One reported run, kept in report/history.json (oldest first). */
 export interface HistoryEntry {
@@ -67,6 +68,12 @@ export const writeReport: StageFunction = async (inputs, ctx) => {
   const gitRun = gitInfo(train.run, ctx.root);
   const gitSha = gitRun?.commit ?? null;
   const trainMetrics = await readTrainMetrics(inputs.table('train.metrics'));
+  // the evaluations during training (train.eval_interval) and how the run ended (early stop, the best model)
+  const intervalEvals = train.manifest.files['evals.arrow'] ? intervalRowsFromTable(await inputs.table('train.evals').all(), inputs.name('train.evals')) : [];
+  const ended = (train.run ?? {}) as { stoppedEarly?: string; model?: { kind: 'last' | 'best'; step: number } };
+  const stateMeta = inputs.optionalJson<{ totalSteps?: number }>('train.state_meta');
+  const maxSteps = Number(ctx.config.train.max_steps ?? 0);
+  const planned = stateMeta?.totalSteps ? (maxSteps > 0 ? Math.min(maxSteps, stateMeta.totalSteps) : stateMeta.totalSteps) : trainMetrics.length;
 
   const evaluateHash = evaluate.hash;
   const history = readHistory(inputs).filter((h) => h.evaluate !== evaluateHash);
@@ -93,6 +100,9 @@ export const writeReport: StageFunction = async (inputs, ctx) => {
     testRows,
     examples,
     comparison,
+    intervalEvals,
+    watchMetric: String(ctx.config.train.early_stop_metric ?? 'exact_accuracy'),
+    ...(ended.stoppedEarly ? { runState: { state: 'stopped' as const, step: trainMetrics.length, total: planned, reason: ended.stoppedEarly, model: ended.model ?? null, evaluated: 'evaluate stage' as const } } : {}),
   };
   const out = await buildReport(input);
   const entry: HistoryEntry = {

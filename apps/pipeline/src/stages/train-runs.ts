@@ -1,7 +1,9 @@
 // The resume policy of the train stage: which checkpoint a run may continue, and what it says.
 //
 // What the train key covers falls into three kinds:
-//   harmless        train.max_steps, train.checkpoint_every: never stand in the way of a checkpoint;
+//   harmless        train.max_steps, train.checkpoint_every, and what evaluation during training, early stopping and
+//                   the kept checkpoints do (train.eval_interval, ...; they never change a step): never stand in the
+//                   way of a checkpoint;
 //   implementation  the code, the backend and its matmul kernel, runtime.workers, train.micro_batch_size: results
 //                   differ only in the last bits, so a run resumes, says so in one line and records it in the train
 //                   manifest's `history` (not bit-reproducible from scratch); `--strict` refuses instead;
@@ -22,11 +24,12 @@ import { readTable } from '../artifacts/open-stage.ts';
 import { CheckpointStore, type CheckpointRecord, type OpenedCheckpoint } from '../io/checkpoint-store.ts';
 import { removeDeadTemporaries } from '../io/temporaries.ts';
 import type { ResolvedConfig } from '../config/load.ts';
+import { intervalRowsFromTable, type IntervalEval } from './interval-evals.ts';
 
 export type MetricRow = Omit<TrainStepMetrics, 'sums'>;
 
 /** train.* keys that never stand in the way of a checkpoint */
-export const HARMLESS_TRAIN_KEYS = ['max_steps', 'checkpoint_every'] as const;
+export const HARMLESS_TRAIN_KEYS = ['max_steps', 'checkpoint_every', 'eval_interval', 'min_eval_interval', 'keep_checkpoints', 'early_stop', 'early_stop_metric', 'final_model'] as const;
 /** train.* keys that change results only in the last bits */
 export const IMPLEMENTATION_TRAIN_KEYS = ['micro_batch_size'] as const;
 /** what --resume-from needs equal: the weights' shapes, the seed, the data and its batching, the EMA's presence */
@@ -120,15 +123,24 @@ export interface Resumable {
   info: TrainRunInfo;
   /** where it is, for messages */
   where: string;
+  /** the evaluations during training up to its step (train.eval_interval) */
+  evals: IntervalEval[];
 }
 
-export const CHECKPOINT_FILES = { state: 'state.safetensors', meta: 'state.json', metrics: 'metrics.json' } as const;
+/**
+ * A checkpoint's files: the trainer state, the metrics and evaluations so far, the model's file (`model`: what trm
+ * solve/evaluate --checkpoint read) and, for the checkpoint of a stop, why it stopped (`stopped`: {"reason": "SIGINT"}).
+ */
+export const CHECKPOINT_FILES = { state: 'state.safetensors', meta: 'state.json', metrics: 'metrics.json', evals: 'evals.json', model: 'model.safetensors', stopped: 'stopped.json' } as const;
 
-export function checkpointFiles(state: TrainerState, metrics: MetricRow[]): Record<string, Uint8Array | string> {
+export function checkpointFiles(state: TrainerState, metrics: MetricRow[], extra: { evals?: IntervalEval[]; model?: Uint8Array; stopped?: string } = {}): Record<string, Uint8Array | string> {
   return {
     [CHECKPOINT_FILES.state]: encodeSafetensors(state.tensors),
     [CHECKPOINT_FILES.meta]: JSON.stringify(state.meta) + '\n',
     [CHECKPOINT_FILES.metrics]: JSON.stringify(metrics) + '\n',
+    ...(extra.evals ? { [CHECKPOINT_FILES.evals]: JSON.stringify(extra.evals) + '\n' } : {}),
+    ...(extra.model ? { [CHECKPOINT_FILES.model]: extra.model } : {}),
+    ...(extra.stopped ? { [CHECKPOINT_FILES.stopped]: JSON.stringify({ reason: extra.stopped }) + '\n' } : {}),
   };
 }
 
@@ -143,15 +155,17 @@ export function resumableFromCheckpoint(c: OpenedCheckpoint<TrainRunInfo>): Resu
   const meta = JSON.parse(decoder.decode(need(CHECKPOINT_FILES.meta)));
   const metrics = JSON.parse(decoder.decode(need(CHECKPOINT_FILES.metrics))) as MetricRow[];
   const tensors = decodeSafetensors(need(CHECKPOINT_FILES.state), path.join(c.dir, CHECKPOINT_FILES.state)).tensors;
-  return { step: c.step, state: { tensors, meta }, metrics: metrics.slice(0, c.step), info: c.record.info, where: c.dir };
+  const evals = c.files[CHECKPOINT_FILES.evals] ? (JSON.parse(decoder.decode(c.files[CHECKPOINT_FILES.evals])) as IntervalEval[]) : [];
+  return { step: c.step, state: { tensors, meta }, metrics: metrics.slice(0, c.step), info: c.record.info, where: c.dir, evals: evals.filter((e) => e.step <= c.step) };
 }
 
 /** The runs of one config: artifacts/<config>/train.partial/<run id>/, each a CheckpointStore. */
 export class TrainRuns {
   constructor(readonly root: string, readonly log: (message: string) => void) {}
 
-  store(id: string): CheckpointStore<TrainRunInfo> {
-    return new CheckpointStore<TrainRunInfo>(path.join(this.root, id), { log: (m) => this.log(`train: ${m}`) });
+  /** a run's checkpoints; `keep`: how many a write leaves (train.keep_checkpoints; at least 2) */
+  store(id: string, keep?: number): CheckpointStore<TrainRunInfo> {
+    return new CheckpointStore<TrainRunInfo>(path.join(this.root, id), { keep, log: (m) => this.log(`train: ${m}`) });
   }
 
   /** Run folders present (by id), oldest first by their newest checkpoint's time. */
@@ -239,7 +253,9 @@ export async function resumableFromStage(dir: string, config: string, current: {
   }
   const tensors = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'state.safetensors'))), path.join(dir, 'state.safetensors')).tensors;
   const metrics = (await readTable(path.join(dir, 'metrics.arrow'))) as unknown as MetricRow[];
-  return { step: meta.step, state: { tensors, meta: meta as TrainerState['meta'] }, metrics, info, where: dir };
+  const evalsFile = path.join(dir, 'evals.arrow');
+  const evals = manifest.files['evals.arrow'] ? intervalRowsFromTable(await readTable(evalsFile), evalsFile) : [];
+  return { step: meta.step, state: { tensors, meta: meta as TrainerState['meta'] }, metrics, info, where: dir, evals };
 }
 
 /**

@@ -2,7 +2,10 @@
 // artifacts/<config>/train.partial/<run id>/step-<N>/ every `train.checkpoint_every` steps, on a stop
 // (SIGINT/SIGTERM/SIGHUP) and at the end; a rerun resumes by the policy of train-runs.ts. The finished stage folder
 // holds model.safetensors (EMA weights when `ema`), state.safetensors + state.json (to continue training) and
-// metrics.arrow (one row per step).
+// metrics.arrow (one row per step). With train.eval_interval the run evaluates the test split as it goes
+// (train-watch.ts): each evaluation is a checkpoint with a model file (usable while training runs: trm solve/evaluate
+// --checkpoint, trm report), a row of evals.arrow, and the test for train.early_stop; train.final_model = best
+// publishes the best evaluation's model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createTrainer, indexSplit, totalTrainSteps, type ArchConfig, type EncodedSplit, type SplitIndex, type Trainer, type TrainConfig, type TrainStepMetrics } from '@trm/trm';
@@ -13,10 +16,11 @@ import { openArrowFile, writeArrowFile, type ColumnSpec } from '../artifacts/arr
 import { canonicalJson } from '../artifacts/hash.ts';
 import { readManifest, stageDir } from '../artifacts/manifest.ts';
 import type { CheckpointStore } from '../io/checkpoint-store.ts';
-import { createProgress, log } from '../io/progress.ts';
+import { log } from '../io/progress.ts';
 import { stoppable, stopRequested, StoppedError } from '../run/signals.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { archProblems } from '../config/check.ts';
+import { engineTrainPart } from '../config/sections.ts';
 import { invalidConfig } from '../config/validate.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import { runStage, stageKey, upstream, type StageContext, type StageResult } from './context.ts';
@@ -25,6 +29,8 @@ import type { DatasetMetadata } from './encode.ts';
 import { flopsPerStep, formatFlops } from './flops.ts';
 import { checkpointFiles, decideResume, runId, runMeaning, TrainRuns, type MetricRow, type Resumable, type RunImplementation, type RunMeaning, type TrainRunInfo } from './train-runs.ts';
 import { entryFolder } from '../catalog/entries.mjs';
+import { intervalColumns, intervalTableRows, taskNames, type IntervalEval } from './interval-evals.ts';
+import { checkpointModel, TrainWatch } from './train-watch.ts';
 
 export const metricColumns: ColumnSpec[] = [
   { name: 'step', kind: 'int32' },
@@ -38,8 +44,7 @@ export function archConfig(config: ResolvedConfig, meta: Pick<DatasetMetadata, '
 }
 
 export function trainConfig(config: ResolvedConfig): TrainConfig {
-  const { max_steps: _m, checkpoint_every: _c, ...rest } = config.train;
-  return rest;
+  return engineTrainPart(config.train) as unknown as TrainConfig;
 }
 
 /**
@@ -116,8 +121,14 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     });
     const resume = decision.resume;
     const info = (): TrainRunInfo => ({ id, meaning, implementation, settings, history: decision.history });
-    const store = runs.store(id);
-    const save = (trainer: Trainer, metrics: MetricRow[]) => { store.write(trainer.stepCount, checkpointFiles(trainer.state(), metrics), info()); };
+    const store = runs.store(id, ctx.config.train.keep_checkpoints as number);
+    let watch: TrainWatch | null = null;
+    /** a checkpoint: the trainer state, the metrics and evaluations so far, the model file (and why it stopped) */
+    const save = (trainer: Trainer, metrics: MetricRow[], stopped?: string) => {
+      const epoch = epochOf(trainer.stepCount);
+      store.write(trainer.stepCount, checkpointFiles(trainer.state(), metrics, { evals: watch?.rows ?? [], model: checkpointModel(trainer, arch, epoch), stopped }), info());
+    };
+    const epochOf = (step: number) => (step * train.global_batch_size) / (index.numGroups * index.meanPuzzleExamples);
 
     log(`train: on ${backend}${backendKey.gemm ? ` (matmul kernel: ${backendKey.gemm})` : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
@@ -133,48 +144,75 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     if (resume) log(`train: resuming from step ${resume.step} (${resume.where}); ${store.dir} holds this run's checkpoints`);
     else log(`train: from scratch; checkpoints go to ${store.dir}${every > 0 ? ` every ${every} steps` : ' (train.checkpoint_every = 0: only on a stop and at the end)'}`);
 
-    const bar = createProgress('train', total, { unit: 'steps' });
-    bar.tick(trainer.stepCount);
     const started = Date.now();
+    let status: 'finished' | 'stopped' | 'early_stop' | 'failed' = 'failed';
+    let reason: string | null = null;
     try {
+      watch = await TrainWatch.start({ ctx, trainer, arch, index, total, encode: { dir: enc.dir, files: enc.manifest.files }, runDir: store.dir, runId: id, previous: resume?.evals ?? [] });
+      let early: string | null = null;
       await stoppable(async () => {
         while (trainer.stepCount < total) {
           let m: TrainStepMetrics;
           try {
             m = trainer.step();
           } catch (e) {
-            bar.done();
-            throw new Error(`train: ${divergence(e as Error)}. ${keptAfterDivergence(ctx.config, store, resume, every)}`);
+            watch!.closeView();
+            reason = divergence(e as Error);
+            throw new Error(`train: ${reason}. ${keptAfterDivergence(ctx.config, store, resume, every)}`);
           }
           const { sums: _s, ...row } = m;
           metrics.push(row);
-          bar.tick(1, `loss ${m.loss.toFixed(4)} acc ${m.accuracy.toFixed(3)} exact ${m.exact_accuracy.toFixed(3)}`);
-          if (every > 0 && trainer.stepCount % every === 0 && trainer.stepCount < total) save(trainer, metrics);
+          watch!.step(m);
+          const evaluated = watch!.evaluateIfDue();
+          early = evaluated ? watch!.stopReason() : null;
+          if (early) break;
+          if ((evaluated || (every > 0 && trainer.stepCount % every === 0)) && trainer.stepCount < total) save(trainer, metrics);
           await new Promise((r) => setImmediate(r)); // let signals in
           const stop = stopRequested();
           if (stop) {
-            save(trainer, metrics);
-            bar.done();
+            save(trainer, metrics, stop);
+            watch!.closeView();
+            log(`train: the checkpoint's model.safetensors works with trm solve/evaluate --checkpoint, and trm report --config ${ctx.config.name} reports it`);
+            status = 'stopped';
+            reason = stop;
             throw new StoppedError(stop, `train: stopped by ${stop} at step ${trainer.stepCount}/${total}; checkpoint saved in ${path.join(store.dir, `step-${trainer.stepCount}`)}; rerun the same command to resume`);
           }
         }
       });
-      bar.done();
+      watch.closeView();
+      if (early) log(`train: ${early}; stopped at step ${trainer.stepCount} of ${total}`);
       const state = trainer.state();
-      store.write(trainer.stepCount, checkpointFiles(state, metrics), info());
-      fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch) }));
+      save(trainer, metrics);
+      const best = watch.bestModel();
+      if (best) {
+        fs.copyFileSync(best.file, path.join(tmp, 'model.safetensors'));
+        log(`train: model.safetensors holds the best evaluation's model, step ${best.step} (train.final_model = best)`);
+      } else {
+        fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch) }));
+      }
       fs.writeFileSync(path.join(tmp, 'state.safetensors'), encodeSafetensors(state.tensors));
       fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ ...state.meta, arch, train, run: info() }, null, 2) + '\n');
       await writeArrowFile(path.join(tmp, 'metrics.arrow'), metricColumns, metrics as unknown as Record<string, number>[]);
+      if (watch.rows.length) await writeEvals(path.join(tmp, 'evals.arrow'), watch.rows, arch.halt_max_steps);
       if (decision.history.origin || decision.history.implementations.length) notes.history = decision.history;
       finishedRun = id;
-      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, resumedFromPath: resume?.where ?? null, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000 };
+      status = early ? 'early_stop' : 'finished';
+      reason = early;
+      const ended = early ? { stoppedEarly: early, model: best ? { kind: 'best', step: best.step } : { kind: 'last', step: trainer.stepCount } } : best ? { model: { kind: 'best', step: best.step } } : {};
+      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, resumedFromPath: resume?.where ?? null, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000, ...ended };
+    } catch (e) {
+      if (status === 'failed' && !reason) reason = (e as Error).message;
+      throw e;
     } finally {
+      await watch?.end(status, reason);
       trainer.dispose();
     }
   });
   if (!result.skipped && finishedRun) {
-    runs.store(finishedRun).removeCheckpoints(); // what was set aside as damaged stays, for a look
+    const store = runs.store(finishedRun);
+    store.removeCheckpoints(); // what was set aside as damaged stays, for a look
+    fs.rmSync(path.join(store.dir, 'best'), { recursive: true, force: true });
+    if (store.exists() && fs.readdirSync(store.dir).length === 0) fs.rmSync(store.dir, { recursive: true, force: true });
     runs.removeIfEmpty();
   }
   return result;
@@ -201,4 +239,10 @@ export function checkTrainData(config: ResolvedConfig, arch: ArchConfig, train: 
   else if (totalTrainSteps(train, index.numGroups, index.meanPuzzleExamples) < 1) errors.push(`train.epochs = ${train.epochs}: ${train.epochs} epochs of ${index.numGroups} groups make no full batch of ${train.global_batch_size}; raise train.epochs`);
   if (errors.length) throw invalidConfig(config.file, errors);
   return index;
+}
+
+/** The evaluations during training as the train artifact's table (catalog entry train.evals). */
+export async function writeEvals(file: string, rows: readonly IntervalEval[], haltMaxSteps: number): Promise<void> {
+  const names = taskNames(rows);
+  await writeArrowFile(file, intervalColumns(haltMaxSteps, names), intervalTableRows(rows, names));
 }
