@@ -48,3 +48,20 @@ export function peerConfig(id: string, rows: PeerRow[] = peerRows()): PeerConfig
   const { batch_size, ...cfg } = ref2.cfg;
   return { id, name: ref2.name, arch: { ...cfg, ...ARCH_DEFAULTS }, batch: batch_size, ref1: mine.find((r) => r.threads === 1) ?? null, ref2 };
 }
+
+export const PEER_BF16_PATH = fileURLToPath(new URL('../../shared/bench/peer-bf16.json', import.meta.url));
+
+/** The rows of peer-bf16.json: the reference in its default precision (forward_dtype bfloat16), 2 threads. */
+export function peerBf16Rows(): PeerRow[] {
+  return (JSON.parse(readFileSync(PEER_BF16_PATH, 'utf8')) as { rows: PeerRow[] }).rows;
+}
+
+/**
+ * Peer config `id` compared with the reference in bfloat16: the float32 config's arch and batch, the reference rows of
+ * peer-bf16.json (2 threads only: ref1 null); null when that file has no row for `id` (config c was not measured).
+ */
+export function peerConfigBf16(id: string, rows: PeerRow[] = peerRows(), bf16Rows: PeerRow[] = peerBf16Rows()): PeerConfig | null {
+  const fp32 = peerConfig(id, rows);
+  const ref2 = bf16Rows.find((r) => r.config === id && r.threads === 2);
+  return ref2 ? { ...fp32, ref1: null, ref2 } : null;
+}

@@ -6,13 +6,14 @@
 //   node --import tsx bench/weights-hash.ts b --workers 2            # a peer config (a-e) of ../shared/bench/peer.json
 //   options: --steps N (default 20)  --workers N (0 = in-thread; default: the config's runtime.workers, peer configs 0)
 //            --backend auto|wasm|cpu|tensorflow (default: $TRM_BACKEND, then the config's runtime.backend / auto)
+//            --precision fp32|bf16 (default: the config's runtime.precision, peer configs fp32)
 //   ($TRM_GEMM picks the wasm matmul kernel as everywhere.)
 //
 // Prints one JSON line: `weights` = the model state dict after the steps (reference names, sorted), `state` = the
 // whole trainer state (weights, AdamATan2 moments, EMA shadow, ACT carry, and the JSON side: step, loader position,
 // RNG), `eval` = weightsForEval(), `losses` = the per-step training metrics.
 import { createHash } from 'node:crypto';
-import type { TensorDict } from '@trm/tensor-core';
+import type { Precision, TensorDict } from '@trm/tensor-core';
 import { initBackend, type BackendName } from '@trm/tensor-node';
 import { createTrainer, type TrainerOptions } from '@trm/trm';
 import { createParallelTrainer } from '@trm/trm-parallel';
@@ -46,11 +47,13 @@ async function main(): Promise<void> {
   let options: Omit<TrainerOptions, 'model' | 'update'>;
   let workers: number;
   let backendName: string;
+  let precision: Precision;
   if (peer) {
     const p = peerConfig(config);
     options = { arch: p.arch, train: benchTrainConfig(p.batch), data: syntheticSplit(p.arch, 4 * p.batch), seed: 0 };
     workers = Number(option('workers') ?? 0);
     backendName = option('backend') ?? process.env.TRM_BACKEND ?? 'auto';
+    precision = (option('precision') ?? 'fp32') as Precision;
   } else {
     const cfg = await loadBenchConfig(config);
     const data = await sudokuTrainSplit(cfg);
@@ -58,8 +61,9 @@ async function main(): Promise<void> {
     options = { arch: archOf(cfg, data), train: { ...trainConfig(cfg), epochs: 1000 }, data, seed: cfg.seed };
     workers = Number(option('workers') ?? (cfg.runtime.workers as number));
     backendName = option('backend') ?? process.env.TRM_BACKEND ?? (cfg.runtime.backend as string);
+    precision = (option('precision') ?? (cfg.runtime.precision as Precision | undefined) ?? 'fp32') as Precision;
   }
-  const info = await initBackend(backendName as BackendName);
+  const info = await initBackend(backendName as BackendName, { precision });
   const trainer = workers > 0 ? await createParallelTrainer({ ...options, workers, backend: info.name as BackendName }) : createTrainer(options);
   try {
     if (trainer.totalSteps < steps) throw new Error(`${config}: the schedule has only ${trainer.totalSteps} steps`);
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
       steps,
       workers,
       backend: info.name,
+      precision: info.precision,
       gemm: info.gemm ? `${info.gemm}${info.gemmBuild ? ` ${info.gemmBuild}` : ''}` : null,
       weights: hashDict(weights),
       state: sha(hashDict(state.tensors) + JSON.stringify(state.meta)),

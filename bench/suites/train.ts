@@ -4,8 +4,10 @@
 //   1 worker   = createTrainer in this thread (what runtime.workers 0 runs: the best single-core figure),
 //   N workers  = createParallelTrainer({ workers: N }) (data parallel on N worker threads),
 // each in a fresh Node process (peak RSS = process.resourceUsage().maxRSS, worker threads included), and compares
-// them with the reference's PyTorch figures at 1 and 2 threads and with the targets of issue 6.
-// Rows (results[].name):
+// them with the reference's PyTorch figures at 1 and 2 threads and with the targets of issue 6; in each precision
+// (runtime.precision fp32 and bf16, option `precision`): float32 against peer.json, bfloat16 against peer-bf16.json
+// (the reference's default forward_dtype; 2 threads only, config c not measured there: its bf16 rows are not compared).
+// Rows (results[].name; <id> is the config, `<id>-bf16` in bfloat16):
 //   train/matmul/gflops_w<N>, train/matmul/speedup_w2   aggregate n x n matmul of N worker threads at once
 //   train/<id>/w<N>/{samples_per_s, tokens_per_s, gflops, share_of_matmul, ratio_to_peer_1t, ratio_to_peer_2t,
 //                    peak_rss_mb}
@@ -23,7 +25,8 @@ import { archDims, createTrainer, type ArchConfig, type EncodedSplit, type Train
 import { createParallelTrainer, type DataParallelModel } from '@trm/trm-parallel';
 import { matmulThroughput } from '../matmul-probe.ts';
 import { type BenchResult, cpuSeconds, listOption, markdownTable, maxRssMb, median, runAsChild, runChildStreaming } from '../common.ts';
-import { PEER_PATH, peerConfig, peerRows, type PeerConfig } from '../peer.ts';
+import type { Precision } from '@trm/tensor-core';
+import { PEER_PATH, peerBf16Rows, peerConfig, peerConfigBf16, peerRows, type PeerConfig } from '../peer.ts';
 
 export interface TrainBenchOptions {
   /** peer configs to run (default a-e) */
@@ -47,6 +50,8 @@ export interface TrainBenchOptions {
    */
   micro_batch?: number | Record<string, number>;
   backend?: BackendName;
+  /** precisions to measure, each against the reference in the same precision (default both: fp32, bf16) */
+  precision?: Precision | Precision[];
   /** size and repetitions of the aggregate matmul probe (train/matmul rows; reps 0 skips it) */
   matmul_n?: number;
   matmul_reps?: number;
@@ -64,6 +69,8 @@ const DEFAULT_ROUNDS: Record<string, number> = { c: 1 };
 /** Issue 6 targets. Peak RSS: at most the reference's at the same thread count, every config. */
 const TARGET_SPEEDUP_W2 = { min: 1.8, configs: ['a', 'b', 'd'] };
 const TARGET_RATIO_2T = { min: 0.25, configs: ['a', 'b', 'c', 'd'] };
+/** Issue 19: in bfloat16, 2 workers against the reference in bfloat16 at 2 threads. */
+const TARGET_RATIO_2T_BF16 = { min: 1.5, configs: ['a', 'b', 'd', 'e'] };
 /** The same-process matmul every measurement compares itself with: n^3 float32, median of reps. */
 const PROBE = { n: 1024, reps: 5 };
 
@@ -143,6 +150,7 @@ interface ChildParams {
   batch: number;
   microBatch: number;
   backend: BackendName | null;
+  precision: Precision;
 }
 
 /** What a child measures; the parent derives rates and ratios from it. */
@@ -152,6 +160,9 @@ interface Measurement {
   mode: 'in-thread' | 'data-parallel';
   backend: string;
   backend_version: string;
+  precision: Precision;
+  /** bf16: the addon's bfloat16 GEMM kernel */
+  bf16_kernel: string | null;
   batch: number;
   micro_batch: number;
   params: number;
@@ -216,8 +227,8 @@ async function probeMatmul(workers: number, backend: BackendName): Promise<numbe
 }
 
 async function measure(p: ChildParams): Promise<Measurement> {
-  const log = (m: string) => process.stderr.write(`  ${p.id} w${p.workers} ${m}\n`);
-  const info = await initBackend(p.backend ?? undefined);
+  const log = (m: string) => process.stderr.write(`  ${p.id}${p.precision === 'bf16' ? '-bf16' : ''} w${p.workers} ${m}\n`);
+  const info = await initBackend(p.backend ?? undefined, { precision: p.precision }); // the workers take this thread's
   const backend = info.name as BackendName;
   const peer = peerConfig(p.id);
   const batch = p.batch > 0 ? p.batch : peer.batch;
@@ -228,7 +239,7 @@ async function measure(p: ChildParams): Promise<Measurement> {
   const startMs = performance.now() - t0;
   const rssStartMb = mb(process.memoryUsage().rss);
   const params = trainer.model.parameterCount().model;
-  log(`${p.workers === 1 ? 'in-thread' : `${p.workers} workers`} on ${info.name}, batch ${batch}${p.microBatch ? ` in micro-batches of ${p.microBatch}` : ''}, ${params} params, matmul ${PROBE.n}^3 ${matmul.toFixed(1)} GFLOP/s, started in ${startMs.toFixed(0)} ms`);
+  log(`${p.workers === 1 ? 'in-thread' : `${p.workers} workers`} on ${info.name}${info.bf16Kernel ? ` in bfloat16 (${info.bf16Kernel})` : ''}, batch ${batch}${p.microBatch ? ` in micro-batches of ${p.microBatch}` : ''}, ${params} params, matmul ${PROBE.n}^3 ${matmul.toFixed(1)} GFLOP/s, started in ${startMs.toFixed(0)} ms`);
   const parallel = p.workers === 1 ? null : (trainer.model as DataParallelModel);
   const times: number[] = [];
   const cpus: number[] = [];
@@ -260,6 +271,8 @@ async function measure(p: ChildParams): Promise<Measurement> {
     mode: p.workers === 1 ? 'in-thread' : 'data-parallel',
     backend: info.name,
     backend_version: info.version,
+    precision: info.precision,
+    bf16_kernel: info.bf16Kernel ?? null,
     batch,
     micro_batch: p.microBatch,
     params,
@@ -305,7 +318,9 @@ export function poolRounds(rounds: Measurement[]): Measurement & { round_ms_step
 
 /** Rows of one measurement: every figure compared with the reference (when the batch is the peer's). */
 function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean): BenchResult[] {
-  const { id, arch } = peer;
+  const { arch } = peer;
+  const bf16 = m.precision === 'bf16';
+  const id = rowId(peer.id, m.precision);
   const base = `train/${id}/w${m.workers}`;
   const s = m.ms_step / 1000;
   const samplesPerS = m.batch / s;
@@ -313,11 +328,14 @@ function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean):
   const refSame = m.workers === 1 ? peer.ref1 : peer.ref2; // the reference at the same thread count
   const ratio1 = comparable && peer.ref1 ? samplesPerS / peer.ref1.samples_per_s : null;
   const ratio2 = comparable ? samplesPerS / peer.ref2.samples_per_s : null;
-  const ratioTarget = m.workers === 2 && TARGET_RATIO_2T.configs.includes(id);
+  const targetRatio = bf16 ? TARGET_RATIO_2T_BF16 : TARGET_RATIO_2T;
+  const ratioTarget = m.workers === 2 && targetRatio.configs.includes(peer.id);
   const refRss = refSame?.peak_rss_mb ?? null;
   const figures = {
     ...m,
-    peer_name: peer.name,
+    config: id, // the row's: `b-bf16` in bfloat16
+    peer_name: bf16 ? `${peer.name} bfloat16` : peer.name,
+    peer_source: bf16 ? 'peer-bf16.json' : 'peer.json',
     tokens_per_s: (m.batch * arch.seq_len) / s,
     gflop_step: trainStepFlops(arch, m.batch) / 1e9,
     gflops,
@@ -330,7 +348,7 @@ function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean):
     peer_params: peer.ref2.params,
     comparable,
   };
-  const tag = { config: id, workers: m.workers };
+  const tag = { config: id, workers: m.workers, precision: m.precision };
   const rows: BenchResult[] = [
     { name: `${base}/samples_per_s`, unit: 'samples/s', value: samplesPerS, peak_rss_mb: m.peak_rss_mb, extra: figures },
     { name: `${base}/tokens_per_s`, unit: 'tokens/s', value: figures.tokens_per_s, extra: tag },
@@ -350,20 +368,26 @@ function measurementRows(m: Measurement, peer: PeerConfig, comparable: boolean):
   }
   if (ratio1 !== null) rows.push({ name: `${base}/ratio_to_peer_1t`, unit: 'x', value: ratio1, extra: tag });
   if (ratio2 !== null) {
-    const target = ratioTarget ? { target: `>= ${TARGET_RATIO_2T.min}`, pass: ratio2 >= TARGET_RATIO_2T.min } : {};
+    const target = ratioTarget ? { target: `>= ${targetRatio.min}`, pass: ratio2 >= targetRatio.min } : {};
     rows.push({ name: `${base}/ratio_to_peer_2t`, unit: 'x', value: ratio2, extra: { ...tag, ...target } });
   }
   return rows;
+}
+
+/** The config's name in rows: `b`, or `b-bf16` in bfloat16. */
+function rowId(id: string, precision: Precision): string {
+  return precision === 'bf16' ? `${id}-bf16` : id;
 }
 
 /**
  * 2 workers over 1 (same batch): samples/s speed-up of the pooled medians (and of each round's pair, to show the
  * spread), and CPU per step (1.0 = the split adds no work).
  */
-function scalingRows(id: string, one: PooledMeasurement, two: PooledMeasurement, comparable: boolean): BenchResult[] {
+function scalingRows(peerId: string, one: PooledMeasurement, two: PooledMeasurement, comparable: boolean): BenchResult[] {
+  const id = rowId(peerId, one.precision);
   const speedup = one.ms_step / two.ms_step;
   const perRound = one.round_ms_step.map((ms, r) => ms / two.round_ms_step[r]).filter(Number.isFinite);
-  const hasTarget = TARGET_SPEEDUP_W2.configs.includes(id);
+  const hasTarget = TARGET_SPEEDUP_W2.configs.includes(peerId);
   return [
     { name: `train/${id}/speedup_w2`, unit: 'x', value: speedup, extra: { config: id, per_round: perRound, ...(hasTarget ? { target: `>= ${TARGET_SPEEDUP_W2.min}`, pass: comparable ? speedup >= TARGET_SPEEDUP_W2.min : null } : {}) } },
     { name: `train/${id}/cpu_per_step_ratio_w2`, unit: 'x', value: two.cpu_s_step / one.cpu_s_step, extra: { config: id, note: 'process CPU seconds per step, 2 workers / 1 worker: 1.0 = the split adds no work (load-independent)' } },
@@ -400,10 +424,18 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   const stepsOf = (id: string) => positiveInt(opts.steps ?? (opts.quick ? 1 : (DEFAULT_STEPS[id] ?? 4)), 'steps', 1);
   const roundsOf = (id: string) => positiveInt(opts.rounds ?? (opts.quick ? 1 : (DEFAULT_ROUNDS[id] ?? 2)), 'rounds', 1);
   const microOf = (id: string) => positiveInt(typeof opts.micro_batch === 'number' ? opts.micro_batch : (opts.micro_batch?.[id] ?? DEFAULT_MICRO_BATCH[id] ?? 0), 'micro_batch', 0);
+  const precisions = listOption(opts.precision ?? ['fp32', 'bf16'], 'string', 'bench train: precision') as Precision[];
+  for (const p of precisions) if (p !== 'fp32' && p !== 'bf16') throw new Error(`bench train: precision must be fp32 or bf16, got ${JSON.stringify(p)}`);
   const rows = peerRows();
-  // every option is checked (and unknown configs fail) before anything runs
-  const plan = configs.map((id) => ({ peer: checkFlops(peerConfig(id, rows)), steps: stepsOf(id), warmup: warmupOf(id), rounds: roundsOf(id), microBatch: microOf(id) }));
-  const comparable = batch === 0;
+  const bf16Rows = precisions.includes('bf16') ? peerBf16Rows() : [];
+  // every option is checked (and unknown configs fail) before anything runs; bf16 configs without a bfloat16
+  // reference row (c) are measured against the float32 one's sizes but not compared
+  const plan = precisions.flatMap((precision) => configs.map((id) => {
+    const fp32 = checkFlops(peerConfig(id, rows));
+    const peer = precision === 'bf16' ? peerConfigBf16(id, rows, bf16Rows) : fp32;
+    return { peer: peer ?? fp32, referenced: peer !== null, precision, steps: stepsOf(id), warmup: warmupOf(id), rounds: roundsOf(id), microBatch: microOf(id) };
+  }));
+  for (const x of plan) if (!x.referenced) log(`bench train: ${x.peer.id} in bf16 has no row in peer-bf16.json: measured, not compared`);
   const results: BenchResult[] = [];
 
   const n = positiveInt(opts.matmul_n ?? 512, 'matmul_n', 1);
@@ -417,21 +449,22 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
   }
   if (matmul.has(1) && matmul.has(2)) results.push({ name: 'train/matmul/speedup_w2', unit: 'x', value: matmul.get(2)! / matmul.get(1)!, extra: { n, ideal: 2 } });
 
-  for (const { peer, steps, warmup, rounds, microBatch } of plan) {
+  for (const { peer, referenced, precision, steps, warmup, rounds, microBatch } of plan) {
     const id = peer.id;
+    const comparable = batch === 0 && referenced;
     // rounds interleaved (1, 2, 1, 2 workers): both worker counts see the host's drift alike
     const measured = new Map<number, Measurement[]>(workerCounts.map((w) => [w, []]));
     const failed = new Map<number, string>();
     for (let round = 0; round < rounds; round++) {
       for (const workers of workerCounts) {
         if (failed.has(workers)) continue;
-        const params: ChildParams = { id, workers, steps, warmup, batch, microBatch, backend: opts.backend ?? null };
-        const label = `bench train ${id} w${workers}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ''}`;
+        const params: ChildParams = { id, workers, steps, warmup, batch, microBatch, backend: opts.backend ?? null, precision };
+        const label = `bench train ${rowId(id, precision)} w${workers}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ''}`;
         try {
           measured.get(workers)!.push(await runChildStreaming<Measurement>(fileURLToPath(import.meta.url), params, label, log, (line) => /^  \S+ w\d+ /.test(line)));
         } catch (err) {
           const error = err instanceof Error ? err.message : String(err);
-          log(`train ${id} w${workers}: FAILED (${error})`);
+          log(`train ${rowId(id, precision)} w${workers}: FAILED (${error})`);
           failed.set(workers, error);
         }
       }
@@ -440,7 +473,7 @@ export async function run(opts: TrainBenchOptions = {}): Promise<BenchResult[]> 
     for (const workers of workerCounts) {
       const error = failed.get(workers);
       if (error !== undefined) {
-        results.push({ name: `train/${id}/w${workers}/samples_per_s`, unit: 'samples/s', value: Number.NaN, extra: { config: id, workers, error } });
+        results.push({ name: `train/${rowId(id, precision)}/w${workers}/samples_per_s`, unit: 'samples/s', value: Number.NaN, extra: { config: rowId(id, precision), workers, precision, error } });
         continue;
       }
       const pooled = poolRounds(measured.get(workers)!);
@@ -493,7 +526,11 @@ export function markdown(results: BenchResult[]): string {
   });
   lines.push(markdownTable(['config', 'workers', 's/step', 'samples/s', 'GFLOP/s', '% of matmul', 'ratio ref 2t', 'speed-up', 'peak RSS MB', 'ref RSS MB', 'CPU s/step'], table), '');
   const first = measured.find((r) => !r.extra?.error)?.extra;
-  if (first && first.comparable === false) lines.push(`Batch override (${first.batch as number}): not comparable with peer.json, no pass/fail.`, '');
+  if (first && first.comparable === false && first.batch !== undefined && measured.every((r) => r.extra?.comparable === false)) lines.push(`Batch override (${first.batch as number}): not comparable with peer.json, no pass/fail.`, '');
+  if (measured.some((r) => r.extra?.precision === 'bf16')) {
+    lines.push('`<id>-bf16` rows: runtime.precision bf16, compared with the reference in its default precision (forward_dtype bfloat16, ' +
+      '../shared/bench/peer-bf16.json, 2 threads only; config c has no bfloat16 reference row); the other rows are float32 against peer.json.', '');
+  }
   lines.push('1 worker = createTrainer in the main thread; N workers = createParallelTrainer. "% of matmul": GFLOP/s over the same process\'s ' +
     `${PROBE.n}^3 matmul at the same worker count. Ref RSS: the reference at the same thread count (1 worker: 1 thread). ` +
     'CPU s/step: all threads of the process (load-independent; on a busy machine compare it rather than wall time). ' +

@@ -65,6 +65,12 @@ export const RULES: Rule[] = [
   { command: 'npm run bench', skip: 'every benchmark: speed is measured by `npm run bench`, never in tests' },
   { command: 'npm run bench -- --suite train', skip: 'a benchmark: speed is measured by `npm run bench`, never in tests' },
   { command: 'node --import tsx bench/gemm/gemm.ts 5', skip: 'a benchmark' },
+  {
+    command: 'npm run trm -- train --config sudoku-quick --set runtime.precision=bf16',
+    run: 'npm run trm -- train --config sudoku-tiny --set runtime.precision=bf16 --set runtime.backend=wasm',
+    why: 'the full sudoku-quick run takes minutes: the same bf16 training of the tiny config (on wasm: bf16 needs the native addon there)',
+  },
+  { command: 'node --import tsx bench/learning-bf16.ts --config sudoku-quick --seeds 0,1,2', skip: 'the learning check: six sudoku-quick runs (minutes each), run by hand' },
   { command: 'node --import tsx bench/ab-step.ts a b d --switch gemm', skip: 'a benchmark' },
   { command: 'npm run bench -- --suite soak', skip: 'a benchmark' },
   { command: 'npm run bench -- --suite data-export', skip: 'a benchmark (the reference-format export: speed and peak RSS)' },

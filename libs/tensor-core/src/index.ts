@@ -25,7 +25,9 @@ export type { Ema } from './optim/ema.ts';
 export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors.ts';
 export type { DecodedSafetensors } from './checkpoint/safetensors.ts';
 // the kernel layer: tfjs kernels of the wasm backend and the registries through which a provider adds fast ones
-export { installWasmKernels } from './kernels/install.ts';
+export { checkPrecision, installWasmKernels } from './kernels/install.ts';
+export { bf16Available, bf16Round, precision, PRECISIONS, productsRounded, registerBf16Rounding, setPrecision, withUnroundedProducts } from './kernels/precision.ts';
+export type { Precision } from './kernels/precision.ts';
 export type { KernelChoice } from './kernels/install.ts';
 export { createGemm } from './kernels/gemm/gemm.ts';
 export type { Gemm, GemmConfig, GemmHeap } from './kernels/gemm/gemm.ts';

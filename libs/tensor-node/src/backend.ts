@@ -1,13 +1,14 @@
 // Backend selection on Node. `auto` prefers native TensorFlow bindings when they are installed (optional packages,
 // loaded dynamically so their absence is not an error), then the WebAssembly backend (its .wasm binaries read from
 // the package's folder), then plain JS. On wasm, tensor-core's kernels are installed, with the native addon's when
-// it loads (native/register.ts): the matmul kernel is $TRM_GEMM's.
+// it loads (native/register.ts): the matmul kernel is $TRM_GEMM's, the precision the caller's (fp32 unless told; bf16
+// needs the addon's GEMM on wasm and is refused elsewhere with the reason).
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { gemmChoice, installWasmGemm, installWasmKernels, type GemmChoice } from '@trm/tensor-core';
+import { checkPrecision, gemmChoice, installWasmGemm, installWasmKernels, setPrecision, type GemmChoice, type Precision } from '@trm/tensor-core';
 import { nativeBuild } from './native/addon.ts';
-import { registerNativeKernels } from './native/register.ts';
+import { bf16Kernel, registerNativeKernels } from './native/register.ts';
 import { installWasmTranspose } from './native/transpose.ts';
 
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -26,6 +27,15 @@ export interface BackendInfo {
   gemm?: GemmChoice;
   /** with gemm `native`: the addon's source hash, vector width and blocking (they decide the result bits) */
   gemmBuild?: string;
+  /** the precision of the model math: `fp32`, or `bf16` (the reference's default; wasm with the native GEMM only) */
+  precision: Precision;
+  /** with precision bf16: the addon's bfloat16 GEMM kernel on this CPU (`avx512bf16`, `neon-bf16` or `fp32-fma`) */
+  bf16Kernel?: string;
+}
+
+export interface BackendOptions {
+  /** the precision of the model math (default fp32) */
+  precision?: Precision;
 }
 
 const require = createRequire(import.meta.url);
@@ -59,21 +69,21 @@ async function tryTensorflow(): Promise<BackendInfo | null> {
     } catch {
       continue; // not installed (optional): fall through to the next candidate
     }
-    if (await tf.setBackend('tensorflow')) return { name: 'tensorflow', version: packageVersion(pkg), package: pkg };
+    if (await tf.setBackend('tensorflow')) return { name: 'tensorflow', version: packageVersion(pkg), package: pkg, precision: 'fp32' };
   }
   return null;
 }
 
-async function tryWasm(): Promise<BackendInfo | null> {
+async function tryWasm(precision: Precision): Promise<BackendInfo | null> {
   const pkg = '@tensorflow/tfjs-backend-wasm';
   const wasm = (await import(pkg)) as typeof import('@tensorflow/tfjs-backend-wasm');
   // In Node the .wasm binaries are read from the package's dist folder.
   const dist = dirname(require.resolve(`${pkg}/dist/tfjs-backend-wasm.wasm`));
   wasm.setWasmPaths(join(dist, '/'));
   if (!(await tf.setBackend('wasm'))) return null;
-  const gemm = installWasmKernels({ gemm: requestedGemm() }); // tensor-core's in-heap Slice, GatherV2, Identity and the GEMM
+  const gemm = installWasmKernels({ gemm: requestedGemm(), precision }); // tensor-core's in-heap Slice, GatherV2, Identity and the GEMM
   installWasmTranspose(); // the native addon's transpose for swaps of two axis groups (native/transpose.ts)
-  return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...describeGemm(gemm) };
+  return { name: 'wasm', version: packageVersion(pkg), package: pkg, ...describeGemm(gemm, precision) };
 }
 
 /** The matmul kernel $TRM_GEMM names (unset: native), after registering the addon's kernels when it loads. */
@@ -82,9 +92,10 @@ function requestedGemm(): GemmChoice {
   return gemmChoice(process.env.TRM_GEMM);
 }
 
-/** BackendInfo's description of the matmul kernel in use. */
-function describeGemm(gemm: GemmChoice): Pick<BackendInfo, 'gemm' | 'gemmBuild'> {
-  return gemm === 'native' ? { gemm, gemmBuild: nativeBuild()! } : { gemm };
+/** BackendInfo's description of the matmul kernel and precision in use. */
+function describeGemm(gemm: GemmChoice, precision: Precision): Pick<BackendInfo, 'gemm' | 'gemmBuild' | 'precision' | 'bf16Kernel'> {
+  const bf16 = precision === 'bf16' ? { bf16Kernel: bf16Kernel()! } : {};
+  return gemm === 'native' ? { gemm, gemmBuild: nativeBuild()!, precision, ...bf16 } : { gemm, precision };
 }
 
 async function tryCpu(): Promise<BackendInfo> {
@@ -95,22 +106,28 @@ async function tryCpu(): Promise<BackendInfo> {
   // tensor; we chose this backend and log that choice ourselves, so the banner is switched off (no other warning is)
   const cpu = tf.backend() as { firstUse?: boolean };
   if (cpu.firstUse === true) cpu.firstUse = false;
-  return { name: 'cpu', version: packageVersion(pkg), package: pkg };
+  return { name: 'cpu', version: packageVersion(pkg), package: pkg, precision: 'fp32' };
 }
 
 /**
- * Select and initialise the tfjs backend. `name` defaults to $TRM_BACKEND, then `auto`.
- * Calling it again with the backend already active keeps it (on wasm, re-reading $TRM_GEMM for the matmul kernel).
+ * Select and initialise the tfjs backend. `name` defaults to $TRM_BACKEND, then `auto`; `options.precision` to fp32.
+ * Calling it again with the backend already active keeps it (on wasm, re-reading $TRM_GEMM for the matmul kernel and
+ * taking the precision asked). bf16 anywhere but wasm with the native GEMM throws, saying why.
  */
-export async function initBackend(name: BackendName = (process.env.TRM_BACKEND as BackendName | undefined) ?? 'auto'): Promise<BackendInfo> {
+export async function initBackend(name: BackendName = (process.env.TRM_BACKEND as BackendName | undefined) ?? 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
+  const precision = options.precision ?? 'fp32';
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(name)) {
     throw new Error(`initBackend: unknown backend "${name}" (expected auto, tensorflow, wasm or cpu; from TRM_BACKEND or runtime.backend)`);
   }
   if (current && (name === 'auto' || name === current.name) && tf.getBackend() === current.name) {
     // the backend stays; the wasm matmul kernel follows $TRM_GEMM as it is now
-    if (current.name === 'wasm' && current.gemm !== requestedGemm()) {
-      current = { name: current.name, version: current.version, package: current.package, ...describeGemm(installWasmGemm(requestedGemm())) };
+    if (current.name === 'wasm' && (current.gemm !== requestedGemm() || current.precision !== precision)) {
+      const gemm = installWasmGemm(requestedGemm());
+      checkPrecision(precision, gemm);
+      setPrecision(precision);
+      current = { name: current.name, version: current.version, package: current.package, ...describeGemm(gemm, precision) };
     }
+    if (current.name !== 'wasm') checkPrecision(precision, null);
     return current;
   }
   requestedGemm(); // a bad TRM_GEMM is an error, not a silent fall back from wasm to cpu under `auto`
@@ -119,12 +136,16 @@ export async function initBackend(name: BackendName = (process.env.TRM_BACKEND a
     info = await tryTensorflow();
     if (!info) throw new Error('initBackend: backend "tensorflow" needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu, which is not installed');
   } else if (name === 'wasm') {
-    info = await tryWasm();
+    info = await tryWasm(precision);
     if (!info) throw new Error('initBackend: the wasm backend failed to initialise');
   } else if (name === 'cpu') {
     info = await tryCpu();
   } else {
-    info = (await tryTensorflow()) ?? (await tryWasm().catch(() => null)) ?? (await tryCpu());
+    info = (await tryTensorflow()) ?? (await tryWasm(precision).catch((e) => (precision === 'bf16' ? Promise.reject(e) : null))) ?? (await tryCpu());
+  }
+  if (info.name !== 'wasm') {
+    checkPrecision(precision, null);
+    setPrecision('fp32'); // (a wasm backend of this thread may have set bf16 before)
   }
   await tf.ready();
   registerGradients();

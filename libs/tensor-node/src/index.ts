@@ -2,7 +2,7 @@
 // binaries read from disk, tfjs's gradients), the optional native addon (native/: C++ GEMM, fused kernels, optimizer
 // shard) registered into tensor-core's kernel layer, and the bundler of worker-thread entries.
 export { initBackend } from './backend.ts';
-export type { BackendInfo, BackendName } from './backend.ts';
+export type { BackendInfo, BackendName, BackendOptions } from './backend.ts';
 export { nativeAddon } from './native/addon.ts';
 export type { Bf16Kernel, NativeAddon } from './native/addon.ts';
 export { setFusedElementwise } from './native/fused-kernels.ts';

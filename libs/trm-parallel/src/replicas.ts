@@ -10,7 +10,7 @@
 // Results equal a single model's up to the order of floating-point sums.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
-import { assignFrom, createBarrierState, createReduceBuffers, readInto, type ReduceBuffers } from '@trm/tensor-core';
+import { assignFrom, createBarrierState, createReduceBuffers, precision, readInto, type Precision, type ReduceBuffers } from '@trm/tensor-core';
 import type { BackendName } from '@trm/tensor-node';
 import { archDims, concat, rowRanges, sumMetrics, type ArchConfig, type Batch, type Carry, type StepOutput } from '@trm/trm';
 import { carryTensor } from './carry-tensor.ts';
@@ -25,6 +25,8 @@ export interface ReplicaOptions {
   workers?: number;
   /** backend of every worker (default: $TRM_BACKEND, then auto) */
   backend?: BackendName;
+  /** precision of every worker's model math (default: this thread's, as initBackend set it) */
+  precision?: Precision;
   /** each worker runs its rows in chunks of at most this many (createMicroBatchedModel); 0 or absent = at once */
   microBatch?: number;
 }
@@ -102,7 +104,7 @@ export async function createReplicaGroup(arch: ArchConfig, seed: number, params:
   const replicaArgs = (hInit: Float32Array, lInit: Float32Array): ReplicaArgs => ({ arch, seed, layout, weights, reduce, microBatch, hInit, lInit });
   const pool = await WorkerPool.start(new URL('./worker.ts', import.meta.url), world, () => null);
   try {
-    await pool.all('init', () => ({ backend: opts.backend ?? process.env.TRM_BACKEND ?? 'auto' }));
+    await pool.all('init', () => ({ backend: opts.backend ?? process.env.TRM_BACKEND ?? 'auto', precision: opts.precision ?? precision() }));
     const args = replicaArgs(init.hInit, init.lInit);
     await pool.all('replica', () => args);
   } catch (err) {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients'; // bundled (GRADIENT_MODULE): no @tensorflow/tfjs here
 import { getHeapStatistics } from 'node:v8';
 import { threadId } from 'node:worker_threads';
+import type { Precision } from '@trm/tensor-core';
 import { initBackend, type BackendName } from '@trm/tensor-node';
 import { createOptimizerShard, type OptimizerShard } from './optimizer-shard.ts';
 import type { OptimizerShardArgs, ReplicaArgs, ShardPart, ShardState, StepArgs, ThreadMemory, UpdateArgs } from './protocol.ts';
@@ -12,6 +13,7 @@ import { serveRequests, workerContext } from './rpc.ts';
 
 export interface InitArgs {
   backend: BackendName;
+  precision: Precision;
 }
 
 export interface InitInfo {
@@ -37,8 +39,8 @@ function shard(): OptimizerShard {
 }
 
 serveRequests({
-  async init({ backend }: InitArgs) {
-    const info = await initBackend(backend);
+  async init({ backend, precision }: InitArgs) {
+    const info = await initBackend(backend, { precision });
     return { value: { backend: info.name, threadId } satisfies InitInfo };
   },
   replica(args: ReplicaArgs) {

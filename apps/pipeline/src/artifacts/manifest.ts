@@ -25,7 +25,7 @@ export interface Manifest {
   /** sha256 of each upstream stage's manifest.json */
   inputs: Record<string, string>;
   code: string;
-  backend: { name: string; version: string; gemm?: string } | null;
+  backend: { name: string; version: string; gemm?: string; precision?: string } | null;
   files: Record<string, FileEntry>;
   /** where the output came from when the stage did not compute it (a train artifact imported by `trm import-checkpoint`) */
   lineage?: Lineage;

@@ -59,6 +59,10 @@ export const runtimeSection = z
       .enum(['auto', 'cpu', 'wasm', 'tensorflow'])
       .default('auto')
       .describe('tfjs backend (auto: tensorflow bindings if installed, then wasm, then cpu); TRM_BACKEND overrides'),
+    precision: z
+      .enum(['fp32', 'bf16'])
+      .default('fp32')
+      .describe('arithmetic of the model: fp32, or bf16 = the reference\'s default forward_dtype bfloat16 (bfloat16 matrix products with float32 sums, bfloat16 activations and carry; float32 master weights, optimizer, RMSNorm statistics and loss); bf16 needs the native addon on the wasm backend'),
     // no static default: the number of cores of the machine that loads the config (the JSON Schema stays the same)
     workers: z
       .int()

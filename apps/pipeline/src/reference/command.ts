@@ -77,7 +77,8 @@ export function referenceCommand(config: ResolvedConfig, opts: ReferenceCommandO
   const mapped = new Set<string>();
   for (const k of ARCH_KEYS) if (k in arch) { overrides.push(`arch.${k}=${hydraValue(arch[k])}`); mapped.add(`arch.${k}`); }
   for (const k of ARCH_PLUS_KEYS) if (k in arch) { overrides.push(`+arch.${k}=${hydraValue(arch[k])}`); mapped.add(`arch.${k}`); }
-  overrides.push('arch.forward_dtype=float32');
+  const bf16 = config.runtime?.precision === 'bf16';
+  overrides.push(`arch.forward_dtype=${bf16 ? 'bfloat16' : 'float32'}`); // runtime.precision's
   for (const k of TRAIN_KEYS) if (k in train) { overrides.push(`${k}=${hydraValue(train[k])}`); mapped.add(`train.${k}`); }
   overrides.push(`seed=${config.seed}`, `eval_interval=${evalInterval}`);
   if (!opts.arcEvaluator) overrides.push('evaluators=[]');
@@ -96,7 +97,9 @@ export function referenceCommand(config: ResolvedConfig, opts: ReferenceCommandO
     if (values && Object.keys(values).length > 0) unmapped.push(`${section}.* (${why})`);
   }
   const notes = [
-    'arch.forward_dtype=float32 computes as this project does; drop it for the reference default, bfloat16 (faster on GPUs, other results)',
+    bf16
+      ? 'arch.forward_dtype=bfloat16 is runtime.precision bf16 (and the reference default)'
+      : 'arch.forward_dtype=float32 computes as this project does (runtime.precision fp32); drop it for the reference default, bfloat16 (faster on GPUs, other results)',
     'pretrain.py logs to Weights & Biases: run `wandb login`, or set WANDB_MODE=offline',
   ];
   const batch = train.global_batch_size as number;

@@ -92,6 +92,13 @@ function gemmLabel(gemm: string): string {
   return kind === 'trm' ? "tensor-core's WebAssembly GEMM" : kind === 'tfjs' ? "tfjs's own" : gemm;
 }
 
+/** The precision of a backend key (absent: fp32; `bf16 <kernel>`) as the report names it. */
+function precisionLabel(precision: string | null | undefined): string {
+  if (!precision) return 'float32';
+  const [, kernel] = precision.split(' ');
+  return `bfloat16 (the reference's default; bfloat16 GEMM kernel ${esc(kernel ?? 'unknown')})`;
+}
+
 export function runSummary(input: ReportInput): string {
   const t = trainSummary(input);
   const cfgDescription = typeof input.config.description === 'string' ? ` — ${esc(input.config.description)}` : '';
@@ -99,6 +106,7 @@ export function runSummary(input: ReportInput): string {
     ['Config', `${code(input.configName)}${cfgDescription}`],
     ['Dataset', `${code(input.dataset.name)} — ${esc(input.dataset.description)}`],
     ['Backend', input.backend ? `${esc(input.backend.name)} ${esc(input.backend.version ?? '(version unknown)')}${input.backend.gemm ? ` (matmul kernel: ${esc(gemmLabel(input.backend.gemm))})` : ''}` : 'n/a'],
+    ['Precision', precisionLabel(input.backend?.precision)],
     ['Training threads', workersCell(input)],
     ['Git commit', gitCell(input.git)],
     ['Parameters', input.params ? `${count(input.params.model)} (model) + ${count(input.params.puzzleEmb)} (puzzle embeddings)` : 'n/a'],

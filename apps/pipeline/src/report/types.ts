@@ -71,7 +71,7 @@ export interface ReportInput {
    * `dirty` = tracked files had uncommitted changes at report time (null = unknown). null outside git.
    */
   git: { commit: string; recorded: boolean; dirty: boolean | null } | null;
-  backend: { name: string; version: string | null; gemm?: string | null } | null;
+  backend: { name: string; version: string | null; gemm?: string | null; precision?: string | null } | null;
   params: { model: number; puzzleEmb: number } | null;
   /** encoded data sizes: examples per split and groups (original puzzles) in the train split */
   data: { trainExamples: number | null; testExamples: number | null; trainGroups: number | null; seqLen: number | null };

@@ -100,7 +100,7 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
     const plan = evaluateWorkers(ctx.config, backend.name);
     const { store, done } = openEvalProgress(ctx, key, T, S, log);
     const info = { key, totalExamples: N, totalBatches };
-    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${T} supervision steps each, on ${backend.name}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    log(`evaluate: ${N} test examples in batches of ${batchSize}, ${T} supervision steps each, on ${backend.name}${backend.precision ? ' in bfloat16' : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     if (done.length) log(`evaluate: resuming after ${done.length} of ${totalBatches} batches (${store.dir})`);
     const res = await withEvalModel(arch, seed, plan, backend.name, async (model) => {
       model.loadStateDict(weights);

@@ -130,7 +130,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     };
     const epochOf = (step: number) => (step * train.global_batch_size) / (index.numGroups * index.meanPuzzleExamples);
 
-    log(`train: on ${backend}${backendKey.gemm ? ` (matmul kernel: ${backendKey.gemm})` : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
+    log(`train: on ${backend}${backendKey.gemm ? ` (matmul kernel: ${backendKey.gemm})` : ''}, in ${backendKey.precision ? `bfloat16 (kernel ${backendKey.precision.split(' ')[1]})` : 'float32'}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     const options = { arch, train, data: split, seed: ctx.config.seed, resume: resume?.state };
     const trainer = plan.workers > 0
       ? await createParallelTrainer({ ...options, workers: plan.workers, backend: backend as BackendName })

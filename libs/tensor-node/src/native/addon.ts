@@ -51,17 +51,20 @@ export interface NativeGemm {
   shape(): { vecWidth: number; mr: number; nr: number; kc: number; mc: number; nc: number };
 }
 
-/** The element-wise functions of the addon (native/elementwise.cc, transpose.cc); offsets in bytes into `buffer`. */
+/**
+ * The element-wise functions of the addon (native/elementwise.cc, transpose.cc); offsets in bytes into `buffer`; `bf16`
+ * (default false): the reference's bfloat16 roundings (native/elementwise.h).
+ */
 export interface NativeElementwise {
-  swigluForward(buffer: ArrayBuffer, g: number, u: number, a: number, n: number): void;
-  swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number): void;
-  rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number): void;
-  addRmsNormForward(buffer: ArrayBuffer, x: number, o: number, y: number, r: number, rows: number, w: number, eps: number): void;
-  softmaxForward(buffer: ArrayBuffer, x: number, y: number, rows: number, w: number, scale: number): void;
-  softmaxBackward(buffer: ArrayBuffer, dp: number, p: number, ds: number, rows: number, w: number, scale: number): void;
-  ropeForward(buffer: ArrayBuffer, x: number, cos: number, sin: number, y: number, rows: number, S: number, hd: number): void;
-  ropeBackward(buffer: ArrayBuffer, dy: number, cos: number, sin: number, dx: number, rows: number, S: number, hd: number): void;
-  rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number): void;
+  swigluForward(buffer: ArrayBuffer, g: number, u: number, a: number, n: number, bf16?: boolean): void;
+  swigluBackward(buffer: ArrayBuffer, da: number, g: number, u: number, a: number, dg: number, du: number, n: number, bf16?: boolean): void;
+  rmsNormForward(buffer: ArrayBuffer, x: number, y: number, r: number, rows: number, w: number, eps: number, bf16?: boolean): void;
+  addRmsNormForward(buffer: ArrayBuffer, x: number, o: number, y: number, r: number, rows: number, w: number, eps: number, bf16?: boolean): void;
+  softmaxForward(buffer: ArrayBuffer, x: number, y: number, rows: number, w: number, scale: number, bf16?: boolean): void;
+  softmaxBackward(buffer: ArrayBuffer, dp: number, p: number, ds: number, rows: number, w: number, scale: number, bf16?: boolean): void;
+  ropeForward(buffer: ArrayBuffer, x: number, cos: number, sin: number, y: number, rows: number, S: number, hd: number, bf16?: boolean): void;
+  ropeBackward(buffer: ArrayBuffer, dy: number, cos: number, sin: number, dx: number, rows: number, S: number, hd: number, bf16?: boolean): void;
+  rmsNormBackward(buffer: ArrayBuffer, dy: number, y: number, r: number, dx: number, rows: number, w: number, bf16?: boolean): void;
   /** dst[o][b][a][i] = src[o][a][b][i] (native/transpose.cc) */
   transposeSwap(buffer: ArrayBuffer, src: number, dst: number, outer: number, A: number, B: number, inner: number): void;
   /** the kernels' exp / sigmoid applied to each element, in place (accuracy tests) */

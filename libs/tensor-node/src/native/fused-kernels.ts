@@ -5,7 +5,7 @@
 // the addon loads) and the switch (setFusedElementwise) is on; tensor-core's ops otherwise compute with tfjs ops.
 // They are called inside hand-written gradients only (no tfjs gradient is registered for them).
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmEngine, heapOf, heapOffset, registerFusedKernels, type FusedKernels, type WasmBackendLike } from '@trm/tensor-core';
+import { gemmEngine, heapOf, heapOffset, precision, registerFusedKernels, type FusedKernels, type WasmBackendLike } from '@trm/tensor-core';
 import { nativeAddon, type NativeElementwise } from './addon.ts';
 
 let enabled = true;
@@ -35,6 +35,9 @@ function heapBuffer(backend: WasmBackendLike): ArrayBuffer {
   return buffers.get(backend)!();
 }
 
+/** The kernels' bf16 flag: the reference's bfloat16 roundings (native/elementwise.h) when the precision is bf16. */
+const bf16 = (): boolean => precision() === 'bf16';
+
 const size = (t: tf.TensorInfo): number => t.shape.reduce((x, y) => x * y, 1);
 
 function addon(): NativeElementwise {
@@ -54,56 +57,56 @@ const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
   TrmSwigluForward({ inputs: { g, u }, backend }) {
     const b = backend as WasmBackendLike;
     const a = b.makeOutput(g.shape, 'float32');
-    return inHeap(b, [a], [g, u], (buf, off) => addon().swigluForward(buf, off(g), off(u), off(a), size(g)));
+    return inHeap(b, [a], [g, u], (buf, off) => addon().swigluForward(buf, off(g), off(u), off(a), size(g), bf16()));
   },
   TrmSwigluBackward({ inputs: { da, g, u }, backend }) {
     const b = backend as WasmBackendLike;
     const [a, dg, du] = [0, 1, 2].map(() => b.makeOutput(g.shape, 'float32'));
-    return inHeap(b, [a, dg, du], [da, g, u], (buf, off) => addon().swigluBackward(buf, off(da), off(g), off(u), off(a), off(dg), off(du), size(g)));
+    return inHeap(b, [a, dg, du], [da, g, u], (buf, off) => addon().swigluBackward(buf, off(da), off(g), off(u), off(a), off(dg), off(du), size(g), bf16()));
   },
   TrmRmsNormForward({ inputs: { x }, backend, attrs }) {
     const b = backend as WasmBackendLike;
     const w = x.shape[x.shape.length - 1];
     const y = b.makeOutput(x.shape, 'float32');
     const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
-    return inHeap(b, [y, r], [x], (buf, off) => addon().rmsNormForward(buf, off(x), off(y), off(r), size(x) / w, w, attrs!.eps as number));
+    return inHeap(b, [y, r], [x], (buf, off) => addon().rmsNormForward(buf, off(x), off(y), off(r), size(x) / w, w, attrs!.eps as number, bf16()));
   },
   TrmAddRmsNormForward({ inputs: { x, o }, backend, attrs }) {
     const b = backend as WasmBackendLike;
     const w = x.shape[x.shape.length - 1];
     const y = b.makeOutput(x.shape, 'float32');
     const r = b.makeOutput([...x.shape.slice(0, -1), 1], 'float32');
-    return inHeap(b, [y, r], [x, o], (buf, off) => addon().addRmsNormForward(buf, off(x), off(o), off(y), off(r), size(x) / w, w, attrs!.eps as number));
+    return inHeap(b, [y, r], [x, o], (buf, off) => addon().addRmsNormForward(buf, off(x), off(o), off(y), off(r), size(x) / w, w, attrs!.eps as number, bf16()));
   },
   TrmSoftmax({ inputs: { x }, backend, attrs }) {
     const b = backend as WasmBackendLike;
     const w = x.shape[x.shape.length - 1];
     const y = b.makeOutput(x.shape, 'float32');
-    return inHeap(b, [y], [x], (buf, off) => addon().softmaxForward(buf, off(x), off(y), size(x) / w, w, attrs!.scale as number));
+    return inHeap(b, [y], [x], (buf, off) => addon().softmaxForward(buf, off(x), off(y), size(x) / w, w, attrs!.scale as number, bf16()));
   },
   TrmSoftmaxBackward({ inputs: { dp, p }, backend, attrs }) {
     const b = backend as WasmBackendLike;
     const w = p.shape[p.shape.length - 1];
     const ds = b.makeOutput(p.shape, 'float32');
-    return inHeap(b, [ds], [dp, p], (buf, off) => addon().softmaxBackward(buf, off(dp), off(p), off(ds), size(p) / w, w, attrs!.scale as number));
+    return inHeap(b, [ds], [dp, p], (buf, off) => addon().softmaxBackward(buf, off(dp), off(p), off(ds), size(p) / w, w, attrs!.scale as number, bf16()));
   },
   TrmRope({ inputs: { x, cos, sin }, backend }) {
     const b = backend as WasmBackendLike;
     const [S, hd] = cos.shape;
     const y = b.makeOutput(x.shape, 'float32');
-    return inHeap(b, [y], [x, cos, sin], (buf, off) => addon().ropeForward(buf, off(x), off(cos), off(sin), off(y), size(x) / hd, S, hd));
+    return inHeap(b, [y], [x, cos, sin], (buf, off) => addon().ropeForward(buf, off(x), off(cos), off(sin), off(y), size(x) / hd, S, hd, bf16()));
   },
   TrmRopeBackward({ inputs: { dy, cos, sin }, backend }) {
     const b = backend as WasmBackendLike;
     const [S, hd] = cos.shape;
     const dx = b.makeOutput(dy.shape, 'float32');
-    return inHeap(b, [dx], [dy, cos, sin], (buf, off) => addon().ropeBackward(buf, off(dy), off(cos), off(sin), off(dx), size(dy) / hd, S, hd));
+    return inHeap(b, [dx], [dy, cos, sin], (buf, off) => addon().ropeBackward(buf, off(dy), off(cos), off(sin), off(dx), size(dy) / hd, S, hd, bf16()));
   },
   TrmRmsNormBackward({ inputs: { dy, y, r }, backend }) {
     const b = backend as WasmBackendLike;
     const w = y.shape[y.shape.length - 1];
     const dx = b.makeOutput(y.shape, 'float32');
-    return inHeap(b, [dx], [dy, y, r], (buf, off) => addon().rmsNormBackward(buf, off(dy), off(y), off(r), off(dx), size(y) / w, w));
+    return inHeap(b, [dx], [dy, y, r], (buf, off) => addon().rmsNormBackward(buf, off(dy), off(y), off(r), off(dx), size(y) / w, w, bf16()));
   },
 };
 

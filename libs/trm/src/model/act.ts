@@ -3,7 +3,7 @@
 // for the gradients too.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@trm/augment';
-import type { RopeTables } from '@trm/tensor-core';
+import { bf16Round, type RopeTables } from '@trm/tensor-core';
 import type { BlockImpl, GradSink } from './block.ts';
 import { lossHead, type LossOutput } from './loss.ts';
 import { isBlockParam, type Dims } from './params.ts';
@@ -245,7 +245,7 @@ export function resetCarry(carry: Carry, batch: Batch, hInit: tf.Tensor1D, lInit
     const mask = tf.tensor3d(Float32Array.from(carry.halted), [B, 1, 1]); // 1 = reset
     const keep = tf.sub(1, mask);
     const reset = (z: tf.Tensor3D, init: tf.Tensor1D) => tf.add(tf.mul(z, keep), tf.mul(init, mask)) as tf.Tensor3D;
-    return [reset(carry.zH, hInit), reset(carry.zL, lInit)];
+    return [reset(carry.zH, bf16Round(hInit)), reset(carry.zL, bf16Round(lInit))]; // the reference's bfloat16 buffers in bf16
   });
   return { zH, zL, steps, data };
 }

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   addRmsNormForward,
+  bf16Round,
   attentionBackward,
   attentionForward,
   linear,
@@ -48,7 +49,7 @@ export function mlpResidualBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: Swig
   return tf.tidy(() => {
     const ds = rmsNormBackward(dy, y, r, -1) as tf.Tensor2D; // [N, w]
     const [dx, dGate, dUp, dDown] = swigluBackward(ds, x, g, u, ...w);
-    return [tf.add(ds, dx) as tf.Tensor2D, dGate, dUp, dDown];
+    return [bf16Round(tf.add(ds, dx) as tf.Tensor2D), dGate, dUp, dDown]; // a bfloat16 sum in bf16
   });
 }
 
@@ -119,7 +120,7 @@ export function attentionMixerBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: A
     const [dhq, dWq] = linearBackward(mergeHeads(unrotate(dq), s), h, wq);
     const [dhk, dWk] = linearBackward(mergeHeads(unrotate(dk), s), h, wk);
     const [dhv, dWv] = linearBackward(mergeHeads(dv, s), h, wv);
-    const dh = tf.addN([ds, dhq, dhk, dhv]) as tf.Tensor2D;
+    const dh = bf16Round(tf.addN([ds, dhq, dhk, dhv]) as tf.Tensor2D); // a bfloat16 sum in bf16
     return [dh, dWq, dWk, dWv, dWo];
   });
 }

@@ -1,7 +1,9 @@
 // The inner model of the reference (TinyRecursiveReasoningModel_ACTV1_Inner): input embedding, the L-level network
-// shared by z_L and z_H, one round of latent recursion, and the output heads.
+// shared by z_L and z_H, one round of latent recursion, and the output heads. `bf16Round` marks where the reference in
+// bfloat16 (runtime.precision bf16) casts or adds in bfloat16 outside a matrix product or fused kernel; it is the
+// identity in fp32.
 import * as tf from '@tensorflow/tfjs-core';
-import { embedding, linear, type RopeTables } from '@trm/tensor-core';
+import { bf16Round, embedding, linear, withUnroundedProducts, type RopeTables } from '@trm/tensor-core';
 import type { BlockImpl, GradSink, Weights } from './block.ts';
 import { PREFIX, type Dims } from './params.ts';
 import type { ArchConfig } from './types.ts';
@@ -24,30 +26,37 @@ export interface Net {
 export function inputEmbeddings(net: Net, inputs: Int32Array, puzzleRows: tf.Tensor2D | null): tf.Tensor3D {
   const { seq_len: S, hidden_size: D } = net.arch;
   const B = inputs.length / S;
-  let x = tf.reshape(embedding(net.w[`${PREFIX}embed_tokens.embedding_weight`] as tf.Tensor2D, inputs), [B, S, D]) as tf.Tensor3D; // [B, S, D]
+  const table = bf16Round(net.w[`${PREFIX}embed_tokens.embedding_weight`] as tf.Tensor2D); // CastedEmbedding
+  let x = tf.reshape(embedding(table, inputs), [B, S, D]) as tf.Tensor3D; // [B, S, D]
   if (puzzleRows) {
     const P0 = net.dims.puzzleLen;
     const pad = P0 * D - puzzleRows.shape[1];
-    const padded = pad > 0 ? tf.pad(puzzleRows, [[0, 0], [0, pad]]) : puzzleRows; // [B, P0*D]
+    const padded = bf16Round(pad > 0 ? tf.pad(puzzleRows, [[0, 0], [0, pad]]) : puzzleRows); // [B, P0*D]
     x = tf.concat([tf.reshape(padded, [B, P0, D]), x], 1) as tf.Tensor3D; // [B, S', D]
   }
   if (net.arch.pos_encodings === 'learned') {
-    x = tf.mul(tf.add(x, net.w[`${PREFIX}embed_pos.embedding_weight`]), 0.707106781) as tf.Tensor3D; // scale by 1/sqrt(2)
+    const sum = bf16Round(tf.add(x, bf16Round(net.w[`${PREFIX}embed_pos.embedding_weight`])));
+    x = bf16Round(tf.mul(sum, scalar(0.707106781))) as tf.Tensor3D; // scale by 1/sqrt(2)
   }
-  return tf.mul(x, Math.sqrt(D)) as tf.Tensor3D;
+  return bf16Round(tf.mul(x, scalar(Math.sqrt(D)))) as tf.Tensor3D;
+}
+
+/** A Python float multiplying a tensor: the reference's bfloat16 product rounds it to bfloat16 first. */
+function scalar(v: number): tf.Scalar {
+  return bf16Round(tf.scalar(v));
 }
 
 /** The L-level network f(h, injection): the blocks applied in turn to h + injection. [B, S', D] -> [B, S', D]. */
 export function levelNet(net: Net, h: tf.Tensor3D, injection: tf.Tensor3D): tf.Tensor3D {
   const ctx = { arch: net.arch, rope: net.rope, grads: net.grads };
-  let x = tf.add(h, injection) as tf.Tensor3D;
+  let x = bf16Round(tf.add(h, injection) as tf.Tensor3D);
   for (let i = 0; i < net.arch.L_layers; i++) x = net.blocks.block(net.w, i, ctx, x);
   return x;
 }
 
 /** One round of latent recursion: L_cycles times z_L = f(z_L, z_H + x), then z_H = f(z_H, z_L). */
 export function latentRecursion(net: Net, zH: tf.Tensor3D, zL: tf.Tensor3D, x: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
-  for (let l = 0; l < net.arch.L_cycles; l++) zL = levelNet(net, zL, tf.add(zH, x) as tf.Tensor3D);
+  for (let l = 0; l < net.arch.L_cycles; l++) zL = levelNet(net, zL, bf16Round(tf.add(zH, x) as tf.Tensor3D));
   zH = levelNet(net, zH, zL);
   return [zH, zL];
 }
@@ -58,6 +67,8 @@ export function heads(net: Net, zH: tf.Tensor3D): { logits: tf.Tensor3D; q: tf.T
   const tokens = tf.slice(zH, [0, net.dims.puzzleLen, 0], [B, net.arch.seq_len, D]); // [B, S, D]
   const logits = linear(tokens, net.w[`${PREFIX}lm_head.weight`] as tf.Tensor2D) as tf.Tensor3D; // [B, S, V]
   const first = tf.reshape(tf.slice(zH, [0, 0, 0], [B, 1, D]), [B, D]); // [B, D]
-  const q = linear(first, net.w[`${PREFIX}q_head.weight`] as tf.Tensor2D, net.w[`${PREFIX}q_head.bias`] as tf.Tensor1D) as tf.Tensor2D; // [B, 2]
+  // the bias is added before the one rounding in bf16, as torch's addmm does
+  const bias = bf16Round(net.w[`${PREFIX}q_head.bias`] as tf.Tensor1D);
+  const q = bf16Round(withUnroundedProducts(() => linear(first, net.w[`${PREFIX}q_head.weight`] as tf.Tensor2D, bias))) as tf.Tensor2D; // [B, 2]
   return { logits, q };
 }
