@@ -85,7 +85,7 @@ describe('trm status', () => {
     expect(s.code).toBe(1);
     expect(s.out).toMatch(/ {2}augment damaged: \S+manifest.json: corrupt manifest/);
     expect(s.out).toMatch(/ {2}encode stale: upstream augment is damaged\n {2}train missing\n {2}evaluate missing\n {2}report missing/);
-    expect(s.out).toMatch(/no usable checkpoint, unknown\n {4}damaged: step 1: \S+step-1\/metrics.json: \d+ bytes, checkpoint.json says \d+ \(truncated or modified\)/);
+    expect(s.out).toMatch(/no usable checkpoint\n {4}damaged: step 1: \S+step-1\/metrics.json: \d+ bytes, checkpoint.json says \d+ \(truncated or modified\)/);
   });
 });
 

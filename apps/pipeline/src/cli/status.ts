@@ -88,7 +88,7 @@ export function formatStatus(config: string, artifacts: string, s: ConfigStatus 
   if (status.checkpoints.length) {
     lines.push('train checkpoints:');
     for (const c of status.checkpoints) {
-      lines.push(`  ${rel(c.dir)}: ${c.step === null ? 'no usable checkpoint' : `step ${c.step}`}, ${c.fit}`);
+      lines.push(`  ${rel(c.dir)}: ${c.step === null ? 'no usable checkpoint' : `step ${c.step}, ${c.fit}`}`);
       for (const d of c.details) lines.push(`    ${d}`);
       for (const d of c.damaged) lines.push(`    damaged: ${d}`);
     }
