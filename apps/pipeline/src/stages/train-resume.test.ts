@@ -96,7 +96,7 @@ describe('train resume policy', () => {
     const resumed = await train(a, two);
     expect(resumed.error).toBeNull();
     expect(resumed.log).toMatch(/train: resuming from step 1 /);
-    expect(resumed.log).toContain('train: on cpu, 2 worker threads');
+    expect(resumed.log).toContain('train: on cpu, in float32, 2 worker threads');
     expect(model(a).equals(model(straight))).toBe(true);
   });
 

@@ -117,7 +117,7 @@ describe('train and evaluate (sudoku-tiny)', () => {
       process.env.TRM_QUIET = '1';
     }
     const text = logged.join('');
-    expect(text).toContain('train: on cpu, 2 worker threads\n');
+    expect(text).toContain('train: on cpu, in float32, 2 worker threads\n');
     expect(text).toContain('evaluate: 8 test examples in batches of 8, 2 supervision steps each, on cpu, 2 worker threads\n');
 
     // Summation order is the only difference: float32 rounding (~1e-7 relative per reduction) that training then
