@@ -15,7 +15,7 @@ export function readmeCommands(text: string): string[] {
     for (const m of chunk.matchAll(/`([^`]+)`/g)) {
       const span = norm(m[1]);
       if (!COMMAND_PREFIXES.some((p) => span.startsWith(p))) continue;
-      if (COMMAND_PREFIXES.some((p) => span === p.trim()) || /^npx trm$|^npm run trm --$/.test(span)) continue; // a prefix, not a command
+      if (COMMAND_PREFIXES.some((p) => span === p.trim()) || /^npx trm$|^npm run trm( --)?$|^npx nx run pipeline:\w+$/.test(span)) continue; // a prefix or a target's name, not a command
       if (/\b[A-Z]{3,}\b|<\w+>|\.\.\./.test(span.replace(/\b(NX|TRM|CI)_\w+/g, ''))) continue; // a synopsis with placeholders
       out.push(span);
     }
