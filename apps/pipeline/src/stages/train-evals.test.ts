@@ -4,18 +4,17 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '@trm/tensor-core';
 import { loadConfig } from '../config/load.ts';
 import { configsDir, workspaceRoot } from '../workspace.ts';
 import { readManifest, stageDir } from '../artifacts/manifest.ts';
 import { readTable } from '../artifacts/open-stage.ts';
 import { clearStop, requestStop } from '../run/signals.ts';
-import { releaseLock } from '../run/lock.ts';
 import { evaluateCheckpoint } from '../cli/evaluate-checkpoint.ts';
 import type { StageContext } from './context.ts';
 import { chain } from './index.ts';
-import { runTrain } from './train.ts';
+import { runTrainCaptured } from './testing/run-train.ts';
 import { reportUnfinished } from '../cli/report-partial.ts';
 import { startMlflowStandIn } from '../tracking/testing/mlflow-stand-in.ts';
 import { earlyStopReason, intervalRowsFromTable, type IntervalEval } from './interval-evals.ts';
@@ -33,26 +32,10 @@ async function context(artifacts: string, sets: string[] = []): Promise<StageCon
 
 /** Runs train; `stopAfterEval`: a stop request (what Ctrl-C does) once that many evaluations are logged. */
 async function train(artifacts: string, sets: string[] = [], opts: { stopAfterEval?: number } = {}): Promise<{ log: string; error: string | null }> {
-  const ctx = await context(artifacts, sets);
-  const lines: string[] = [];
-  process.env.TRM_QUIET = '0';
   let evals = 0;
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    lines.push(String(s));
-    if (/: test exact /.test(String(s)) && ++evals === opts.stopAfterEval) requestStop('SIGINT');
-    return true;
+  return runTrainCaptured(await context(artifacts, sets), (s) => {
+    if (/: test exact /.test(s) && ++evals === opts.stopAfterEval) requestStop('SIGINT');
   });
-  try {
-    await runTrain(ctx);
-    return { log: lines.join(''), error: null };
-  } catch (e) {
-    return { log: lines.join(''), error: (e as Error).message };
-  } finally {
-    clearStop();
-    releaseLock(artifacts, 'sudoku-tiny');
-    spy.mockRestore();
-    process.env.TRM_QUIET = '1';
-  }
 }
 
 async function encoded(): Promise<string> {

@@ -5,15 +5,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.ts';
 import { configsDir, workspaceRoot } from '../workspace.ts';
 import { readManifest, stageDir } from '../artifacts/manifest.ts';
 import { clearStop, requestStop } from '../run/signals.ts';
-import { releaseLock } from '../run/lock.ts';
 import type { ResumeOptions, StageContext } from './context.ts';
 import { chain } from './index.ts';
-import { runTrain } from './train.ts';
+import { runTrainCaptured } from './testing/run-train.ts';
 
 const root = workspaceRoot();
 const SETS = ['train.epochs=20', 'train.max_steps=6', 'train.checkpoint_every=1', 'runtime.workers=0'];
@@ -27,21 +26,8 @@ async function context(artifacts: string, sets: string[] = [], resume?: ResumeOp
 /** Runs train, returning its log lines and its error message (null when it succeeded). */
 async function train(artifacts: string, sets: string[] = [], opts: { stop?: boolean; resume?: ResumeOptions; force?: boolean } = {}): Promise<{ log: string; error: string | null }> {
   const ctx = { ...(await context(artifacts, sets, opts.resume)), force: opts.force };
-  const lines: string[] = [];
-  process.env.TRM_QUIET = '0';
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => { lines.push(String(s)); return true; });
   if (opts.stop) requestStop('SIGINT');
-  try {
-    await runTrain(ctx);
-    return { log: lines.join(''), error: null };
-  } catch (e) {
-    return { log: lines.join(''), error: (e as Error).message };
-  } finally {
-    clearStop();
-    releaseLock(artifacts, 'sudoku-tiny'); // a command holds it until it exits; these runs share one process
-    spy.mockRestore();
-    process.env.TRM_QUIET = '1';
-  }
+  return runTrainCaptured(ctx);
 }
 
 async function encoded(sets: string[] = []): Promise<string> {
