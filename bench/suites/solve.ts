@@ -14,7 +14,8 @@
 // Models (`--set models=[...]`): a config name with a trained model (its artifacts/<config>/train/model.safetensors and
 // test puzzles), or `paper`: a random-weight model of the paper's Sudoku size (mlp_t, hidden 512, H_cycles 3,
 // L_cycles 6, 2 layers, 16 supervision steps, 9x9 board; random weights time the same as trained ones).
-// Options: models=["sudoku-quick","paper"], puzzles=5, warmup=2, kernels=["native","trm"], browser=true.
+// Options: models=["sudoku-quick","paper"], puzzles=5, warmup=2, kernels=["native","trm"], browser=true,
+// browser_backends=[...] (the Chromium backends to time, of those it offers; default all: webgpu, webgl, wasm).
 // `--quick`: puzzles=1, warmup=1, kernels=["trm"].
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -175,7 +176,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 /** ms per step and per puzzle on every backend Chromium offers, timed by the page. */
-async function browserRuns(spec: ModelSpec, timed: number, log: (m: string) => void): Promise<{ backend: string; ms_step: number[]; ms_puzzle: number[]; steps: number }[]> {
+async function browserRuns(spec: ModelSpec, timed: number, only: string[] | null, log: (m: string) => void): Promise<{ backend: string; ms_step: number[]; ms_puzzle: number[]; steps: number }[]> {
   const { chromium } = await import('playwright-core');
   const { child, url } = await startWeb(spec.config, spec.file);
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-bench-chromium-'));
@@ -186,7 +187,9 @@ async function browserRuns(spec: ModelSpec, timed: number, log: (m: string) => v
     await page.goto(url);
     await page.waitForSelector('[data-testid=backend]', { timeout: 180_000 });
     const offered = await page.locator('[data-testid=backend-select] option').allTextContents();
-    for (const backend of offered) {
+    const missing = (only ?? []).filter((b) => !offered.includes(b));
+    if (missing.length) log(`chromium does not offer ${missing.join(', ')} (it offers ${offered.join(', ')}): not timed`);
+    for (const backend of offered.filter((b) => !only || only.includes(b))) {
       const puzzle = spec.puzzles[0];
       await page.goto(`${url}?${new URLSearchParams({ puzzle, backend, steps: 'all' })}`);
       await page.locator('[data-testid=answer]').waitFor({ timeout: 600_000 }); // the first solve: warm-up
@@ -218,6 +221,7 @@ export async function run(opts: { log: (m: string) => void; quick: boolean; [key
   const warmup = Number(opts.warmup ?? (opts.quick ? 1 : 2));
   const kernels = opts.kernels === undefined ? (opts.quick ? ['trm'] : ['native', 'trm']) : listOption(opts.kernels, 'string', 'solve kernels');
   const browser = opts.browser !== false;
+  const browserBackends = opts.browser_backends === undefined ? null : listOption(opts.browser_backends, 'string', 'solve browser_backends');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-bench-solve-'));
   const results: BenchResult[] = [];
   try {
@@ -238,7 +242,7 @@ export async function run(opts: { log: (m: string) => void; quick: boolean; [key
         log(`no Chromium at ${CHROMIUM}: browser figures skipped (apt-get install -y chromium)`);
         continue;
       }
-      for (const b of await browserRuns(spec, timed, log)) {
+      for (const b of await browserRuns(spec, timed, browserBackends, log)) {
         const extra = { steps_per_puzzle: b.steps, samples_step: b.ms_step.length, samples_puzzle: b.ms_puzzle.length };
         results.push({ name: `solve/${spec.name}/chromium-${b.backend}/ms_per_step`, unit: 'ms', value: median(b.ms_step), extra });
         results.push({ name: `solve/${spec.name}/chromium-${b.backend}/ms_per_puzzle`, unit: 'ms', value: median(b.ms_puzzle), extra });
