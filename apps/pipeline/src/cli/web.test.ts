@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.ts';
 import { configsDir, workspaceRoot } from '../workspace.ts';
-import { bundleKey, serveWebApp, webSession } from './web.ts';
+import { bundleKey, pruneBuilds, serveWebApp, webSession } from './web.ts';
 
 // The server of `trm web` without a browser: the session the page reads, the model bytes, the app's files and
 // nothing else. (apps/web/e2e drives the whole app in Chromium.)
@@ -62,6 +62,25 @@ describe('trm web server', () => {
     const key = bundleKey(root);
     expect(key).toMatch(/^[0-9a-f]{16}$/);
     expect(bundleKey(root)).toBe(key);
+  });
+  it('keeps the newest builds in the cache and removes older ones and dead builds\' temporaries, nothing else', () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-web-cache-'));
+    try {
+      const names = ['0000000000000001', '0000000000000002', '0000000000000003', '0000000000000004', '0000000000000005'];
+      names.forEach((n, i) => {
+        fs.mkdirSync(path.join(cache, n));
+        fs.writeFileSync(path.join(cache, n, 'index.html'), '');
+        fs.utimesSync(path.join(cache, n), 1000 + i, 1000 + i); // 0..05 is the newest
+      });
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      fs.mkdirSync(path.join(cache, `${names[0]}.tmp-${dead}`));
+      fs.mkdirSync(path.join(cache, `${names[1]}.tmp-${process.pid}`)); // a build in progress
+      fs.mkdirSync(path.join(cache, 'not-a-build'));
+      expect(pruneBuilds(cache, 3).sort()).toEqual([names[0], names[1], `${names[0]}.tmp-${dead}`].sort());
+      expect(fs.readdirSync(cache).sort()).toEqual([names[1] + `.tmp-${process.pid}`, names[2], names[3], names[4], 'not-a-build'].sort());
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
   it('refuses a --port that is not one: one line naming it, exit status 2 (before any build)', () => {
     for (const port of ['abc', '70000', '-1']) {

@@ -1,5 +1,5 @@
 // `trm web`: builds the browser app of apps/web with Vite (once per code version, cached in
-// node_modules/.cache/trm-web/<hash>/) and serves it on 127.0.0.1 with one config's model file, dataset facts and
+// node_modules/.cache/trm-web/<hash>/, the newest 3 kept) and serves it on 127.0.0.1 with one config's model file, dataset facts and
 // test puzzles. Everything the page computes runs in the browser.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -48,7 +48,45 @@ export async function buildWebApp(root: string, log: (line: string) => void): Pr
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  pruneBuilds(cache, KEPT_BUILDS);
   return { dir, built: true, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Builds of other code versions kept in the cache (switching branches back and forth reuses them). */
+export const KEPT_BUILDS = 3;
+
+/**
+ * Keeps the `keep` newest builds in `cache` (node_modules/.cache/trm-web, made by buildWebApp only) and removes the
+ * older ones, and the temporary folders of builds whose process is gone.
+ */
+export function pruneBuilds(cache: string, keep: number): string[] {
+  const removed: string[] = [];
+  const entries = fs.readdirSync(cache, { withFileTypes: true }).filter((e) => e.isDirectory());
+  for (const e of entries) {
+    const tmp = /\.tmp-(\d+)$/.exec(e.name);
+    if (tmp && !alive(Number(tmp[1]))) {
+      fs.rmSync(path.join(cache, e.name), { recursive: true, force: true });
+      removed.push(e.name);
+    }
+  }
+  const builds = entries
+    .filter((e) => /^[0-9a-f]{16}$/.test(e.name))
+    .map((e) => ({ name: e.name, mtime: fs.statSync(path.join(cache, e.name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const b of builds.slice(keep)) {
+    fs.rmSync(path.join(cache, b.name), { recursive: true, force: true });
+    removed.push(b.name);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Bytes of every file of a built app (the bench reports them). */
