@@ -82,6 +82,8 @@ export const RULES: Rule[] = [
   { command: 'npx trm web --config sudoku-quick', skip: 'a server that runs until it is stopped: the web app test (apps/web/e2e) starts it and drives it in Chromium' },
   { command: 'npx vitest run --project web', skip: 'part of the test run itself' },
   { command: 'npm run bench -- --suite solve', skip: 'a benchmark' },
+  { command: `npm run bench -- --suite solve --exact --set 'models=["sudoku-quick"]' --set browser=false`, skip: 'a benchmark' },
+  { command: `npm run bench -- --suite solve --exact --set 'models=["paper"]' --set puzzles=1 --set warmup=1 --set 'kernels=[]' --set 'browser_backends=["wasm","webgl"]'`, skip: 'a benchmark (minutes in Chromium)' },
 ];
 
 /** Prefixes of inline `code` spans that are commands (spans that are only a prefix, or hold a placeholder, are not). */
