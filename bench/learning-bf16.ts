@@ -7,7 +7,7 @@
 // only the precision differs), with the config's worker count.
 // Usage: node --import tsx bench/learning-bf16.ts [--config sudoku-quick] [--seeds 0,1,2] [--keep DIR]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ const seeds = option('--seeds', '0,1,2').split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`--seeds: expected non-negative integers, got ${option('--seeds', '')}`);
 const keep = args.includes('--keep') ? resolve(option('--keep', '')) : null;
 const dir = keep ?? mkdtempSync(join(tmpdir(), 'trm-learning-'));
+mkdirSync(dir, { recursive: true }); // --keep DIR: made when missing
 const base = join(root, 'configs', `${config}.json`);
 
 interface Run { precision: string; seed: number; exact: number; trainSeconds: number }
