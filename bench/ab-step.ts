@@ -8,10 +8,12 @@
 //   --switch identity  the buffer-sharing Identity (clones, saved tensors of custom gradients) vs tfjs-wasm's copy
 //   --switch slice     the in-heap Slice and SplitV vs tfjs-wasm's (setWasmSlice)
 //   --switch copies    the three above at once
-// Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm] [--reps N] [--batch B]
+//   --switch addend    weight gradients added to their running sums by the native GEMM with an addend vs
+//                      tf.matMul then tf.add (setGemmAddend; the same bits)
+// Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm|addend|...] [--reps N] [--batch B] [--precision fp32|bf16]
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
-import { installWasmGemm, setWasmGather, setWasmIdentity, setWasmSlice } from '@trm/tensor-core';
+import { installWasmGemm, setGemmAddend, type Precision, setWasmGather, setWasmIdentity, setWasmSlice } from '@trm/tensor-core';
 import { initBackend, setFusedElementwise } from '@trm/tensor-node';
 import { createModel, disposeCarry, type ArchConfig, type Batch } from '@trm/trm';
 import { peerConfig } from './peer.ts';
@@ -30,13 +32,14 @@ const SWITCHES: Record<string, { select(on: boolean): void; names: [string, stri
   identity: { select: setWasmIdentity, names: ['shared', 'copy'] },
   slice: { select: setWasmSlice, names: ['in-heap', 'tfjs'] },
   copies: { select: (on) => (setWasmGather(on), setWasmIdentity(on), setWasmSlice(on)), names: ['ours', 'tfjs'] },
+  addend: { select: setGemmAddend, names: ['addend', 'add'] },
 };
 if (!SWITCHES[which]) throw new Error(`--switch: expected one of ${Object.keys(SWITCHES).join(', ')}, got ${which}`);
 if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected an integer >= 1, got ${option('--reps', '')}`);
 
-const info = await initBackend('wasm');
+const info = await initBackend('wasm', { precision: option('--precision', 'fp32') as Precision });
 if (info.gemm !== 'native') throw new Error(`ab-step needs the native GEMM (got ${info.gemm}); build it with npm run build:native`);
-console.log(`backend ${info.name} ${info.version}, gemm ${info.gemm} (${info.gemmBuild}); switch: ${which}`);
+console.log(`backend ${info.name} ${info.version}, gemm ${info.gemm} (${info.gemmBuild}), ${info.precision}; switch: ${which}`);
 
 /** Side A (the new code) or B (the old): flip the chosen switch. */
 const select = (a: boolean): void => SWITCHES[which].select(a);

@@ -9,6 +9,7 @@ export { ropeTables, ropeTablesHost, applyRope, ropeBackward, ropeForward } from
 export type { RopeTables } from './ops/rope.ts';
 export { attention, attentionBackward, attentionForward } from './ops/attention.ts';
 export { swiglu, swigluBackward, swigluForward, swigluSplit, swigluInner } from './ops/swiglu.ts';
+export type { SwigluGradSums } from './ops/swiglu.ts';
 export { stablemaxCrossEntropyHost, bceWithLogitsHost, hostLoss, IGNORE_LABEL } from './ops/losses.ts';
 export { embedding } from './ops/embedding.ts';
 export { truncatedNormalHost } from './ops/init.ts';
@@ -32,7 +33,8 @@ export type { KernelChoice } from './kernels/install.ts';
 export { createGemm } from './kernels/gemm/gemm.ts';
 export type { Gemm, GemmConfig, GemmHeap } from './kernels/gemm/gemm.ts';
 export { gemmActive, gemmChoice, gemmEngine, installWasmGemm, registerGemmEngine } from './kernels/matmul.ts';
-export type { BatchedProduct, GemmChoice, GemmEngineFactory } from './kernels/matmul.ts';
+export type { BatchedProduct, GemmChoice, GemmEngineFactory, GemmEngineOptions } from './kernels/matmul.ts';
+export { addMatMul, setGemmAddend } from './kernels/matmul-add.ts';
 export { heapOf, heapOffset } from './kernels/heap.ts';
 export type { WasmBackendLike } from './kernels/heap.ts';
 export { wasmKernelOverride } from './kernels/wasm-override.ts';

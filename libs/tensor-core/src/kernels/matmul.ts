@@ -15,19 +15,29 @@ type Engine = 'native' | 'trm';
 
 /**
  * A GEMM engine's batched product on a heap: byte offsets of A, B, C and byte strides between their matrices
- * (0 = broadcast).
+ * (0 = broadcast). With `addend` (a byte offset laid out as C), C = addend + op(A) op(B): only for an engine
+ * registered with `{ addend: true }`, which gives the bits of the product followed by tfjs's float32 Add.
  */
 export type BatchedProduct = (a: number, b: number, c: number, M: number, N: number, K: number, transA: boolean, transB: boolean,
-  batch: number, strideA: number, strideB: number, strideC: number) => void;
+  batch: number, strideA: number, strideB: number, strideC: number, addend?: number) => void;
 
 /** Makes an engine's product for one backend heap (null: it cannot run on this heap). */
 export type GemmEngineFactory = (heap: GemmHeap) => BatchedProduct | null;
 
+/** What an engine's product can do besides C = op(A) op(B). */
+export interface GemmEngineOptions {
+  /** C = addend + op(A) op(B) in one call, the same bits as the product and then tf.add (matmul-add.ts) */
+  addend?: boolean;
+}
+
 const engines: Partial<Record<Engine, GemmEngineFactory>> = { trm: trmProduct };
+const withAddend = new Set<Engine>();
 
 /** Make the `native` engine available (@trm/tensor-node does, when its addon loads in this thread). */
-export function registerGemmEngine(name: 'native', factory: GemmEngineFactory): void {
+export function registerGemmEngine(name: 'native', factory: GemmEngineFactory, options: GemmEngineOptions = {}): void {
   engines[name] = factory;
+  if (options.addend) withAddend.add(name);
+  else withAddend.delete(name);
 }
 
 /**
@@ -61,6 +71,37 @@ function productFor(backend: WasmBackendLike, engine: Engine): BatchedProduct | 
 const size = (dims: number[]): number => dims.reduce((x, y) => x * y, 1);
 const sameDims = (x: number[], y: number[]): boolean => x.length === y.length && x.every((d, i) => d === y[i]);
 
+/** A product our engines run: op(A) [M, K], op(B) [K, N], the batch dims of C and of each side. */
+export interface ProductShape {
+  M: number;
+  N: number;
+  K: number;
+  outer: number[];
+  batchA: number;
+  batchB: number;
+}
+
+/**
+ * The shape of op(a) op(b) when our engines can run it: [..., M, K] x [..., K, N] with equal batch dims, or one side
+ * a single (possibly unit-batched) matrix; null otherwise (tfjs's kernel raises the shape error or broadcasts).
+ */
+export function productShape(a: number[], b: number[], transposeA: boolean, transposeB: boolean): ProductShape | null {
+  if (a.length < 2 || b.length < 2) return null;
+  const [a0, a1] = a.slice(-2), [b0, b1] = b.slice(-2);
+  const [M, K] = transposeA ? [a1, a0] : [a0, a1];
+  const [K2, N] = transposeB ? [b1, b0] : [b0, b1];
+  const outerA = a.slice(0, -2), outerB = b.slice(0, -2);
+  const batchA = size(outerA), batchB = size(outerB);
+  const outer = sameDims(outerA, outerB) ? outerA : batchB === 1 && outerB.length <= outerA.length ? outerA : batchA === 1 && outerA.length <= outerB.length ? outerB : null;
+  return K !== K2 || outer === null ? null : { M, N, K, outer, batchA, batchB };
+}
+
+/** The batched product of the wasm BatchMatMul's engine now when it takes an addend (native), else null. */
+export function addendProduct(backend: WasmBackendLike): BatchedProduct | null {
+  const engine = gemmEngine();
+  return engine !== null && withAddend.has(engine) ? productFor(backend, engine) : null;
+}
+
 let original: tf.KernelConfig | null = null;
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -70,15 +111,10 @@ function batchMatMul(engine: Engine, args: KernelArgs): tf.TensorInfo {
   const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
   const backend = args.backend as WasmBackendLike;
   const fallback = (): tf.TensorInfo => original!.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback();
-  const [a0, a1] = a.shape.slice(-2), [b0, b1] = b.shape.slice(-2);
-  const [M, K] = transposeA ? [a1, a0] : [a0, a1];
-  const [K2, N] = transposeB ? [b1, b0] : [b0, b1];
-  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
-  const batchA = size(outerA), batchB = size(outerB);
-  // [..., M, K] x [..., K, N] with equal batch dims, or one side a single (possibly unit-batched) matrix
-  const outer = sameDims(outerA, outerB) ? outerA : batchB === 1 && outerB.length <= outerA.length ? outerA : batchA === 1 && outerA.length <= outerB.length ? outerB : null;
-  if (K !== K2 || outer === null) return fallback(); // tfjs's kernel raises the shape error or broadcasts
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback();
+  const shape = productShape(a.shape, b.shape, !!transposeA, !!transposeB);
+  if (!shape) return fallback(); // tfjs's kernel raises the shape error or broadcasts
+  const { M, N, K, outer, batchA, batchB } = shape;
   const product = productFor(backend, engine);
   if (!product) return fallback();
   const out = backend.makeOutput([...outer, M, N], 'float32');

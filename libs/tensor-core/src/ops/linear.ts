@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { addMatMul } from '../kernels/matmul-add.ts';
 
 /**
  * y = x W^T (+ b), W in torch layout [out, in]. x: [..., in] -> [..., out]. tfjs differentiates it (BatchMatMul's
@@ -16,7 +17,10 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): t
   return tf.reshape(y, [...lead, out]);
 }
 
-/** Gradients of y = x W^T (no bias): [dx [N, in], dW [out, in]] for dy [N, out], x [N, in], W [out, in]. */
-export function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  return tf.tidy(() => [tf.matMul(dy, weight), tf.matMul(dy, x, true, false)] as [tf.Tensor2D, tf.Tensor2D]); // [N, in], [out, in]
+/**
+ * Gradients of y = x W^T (no bias): [dx [N, in], dW [out, in]] for dy [N, out], x [N, in], W [out, in]. With
+ * `dWSum` (an earlier gradient of W: a weight used many times), dW is returned added to it: dWSum + dy^T x.
+ */
+export function linearBackward(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D, dWSum?: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  return tf.tidy(() => [tf.matMul(dy, weight), addMatMul(dWSum, dy, x, true, false)] as [tf.Tensor2D, tf.Tensor2D]); // [N, in], [out, in]
 }

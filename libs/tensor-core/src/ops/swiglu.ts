@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels } from '../kernels/fused.ts';
+import { addMatMul } from '../kernels/matmul-add.ts';
 
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(x: number): number {
@@ -27,17 +28,20 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
 interface GateKernels {
   /** the gating a = silu(g) * u; g, u [N, inner] */
   forward(g: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D;
-  /** [dg, du, ddown] from dy [N, w], da [N, inner] (freed), g, u [N, inner]: the gating's backward and down's gradient dy^T a */
-  backward(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  /**
+   * [dg, du, ddown] from dy [N, w], da [N, inner] (freed), g, u [N, inner]: the gating's backward and down's gradient
+   * dy^T a (added to dDownSum when given)
+   */
+  backward(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D, dDownSum?: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 }
 
 /** In tfjs ops (silu recomputed from g); [N, inner] temporaries freed as soon as they are used, at most five alive at once. */
 const tfjsKernels: GateKernels = {
   forward: (g, u) => tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D),
-  backward(dy, da, g, u) {
+  backward(dy, da, g, u, dDownSum) {
     const sg = tf.sigmoid(g);
     const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
-    const dDown = tf.tidy(() => tf.matMul(dy, tf.mul(s, u) as tf.Tensor2D, true, false)) as tf.Tensor2D; // [w, inner]
+    const dDown = tf.tidy(() => addMatMul(dDownSum, dy, tf.mul(s, u) as tf.Tensor2D, true, false)) as tf.Tensor2D; // [w, inner]
     const du = tf.mul(da, s) as tf.Tensor2D;
     s.dispose();
     const dsilu = tf.tidy(() => tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
@@ -54,10 +58,10 @@ function kernels(): GateKernels {
   if (!fused) return tfjsKernels;
   return {
     forward: (g, u) => fused.swigluForward(g, u) as tf.Tensor2D,
-    backward(dy, da, g, u) {
+    backward(dy, da, g, u, dDownSum) {
       const [a, dg, du] = fused.swigluBackward(da, g, u) as tf.Tensor2D[]; // [N, inner] each
       da.dispose();
-      const dDown = tf.matMul(dy, a, true, false) as tf.Tensor2D; // [w, inner]
+      const dDown = addMatMul(dDownSum, dy, a, true, false) as tf.Tensor2D; // [w, inner]
       a.dispose();
       return [dg, du, dDown];
     },
@@ -75,7 +79,13 @@ export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D
   });
 }
 
-/** SwiGLU backward (silu recomputed from g): [dx [N, w], dgate [inner, w], dup [inner, w], ddown [w, inner]]. */
+/** Earlier gradients of the SwiGLU weights [gate, up, down] to add this call's to (undefined: none yet). */
+export type SwigluGradSums = [tf.Tensor2D | undefined, tf.Tensor2D | undefined, tf.Tensor2D | undefined];
+
+/**
+ * SwiGLU backward (silu recomputed from g): [dx [N, w], dgate [inner, w], dup [inner, w], ddown [w, inner]], each
+ * weight's gradient added to its entry of `sums` when there is one (a weight used many times).
+ */
 export function swigluBackward(
   dy: tf.Tensor2D,
   x: tf.Tensor2D,
@@ -84,13 +94,14 @@ export function swigluBackward(
   gate: tf.Tensor2D,
   up: tf.Tensor2D,
   down: tf.Tensor2D,
+  sums: SwigluGradSums = [undefined, undefined, undefined],
 ): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   return tf.tidy(() => {
     const da = tf.matMul(dy, down) as tf.Tensor2D; // [N, inner]
-    const [dg, du, dDown] = kernels().backward(dy, da, g, u);
+    const [dg, du, dDown] = kernels().backward(dy, da, g, u, sums[2]);
     const dx = tf.add(tf.matMul(dg, gate), tf.matMul(du, up)) as tf.Tensor2D; // [N, w]
-    const dGate = tf.matMul(dg, x, true, false) as tf.Tensor2D; // [inner, w]
-    const dUp = tf.matMul(du, x, true, false) as tf.Tensor2D; // [inner, w]
+    const dGate = addMatMul(sums[0], dg, x, true, false) as tf.Tensor2D; // [inner, w]
+    const dUp = addMatMul(sums[1], du, x, true, false) as tf.Tensor2D; // [inner, w]
     return [dx, dGate, dUp, dDown] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   });
 }

@@ -17,9 +17,14 @@ export function registerNativeKernels(): boolean {
   if (registered) return true;
   // the heap's ArrayBuffer is re-read per call: memory growth replaces it. In bf16 the product rounds its operands
   // while packing, sums in float32 and rounds C (unless a bias is to be added first: productsRounded), with the
-  // CPU's best bfloat16 kernel (bf16Kernel()).
-  registerGemmEngine('native', (heap) => (...args) =>
-    precision() === 'bf16' ? addon.gemmBf16(heap.memory.buffer, ...args, productsRounded(), '') : addon.gemm(heap.memory.buffer, ...args));
+  // CPU's best bfloat16 kernel (bf16Kernel()). With an addend (tensor-core's addMatMul), C = addend + that C, the
+  // add fused per tile: the bits of the product followed by a float32 add (native/gemm.h, gemm-bf16.h).
+  registerGemmEngine('native', (heap) => (a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC, addend) => {
+    const args = [heap.memory.buffer, a, b, c, M, N, K, transA, transB, batch, strideA, strideB, strideC] as const;
+    const add: [] | [number] = addend === undefined ? [] : [addend]; // the addon counts its arguments: no undefined 14th
+    if (precision() === 'bf16') addon.gemmBf16(...args, productsRounded(), '', ...add);
+    else addon.gemm(...args, ...add);
+  }, { addend: true });
   registerBf16Rounding(roundBf16);
   registerNativeFusedKernels();
   registerNativeArrayKernels();

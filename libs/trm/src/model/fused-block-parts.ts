@@ -15,7 +15,7 @@ import {
   swigluBackward,
   swigluForward,
 } from '@trm/tensor-core';
-import type { RopeTables } from '@trm/tensor-core';
+import type { RopeTables, SwigluGradSums } from '@trm/tensor-core';
 
 export interface PartForward {
   /** [N, width] */
@@ -34,6 +34,12 @@ export interface BlockShape {
 /** SwiGLU weights [gate [inner, w], up [inner, w], down [w, inner]]. */
 export type SwigluWeights = [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 
+/**
+ * A part's weight gradients so far, in the order of its weights (undefined: none yet): a backward returns each of its
+ * weight gradients added to this (the weights are used in every block call and recursion round).
+ */
+export type GradSums = (tf.Tensor2D | undefined)[];
+
 /** y = rmsNorm(x + SwiGLU(x)) over the last axis. x: [N, w] -> [N, w]; saves [x, g, u, y, r]. */
 export function mlpResidualForward(x: tf.Tensor2D, w: SwigluWeights, eps: number): PartForward {
   return tf.tidy(() => {
@@ -43,12 +49,12 @@ export function mlpResidualForward(x: tf.Tensor2D, w: SwigluWeights, eps: number
   });
 }
 
-/** dy [N, w] -> [dx, dgate, dup, ddown]. */
-export function mlpResidualBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: SwigluWeights): tf.Tensor2D[] {
+/** dy [N, w] -> [dx, dgate, dup, ddown] (the weight gradients added to `sums`). */
+export function mlpResidualBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: SwigluWeights, sums: GradSums = []): tf.Tensor2D[] {
   const [x, g, u, y, r] = saved as tf.Tensor2D[];
   return tf.tidy(() => {
     const ds = rmsNormBackward(dy, y, r, -1) as tf.Tensor2D; // [N, w]
-    const [dx, dGate, dUp, dDown] = swigluBackward(ds, x, g, u, ...w);
+    const [dx, dGate, dUp, dDown] = swigluBackward(ds, x, g, u, ...w, [sums[0], sums[1], sums[2]] as SwigluGradSums);
     return [bf16Round(tf.add(ds, dx) as tf.Tensor2D), dGate, dUp, dDown]; // a bfloat16 sum in bf16
   });
 }
@@ -66,11 +72,11 @@ export function tokenMixerForward(h: tf.Tensor2D, w: SwigluWeights, eps: number,
   });
 }
 
-/** dy [B*S', D] -> [dh, dgate, dup, ddown]. */
-export function tokenMixerBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: SwigluWeights, s: BlockShape): tf.Tensor2D[] {
+/** dy [B*S', D] -> [dh, dgate, dup, ddown] (the weight gradients added to `sums`). */
+export function tokenMixerBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: SwigluWeights, s: BlockShape, sums: GradSums = []): tf.Tensor2D[] {
   return tf.tidy(() => {
     const dn = tf.reshape(tf.transpose(tf.reshape(dy, [s.B, s.S, s.D]), [0, 2, 1]), [s.B * s.D, s.S]) as tf.Tensor2D; // [B*D, S']
-    const [dt, ...dw] = mlpResidualBackward(dn, saved, w);
+    const [dt, ...dw] = mlpResidualBackward(dn, saved, w, sums);
     const dh = tf.reshape(tf.transpose(tf.reshape(dt, [s.B, s.D, s.S]), [0, 2, 1]), [s.B * s.S, s.D]) as tf.Tensor2D; // [B*S', D]
     return [dh, ...dw];
   });
@@ -107,19 +113,19 @@ export function attentionMixerForward(h: tf.Tensor2D, w: AttentionWeights, rope:
   });
 }
 
-/** dy [B*S', D] -> [dh, dq_w, dk_w, dv_w, do_w]. */
-export function attentionMixerBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: AttentionWeights, rope: RopeTables | null, s: BlockShape): tf.Tensor2D[] {
+/** dy [B*S', D] -> [dh, dq_w, dk_w, dv_w, do_w] (the weight gradients added to `sums`, in the order of w). */
+export function attentionMixerBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: AttentionWeights, rope: RopeTables | null, s: BlockShape, sums: GradSums = []): tf.Tensor2D[] {
   const [h, merged, y, r] = [saved[0], saved[4], saved[5], saved[6]] as tf.Tensor2D[];
   const [q, k, v] = saved.slice(1, 4) as tf.Tensor4D[];
   return tf.tidy(() => {
     const [wq, wk, wv, wo] = w;
     const ds = rmsNormBackward(dy, y, r, -1) as tf.Tensor2D; // [B*S', D]
-    const [dMerged, dWo] = linearBackward(ds, merged, wo);
+    const [dMerged, dWo] = linearBackward(ds, merged, wo, sums[3]);
     const [dq, dk, dv] = attentionBackward(splitHeads(dMerged, s), q, k, v); // [B, H, S', hd]
     const unrotate = (d: tf.Tensor) => (rope ? ropeBackward(d, rope) : d);
-    const [dhq, dWq] = linearBackward(mergeHeads(unrotate(dq), s), h, wq);
-    const [dhk, dWk] = linearBackward(mergeHeads(unrotate(dk), s), h, wk);
-    const [dhv, dWv] = linearBackward(mergeHeads(dv, s), h, wv);
+    const [dhq, dWq] = linearBackward(mergeHeads(unrotate(dq), s), h, wq, sums[0]);
+    const [dhk, dWk] = linearBackward(mergeHeads(unrotate(dk), s), h, wk, sums[1]);
+    const [dhv, dWv] = linearBackward(mergeHeads(dv, s), h, wv, sums[2]);
     const dh = bf16Round(tf.addN([ds, dhq, dhk, dhv]) as tf.Tensor2D); // a bfloat16 sum in bf16
     return [dh, dWq, dWk, dWv, dWo];
   });

@@ -40,11 +40,16 @@ function blockWeightNames(i: number, arch: ArchConfig): string[] {
   return [...mixer, ...swiglu('mlp')];
 }
 
-/** Add `grad` to the sink's entry `name` (the sink owns its tensors; kept, so no enclosing tidy frees them). */
-function accumulate(sink: GradSink, name: string, grad: tf.Tensor): void {
-  const old = sink.get(name);
-  sink.set(name, tf.keep(old ? tf.add(old, grad) : tf.clone(grad)));
-  old?.dispose();
+/**
+ * Replace the sink's running sums of `names` by the new ones (the sink owns its tensors; kept, so no enclosing tidy
+ * frees them; the old sums freed).
+ */
+function replaceSums(sink: GradSink, names: string[], sums: tf.Tensor[]): void {
+  names.forEach((name, k) => {
+    const old = sink.get(name);
+    sink.set(name, tf.keep(sums[k]));
+    old?.dispose();
+  });
 }
 
 /** Post-norm block h = norm(h + mix(h)); h = norm(h + SwiGLU(h)) as one op of h. h: [B, S', D] -> [B, S', D]. */
@@ -72,12 +77,15 @@ function fusedBlock(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): t
         const dh = tf.tidy(() => {
           const mixerSaved = saved.slice(0, nSavedMixer);
           const mlpSaved = saved.slice(nSavedMixer);
-          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, mlpW); // dy [B, S', D] -> [B*S', D]
+          // each weight's gradient so far (over the block calls already differentiated): the parts return it with
+          // this call's added (one GEMM with an addend where the kernels have one)
+          const sums = names.map((n) => sink.get(n) as tf.Tensor2D | undefined);
+          const [dMixed, ...dMlp] = mlpResidualBackward(tf.reshape(dy, [B * S, D]) as tf.Tensor2D, mlpSaved, mlpW, sums.slice(nMixer)); // dy [B, S', D] -> [B*S', D]
           tf.dispose(mlpSaved); // read once: free now rather than when the whole backward pass ends (as the tape would)
           const [dx, ...dMixer] = arch.mlp_t
-            ? tokenMixerBackward(dMixed, mixerSaved, mixerW as SwigluWeights, shape)
-            : attentionMixerBackward(dMixed, mixerSaved, mixerW as AttentionWeights, rope, shape);
-          [...dMixer, ...dMlp].forEach((g, k) => accumulate(sink, names[k], g));
+            ? tokenMixerBackward(dMixed, mixerSaved, mixerW as SwigluWeights, shape, sums.slice(0, nMixer))
+            : attentionMixerBackward(dMixed, mixerSaved, mixerW as AttentionWeights, rope, shape, sums.slice(0, nMixer));
+          replaceSums(sink, names, [...dMixer, ...dMlp]);
           return tf.reshape(dx, [B, S, D]); // [B*S', D] -> [B, S', D]
         });
         tf.dispose(saved);
