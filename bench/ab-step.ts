@@ -10,11 +10,13 @@
 //   --switch copies    the three above at once
 //   --switch addend    weight gradients added to their running sums by the native GEMM with an addend vs
 //                      tf.matMul then tf.add (setGemmAddend; the same bits)
-// Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm|addend|...] [--reps N] [--batch B] [--precision fp32|bf16]
+//   --switch epilogue  the SwiGLU gating in the gate/up GEMM's epilogue vs two GEMMs and a gating pass
+//                      (setSwigluEpilogue; the same bits)
+// Usage: node --import tsx bench/ab-step.ts [b a d ...] [--switch fused|gemm|addend|epilogue|...] [--reps N] [--batch B] [--precision fp32|bf16]
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '@trm/augment';
 import { installWasmGemm, setGemmAddend, type Precision, setWasmGather, setWasmIdentity, setWasmSlice } from '@trm/tensor-core';
-import { initBackend, setFusedElementwise } from '@trm/tensor-node';
+import { initBackend, setFusedElementwise, setSwigluEpilogue } from '@trm/tensor-node';
 import { createModel, disposeCarry, type ArchConfig, type Batch } from '@trm/trm';
 import { peerConfig } from './peer.ts';
 
@@ -33,6 +35,7 @@ const SWITCHES: Record<string, { select(on: boolean): void; names: [string, stri
   slice: { select: setWasmSlice, names: ['in-heap', 'tfjs'] },
   copies: { select: (on) => (setWasmGather(on), setWasmIdentity(on), setWasmSlice(on)), names: ['ours', 'tfjs'] },
   addend: { select: setGemmAddend, names: ['addend', 'add'] },
+  epilogue: { select: setSwigluEpilogue, names: ['epilogue', 'gating pass'] },
 };
 if (!SWITCHES[which]) throw new Error(`--switch: expected one of ${Object.keys(SWITCHES).join(', ')}, got ${which}`);
 if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected an integer >= 1, got ${option('--reps', '')}`);

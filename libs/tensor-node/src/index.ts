@@ -5,6 +5,6 @@ export { initBackend } from './backend.ts';
 export type { BackendInfo, BackendName, BackendOptions } from './backend.ts';
 export { nativeAddon } from './native/addon.ts';
 export type { Bf16Kernel, NativeAddon } from './native/addon.ts';
-export { setFusedElementwise } from './native/fused-kernels.ts';
+export { setFusedElementwise, setSwigluEpilogue } from './native/fused-kernels.ts';
 export { setNativeOptimizer } from './native/optim.ts';
 export { bundleWorkerEntry, GRADIENT_MODULE } from './worker-bundle.ts';

@@ -1,5 +1,5 @@
 // Fused kernels: one pass each for element-wise stretches of the ops (the SwiGLU gating, RMSNorm, softmax, RoPE),
-// forward and backward. tensor-core has none of its own: a backend-specific provider registers them (the native
+// forward and backward, and the SwiGLU's two projections with the gating in their GEMM's epilogue. tensor-core has none of its own: a backend-specific provider registers them (the native
 // addon of @trm/tensor-node on wasm), and each op file asks `fusedKernels()` once per call and otherwise computes the
 // same math with tfjs ops. Inputs are float32; the norms and softmax run over the last axis.
 import type * as tf from '@tensorflow/tfjs-core';
@@ -7,6 +7,12 @@ import type * as tf from '@tensorflow/tfjs-core';
 export interface FusedKernels {
   /** silu(g) * u; g, u of one shape */
   swigluForward(g: tf.Tensor, u: tf.Tensor): tf.Tensor;
+  /**
+   * The SwiGLU projections with the gating in the GEMM's epilogue: g = x gate^T, u = x up^T and a = silu(g) * u
+   * ([N, inner] each; x [N, w], gate and up [inner, w]), the bits of tf.matMul twice and swigluForward; null when
+   * this provider does not run it now (the caller then does that).
+   */
+  swigluProjections(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { a: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D } | null;
   /** [a = silu(g) * u, dg, du] from da, g, u (one shape) */
   swigluBackward(da: tf.Tensor, g: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor];
   /** y = x * r, r = rsqrt(mean(x^2) + eps) over the last axis: y [..., w], r [..., 1] */

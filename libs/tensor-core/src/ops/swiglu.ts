@@ -26,8 +26,8 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
 }
 
 interface GateKernels {
-  /** the gating a = silu(g) * u; g, u [N, inner] */
-  forward(g: tf.Tensor2D, u: tf.Tensor2D): tf.Tensor2D;
+  /** the projections g = x gate^T, u = x up^T and the gating a = silu(g) * u: [N, inner] each */
+  project(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { a: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D };
   /**
    * [dg, du, ddown] from dy [N, w], da [N, inner] (freed), g, u [N, inner]: the gating's backward and down's gradient
    * dy^T a (added to dDownSum when given)
@@ -35,9 +35,17 @@ interface GateKernels {
   backward(dy: tf.Tensor2D, da: tf.Tensor2D, g: tf.Tensor2D, u: tf.Tensor2D, dDownSum?: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
 }
 
+/** g = x gate^T, u = x up^T: [N, inner] each. */
+function projections(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { g: tf.Tensor2D; u: tf.Tensor2D } {
+  return { g: tf.matMul(x, gate, false, true), u: tf.matMul(x, up, false, true) }; // [N, w] x [inner, w]^T
+}
+
 /** In tfjs ops (silu recomputed from g); [N, inner] temporaries freed as soon as they are used, at most five alive at once. */
 const tfjsKernels: GateKernels = {
-  forward: (g, u) => tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D),
+  project(x, gate, up) {
+    const { g, u } = projections(x, gate, up);
+    return { a: tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D), g, u };
+  },
   backward(dy, da, g, u, dDownSum) {
     const sg = tf.sigmoid(g);
     const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
@@ -52,12 +60,21 @@ const tfjsKernels: GateKernels = {
   },
 };
 
-/** The gating's kernels: the registered fused ones (one pass gives a, dg and du) or tfjs ops. This file's one dispatch. */
+/**
+ * The gating's kernels: the registered fused ones (the projections with the gating in their GEMM's epilogue where the
+ * provider runs it, else the two products and one pass of the gating; one pass gives a, dg and du) or tfjs ops.
+ * This file's one dispatch.
+ */
 function kernels(): GateKernels {
   const fused = fusedKernels();
   if (!fused) return tfjsKernels;
   return {
-    forward: (g, u) => fused.swigluForward(g, u) as tf.Tensor2D,
+    project(x, gate, up) {
+      const epilogue = fused.swigluProjections(x, gate, up);
+      if (epilogue) return epilogue;
+      const { g, u } = projections(x, gate, up);
+      return { a: fused.swigluForward(g, u) as tf.Tensor2D, g, u };
+    },
     backward(dy, da, g, u, dDownSum) {
       const [a, dg, du] = fused.swigluBackward(da, g, u) as tf.Tensor2D[]; // [N, inner] each
       da.dispose();
@@ -71,9 +88,7 @@ function kernels(): GateKernels {
 /** SwiGLU forward on rows. x: [N, w], gate/up [inner, w], down [w, inner] -> y [N, w] and the activations g, u [N, inner]. */
 export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): { y: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D } {
   return tf.tidy(() => {
-    const g = tf.matMul(x, gate, false, true) as tf.Tensor2D; // [N, inner]
-    const u = tf.matMul(x, up, false, true) as tf.Tensor2D; // [N, inner]
-    const a = kernels().forward(g, u); // [N, inner]
+    const { a, g, u } = kernels().project(x, gate, up); // [N, inner] each: g = x gate^T, u = x up^T, a = silu(g) * u
     const y = tf.matMul(a, down, false, true) as tf.Tensor2D; // [N, w]
     return { y, g, u };
   });

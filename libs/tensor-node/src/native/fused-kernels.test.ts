@@ -10,7 +10,7 @@ import {
 import { initBackend } from '../backend.ts';
 import { randomArray } from '../testing/test-util.ts';
 import { nativeAddon } from './addon.ts';
-import { fusedElementwiseActive, nativeFusedKernels, setFusedElementwise } from './fused-kernels.ts';
+import { fusedElementwiseActive, nativeFusedKernels, setFusedElementwise, setSwigluEpilogue } from './fused-kernels.ts';
 
 const { softmax: fusedSoftmax, swigluBackward: fusedSwigluBackward } = nativeFusedKernels;
 
@@ -99,7 +99,11 @@ describe('fused kernels through the op functions, against the plain tfjs path', 
     const g = t2(N, inner, 1), u = t2(N, inner, 2), gate = t2(inner, w, 3), up = t2(inner, w, 4), down = t2(w, inner, 5), x = t2(N, w, 6);
     const kernels = async () => (await tf.profile(() => tf.dispose(Object.values(swigluForward(x, gate, up, down))))).kernelNames;
     expect(fusedElementwiseActive()).toBe(true);
+    expect(await kernels()).toContain('TrmGemmSwiglu'); // the projections and the gating in one kernel
+    setSwigluEpilogue(false);
     expect(await kernels()).toContain('TrmSwigluForward');
+    expect(await kernels()).not.toContain('TrmGemmSwiglu');
+    setSwigluEpilogue(true);
     setFusedElementwise(false);
     expect(fusedElementwiseActive()).toBe(false);
     expect(await kernels()).not.toContain('TrmSwigluForward');

@@ -5,14 +5,23 @@
 // the addon loads) and the switch (setFusedElementwise) is on; tensor-core's ops otherwise compute with tfjs ops.
 // They are called inside hand-written gradients only (no tfjs gradient is registered for them).
 import * as tf from '@tensorflow/tfjs-core';
-import { gemmEngine, heapOf, heapOffset, precision, registerFusedKernels, type FusedKernels, type WasmBackendLike } from '@trm/tensor-core';
-import { nativeAddon, type NativeElementwise } from './addon.ts';
+import { gemmEngine, heapOf, heapOffset, precision, productsRounded, registerFusedKernels, type FusedKernels, type WasmBackendLike } from '@trm/tensor-core';
+import { nativeAddon, type NativeAddon, type NativeElementwise } from './addon.ts';
 
 let enabled = true;
+let epilogue = true;
 
 /** Turn the fused kernels on or off in this thread (A/B benchmarks and tests); on by default. */
 export function setFusedElementwise(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Turn the SwiGLU gating in the GEMM's epilogue (TrmGemmSwiglu) on or off in this thread; on by default. Off, the
+ * projections are two GEMMs and the gating one TrmSwigluForward pass (the same bits).
+ */
+export function setSwigluEpilogue(on: boolean): void {
+  epilogue = on;
 }
 
 /** True when tensor-core's ops run the fused native kernels: wasm backend, native GEMM engine, switch on. */
@@ -53,7 +62,29 @@ function inHeap(backend: WasmBackendLike, outputs: tf.TensorInfo[], inputs: tf.T
   return outputs;
 }
 
+function fullAddon(): NativeAddon {
+  const a = nativeAddon();
+  if (!a) throw new Error('fused kernels: the native addon is not loaded');
+  return a;
+}
+
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
+  // a = silu(x gate^T) * (x up^T), g and u: gemmSwiglu, or where it declines (K above one k block, inner not a
+  // multiple of half a tile's columns) the two GEMMs the wasm BatchMatMul would run and the gating pass
+  TrmGemmSwiglu({ inputs: { x, gate, up }, backend }) {
+    const b = backend as WasmBackendLike;
+    const [rows, K] = x.shape, inner = gate.shape[0];
+    const [a, g, u] = [0, 1, 2].map(() => b.makeOutput([rows, inner], 'float32'));
+    return inHeap(b, [a, g, u], [x, gate, up], (buf, off) => {
+      const native = fullAddon(), round = bf16();
+      if (native.gemmSwiglu(buf, off(x), off(gate), off(up), off(a), off(g), off(u), rows, K, inner, true, round, '')) return;
+      for (const [w, out] of [[gate, g], [up, u]]) {
+        if (round) native.gemmBf16(buf, off(x), off(w), off(out), rows, inner, K, false, true, 1, 0, 0, 0, true, '');
+        else native.gemm(buf, off(x), off(w), off(out), rows, inner, K, false, true, 1, 0, 0, 0);
+      }
+      native.swigluForward(buf, off(g), off(u), off(a), rows * inner, round);
+    });
+  },
   TrmSwigluForward({ inputs: { g, u }, backend }) {
     const b = backend as WasmBackendLike;
     const a = b.makeOutput(g.shape, 'float32');
@@ -128,6 +159,18 @@ function swigluForward(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
   return run('TrmSwigluForward', { g, u })[0];
 }
 
+/**
+ * g = x gate^T, u = x up^T and a = silu(g) * u in one kernel (the gating in the GEMM's epilogue); null (the caller
+ * runs the products and swigluForward) when switched off or when a bf16 product is to stay unrounded.
+ */
+function swigluProjections(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { a: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D } | null {
+  if (!epilogue || (bf16() && !productsRounded()) || x.dtype !== 'float32' || gate.dtype !== 'float32' || up.dtype !== 'float32') return null;
+  checkSame('swigluProjections', gate.shape, ['up', up]);
+  if (x.shape[1] !== gate.shape[1]) throw new Error(`swigluProjections: x has shape [${x.shape}], expected [rows, ${gate.shape[1]}]`);
+  const [a, g, u] = run('TrmGemmSwiglu', { x, gate, up }) as tf.Tensor2D[];
+  return { a, g, u };
+}
+
 /** [a = silu(g) * u, dg, du] from da, g, u (all one shape). */
 function swigluBackward(da: tf.Tensor, g: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
   checkSame('swigluBackward', g.shape, ['u', u], ['da', da]);
@@ -187,6 +230,7 @@ function ropeBackward(dy: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor 
 /** The kernels as tensor-core's FusedKernels. */
 export const nativeFusedKernels: FusedKernels = {
   swigluForward,
+  swigluProjections,
   swigluBackward,
   rmsNormForward,
   addRmsNormForward,

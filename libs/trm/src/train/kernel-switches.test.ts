@@ -2,8 +2,9 @@
 // model (attention and token-MLP blocks) with the fast path on and off end with bit-identical trainer state (weights,
 // optimizer moments, EMA, carry) and the same metrics, in float32 and in bfloat16.
 // - addend: the weight gradients accumulated over the block calls by the GEMM with an addend (setGemmAddend);
+// - epilogue: the SwiGLU projections with the gating in the GEMM's epilogue (setSwigluEpilogue).
 import { setGemmAddend, type TensorDict } from '@trm/tensor-core';
-import { initBackend, nativeAddon } from '@trm/tensor-node';
+import { initBackend, nativeAddon, setSwigluEpilogue } from '@trm/tensor-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTrainer, type TrainStepMetrics } from './trainer.ts';
 import { toyArch, toyCopySplit, toyTrainConfig } from './toy.ts';
@@ -26,7 +27,7 @@ function train(mlpT: boolean, steps: number): { tensors: TensorDict; metrics: Tr
   }
 }
 
-const SWITCHES: Record<string, (on: boolean) => void> = { addend: setGemmAddend };
+const SWITCHES: Record<string, (on: boolean) => void> = { addend: setGemmAddend, epilogue: setSwigluEpilogue };
 
 describe.skipIf(skip !== null)('kernel switches that claim the same bits', () => {
   afterAll(async () => {
