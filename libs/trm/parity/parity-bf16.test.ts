@@ -16,9 +16,12 @@
 // - predictions and halting: flips allowed only where the reference's own margin (its top logit minus the one we
 //   pick, |q_halt|) is within 16 ulps, i.e. within the noise above; each flip is printed. Measured: 2 prediction
 //   flips (attn_rope_bf16_train free-running, steps 3 and 5), no halting flip.
-import { beforeAll, describe, expect, it } from 'vitest';
+// - with the fused element-wise kernels off (`plain`: the ops' tfjs paths with bf16Round), measured: mlp_t 0 ulps
+//   forward, attention logits max 125 p99 27, z max 168 p99 23, grads max 224 p99 23, the same 2 flips; the same
+//   tfjs paths without their bfloat16 roundings fail every fixture (mlp_t free-running logits max 6378-7826 ulps).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@trm/tensor-node';
+import { initBackend, setFusedElementwise } from '@trm/tensor-node';
 import { Bf16UlpLog, type UlpStats } from './bf16-ulps.ts';
 import { fixtureFiles, loadFixture } from './fixtures.ts';
 import { replay } from './replay.ts';
@@ -46,16 +49,20 @@ const MAX_FLIP_MARGIN = 16;
 
 let reason: string | null = null;
 
-describe('parity with the reference TRM in bfloat16', () => {
+// `fused`: the native fused element-wise kernels with their bf16 flag (the default). `plain`: those kernels off
+// (setFusedElementwise(false)): the ops' tfjs paths, which make the same bfloat16 roundings with bf16Round; the
+// same tolerances hold.
+describe.each(['fused', 'plain'] as const)('parity with the reference TRM in bfloat16, %s element-wise kernels', (kernels) => {
   beforeAll(async () => {
     try {
       const info = await initBackend('wasm', { precision: 'bf16' });
-      console.log(`bf16 parity: ${info.name} ${info.version}, bfloat16 GEMM kernel ${info.bf16Kernel}`);
+      console.log(`bf16 parity (${kernels}): ${info.name} ${info.version}, bfloat16 GEMM kernel ${info.bf16Kernel}`);
     } catch (e) {
       reason = (e as Error).message;
       console.log(`bf16 parity skipped: ${reason}`);
     }
   });
+  afterAll(() => setFusedElementwise(true));
 
   it('finds fixtures', () => {
     expect(files.length).toBeGreaterThan(0);
@@ -63,6 +70,7 @@ describe('parity with the reference TRM in bfloat16', () => {
 
   it.each(files)('%s', (file, ctx) => {
     if (reason) return ctx.skip();
+    setFusedElementwise(kernels === 'fused');
     const fx = loadFixture(file, DIR);
     const mlpT = Boolean(fx.config.mlp_t);
     const log = new Bf16UlpLog();
@@ -72,7 +80,7 @@ describe('parity with the reference TRM in bfloat16', () => {
     const leaked = tf.memory().numTensors - before;
     const fmt = (s: UlpStats) => `max ${s.max.toFixed(1)} p99 ${s.p99.toFixed(1)} p50 ${s.p50.toFixed(2)}`;
     const lines = log.kinds().map((k) => `${k}: ${fmt(log.stats(k)!)}`);
-    console.log(`${fx.name} [bf16, ulps]: ${lines.join(' | ')} | ${log.flips.length} prediction/halting flips${log.flips.map((f) => ` (${f.where}[${f.index}], reference margin ${f.marginUlps.toFixed(1)} ulps)`).join('')}`);
+    console.log(`${fx.name} [bf16, ${kernels}, ulps]: ${lines.join(' | ')} | ${log.flips.length} prediction/halting flips${log.flips.map((f) => ` (${f.where}[${f.index}], reference margin ${f.marginUlps.toFixed(1)} ulps)`).join('')}`);
     const over: string[] = [];
     for (const kind of log.kinds()) {
       const s = log.stats(kind)!;

@@ -4,8 +4,9 @@
 //   hold bfloat16-rounded values where the reference holds bfloat16 ones: the GEMM engine rounds both operands to
 //   bfloat16 while packing, accumulates in float32 and rounds its output (a provider's bf16 GEMM), the fused kernels
 //   round what the reference keeps in bfloat16 (SwiGLU, the norm's output, softmax, RoPE; the norm's statistics and
-//   the loss stay float32), and the model marks with `bf16Round` the few other places where the reference casts or
-//   adds in bfloat16 (embeddings, the carry, residual sums). Master weights and the optimizer stay float32.
+//   the loss stay float32; the ops' tfjs paths, when the fused kernels are off, round the same places with
+//   `bf16Round`), and the model marks with `bf16Round` the few other places where the reference casts or adds in
+//   bfloat16 (embeddings, the carry, residual sums). Master weights and the optimizer stay float32.
 // Only a provider with a bfloat16 GEMM can run bf16 (the native addon of @trm/tensor-node on the wasm backend);
 // installWasmKernels refuses it otherwise, so no op runs half in one precision.
 import * as tf from '@tensorflow/tfjs-core';

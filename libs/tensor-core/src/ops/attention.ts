@@ -2,6 +2,7 @@
 // backward that recomputes the probabilities instead of keeping them.
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels } from '../kernels/fused.ts';
+import { bf16Round } from '../kernels/precision.ts';
 
 interface SoftmaxKernels {
   /** softmax(q k^T * scale) over the last axis: [B, H, S, S] */
@@ -21,12 +22,13 @@ const tfjsKernels: SoftmaxKernels = {
   probs: (q, k, scale) =>
     tf.tidy(() => {
       const scores = tf.tidy(() => tf.matMul(tf.mul(q, scale), k, false, true)); // [B, H, S, S]
-      const probs = tf.softmax(scores, -1) as tf.Tensor4D;
+      const probs = bf16Round(tf.softmax(scores, -1) as tf.Tensor4D); // in bf16 a bfloat16 tensor, as the fused softmax's
       scores.dispose();
       return probs;
     }),
   scoreGradients(dp, probs, q, k, scale) {
-    const ds = tf.tidy(() => tf.mul(probs, tf.sub(dp, tf.sum(tf.mul(dp, probs), -1, true)))); // unscaled
+    // unscaled; in bf16 the row sum and ds rounded to bfloat16, as the fused softmax backward does
+    const ds = tf.tidy(() => bf16Round(tf.mul(probs, tf.sub(dp, bf16Round(tf.sum(tf.mul(dp, probs), -1, true))))));
     tf.dispose([dp, probs]);
     return [tf.tidy(() => tf.mul(tf.matMul(ds, k), scale)), tf.tidy(() => tf.mul(tf.matMul(ds, q, true, false), scale))];
   },

@@ -1,6 +1,7 @@
 // RMSNorm without a learned scale (the reference's rms_norm), with its backward.
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels } from '../kernels/fused.ts';
+import { bf16Round } from '../kernels/precision.ts';
 
 interface NormKernels {
   /** y = x * r, r = rsqrt(mean(x^2, axis) + eps) (r keeps `axis` as size 1) */
@@ -11,15 +12,18 @@ interface NormKernels {
   backward(dy: tf.Tensor, y: tf.Tensor, r: tf.Tensor, axis: number): tf.Tensor;
 }
 
-/** In tfjs ops, over any axis. */
+/**
+ * In tfjs ops, over any axis. In bf16 (bf16Round: the identity in fp32) the reference's roundings, as the fused
+ * kernels make them: y and dx rounded to bfloat16, r kept float32, the residual sum rounded before the norm.
+ */
 const tfjsKernels: NormKernels = {
   forward: (x, eps, axis) =>
     tf.tidy(() => {
       const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), axis, true), eps));
-      return { y: tf.mul(x, r), r };
+      return { y: bf16Round(tf.mul(x, r)), r };
     }),
-  addForward: (x, o, eps, axis) => tf.tidy(() => tfjsKernels.forward(tf.add(x, o), eps, axis)),
-  backward: (dy, y, r, axis) => tf.tidy(() => tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true))))),
+  addForward: (x, o, eps, axis) => tf.tidy(() => tfjsKernels.forward(bf16Round(tf.add(x, o)), eps, axis)),
+  backward: (dy, y, r, axis) => tf.tidy(() => bf16Round(tf.mul(r, tf.sub(dy, tf.mul(y, tf.mean(tf.mul(dy, y), axis, true)))))),
 };
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels } from '../kernels/fused.ts';
+import { bf16Round } from '../kernels/precision.ts';
 
 export interface RopeTables {
   /** [len, dim] */
@@ -52,10 +53,10 @@ interface RopeKernels {
   backward(dy: tf.Tensor, t: RopeTables): tf.Tensor;
 }
 
-/** In tfjs ops. */
+/** In tfjs ops; in bf16 the output and the gradient rounded to bfloat16 (bf16Round), as the fused kernels do. */
 const tfjsKernels: RopeKernels = {
-  forward: (x, t) => tf.tidy(() => tf.add(tf.mul(x, t.cos), tf.mul(rotateHalf(x), t.sin))),
-  backward: (dy, t) => tf.tidy(() => tf.sub(tf.mul(dy, t.cos), rotateHalf(tf.mul(dy, t.sin)))),
+  forward: (x, t) => tf.tidy(() => bf16Round(tf.add(tf.mul(x, t.cos), tf.mul(rotateHalf(x), t.sin)))),
+  backward: (dy, t) => tf.tidy(() => bf16Round(tf.sub(tf.mul(dy, t.cos), rotateHalf(tf.mul(dy, t.sin))))),
 };
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedKernels } from '../kernels/fused.ts';
 import { addMatMul } from '../kernels/matmul-add.ts';
+import { bf16Round, precision } from '../kernels/precision.ts';
 
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(x: number): number {
@@ -61,13 +62,44 @@ const tfjsKernels: GateKernels = {
 };
 
 /**
+ * In tfjs ops with the reference's bfloat16 roundings (precision bf16 without fused kernels), each op rounded as
+ * torch 1.13 computes F.silu(gate) * up and its backward on bfloat16 tensors, the fused kernels' formulas
+ * (R = bf16Round): silu(g) = R(g / R(1 + R(exp(-g)))), a = R(silu(g) * u), du = R(da * silu(g)),
+ * dg = R(R(R(da * u) * sg) * R(1 + R(g * R(1 - sg)))) with sg = R(1 / R(1 + R(exp(-g)))).
+ */
+const tfjsBf16Kernels: GateKernels = {
+  project(x, gate, up) {
+    const { g, u } = projections(x, gate, up);
+    return { a: tf.tidy(() => bf16Round(tf.mul(siluBf16(g), u)) as tf.Tensor2D), g, u };
+  },
+  backward(dy, da, g, u, dDownSum) {
+    const R = bf16Round;
+    const s = siluBf16(g) as tf.Tensor2D;
+    const dDown = tf.tidy(() => addMatMul(dDownSum, dy, R(tf.mul(s, u)) as tf.Tensor2D, true, false)) as tf.Tensor2D; // [w, inner]
+    const du = tf.tidy(() => R(tf.mul(da, s))) as tf.Tensor2D;
+    s.dispose();
+    const dg = tf.tidy(() => {
+      const sg = R(tf.div(1, R(tf.add(1, R(tf.exp(tf.neg(g)))))));
+      return R(tf.mul(R(tf.mul(R(tf.mul(da, u)), sg)), R(tf.add(1, R(tf.mul(g, R(tf.sub(1, sg))))))));
+    }) as tf.Tensor2D;
+    da.dispose();
+    return [dg, du, dDown];
+  },
+};
+
+/** silu(g) as torch computes it on bfloat16 tensors: every op rounded to bfloat16. */
+function siluBf16(g: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => bf16Round(tf.div(g, bf16Round(tf.add(1, bf16Round(tf.exp(tf.neg(g))))))));
+}
+
+/**
  * The gating's kernels: the registered fused ones (the projections with the gating in their GEMM's epilogue where the
- * provider runs it, else the two products and one pass of the gating; one pass gives a, dg and du) or tfjs ops.
- * This file's one dispatch.
+ * provider runs it, else the two products and one pass of the gating; one pass gives a, dg and du) or tfjs ops, in
+ * bf16 with the reference's roundings. This file's one dispatch.
  */
 function kernels(): GateKernels {
   const fused = fusedKernels();
-  if (!fused) return tfjsKernels;
+  if (!fused) return precision() === 'bf16' ? tfjsBf16Kernels : tfjsKernels;
   return {
     project(x, gate, up) {
       const epilogue = fused.swigluProjections(x, gate, up);
