@@ -21,4 +21,5 @@ export interface CatalogEntry {
 export const CATALOG: Readonly<Record<string, CatalogEntry>>;
 export function catalogEntry(id: string): CatalogEntry;
 export function entryLocation(id: string): string;
+export function entryName(id: string): string;
 export function entryFolder(artifacts: string, config: string, id: string): string;

@@ -49,6 +49,12 @@ export function entryLocation(id) {
   return `artifacts/<config>/${e.folder ?? e.stage}${file ? `/${file}` : ''}`;
 }
 
+/** `encode/train.arrow`: an entry's file inside a config's artifacts, as messages name it. */
+export function entryName(id) {
+  const e = catalogEntry(id);
+  return `${e.folder ?? e.stage}${e.path ? `/${e.path}` : ''}`;
+}
+
 /** The folder an entry lives in for a config (the stage folder, or a folder of its own such as train.partial). */
 export function entryFolder(artifacts, config, id) {
   const e = catalogEntry(id);

@@ -19,7 +19,8 @@ export interface TableOutput {
   metadata?: Record<string, string>;
 }
 export interface JsonOutput { format: 'json'; value: unknown }
-export interface SafetensorsOutput { format: 'safetensors'; tensors: TensorDict; metadata?: Record<string, string> }
+/** tensors to encode, or a safetensors file's bytes as they are (a copied model) */
+export type SafetensorsOutput = { format: 'safetensors'; tensors: TensorDict; metadata?: Record<string, string> } | { format: 'safetensors'; bytes: Uint8Array };
 export interface TextOutput { format: 'text'; text: string }
 /** files named at run time (report images, a dataset's task files): relative name -> content (objects as JSON) */
 export interface FilesOutput { format: 'files'; files: Record<string, string | Uint8Array | object> }
@@ -28,6 +29,7 @@ export type Output = TableOutput | JsonOutput | SafetensorsOutput | TextOutput |
 export const table = (columns: readonly ColumnSpec[], rows: Iterable<Row> | AsyncIterable<Row>, metadata?: Record<string, string>): TableOutput => ({ format: 'arrow', columns, rows, metadata });
 export const json = (value: unknown): JsonOutput => ({ format: 'json', value });
 export const safetensors = (tensors: TensorDict, metadata?: Record<string, string>): SafetensorsOutput => ({ format: 'safetensors', tensors, metadata });
+export const safetensorsBytes = (bytes: Uint8Array): SafetensorsOutput => ({ format: 'safetensors', bytes });
 export const text = (t: string): TextOutput => ({ format: 'text', text: t });
 export const files = (f: Record<string, string | Uint8Array | object>): FilesOutput => ({ format: 'files', files: f });
 
@@ -47,6 +49,10 @@ export async function writeOutput(file: string, out: Output, opts: { indent?: nu
       fs.writeFileSync(file, jsonText(out.value, opts.indent));
       return;
     case 'safetensors': {
+      if ('bytes' in out) {
+        fs.writeFileSync(file, out.bytes);
+        return;
+      }
       const { encodeSafetensors } = await import('@trm/tensor-core');
       fs.writeFileSync(file, encodeSafetensors(out.tensors, out.metadata));
       return;

@@ -5,17 +5,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SourceIO } from '@trm/dataset';
-import { ArtifactError, readManifest, stageDir, type Manifest, type ManifestKey, type StageName } from '../artifacts/manifest.ts';
+import { ArtifactError, readManifest, stageDir, type Manifest, type ManifestKey, type ManifestNotes, type StageName } from '../artifacts/manifest.ts';
 import { createSourceIO } from '../io/source-io.ts';
 import { runStage, type StageContext, type StageResult } from '../stages/context.ts';
 import { stageDeclaration, type StageDeclaration } from '../stages/declarations.mjs';
 import { catalogEntry, entryFolder, type CatalogEntry } from './entries.mjs';
 import { fileContent, readJson, safetensorsInput, tableInput, writeOutput, type Output, type SafetensorsInput, type TableInput } from './formats.ts';
 
-export { files, json, jsonText, safetensors, table, text } from './formats.ts';
-export type { Output, SafetensorsInput, TableInput } from './formats.ts';
+export { files, json, jsonText, safetensors, safetensorsBytes, table, text } from './formats.ts';
+export type { Output, SafetensorsInput, TableInput, TableOutput } from './formats.ts';
 
-export { entryFolder } from './entries.mjs';
+export { entryFolder, entryName } from './entries.mjs';
 
 /** The file of an entry for a config. */
 export function entryPath(artifacts: string, config: string, id: string): string {
@@ -46,6 +46,10 @@ export interface Inputs {
   safetensors(id: string): SafetensorsInput;
   /** where an entry it reads is, for messages */
   name(id: string): string;
+  /** whether the upstream stage wrote an entry it reads (an optional one: encode.aux, train.evals) */
+  has(id: string): boolean;
+  /** sha256 of an entry it reads, as the upstream manifest records it */
+  sha256(id: string): string;
   /** an upstream stage's manifest and run record */
   stage(name: StageName): StageRecord;
   /** this stage's previous output of one of its entries (kept across runs, e.g. the report's history), or null */
@@ -110,6 +114,15 @@ export function openInputs(ctx: StageContext, decl: StageDeclaration): Inputs {
       return safetensorsInput(r.file);
     },
     name: (id) => read(id).file,
+    has(id) {
+      if (!decl.reads.includes(id)) read(id); // throws: not declared
+      const entry = catalogEntry(id);
+      return !!stage(entry.stage).manifest.files[entry.path];
+    },
+    sha256(id) {
+      const r = read(id);
+      return stage(r.entry.stage).manifest.files[r.entry.path].sha256;
+    },
     stage,
     previous<T>(id: string) {
       if (!decl.writes.includes(id)) throw new Error(`catalog: the ${decl.name} stage does not write ${id} (declarations.mjs)`);
@@ -176,6 +189,19 @@ export async function saveOutputs(tmp: string, decl: StageDeclaration, outputs: 
 export interface StageRun extends StageContext {
   /** the manifest key the output will have */
   key: ManifestKey;
+  /** the stage's folder (its previous output, for messages and for train's resume: a finished run is a checkpoint) */
+  dir: string;
+  /** what the manifest records besides the key (train: the run's history) */
+  notes: ManifestNotes;
+  /** the folder of one of its `checkpoints` entries (train.checkpoints, evaluate.batches), written while it runs */
+  checkpoints(id: string): string;
+}
+
+/** The folder of a `checkpoints` entry that `decl` writes, for a config. */
+export function checkpointFolder(artifacts: string, config: string, decl: StageDeclaration, id: string): string {
+  if (!decl.writes.includes(id)) throw new Error(`catalog: the ${decl.name} stage does not write ${id} (declarations.mjs)`);
+  if (catalogEntry(id).format !== 'checkpoints') throw new Error(`catalog: ${id} is ${catalogEntry(id).format}, not checkpoints`);
+  return entryFolder(artifacts, config, id);
 }
 
 export type StageFunction = (inputs: Inputs, run: StageRun) => Promise<StageOutputs>;
@@ -183,8 +209,10 @@ export type StageFunction = (inputs: Inputs, run: StageRun) => Promise<StageOutp
 /** Runs a stage function through the catalog: upstream checked, skipped when up to date, outputs written atomically. */
 export function runCatalogStage(ctx: StageContext, stage: StageName, fn: StageFunction): Promise<StageResult> {
   const decl = stageDeclaration(stage);
-  return runStage(ctx, decl, async (tmp, key) => {
-    const { outputs, run } = await fn(openInputs(ctx, decl), { ...ctx, key });
+  return runStage(ctx, decl, async (tmp, key, notes) => {
+    const dir = stageDir(ctx.artifacts, ctx.config.name, stage);
+    const checkpoints = (id: string) => checkpointFolder(ctx.artifacts, ctx.config.name, decl, id);
+    const { outputs, run } = await fn(openInputs(ctx, decl), { ...ctx, key, dir, notes, checkpoints });
     await saveOutputs(tmp, decl, outputs);
     return typeof run === 'function' ? run() : run;
   });

@@ -16,7 +16,9 @@ import { FileError, fileError, formatBytes, freeBytes, syncDir, writeFileAtomicS
 import { removeDeadTemporaries } from './temporaries.ts';
 
 export const CHECKPOINT_KIND = 'trm.checkpoint';
-const RECORD = 'checkpoint.json';
+/** the record of a checkpoint folder (its files' sizes and hashes, the step, what the caller records) */
+export const CHECKPOINT_RECORD = 'checkpoint.json';
+const RECORD = CHECKPOINT_RECORD;
 const LATEST = 'latest.json';
 const STEP_DIR = /^step-(\d+)$/;
 const DAMAGED_DIR = /^step-(\d+)\.damaged(-\d+)?$/;

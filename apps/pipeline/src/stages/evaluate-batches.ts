@@ -10,10 +10,10 @@ import { canonicalJson } from '../artifacts/hash.ts';
 import type { ManifestKey } from '../artifacts/manifest.ts';
 import { CheckpointStore } from '../io/checkpoint-store.ts';
 import type { StageContext } from './context.ts';
+import { EVAL_BATCHES_FILE as FILE } from '../catalog/checkpoints.ts';
 import { entryFolder } from '../catalog/entries.mjs';
 
 export const EVAL_FLUSH_SECONDS = 30;
-const FILE = 'batches.safetensors';
 
 export interface EvalProgressInfo {
   /** the evaluate key the batches were computed under */
@@ -91,8 +91,8 @@ export function decodeBatches(bytes: Uint8Array, file: string, T: number, S: num
 }
 
 /** The store of finished batches, and the batches a run with `key` may resume (discarding others, saying so). */
-export function openEvalProgress(ctx: StageContext, key: ManifestKey, T: number, S: number, log: (m: string) => void): { store: CheckpointStore<EvalProgressInfo>; done: EvalBatchResult[] } {
-  const store = new CheckpointStore<EvalProgressInfo>(evaluatePartialDir(ctx), { log: (m) => log(`evaluate: ${m}`) });
+export function openEvalProgress(ctx: StageContext, dir: string, key: ManifestKey, T: number, S: number, log: (m: string) => void): { store: CheckpointStore<EvalProgressInfo>; done: EvalBatchResult[] } {
+  const store = new CheckpointStore<EvalProgressInfo>(dir, { log: (m) => log(`evaluate: ${m}`) });
   if (!store.exists()) return { store, done: [] };
   if (ctx.resume?.restart) {
     const n = store.list().filter((e) => e.record).at(-1)?.record?.info.batches;

@@ -2,21 +2,21 @@
 // supervision steps; writes predictions.arrow, trajectories.arrow, metrics.json and the dataset's task files.
 // With runtime.workers > 0 every test batch is split across worker threads (a data-parallel model).
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ExamplePrediction } from '@trm/dataset';
 import { combineEvalBatches, createModel, evaluateBatches, evaluateModel, type ArchConfig, type TrmModel } from '@trm/trm';
 import { createDataParallelModel } from '@trm/trm-parallel';
-import { decodeSafetensors } from '@trm/tensor-core';
 import type { BackendName } from '@trm/tensor-node';
-import { writeArrowFile, type ColumnSpec, type Row } from '../artifacts/arrow-table.ts';
+import type { ColumnSpec, Row } from '../artifacts/arrow-table.ts';
+import { catalogEntry } from '../catalog/entries.mjs';
+import { files, json, runCatalogStage, table, type StageOutputs } from '../catalog/index.ts';
 import { createProgress, log } from '../io/progress.ts';
 import { stoppable, stopRequested, StoppedError } from '../run/signals.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
 import type { ResolvedConfig } from '../config/load.ts';
-import { runStage, upstream, type StageContext, type StageResult } from './context.ts';
-import { loadEncodedSplit } from './encoded-split.ts';
+import type { StageContext, StageResult } from './context.ts';
+import { encodedSplit } from './encoded-split.ts';
 import { pickTrajectories, subsetSplit, trajectoryCandidates } from './trajectories.ts';
-import { EVAL_FLUSH_SECONDS, evaluatePartialDir, openEvalProgress, saveEvalProgress } from './evaluate-batches.ts';
+import { EVAL_FLUSH_SECONDS, openEvalProgress, saveEvalProgress } from './evaluate-batches.ts';
 
 export function predictionColumns(seqLen: number): ColumnSpec[] {
   return [
@@ -70,35 +70,37 @@ export async function withEvalModel<T>(arch: ArchConfig, seed: number, plan: Wor
  * An empty test split (train-only data: no test files, a reference folder without test/, test_size 0) is evaluated
  * as empty: empty tables and a metrics.json with count 0 and null metrics, which the report shows as "not evaluated".
  */
-async function emptyEvaluation(tmp: string, seqLen: number, metadata: Record<string, string>): Promise<Record<string, unknown>> {
-  log('evaluate: the test split is empty (train-only data): nothing to evaluate; metrics.json records count 0');
-  await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(seqLen), [], { metadata });
-  await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(seqLen), [], { metadata });
+function emptyEvaluation(seqLen: number, metadata: Record<string, string>): StageOutputs {
+  log(`evaluate: the test split is empty (train-only data): nothing to evaluate; ${catalogEntry('evaluate.metrics').path} records count 0`);
   const metrics = { count: 0, exact_accuracy: null, token_accuracy: null, q_halt_accuracy: null, mean_steps: null, accuracy_per_step: [], exact_accuracy_per_step: [] };
-  fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  return { exact_accuracy: null, examples: 0, workers: 0 };
+  return {
+    outputs: {
+      'evaluate.predictions': table(predictionColumns(seqLen), [], metadata),
+      'evaluate.trajectories': table(trajectoryColumns(seqLen), [], metadata),
+      'evaluate.metrics': json(metrics),
+    },
+    run: { exact_accuracy: null, examples: 0, workers: 0 },
+  };
 }
 
 export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
-  let finished = false;
-  const result = await runStage(ctx, 'evaluate', async (tmp, key) => {
+  let finished: string | null = null;
+  const result = await runCatalogStage(ctx, 'evaluate', async (inputs, { key, checkpoints }) => {
     const backend = key.backend!;
     const lib = ctx.dataset.lib;
-    const enc = await upstream(ctx, 'encode');
-    const trained = await upstream(ctx, 'train');
-    const testFile = path.join(enc.dir, 'test.arrow');
-    const { split, meta } = await loadEncodedSplit(testFile);
-    const { arch, seed } = JSON.parse(fs.readFileSync(path.join(trained.dir, 'state.json'), 'utf8')) as { arch: ArchConfig; seed: number };
-    const weights = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(trained.dir, 'model.safetensors'))), 'model.safetensors').tensors;
+    const partial = checkpoints('evaluate.batches');
+    const { split, meta } = await encodedSplit(inputs.table('encode.test'));
+    const { arch, seed } = inputs.json<{ arch: ArchConfig; seed: number }>('train.state_meta');
+    const weights = (await inputs.safetensors('train.model').read()).tensors;
     const N = split.puzzleIdentifiers.length;
     const S = split.seqLen;
     const T = arch.halt_max_steps;
     const batchSize = ctx.config.evaluate.batch_size;
     const metadata = { 'trm.dataset': JSON.stringify(meta), 'trm.encode': JSON.stringify(ctx.config.encode) };
-    if (N === 0) return emptyEvaluation(tmp, S, metadata);
+    if (N === 0) return emptyEvaluation(S, metadata);
     const totalBatches = Math.ceil(N / batchSize);
     const plan = evaluateWorkers(ctx.config, backend.name);
-    const { store, done } = openEvalProgress(ctx, key, T, S, log);
+    const { store, done } = openEvalProgress(ctx, partial, key, T, S, log);
     const info = { key, totalExamples: N, totalBatches };
     log(`evaluate: ${N} test examples in batches of ${batchSize}, ${T} supervision steps each, on ${backend.name}${backend.precision ? ' in bfloat16' : ''}, ${describeWorkers(plan)}${plan.notes.map((n) => `; ${n}`).join('')}`);
     if (done.length) log(`evaluate: resuming after ${done.length} of ${totalBatches} batches (${store.dir})`);
@@ -147,21 +149,23 @@ export async function runEvaluate(ctx: StageContext): Promise<StageResult> {
       preds.push(p);
       rows.push({ index: i, group_index: p.group, puzzle_identifier: p.puzzleIdentifier, inputs: p.inputs, labels: p.labels, preds: p.preds, q_halt: p.qHalt, steps: res.steps[i], correct: res.correct[i] === 1 });
     }
-    await writeArrowFile(path.join(tmp, 'predictions.arrow'), predictionColumns(S), rows, { metadata });
     const traj: Row[] = res.kept.flatMap(({ index, steps }) => steps.map((p, j) => ({ index, step: j + 1, preds: p })));
-    await writeArrowFile(path.join(tmp, 'trajectories.arrow'), trajectoryColumns(S), traj, { metadata });
 
-    const aux = enc.manifest.files['aux.json'] ? JSON.parse(fs.readFileSync(path.join(enc.dir, 'aux.json'), 'utf8')) : null;
-    const task = lib.evaluate(preds, ctx.config.evaluate, aux);
-    for (const [name, content] of Object.entries(task.files ?? {})) {
-      if (name.includes('/') || name.startsWith('.') || ['metrics.json', 'predictions.arrow', 'trajectories.arrow'].includes(name)) throw new Error(`dataset ${lib.name}: evaluate returned a file named ${JSON.stringify(name)}`);
-      fs.writeFileSync(path.join(tmp, name), typeof content === 'string' ? content : JSON.stringify(content, null, 1) + '\n');
-    }
-    const metrics = { ...res.metrics, ...task.metrics };
-    fs.writeFileSync(path.join(tmp, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-    finished = true;
-    return { exact_accuracy: res.metrics.exact_accuracy, examples: N, workers: plan.workers };
+    const task = lib.evaluate(preds, ctx.config.evaluate, inputs.optionalJson('encode.aux'));
+    finished = partial;
+    return {
+      outputs: {
+        'evaluate.predictions': table(predictionColumns(S), rows, metadata),
+        'evaluate.trajectories': table(trajectoryColumns(S), traj, metadata),
+        'evaluate.metrics': json({ ...res.metrics, ...task.metrics }),
+        // the dataset's own files (ARC: submission.json); the catalog refuses a name of the stage's other files
+        'evaluate.task_files': task.files ? files(task.files as Record<string, string | object>) : undefined,
+      },
+      run: { exact_accuracy: res.metrics.exact_accuracy, examples: N, workers: plan.workers },
+    };
   });
-  if (!result.skipped && finished) fs.rmSync(evaluatePartialDir(ctx), { recursive: true, force: true });
+  // the finished batches of this evaluation, now written as the stage folder
+  const done = finished as string | null;
+  if (!result.skipped && done) fs.rmSync(done, { recursive: true, force: true });
   return result;
 }

@@ -69,7 +69,7 @@ export const writeReport: StageFunction = async (inputs, ctx) => {
   const gitSha = gitRun?.commit ?? null;
   const trainMetrics = await readTrainMetrics(inputs.table('train.metrics'));
   // the evaluations during training (train.eval_interval) and how the run ended (early stop, the best model)
-  const intervalEvals = train.manifest.files['evals.arrow'] ? intervalRowsFromTable(await inputs.table('train.evals').all(), inputs.name('train.evals')) : [];
+  const intervalEvals = inputs.has('train.evals') ? intervalRowsFromTable(await inputs.table('train.evals').all(), inputs.name('train.evals')) : [];
   const ended = (train.run ?? {}) as { stoppedEarly?: string; model?: { kind: 'last' | 'best'; step: number } };
   const stateMeta = inputs.optionalJson<{ totalSteps?: number }>('train.state_meta');
   const maxSteps = Number(ctx.config.train.max_steps ?? 0);

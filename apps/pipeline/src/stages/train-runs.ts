@@ -17,12 +17,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ArchConfig, TrainConfig, TrainerState, TrainStepMetrics } from '@trm/trm';
-import { decodeSafetensors, encodeSafetensors } from '@trm/tensor-core';
 import { canonicalJson, sha256 } from '../artifacts/hash.ts';
-import { readManifest, verifyFiles, type Manifest } from '../artifacts/manifest.ts';
-import { readTable } from '../artifacts/open-stage.ts';
-import { CheckpointStore, type CheckpointRecord, type OpenedCheckpoint } from '../io/checkpoint-store.ts';
-import { removeDeadTemporaries } from '../io/temporaries.ts';
+import { checkpointFiles, checkpointKind, openFinishedTrain, readCheckpoint, type TrainRuns } from '../catalog/checkpoints.ts';
+import { entryName } from '../catalog/entries.mjs';
+import { CheckpointStore, type OpenedCheckpoint } from '../io/checkpoint-store.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { intervalRowsFromTable, type IntervalEval } from './interval-evals.ts';
 
@@ -94,7 +92,7 @@ export function diffMeaning(before: RunMeaning, now: RunMeaning): string[] {
   const a = flatten({ seed: before.seed, arch: before.arch, train: before.train }, '', {});
   const b = flatten({ seed: now.seed, arch: now.arch, train: now.train }, '', {});
   const out = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().filter((k) => canonicalJson(a[k]) !== canonicalJson(b[k])).map((k) => `${k}: ${show(a[k])} -> ${show(b[k])}`);
-  if (before.data !== now.data) out.push(`data (sha256 of encode/train.arrow): ${before.data.slice(0, 12)}… -> ${now.data.slice(0, 12)}…`);
+  if (before.data !== now.data) out.push(`data (sha256 of ${entryName('encode.train')}): ${before.data.slice(0, 12)}… -> ${now.data.slice(0, 12)}…`);
   return out;
 }
 
@@ -127,119 +125,17 @@ export interface Resumable {
   evals: IntervalEval[];
 }
 
-/**
- * A checkpoint's files: the trainer state, the metrics and evaluations so far, the model's file (`model`: what trm
- * solve/evaluate --checkpoint read) and, for the checkpoint of a stop, why it stopped (`stopped`: {"reason": "SIGINT"}).
- */
-export const CHECKPOINT_FILES = { state: 'state.safetensors', meta: 'state.json', metrics: 'metrics.json', evals: 'evals.json', model: 'model.safetensors', stopped: 'stopped.json' } as const;
-
-export function checkpointFiles(state: TrainerState, metrics: MetricRow[], extra: { evals?: IntervalEval[]; model?: Uint8Array; stopped?: string } = {}): Record<string, Uint8Array | string> {
-  return {
-    [CHECKPOINT_FILES.state]: encodeSafetensors(state.tensors),
-    [CHECKPOINT_FILES.meta]: JSON.stringify(state.meta) + '\n',
-    [CHECKPOINT_FILES.metrics]: JSON.stringify(metrics) + '\n',
-    ...(extra.evals ? { [CHECKPOINT_FILES.evals]: JSON.stringify(extra.evals) + '\n' } : {}),
-    ...(extra.model ? { [CHECKPOINT_FILES.model]: extra.model } : {}),
-    ...(extra.stopped ? { [CHECKPOINT_FILES.stopped]: JSON.stringify({ reason: extra.stopped }) + '\n' } : {}),
-  };
-}
-
-const decoder = new TextDecoder();
-
 export function resumableFromCheckpoint(c: OpenedCheckpoint<TrainRunInfo>): Resumable {
-  const need = (name: string) => {
-    const b = c.files[name];
-    if (!b) throw new Error(`${c.dir}: checkpoint without ${name}`);
-    return b;
-  };
-  const meta = JSON.parse(decoder.decode(need(CHECKPOINT_FILES.meta)));
-  const metrics = JSON.parse(decoder.decode(need(CHECKPOINT_FILES.metrics))) as MetricRow[];
-  const tensors = decodeSafetensors(need(CHECKPOINT_FILES.state), path.join(c.dir, CHECKPOINT_FILES.state)).tensors;
-  const evals = c.files[CHECKPOINT_FILES.evals] ? (JSON.parse(decoder.decode(c.files[CHECKPOINT_FILES.evals])) as IntervalEval[]) : [];
+  const { meta, tensors, metrics, evals } = readCheckpoint(c);
   return { step: c.step, state: { tensors, meta }, metrics: metrics.slice(0, c.step), info: c.record.info, where: c.dir, evals: evals.filter((e) => e.step <= c.step) };
-}
-
-/** The runs of one config: artifacts/<config>/train.partial/<run id>/, each a CheckpointStore. */
-export class TrainRuns {
-  constructor(readonly root: string, readonly log: (message: string) => void) {}
-
-  /** a run's checkpoints; `keep`: how many a write leaves (train.keep_checkpoints; at least 2) */
-  store(id: string, keep?: number): CheckpointStore<TrainRunInfo> {
-    return new CheckpointStore<TrainRunInfo>(path.join(this.root, id), { keep, log: (m) => this.log(`train: ${m}`) });
-  }
-
-  /** Run folders present (by id), oldest first by their newest checkpoint's time. */
-  ids(): string[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.root);
-    } catch {
-      return [];
-    }
-    const dirs = names.filter((n) => /^[0-9a-f]{12}$/.test(n) && fs.statSync(path.join(this.root, n)).isDirectory());
-    const time = (n: string) => fs.statSync(path.join(this.root, n)).mtimeMs;
-    return dirs.sort((a, b) => time(a) - time(b) || (a < b ? -1 : 1));
-  }
-
-  /**
-   * Checkpoints of the layout before run folders (train.partial/{key.json, latest.json, state-N.*}): imported into
-   * this run's folder when key.json says they were made from the same config sections and data (their code counts as
-   * another implementation), otherwise moved to train.partial/legacy-<hash>/ and kept.
-   */
-  importLegacy(key: { configHash: string; inputs: Record<string, string> }, id: string, info: (code: string, backend: RunImplementation['backend']) => TrainRunInfo): void {
-    const latest = path.join(this.root, 'latest.json');
-    const keyFile = path.join(this.root, 'key.json');
-    if (!fs.existsSync(latest) || !fs.existsSync(keyFile)) return;
-    const files = fs.readdirSync(this.root).filter((n) => /^(state-\d+\.(safetensors|json)|metrics-\d+\.json|latest\.json|key\.json)$/.test(n));
-    try {
-      const old = JSON.parse(fs.readFileSync(keyFile, 'utf8')) as { configHash: string; inputs: Record<string, string>; code: string; backend: RunImplementation['backend'] };
-      const { step } = JSON.parse(fs.readFileSync(latest, 'utf8')) as { step: number };
-      if (old.configHash === key.configHash && canonicalJson(old.inputs) === canonicalJson(key.inputs)) {
-        const read = (n: string) => new Uint8Array(fs.readFileSync(path.join(this.root, n)));
-        decodeSafetensors(read(`state-${step}.safetensors`), `state-${step}.safetensors`);
-        JSON.parse(decoder.decode(read(`state-${step}.json`)));
-        JSON.parse(decoder.decode(read(`metrics-${step}.json`)));
-        this.store(id).write(step, { [CHECKPOINT_FILES.state]: read(`state-${step}.safetensors`), [CHECKPOINT_FILES.meta]: read(`state-${step}.json`), [CHECKPOINT_FILES.metrics]: read(`metrics-${step}.json`) }, info(old.code, old.backend));
-        for (const n of files) fs.rmSync(path.join(this.root, n), { force: true });
-        this.log(`train: moved the checkpoint of step ${step} from the previous layout of ${this.root} into ${path.join(this.root, id)}`);
-        return;
-      }
-    } catch (e) {
-      this.log(`train: the checkpoint files of the previous layout in ${this.root} cannot be read (${(e as Error).message})`);
-    }
-    const aside = path.join(this.root, `legacy-${sha256(fs.readFileSync(keyFile)).slice(0, 12)}`);
-    fs.mkdirSync(aside, { recursive: true });
-    for (const n of files) fs.renameSync(path.join(this.root, n), path.join(aside, n));
-    this.log(`train: checkpoint files of the previous layout, made from other settings, moved to ${aside} (kept; this version does not resume them)`);
-  }
-
-  /** The newest checkpoint record of a run folder (not verified), or null. */
-  newest(id: string): CheckpointRecord<TrainRunInfo> | null {
-    return this.store(id).list().filter((e) => e.record).at(-1)?.record ?? null;
-  }
-
-  /** Removes train.partial when nothing is left in it but dead temporaries. */
-  removeIfEmpty(): void {
-    if (!fs.existsSync(this.root)) return;
-    removeDeadTemporaries(this.root);
-    if (fs.readdirSync(this.root).length === 0) fs.rmSync(this.root, { recursive: true, force: true });
-  }
 }
 
 /** What the finished train stage holds, as a checkpoint of its run (null when it cannot be read as one). */
 export async function resumableFromStage(dir: string, config: string, current: { data: string; encodeHash: string }): Promise<Resumable | null> {
-  let manifest: Manifest;
-  let saved: TrainerState['meta'] & { arch: ArchConfig; train: TrainConfig; run?: TrainRunInfo };
-  try {
-    manifest = readManifest(dir, 'train', config).manifest;
-    // an imported model (trm import-checkpoint) has weights but no trainer state to continue
-    if (manifest.lineage || !manifest.files['state.safetensors'] || !manifest.files['state.json']) return null;
-    await verifyFiles(dir, manifest);
-    saved = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-  const { arch, train, run, ...meta } = saved;
+  const finished = await openFinishedTrain(dir, config);
+  if (!finished) return null;
+  const manifest = finished.manifest;
+  const { arch, train, run, ...meta } = finished.saved as unknown as TrainerState['meta'] & { arch: ArchConfig; train: TrainConfig; run?: TrainRunInfo };
   let info = run;
   if (!info) {
     // written before runs were recorded: its data is known only if encode is still what it trained on
@@ -248,14 +144,11 @@ export async function resumableFromStage(dir: string, config: string, current: {
     const micro = (trainKeys.micro_batch_size as number | undefined) ?? 0;
     delete trainKeys.micro_batch_size;
     const meaning: RunMeaning = { seed: meta.seed, arch, train: trainKeys, data: current.data };
-    const runJson = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { workers?: number };
+    const runJson = finished.runRecord() as { workers?: number };
     info = { id: runId(meaning), meaning, implementation: { code: manifest.code, backend: manifest.backend, workers: runJson.workers ?? 0, micro_batch_size: micro }, settings: { max_steps: meta.step, checkpoint_every: 0 }, history: { origin: null, implementations: [] } };
   }
-  const tensors = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'state.safetensors'))), path.join(dir, 'state.safetensors')).tensors;
-  const metrics = (await readTable(path.join(dir, 'metrics.arrow'))) as unknown as MetricRow[];
-  const evalsFile = path.join(dir, 'evals.arrow');
-  const evals = manifest.files['evals.arrow'] ? intervalRowsFromTable(await readTable(evalsFile), evalsFile) : [];
-  return { step: meta.step, state: { tensors, meta: meta as TrainerState['meta'] }, metrics, info, where: dir, evals };
+  const { tensors, metrics, evals } = await finished.contents();
+  return { step: meta.step, state: { tensors, meta: meta as TrainerState['meta'] }, metrics: metrics as unknown as MetricRow[], info, where: dir, evals: evals ? intervalRowsFromTable(evals.rows, evals.name) : [] };
 }
 
 /**
@@ -266,7 +159,8 @@ export async function openResumeFrom(spec: string, runs: TrainRuns, config: stri
   const candidates = [path.resolve(spec), path.join(runs.root, spec)];
   const p = candidates.find((c) => fs.existsSync(c));
   if (!p) throw new Error(`--resume-from ${spec}: no such checkpoint (not a path, nor a run id in ${runs.root}); \`trm status --config ${config}\` lists the checkpoints`);
-  if (fs.existsSync(path.join(p, 'checkpoint.json'))) {
+  const kind = checkpointKind(p);
+  if (kind === 'checkpoint') {
     const m = /^step-(\d+)$/.exec(path.basename(p));
     if (!m) throw new Error(`--resume-from ${spec}: a checkpoint folder is named step-<N>`);
     const store = new CheckpointStore<TrainRunInfo>(path.dirname(p));
@@ -276,7 +170,7 @@ export async function openResumeFrom(spec: string, runs: TrainRuns, config: stri
       throw new Error(`--resume-from ${spec}: ${(e as Error).message}; pick another checkpoint (\`trm status --config ${config}\` lists them)`);
     }
   }
-  if (fs.existsSync(path.join(p, 'manifest.json'))) {
+  if (kind === 'stage') {
     const r = await resumableFromStage(p, config, current);
     if (!r) throw new Error(`--resume-from ${spec}: not a complete, verified train stage folder`);
     return r;

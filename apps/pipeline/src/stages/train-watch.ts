@@ -2,28 +2,24 @@
 // (train.eval_interval, through the trainer's own workers), the best model so far (train.partial/<run id>/best/),
 // early stopping, the live view in the terminal (io/train-view.ts) and the experiment trackers (tracking/). None of
 // them changes a step: a run with and without them ends with the same weights.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { SplitIndex, Trainer, TrainStepMetrics } from '@trm/trm';
+import type { AuxArtifacts } from '@trm/dataset';
+import type { EncodedSplit, SplitIndex, Trainer, TrainStepMetrics } from '@trm/trm';
 import { encodeSafetensors } from '@trm/tensor-core';
 import { canonicalJson } from '../artifacts/hash.ts';
 import type { ResolvedConfig } from '../config/load.ts';
-import { writeFileAtomicSynced } from '../io/fs-errors.ts';
 import { log } from '../io/progress.ts';
 import { createTrainView, type TrainView } from '../io/train-view.ts';
 import { createTracker, flatParams, type RunStatus, type Tracker } from '../tracking/index.ts';
 import type { StageContext } from './context.ts';
-import { loadEncodedSplit } from './encoded-split.ts';
 import { IntervalEvaluator } from './interval-eval-run.ts';
 import { epochAt, evalSchedule, metricOf, trackedMetrics, type IntervalEval } from './interval-evals.ts';
 import { SECTIONS } from '../config/load.ts';
+import type { BestModel } from '../catalog/checkpoints.ts';
 
 /** The model file of a checkpoint: the weights the evaluate stage would use, the arch and the step in its header. */
 export function checkpointModel(trainer: Trainer, arch: object, epoch: number): Uint8Array {
   return encodeSafetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch), 'trm.step': String(trainer.stepCount), 'trm.epoch': String(epoch) });
 }
-
-export const BEST_DIR = 'best';
 
 export interface WatchOptions {
   ctx: StageContext;
@@ -32,10 +28,11 @@ export interface WatchOptions {
   index: SplitIndex;
   /** the step the run ends at (train.max_steps or the schedule) */
   total: number;
-  /** the encode stage's folder and files (test.arrow, aux.json) */
-  encode: { dir: string; files: Record<string, unknown> };
-  /** the run's folder in train.partial (best/ goes there) */
-  runDir: string;
+  /** the encoded test split and the dataset's aux data (catalog entries encode.test, encode.aux), read when evaluations are on */
+  test: () => Promise<EncodedSplit>;
+  aux: () => AuxArtifacts | null;
+  /** the run's best model (catalog entry train.best_model) */
+  best: BestModel;
   runId: string;
   /** evaluations made before a resumed run's first step */
   previous: IntervalEval[];
@@ -60,8 +57,8 @@ export class TrainWatch {
     const interval = t.eval_interval as number;
     let evaluator: IntervalEvaluator | null = null;
     if (interval > 0) {
-      const { split } = await loadEncodedSplit(path.join(o.encode.dir, 'test.arrow'));
-      const aux = o.encode.files['aux.json'] ? JSON.parse(fs.readFileSync(path.join(o.encode.dir, 'aux.json'), 'utf8')) : null;
+      const split = await o.test();
+      const aux = o.aux();
       const B = t.global_batch_size as number;
       const schedule = evalSchedule({
         evalInterval: interval, minEvalInterval: t.min_eval_interval as number, epochs: t.epochs as number, globalBatchSize: B,
@@ -103,10 +100,7 @@ export class TrainWatch {
     const row = ev.run(step);
     const best = ev.best()!;
     if (ev.improved()) {
-      const dir = path.join(this.o.runDir, BEST_DIR);
-      fs.mkdirSync(dir, { recursive: true });
-      writeFileAtomicSynced(path.join(dir, 'model.safetensors'), checkpointModel(this.o.trainer, this.o.arch, row.epoch));
-      writeFileAtomicSynced(path.join(dir, 'best.json'), JSON.stringify({ step, epoch: row.epoch, metric: this.metric, value: metricOf(row, this.metric) }) + '\n');
+      this.o.best.write(checkpointModel(this.o.trainer, this.o.arch, row.epoch), { step, epoch: row.epoch, metric: this.metric, value: metricOf(row, this.metric) });
     }
     const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
     log(`train: step ${step} (epoch ${row.epoch.toFixed(2)}): test exact ${pct(row.exact_accuracy)}, token ${pct(row.token_accuracy)} on ${row.examples} examples; best ${this.metric} ${pct(metricOf(best, this.metric))} at step ${best.step}`);
@@ -124,14 +118,12 @@ export class TrainWatch {
     return this.evaluator?.rows ?? [];
   }
 
-  /** The best model's file when train.final_model = best and there is one for this run, else null. */
-  bestModel(): { file: string; step: number } | null {
+  /** The best model's file content when train.final_model = best and there is one for this run, else null. */
+  bestModel(): { bytes: Uint8Array; step: number } | null {
     const best = this.evaluator?.best();
     if (!best || this.o.ctx.config.train.final_model !== 'best') return null;
-    const file = path.join(this.o.runDir, BEST_DIR, 'model.safetensors');
-    const info = path.join(this.o.runDir, BEST_DIR, 'best.json');
-    if (!fs.existsSync(file) || !fs.existsSync(info) || JSON.parse(fs.readFileSync(info, 'utf8')).step !== best.step) return null;
-    return { file, step: best.step };
+    const bytes = this.o.best.read(best.step);
+    return bytes ? { bytes, step: best.step } : null;
   }
 
   /** The display closed (before the stage's last lines). */

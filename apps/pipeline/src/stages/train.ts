@@ -10,11 +10,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createTrainer, indexSplit, totalTrainSteps, type ArchConfig, type EncodedSplit, type SplitIndex, type Trainer, type TrainConfig, type TrainStepMetrics } from '@trm/trm';
 import { createParallelTrainer } from '@trm/trm-parallel';
-import { encodeSafetensors } from '@trm/tensor-core';
+import type { AuxArtifacts } from '@trm/dataset';
 import type { BackendName } from '@trm/tensor-node';
-import { openArrowFile, writeArrowFile, type ColumnSpec } from '../artifacts/arrow-table.ts';
+import type { ColumnSpec, Row } from '../artifacts/arrow-table.ts';
 import { canonicalJson } from '../artifacts/hash.ts';
-import { readManifest, stageDir } from '../artifacts/manifest.ts';
+import { CHECKPOINT_FILES, checkpointFiles, TrainRuns } from '../catalog/checkpoints.ts';
+import { catalogEntry, entryName } from '../catalog/entries.mjs';
+import { json, openInputs, runCatalogStage, safetensors, safetensorsBytes, table, type Output, type TableOutput } from '../catalog/index.ts';
 import type { CheckpointStore } from '../io/checkpoint-store.ts';
 import { log } from '../io/progress.ts';
 import { stoppable, stopRequested, StoppedError } from '../run/signals.ts';
@@ -23,12 +25,12 @@ import { archProblems } from '../config/check.ts';
 import { engineTrainPart } from '../config/sections.ts';
 import { invalidConfig } from '../config/validate.ts';
 import { describeWorkers, planWorkers, type WorkerPlan } from '../config/workers.ts';
-import { runStage, stageKey, upstream, type StageContext, type StageResult } from './context.ts';
-import { loadEncodedSplit } from './encoded-split.ts';
+import { stageDeclaration } from './declarations.mjs';
+import { stageKey, type StageContext, type StageResult } from './context.ts';
+import { encodedSplit } from './encoded-split.ts';
 import type { DatasetMetadata } from './encode.ts';
 import { flopsPerStep, formatFlops } from './flops.ts';
-import { checkpointFiles, decideResume, runId, runMeaning, TrainRuns, type MetricRow, type Resumable, type RunImplementation, type RunMeaning, type TrainRunInfo } from './train-runs.ts';
-import { entryFolder } from '../catalog/entries.mjs';
+import { decideResume, runId, runMeaning, type MetricRow, type Resumable, type RunImplementation, type RunMeaning, type TrainRunInfo } from './train-runs.ts';
 import { intervalColumns, intervalTableRows, taskNames, type IntervalEval } from './interval-evals.ts';
 import { checkpointModel, TrainWatch } from './train-watch.ts';
 
@@ -71,12 +73,10 @@ export function gpuWarning(config: ResolvedConfig, root: string, backend: string
  * implementation (for `trm status`). Throws when encode cannot be read.
  */
 export async function plannedRun(ctx: StageContext): Promise<{ id: string; meaning: RunMeaning; implementation: RunImplementation }> {
-  const encDir = stageDir(ctx.artifacts, ctx.config.name, 'encode');
-  const { manifest } = readManifest(encDir, 'encode', ctx.config.name);
-  const { info, close } = await openArrowFile(path.join(encDir, 'train.arrow'));
-  await close();
-  const arch = archConfig(ctx.config, JSON.parse(info.metadata['trm.dataset'] ?? '{}') as DatasetMetadata);
-  const meaning = runMeaning(ctx.config, arch, manifest.files['train.arrow']?.sha256 ?? '');
+  const inputs = openInputs(ctx, stageDeclaration('train'));
+  const metadata = await inputs.table('encode.train').metadata();
+  const arch = archConfig(ctx.config, JSON.parse(metadata['trm.dataset'] ?? '{}') as DatasetMetadata);
+  const meaning = runMeaning(ctx.config, arch, inputs.sha256('encode.train'));
   const key = await stageKey(ctx, 'train');
   const plan = trainWorkers(ctx.config, key.backend!.name);
   return { id: runId(meaning), meaning, implementation: { code: key.code, backend: key.backend, workers: plan.workers, micro_batch_size: (ctx.config.train.micro_batch_size as number | undefined) ?? 0 } };
@@ -89,11 +89,10 @@ function divergence(e: Error): string {
 
 export async function runTrain(ctx: StageContext): Promise<StageResult> {
   if (ctx.config.runtime.engine === 'reference') return (await import('../reference/train-reference.ts')).runReferenceTrain(ctx);
-  const runs = new TrainRuns(entryFolder(ctx.artifacts, ctx.config.name, 'train.checkpoints'), log);
-  let finishedRun: string | null = null;
-  const result = await runStage(ctx, 'train', async (tmp, key, notes) => {
-    const enc = await upstream(ctx, 'encode');
-    const { split, meta } = await loadEncodedSplit(path.join(enc.dir, 'train.arrow'));
+  let finishedRun: { runs: TrainRuns; id: string } | null = null;
+  const result = await runCatalogStage(ctx, 'train', async (inputs, { key, notes, dir, checkpoints }) => {
+    const runs = new TrainRuns(checkpoints('train.checkpoints'), log);
+    const { split, meta } = await encodedSplit(inputs.table('encode.train'));
     if (split.puzzleIdentifiers.length === 0) {
       throw new Error(`train: the train split is empty (fetch gave no train puzzles: see the fetch section of ${ctx.config.file}); there is nothing to train on`);
     }
@@ -103,7 +102,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     const backendKey = key.backend!;
     const backend = backendKey.name;
     const plan = trainWorkers(ctx.config, backend);
-    const meaning = runMeaning(ctx.config, arch, enc.manifest.files['train.arrow'].sha256);
+    const meaning = runMeaning(ctx.config, arch, inputs.sha256('encode.train'));
     const id = runId(meaning);
     const implementation: RunImplementation = { code: key.code, backend: key.backend, workers: plan.workers, micro_batch_size: train.micro_batch_size ?? 0 };
     const maxSteps = ctx.config.train.max_steps;
@@ -115,7 +114,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     runs.importLegacy(key, id, (code, backendKey) => ({ id, meaning, implementation: { ...implementation, code, backend: backendKey }, settings, history: { origin: null, implementations: [] } }));
     const decision = await decideResume({
       runs, config: ctx.config.name, id, meaning, implementation, target: total, targetWhy: totalWhy,
-      finishedDir: stageDir(ctx.artifacts, ctx.config.name, 'train'), force: !!ctx.force,
+      finishedDir: dir, force: !!ctx.force,
       restart: !!ctx.resume?.restart, strict: !!ctx.resume?.strict, from: ctx.resume?.from,
       current: { data: meaning.data, encodeHash: key.inputs.encode },
     });
@@ -148,7 +147,8 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
     let status: 'finished' | 'stopped' | 'early_stop' | 'failed' = 'failed';
     let reason: string | null = null;
     try {
-      watch = await TrainWatch.start({ ctx, trainer, arch, index, total, encode: { dir: enc.dir, files: enc.manifest.files }, runDir: store.dir, runId: id, previous: resume?.evals ?? [] });
+      const test = async () => (await encodedSplit(inputs.table('encode.test'))).split;
+      watch = await TrainWatch.start({ ctx, trainer, arch, index, total, test, aux: () => inputs.optionalJson<AuxArtifacts>('encode.aux'), best: runs.best(id), runId: id, previous: resume?.evals ?? [] });
       let early: string | null = null;
       await stoppable(async () => {
         while (trainer.stepCount < total) {
@@ -172,7 +172,7 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
           if (stop) {
             save(trainer, metrics, stop);
             watch!.closeView();
-            log(`train: the checkpoint's model.safetensors works with trm solve/evaluate --checkpoint, and trm report --config ${ctx.config.name} reports it`);
+            log(`train: the checkpoint's ${CHECKPOINT_FILES.model} works with trm solve/evaluate --checkpoint, and trm report --config ${ctx.config.name} reports it`);
             status = 'stopped';
             reason = stop;
             throw new StoppedError(stop, `train: stopped by ${stop} at step ${trainer.stepCount}/${total}; checkpoint saved in ${path.join(store.dir, `step-${trainer.stepCount}`)}; rerun the same command to resume`);
@@ -184,22 +184,20 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
       const state = trainer.state();
       save(trainer, metrics);
       const best = watch.bestModel();
-      if (best) {
-        fs.copyFileSync(best.file, path.join(tmp, 'model.safetensors'));
-        log(`train: model.safetensors holds the best evaluation's model, step ${best.step} (train.final_model = best)`);
-      } else {
-        fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch) }));
-      }
-      fs.writeFileSync(path.join(tmp, 'state.safetensors'), encodeSafetensors(state.tensors));
-      fs.writeFileSync(path.join(tmp, 'state.json'), JSON.stringify({ ...state.meta, arch, train, run: info() }, null, 2) + '\n');
-      await writeArrowFile(path.join(tmp, 'metrics.arrow'), metricColumns, metrics as unknown as Record<string, number>[]);
-      if (watch.rows.length) await writeEvals(path.join(tmp, 'evals.arrow'), watch.rows, arch.halt_max_steps);
+      if (best) log(`train: ${catalogEntry('train.model').path} holds the best evaluation's model, step ${best.step} (train.final_model = best)`);
+      const outputs: Record<string, Output | undefined> = {
+        'train.model': best ? safetensorsBytes(best.bytes) : safetensors(trainer.weightsForEval(), { format: 'pt', config: canonicalJson(arch) }),
+        'train.state': safetensors(state.tensors),
+        'train.state_meta': json({ ...state.meta, arch, train, run: info() }),
+        'train.metrics': table(metricColumns, metrics as unknown as Row[]),
+        'train.evals': watch.rows.length ? evalsTable(watch.rows, arch.halt_max_steps) : undefined,
+      };
       if (decision.history.origin || decision.history.implementations.length) notes.history = decision.history;
-      finishedRun = id;
+      finishedRun = { runs, id };
       status = early ? 'early_stop' : 'finished';
       reason = early;
       const ended = early ? { stoppedEarly: early, model: best ? { kind: 'best', step: best.step } : { kind: 'last', step: trainer.stepCount } } : best ? { model: { kind: 'best', step: best.step } } : {};
-      return { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, resumedFromPath: resume?.where ?? null, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000, ...ended };
+      return { outputs, run: { steps: trainer.stepCount, resumedFrom: resume?.step ?? 0, resumedFromPath: resume?.where ?? null, workers: plan.workers, secondsTraining: (Date.now() - started) / 1000, ...ended } };
     } catch (e) {
       if (status === 'failed' && !reason) reason = (e as Error).message;
       throw e;
@@ -208,13 +206,8 @@ export async function runTrain(ctx: StageContext): Promise<StageResult> {
       trainer.dispose();
     }
   });
-  if (!result.skipped && finishedRun) {
-    const store = runs.store(finishedRun);
-    store.removeCheckpoints(); // what was set aside as damaged stays, for a look
-    fs.rmSync(path.join(store.dir, 'best'), { recursive: true, force: true });
-    if (store.exists() && fs.readdirSync(store.dir).length === 0) fs.rmSync(store.dir, { recursive: true, force: true });
-    runs.removeIfEmpty();
-  }
+  const done = finishedRun as { runs: TrainRuns; id: string } | null;
+  if (!result.skipped && done) done.runs.finish(done.id);
   return result;
 }
 
@@ -232,7 +225,7 @@ function keptAfterDivergence(config: ResolvedConfig, store: CheckpointStore<Trai
  * size, ...) with the data's dims, and that one epoch fills at least one batch and the schedule has steps.
  */
 export function checkTrainData(config: ResolvedConfig, arch: ArchConfig, train: TrainConfig, split: EncodedSplit): SplitIndex {
-  const index = indexSplit(split, 'encode/train.arrow');
+  const index = indexSplit(split, entryName('encode.train'));
   const errors = [...archProblems(arch)];
   const perEpoch = index.numGroups * index.meanPuzzleExamples;
   if (perEpoch < train.global_batch_size) errors.push(`train.global_batch_size = ${train.global_batch_size}: one epoch of the train split has only about ${Math.floor(perEpoch)} examples (${index.numGroups} groups, ${index.meanPuzzleExamples.toFixed(2)} examples per puzzle); use at most that many`);
@@ -242,7 +235,7 @@ export function checkTrainData(config: ResolvedConfig, arch: ArchConfig, train: 
 }
 
 /** The evaluations during training as the train artifact's table (catalog entry train.evals). */
-export async function writeEvals(file: string, rows: readonly IntervalEval[], haltMaxSteps: number): Promise<void> {
+export function evalsTable(rows: readonly IntervalEval[], haltMaxSteps: number): TableOutput {
   const names = taskNames(rows);
-  await writeArrowFile(file, intervalColumns(haltMaxSteps, names), intervalTableRows(rows, names));
+  return table(intervalColumns(haltMaxSteps, names), intervalTableRows(rows, names));
 }
