@@ -151,6 +151,30 @@ describe('stage declarations', () => {
     expect(Object.keys(CATALOG).filter((id) => !STAGES.some((s) => s.writes.includes(id)))).toEqual([]);
   });
 
+  it('leave file names to the catalog: no stage source spells an artifact or checkpoint file name', async () => {
+    const { CHECKPOINT_FILES, BEST_FILES, EVAL_BATCHES_FILE } = await import('../apps/pipeline/src/catalog/checkpoints.ts');
+    const names = [...new Set([
+      ...Object.values(CATALOG).map((e) => e.path.split('/').at(-1)!).filter((n) => n && !n.includes('*') && !n.includes('<')),
+      ...Object.values(CHECKPOINT_FILES), BEST_FILES.model, BEST_FILES.info, EVAL_BATCHES_FILE,
+    ])];
+    expect(names).toEqual(expect.arrayContaining(['model.safetensors', 'state.json', 'metrics.arrow', 'metrics.json', 'aux.json', 'test.arrow', 'best.json']));
+    const escape = (n: string) => n.replace(/[.+^$()|[\]\\*?{}]/g, '\\$&');
+    const named = new RegExp(`(?:^|[^\\w.-])(?:${names.map(escape).join('|')})(?![\\w.-])|\\.(?:arrow|safetensors)(?![\\w.-])`);
+    const dir = path.join(root, 'apps/pipeline/src/stages');
+    const sources = fs.readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(sources).toEqual(expect.arrayContaining(['train.ts', 'evaluate.ts', 'train-runs.ts', 'train-watch.ts', 'evaluate-batches.ts']));
+    const spelled: string[] = [];
+    for (const f of sources) {
+      const text = fs.readFileSync(path.join(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+      for (const m of text.matchAll(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g)) {
+        if (named.test(m[0].slice(1, -1))) spelled.push(`${f}: ${m[0].slice(0, 80)}`);
+      }
+    }
+    expect(spelled, 'file names spelled in stages/*.ts instead of catalog/entries.mjs or catalog/checkpoints.ts').toEqual([]);
+    // the check itself: a name is found as a file name, not as a word of a message
+    expect([named.test('state.json'), named.test('best/model.safetensors'), named.test('x.arrow'), named.test('the state of the model')]).toEqual([true, true, true, false]);
+  });
+
   it('are what the Nx plugin infers: dependsOn, outputs, the files and packages each target hashes', async () => {
     const targets = await pluginTargets();
     expect(Object.keys(targets).sort()).toEqual(['stage-inputs', ...STAGES.map((s) => s.name)].sort());
