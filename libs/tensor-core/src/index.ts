@@ -8,7 +8,7 @@ export { addRmsNormForward, rmsNorm, rmsNormBackward, rmsNormForward } from './o
 export { ropeTables, ropeTablesHost, applyRope, ropeBackward, ropeForward } from './ops/rope.ts';
 export type { RopeTables } from './ops/rope.ts';
 export { attention, attentionBackward, attentionForward } from './ops/attention.ts';
-export { swiglu, swigluBackward, swigluForward, swigluSplit, swigluInner } from './ops/swiglu.ts';
+export { swiglu, swigluBackward, swigluForward, swigluSplit, swigluInner, swigluValue } from './ops/swiglu.ts';
 export type { SwigluGradSums } from './ops/swiglu.ts';
 export { stablemaxCrossEntropyHost, bceWithLogitsHost, hostLoss, IGNORE_LABEL } from './ops/losses.ts';
 export { embedding } from './ops/embedding.ts';

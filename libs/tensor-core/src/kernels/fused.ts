@@ -13,6 +13,8 @@ export interface FusedKernels {
    * this provider does not run it now (the caller then does that).
    */
   swigluProjections(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { a: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D } | null;
+  /** a = silu(x gate^T) * (x up^T) alone, g and u never written (no backward follows); null as swigluProjections */
+  swigluGating(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D | null;
   /** [a = silu(g) * u, dg, du] from da, g, u (one shape) */
   swigluBackward(da: tf.Tensor, g: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor];
   /** y = x * r, r = rsqrt(mean(x^2) + eps) over the last axis: y [..., w], r [..., 1] */

@@ -29,6 +29,8 @@ export function swiglu(x: tf.Tensor, gateUp: tf.Tensor2D, down: tf.Tensor2D): tf
 interface GateKernels {
   /** the projections g = x gate^T, u = x up^T and the gating a = silu(g) * u: [N, inner] each */
   project(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { a: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D };
+  /** the gating a alone (no backward follows: g and u are not kept) */
+  gated(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D;
   /**
    * [dg, du, ddown] from dy [N, w], da [N, inner] (freed), g, u [N, inner]: the gating's backward and down's gradient
    * dy^T a (added to dDownSum when given)
@@ -41,12 +43,19 @@ function projections(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): { g: t
   return { g: tf.matMul(x, gate, false, true), u: tf.matMul(x, up, false, true) }; // [N, w] x [inner, w]^T
 }
 
+/** a of project's result, g and u freed. */
+function gatingOnly({ a, g, u }: { a: tf.Tensor2D; g: tf.Tensor2D; u: tf.Tensor2D }): tf.Tensor2D {
+  tf.dispose([g, u]);
+  return a;
+}
+
 /** In tfjs ops (silu recomputed from g); [N, inner] temporaries freed as soon as they are used, at most five alive at once. */
 const tfjsKernels: GateKernels = {
   project(x, gate, up) {
     const { g, u } = projections(x, gate, up);
     return { a: tf.tidy(() => tf.mul(silu(g), u) as tf.Tensor2D), g, u };
   },
+  gated: (x, gate, up) => gatingOnly(tfjsKernels.project(x, gate, up)),
   backward(dy, da, g, u, dDownSum) {
     const sg = tf.sigmoid(g);
     const s = tf.mul(g, sg) as tf.Tensor2D; // silu(g)
@@ -72,6 +81,7 @@ const tfjsBf16Kernels: GateKernels = {
     const { g, u } = projections(x, gate, up);
     return { a: tf.tidy(() => bf16Round(tf.mul(siluBf16(g), u)) as tf.Tensor2D), g, u };
   },
+  gated: (x, gate, up) => gatingOnly(tfjsBf16Kernels.project(x, gate, up)),
   backward(dy, da, g, u, dDownSum) {
     const R = bf16Round;
     const s = siluBf16(g) as tf.Tensor2D;
@@ -100,13 +110,15 @@ function siluBf16(g: tf.Tensor): tf.Tensor {
 function kernels(): GateKernels {
   const fused = fusedKernels();
   if (!fused) return precision() === 'bf16' ? tfjsBf16Kernels : tfjsKernels;
+  const project = (x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D) => {
+    const epilogue = fused.swigluProjections(x, gate, up);
+    if (epilogue) return epilogue;
+    const { g, u } = projections(x, gate, up);
+    return { a: fused.swigluForward(g, u) as tf.Tensor2D, g, u };
+  };
   return {
-    project(x, gate, up) {
-      const epilogue = fused.swigluProjections(x, gate, up);
-      if (epilogue) return epilogue;
-      const { g, u } = projections(x, gate, up);
-      return { a: fused.swigluForward(g, u) as tf.Tensor2D, g, u };
-    },
+    project,
+    gated: (x, gate, up) => fused.swigluGating(x, gate, up) ?? gatingOnly(project(x, gate, up)),
     backward(dy, da, g, u, dDownSum) {
       const [a, dg, du] = fused.swigluBackward(da, g, u) as tf.Tensor2D[]; // [N, inner] each
       da.dispose();
@@ -123,6 +135,17 @@ export function swigluForward(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D
     const { a, g, u } = kernels().project(x, gate, up); // [N, inner] each: g = x gate^T, u = x up^T, a = silu(g) * u
     const y = tf.matMul(a, down, false, true) as tf.Tensor2D; // [N, w]
     return { y, g, u };
+  });
+}
+
+/**
+ * SwiGLU forward on rows when no backward follows (rounds without gradient): y [N, w] alone, the same bits as
+ * swigluForward's; g and u are not kept (the fused kernels do not write them).
+ */
+export function swigluValue(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const a = kernels().gated(x, gate, up); // [N, inner]
+    return tf.matMul(a, down, false, true) as tf.Tensor2D; // [N, w]
   });
 }
 

@@ -70,20 +70,34 @@ function fullAddon(): NativeAddon {
 
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = {
   // a = silu(x gate^T) * (x up^T), g and u: gemmSwiglu, or where it declines (K above one k block, inner not a
-  // multiple of half a tile's columns) the two GEMMs the wasm BatchMatMul would run and the gating pass
-  TrmGemmSwiglu({ inputs: { x, gate, up }, backend }) {
-    const b = backend as WasmBackendLike;
+  // multiple of half a tile's columns) the two GEMMs the wasm BatchMatMul would run and the gating pass. With
+  // attrs.gatingOnly, a alone: gemmSwiglu writes no g and u (where it declines, they are temporaries).
+  TrmGemmSwiglu({ inputs: { x, gate, up }, backend, attrs }) {
+    const b = backend as WasmBackendLike & { disposeData(dataId: object): void };
     const [rows, K] = x.shape, inner = gate.shape[0];
-    const [a, g, u] = [0, 1, 2].map(() => b.makeOutput([rows, inner], 'float32'));
-    return inHeap(b, [a, g, u], [x, gate, up], (buf, off) => {
-      const native = fullAddon(), round = bf16();
-      if (native.gemmSwiglu(buf, off(x), off(gate), off(up), off(a), off(g), off(u), rows, K, inner, true, round, '')) return;
+    const native = fullAddon(), round = bf16();
+    const composed = (buf: ArrayBuffer, off: (t: tf.TensorInfo) => number, a: tf.TensorInfo, g: tf.TensorInfo, u: tf.TensorInfo) => {
       for (const [w, out] of [[gate, g], [up, u]]) {
         if (round) native.gemmBf16(buf, off(x), off(w), off(out), rows, inner, K, false, true, 1, 0, 0, 0, true, '');
         else native.gemm(buf, off(x), off(w), off(out), rows, inner, K, false, true, 1, 0, 0, 0);
       }
       native.swigluForward(buf, off(g), off(u), off(a), rows * inner, round);
-    });
+    };
+    const a = b.makeOutput([rows, inner], 'float32');
+    if (!attrs?.gatingOnly) {
+      const [g, u] = [0, 1].map(() => b.makeOutput([rows, inner], 'float32'));
+      return inHeap(b, [a, g, u], [x, gate, up], (buf, off) => {
+        if (!native.gemmSwiglu(buf, off(x), off(gate), off(up), off(a), off(g), off(u), rows, K, inner, true, round, '')) composed(buf, off, a, g, u);
+      });
+    }
+    let ran = false;
+    inHeap(b, [a], [x, gate, up], (buf, off) => (ran = native.gemmSwiglu(buf, off(x), off(gate), off(up), off(a), 0, 0, rows, K, inner, false, round, '')));
+    if (ran) return [a];
+    const [g, u] = [0, 1].map(() => b.makeOutput([rows, inner], 'float32'));
+    inHeap(b, [a], [x, gate, up], (buf, off) => composed(buf, off, a, g, u)); // the heap re-read after the allocations
+    b.disposeData(g.dataId);
+    b.disposeData(u.dataId);
+    return [a];
   },
   TrmSwigluForward({ inputs: { g, u }, backend }) {
     const b = backend as WasmBackendLike;
@@ -171,6 +185,14 @@ function swigluProjections(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): 
   return { a, g, u };
 }
 
+/** a = silu(x gate^T) * (x up^T) alone (g and u not written); null as swigluProjections. */
+function swigluGating(x: tf.Tensor2D, gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D | null {
+  if (!epilogue || (bf16() && !productsRounded()) || x.dtype !== 'float32' || gate.dtype !== 'float32' || up.dtype !== 'float32') return null;
+  checkSame('swigluGating', gate.shape, ['up', up]);
+  if (x.shape[1] !== gate.shape[1]) throw new Error(`swigluGating: x has shape [${x.shape}], expected [rows, ${gate.shape[1]}]`);
+  return run('TrmGemmSwiglu', { x, gate, up }, { gatingOnly: true })[0] as tf.Tensor2D;
+}
+
 /** [a = silu(g) * u, dg, du] from da, g, u (all one shape). */
 function swigluBackward(da: tf.Tensor, g: tf.Tensor, u: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
   checkSame('swigluBackward', g.shape, ['u', u], ['da', da]);
@@ -231,6 +253,7 @@ function ropeBackward(dy: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor 
 export const nativeFusedKernels: FusedKernels = {
   swigluForward,
   swigluProjections,
+  swigluGating,
   swigluBackward,
   rmsNormForward,
   addRmsNormForward,

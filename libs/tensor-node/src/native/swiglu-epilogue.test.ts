@@ -1,10 +1,11 @@
 // The SwiGLU projections with the gating in the GEMM's epilogue (TrmGemmSwiglu: the addon's gemmSwiglu) against the
 // plain composition beside it (two products on the wasm BatchMatMul, then the gating pass TrmSwigluForward): the same
 // bits for a, g, u and the block's output y, in float32 and bfloat16, where gemmSwiglu runs and where it declines
-// (K above one k block, inner not a multiple of half a tile's columns: the kernel then runs the composition itself).
+// (K above one k block, inner not a multiple of half a tile's columns: the kernel then runs the composition itself);
+// and swigluValue (no backward follows): y with the same bits, only a written.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { swigluForward } from '@trm/tensor-core';
+import { swigluForward, swigluValue } from '@trm/tensor-core';
 import { initBackend } from '../backend.ts';
 import { randomArray } from '../testing/test-util.ts';
 import { nativeAddon } from './addon.ts';
@@ -61,6 +62,15 @@ describe.skipIf(skip !== null)('SwiGLU gating in the GEMM epilogue', () => {
         });
         setSwigluEpilogue(true);
         expect(on, at).toEqual(off);
+        // without a backward (swigluValue): y alone, the same bits, one output written (no g and u)
+        const value = await tf.profile(() => {
+          const y = swigluValue(x, gate, up, down);
+          expect(bits(y), `value ${at}`).toEqual(on[0]);
+          return y;
+        });
+        const gating = value.kernels.filter((k) => k.name === 'TrmGemmSwiglu');
+        expect(gating.length, at).toBe(1);
+        expect(gating[0].outputShapes, at).toEqual([[rows, inner]]);
         tf.dispose([x, gate, up, down, g, u, a, fused.a, fused.g, fused.u]);
       }
     });

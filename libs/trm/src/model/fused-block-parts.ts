@@ -14,6 +14,7 @@ import {
   ropeForward,
   swigluBackward,
   swigluForward,
+  swigluValue,
 } from '@trm/tensor-core';
 import type { RopeTables, SwigluGradSums } from '@trm/tensor-core';
 
@@ -40,9 +41,13 @@ export type SwigluWeights = [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
  */
 export type GradSums = (tf.Tensor2D | undefined)[];
 
-/** y = rmsNorm(x + SwiGLU(x)) over the last axis. x: [N, w] -> [N, w]; saves [x, g, u, y, r]. */
-export function mlpResidualForward(x: tf.Tensor2D, w: SwigluWeights, eps: number): PartForward {
+/**
+ * y = rmsNorm(x + SwiGLU(x)) over the last axis. x: [N, w] -> [N, w]; saves [x, g, u, y, r], or nothing when
+ * `backward` is false (no backward follows: the SwiGLU's activations are not even written).
+ */
+export function mlpResidualForward(x: tf.Tensor2D, w: SwigluWeights, eps: number, backward = true): PartForward {
   return tf.tidy(() => {
+    if (!backward) return { y: addRmsNormForward(x, swigluValue(x, ...w), eps, -1).y as tf.Tensor2D, saved: [] };
     const { y: o, g, u } = swigluForward(x, ...w); // [N, w], g and u [N, inner]
     const { y, r } = addRmsNormForward(x, o, eps, -1); // norm of the residual sum x + o
     return { y: y as tf.Tensor2D, saved: [x, g, u, y, r] };
@@ -61,12 +66,12 @@ export function mlpResidualBackward(dy: tf.Tensor2D, saved: tf.Tensor[], w: Swig
 
 /**
  * Token mixing (mlp_t): the SwiGLU and its norm run over the position axis.
- * h [B*S', D] -> [B*S', D]; saves [t, g, u, n, r] with t = h transposed to [B*D, S'].
+ * h [B*S', D] -> [B*S', D]; saves [t, g, u, n, r] with t = h transposed to [B*D, S'] (nothing without `backward`).
  */
-export function tokenMixerForward(h: tf.Tensor2D, w: SwigluWeights, eps: number, s: BlockShape): PartForward {
+export function tokenMixerForward(h: tf.Tensor2D, w: SwigluWeights, eps: number, s: BlockShape, backward = true): PartForward {
   return tf.tidy(() => {
     const t = tf.reshape(tf.transpose(tf.reshape(h, [s.B, s.S, s.D]), [0, 2, 1]), [s.B * s.D, s.S]) as tf.Tensor2D; // [B*D, S']
-    const { y: n, saved } = mlpResidualForward(t, w, eps);
+    const { y: n, saved } = mlpResidualForward(t, w, eps, backward);
     const y = tf.reshape(tf.transpose(tf.reshape(n, [s.B, s.D, s.S]), [0, 2, 1]), [s.B * s.S, s.D]) as tf.Tensor2D; // [B*S', D]
     return { y, saved };
   });

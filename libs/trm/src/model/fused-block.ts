@@ -63,6 +63,20 @@ function fusedBlock(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): t
   const nMixer = ws.length - 3;
   const mixerW = ws.slice(0, nMixer);
   const mlpW = ws.slice(nMixer) as SwigluWeights;
+  if (!sink) {
+    // a round without gradient (no sink: no backward follows): the forward alone, no activations saved
+    const forwardOnly = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.tidy(() => {
+        const x = tf.reshape(args[0] as tf.Tensor, [B * S, D]) as tf.Tensor2D; // [B*S', D]
+        const mixed = arch.mlp_t ? tokenMixerForward(x, mixerW as SwigluWeights, eps, shape, false).y : attentionMixerForward(x, mixerW as AttentionWeights, rope, eps, shape).y;
+        return tf.reshape(mlpResidualForward(mixed, mlpW, eps, false).y, [B, S, D]); // [B*S', D] -> [B, S', D]
+      }),
+      gradFunc: () => {
+        throw new Error('block: backward pass without a weight-gradient sink (BlockContext.grads)');
+      },
+    }));
+    return forwardOnly(h) as tf.Tensor3D;
+  }
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = tf.reshape(args[0] as tf.Tensor, [B * S, D]) as tf.Tensor2D; // [B*S', D]
     const save = args[1] as tf.GradSaveFunc;
@@ -73,7 +87,6 @@ function fusedBlock(w: Weights, i: number, ctx: BlockContext, h: tf.Tensor3D): t
     return {
       value: tf.reshape(mlp.y, [B, S, D]), // [B*S', D] -> [B, S', D]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        if (!sink) throw new Error('block: backward pass without a weight-gradient sink (BlockContext.grads)');
         const dh = tf.tidy(() => {
           const mixerSaved = saved.slice(0, nSavedMixer);
           const mlpSaved = saved.slice(nSavedMixer);
