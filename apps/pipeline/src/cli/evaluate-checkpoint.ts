@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { archFromMetadata, checkFits, evaluateModel, ModelFileError } from '@trm/trm';
 import { decodeSafetensors } from '@trm/tensor-core';
 import { readManifest, stageDir } from '../artifacts/manifest.ts';
+import { entryPath } from '../catalog/index.ts';
 import { log } from '../io/progress.ts';
 import { describeWorkers } from '../config/workers.ts';
 import { selectBackend } from '../stages/backend.ts';
@@ -32,7 +33,7 @@ export async function evaluateCheckpoint(ctx: StageContext, file: string, opts: 
   if (fs.statSync(file).isDirectory()) throw new CheckpointUsageError(`--checkpoint ${file}: a folder; expected a .safetensors model file (e.g. ${path.join(file, 'model.safetensors')})`);
   const encDir = stageDir(ctx.artifacts, ctx.config.name, 'encode');
   readManifest(encDir, 'encode', ctx.config.name); // names the stage to run when it is missing
-  const { split, meta } = await loadEncodedSplit(path.join(encDir, 'test.arrow'));
+  const { split, meta } = await loadEncodedSplit(entryPath(ctx.artifacts, ctx.config.name, 'encode.test'));
   const decoded = (() => {
     try {
       return decodeSafetensors(new Uint8Array(fs.readFileSync(file)), shown);
@@ -52,7 +53,8 @@ export async function evaluateCheckpoint(ctx: StageContext, file: string, opts: 
     model.loadStateDict(decoded.tensors);
     return evaluateModel(model, sample.split, { batchSize, trajectoryExamples: 0 });
   });
-  const aux = fs.existsSync(path.join(encDir, 'aux.json')) ? JSON.parse(fs.readFileSync(path.join(encDir, 'aux.json'), 'utf8')) : null;
+  const auxFile = entryPath(ctx.artifacts, ctx.config.name, 'encode.aux');
+  const aux = fs.existsSync(auxFile) ? JSON.parse(fs.readFileSync(auxFile, 'utf8')) : null;
   const step = Number(metadata['trm.step'] ?? NaN);
   const epoch = Number(metadata['trm.epoch'] ?? NaN);
   const row = intervalRow(Number.isInteger(step) ? step : -1, Number.isFinite(epoch) ? epoch : -1, sample.split, res, ctx.dataset.lib, ctx.config.evaluate, aux, sample.rows);

@@ -6,6 +6,7 @@
 // the finished report.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CHECKPOINT_FILES } from '../catalog/checkpoints.ts';
 import { entryFolder } from '../catalog/entries.mjs';
 import { CheckpointStore } from '../io/checkpoint-store.ts';
 import { log } from '../io/progress.ts';
@@ -40,12 +41,12 @@ export async function reportUnfinished(ctx: StageContext): Promise<{ dir: string
   const run = await unfinishedRun(ctx);
   if (!run) return null;
   const name = ctx.config.name;
-  const meta = JSON.parse(text(run.files['state.json']) ?? '{}') as { totalSteps?: number };
+  const meta = JSON.parse(text(run.files[CHECKPOINT_FILES.meta]) ?? '{}') as { totalSteps?: number };
   const max = Number(ctx.config.train.max_steps ?? 0);
   const total = max > 0 ? Math.min(max, meta.totalSteps ?? max) : meta.totalSteps ?? run.step;
-  const metrics = JSON.parse(text(run.files['metrics.json']) ?? '[]') as TrainMetricRow[];
-  const evals = JSON.parse(text(run.files['evals.json']) ?? '[]') as IntervalEval[];
-  const stopped = text(run.files['stopped.json']);
+  const metrics = JSON.parse(text(run.files[CHECKPOINT_FILES.metrics]) ?? '[]') as TrainMetricRow[];
+  const evals = JSON.parse(text(run.files[CHECKPOINT_FILES.evals]) ?? '[]') as IntervalEval[];
+  const stopped = text(run.files[CHECKPOINT_FILES.stopped]);
   const holder = readLock(lockPath(ctx.artifacts, name));
   const running = !!holder && holderState(holder) === 'running';
   const watch = String(ctx.config.train.early_stop_metric ?? 'exact_accuracy');
@@ -60,7 +61,7 @@ export async function reportUnfinished(ctx: StageContext): Promise<{ dir: string
   };
   // the report's own inputs, as far as they exist: the data stages (train and evaluate are what is missing)
   const inputs = openInputs(ctx, stageDeclaration('report'));
-  const model = path.join(run.dir, 'model.safetensors');
+  const model = path.join(run.dir, CHECKPOINT_FILES.model);
   const best = bestEval(evals, watch);
   const input: ReportInput = {
     configName: name,
