@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { openArrowFile } from './arrow-table.ts';
 import { sha256File } from './hash.ts';
 import { FileError, fileError } from '../io/fs-errors.ts';
+import { pidAlive } from '../io/temporaries.ts';
 import { onExit } from '../run/signals.ts';
 import { SCHEMA_VERSION, manifestText, type FileEntry, type Manifest, type ManifestKey, type ManifestNotes } from './manifest.ts';
 
@@ -30,15 +31,6 @@ function listFiles(dir: string, prefix = ''): string[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes `<stage>.tmp-<pid>` / `<stage>.old-<pid>` folders left by processes that were killed. */
 export function removeStaleTemporaries(dir: string): string[] {
   const parent = path.dirname(dir);
@@ -47,7 +39,7 @@ export function removeStaleTemporaries(dir: string): string[] {
   const removed: string[] = [];
   for (const name of fs.readdirSync(parent)) {
     const m = re.exec(name);
-    if (!m || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    if (!m || pidAlive(Number(m[2]))) continue; // pidAlive: this process too
     fs.rmSync(path.join(parent, name), { recursive: true, force: true });
     removed.push(name);
   }

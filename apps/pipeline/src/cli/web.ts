@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { DatasetLib } from '@trm/dataset';
+import { pidAlive } from '../io/temporaries.ts';
 import type { ResolvedConfig } from '../config/load.ts';
 import { encodeContext, modelFile, SolveUsageError } from './solve.ts';
 import { testPuzzles } from './test-puzzles.ts';
@@ -64,7 +65,7 @@ export function pruneBuilds(cache: string, keep: number): string[] {
   const entries = fs.readdirSync(cache, { withFileTypes: true }).filter((e) => e.isDirectory());
   for (const e of entries) {
     const tmp = /\.tmp-(\d+)$/.exec(e.name);
-    if (tmp && !alive(Number(tmp[1]))) {
+    if (tmp && !pidAlive(Number(tmp[1]))) {
       fs.rmSync(path.join(cache, e.name), { recursive: true, force: true });
       removed.push(e.name);
     }
@@ -78,15 +79,6 @@ export function pruneBuilds(cache: string, keep: number): string[] {
     removed.push(b.name);
   }
   return removed;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Bytes of every file of a built app (the bench reports them). */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { removeDeadTemporaries } from '../io/temporaries.ts';
+import { pidAlive, removeDeadTemporaries } from '../io/temporaries.ts';
 import { onExit } from './signals.ts';
 
 export const LOCK_FILE = 'run.lock';
@@ -46,19 +46,10 @@ export function processStart(pid: number): string | null {
   }
 }
 
-function pidRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** running: the holder still runs; gone: it does not (or its pid now belongs to another process); unknown: another host. */
 export function holderState(h: LockHolder): 'running' | 'gone' | 'unknown' {
   if (h.host !== os.hostname()) return 'unknown';
-  if (!pidRunning(h.pid)) return 'gone';
+  if (!pidAlive(h.pid)) return 'gone';
   if (h.processStart !== null) {
     const now = processStart(h.pid);
     if (now !== null && now !== h.processStart) return 'gone';
